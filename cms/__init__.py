@@ -1,0 +1,7 @@
+"""A headless CMS for health content, served over GraphQL."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,359 @@
+"""Reads of content for the API, and the only code that writes content.
+
+Every write goes through `save_article_document`, which takes a whole validated
+`ArticleDocument` and makes the database match it inside the caller's transaction. Reads take an
+`include_drafts` flag: public callers pass False and see only what is published and due.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cms.documents import (
+    ArticleDocument,
+    AuthorDocument,
+    BenefitDocument,
+    ConclusionDocument,
+    NutritionTipDocument,
+    PrecautionDocument,
+    SectionDocument,
+)
+from cms.models import (
+    Article,
+    ArticleStatus,
+    Author,
+    Benefit,
+    ChildModel,
+    NutritionTip,
+    Precaution,
+    Section,
+    utc_now,
+)
+
+__all__ = [
+    "ChildList",
+    "SaveOutcome",
+    "articles_by_ids",
+    "articles_by_slugs",
+    "articles_page",
+    "authors_by_ids",
+    "children_by_article_ids",
+    "children_by_ids",
+    "count_articles",
+    "get_article_document",
+    "has_articles",
+    "save_article_document",
+]
+
+ChildT = TypeVar("ChildT", bound=ChildModel)
+
+
+@dataclass(frozen=True)
+class ChildList:
+    """How one list of an `ArticleDocument` maps onto its table."""
+
+    field: str
+    model: type[ChildModel]
+    document: type[Any]
+    extra_columns: tuple[str, ...] = ()
+
+
+CHILD_LISTS = (
+    ChildList("sections", Section, SectionDocument, ("kind",)),
+    ChildList("benefits", Benefit, BenefitDocument),
+    ChildList("nutrition_tips", NutritionTip, NutritionTipDocument, ("kind",)),
+    ChildList("precautions", Precaution, PrecautionDocument),
+)
+
+
+class SaveOutcome(enum.Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+def _article_is_public(now: datetime) -> sa.ColumnElement[bool]:
+    # A scheduled article becomes public when its time comes, with no job having to run then.
+    return sa.and_(
+        col(Article.status) == ArticleStatus.PUBLISHED,
+        col(Article.published_at) <= now,
+    )
+
+
+def _visible_articles(include_drafts: bool) -> Any:
+    statement = select(Article)
+    return statement if include_drafts else statement.where(_article_is_public(utc_now()))
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+async def has_articles(session: AsyncSession) -> bool:
+    return (await session.exec(select(Article.id).limit(1))).first() is not None
+
+
+async def articles_by_slugs(
+    session: AsyncSession, slugs: Sequence[str], *, include_drafts: bool
+) -> list[Article]:
+    statement = _visible_articles(include_drafts).where(col(Article.slug).in_(slugs))
+    return list((await session.exec(statement)).all())
+
+
+async def articles_by_ids(
+    session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
+) -> list[Article]:
+    statement = _visible_articles(include_drafts).where(col(Article.id).in_(ids))
+    return list((await session.exec(statement)).all())
+
+
+async def authors_by_ids(
+    session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
+) -> list[Author]:
+    """Authors by id; a public caller sees only authors of at least one public article."""
+    statement = select(Author).where(col(Author.id).in_(ids))
+    if not include_drafts:
+        public_article = (
+            select(Article.id)
+            .where(col(Article.author_id) == Author.id, _article_is_public(utc_now()))
+            .exists()
+        )
+        statement = statement.where(public_article)
+    return list((await session.exec(statement)).all())
+
+
+async def children_by_article_ids(
+    session: AsyncSession, model: type[ChildT], article_ids: Sequence[int], *, include_drafts: bool
+) -> list[ChildT]:
+    """The children of the given articles in reading order. The articles' own visibility is the
+    caller's to check: these ids come from articles it has already read."""
+    statement = (
+        select(model)
+        .where(col(model.article_id).in_(article_ids))
+        .order_by(col(model.article_id), col(model.position))
+    )
+    if not include_drafts:
+        statement = statement.where(col(model.is_draft).is_(False))
+    return list((await session.exec(statement)).all())
+
+
+async def children_by_ids(
+    session: AsyncSession, model: type[ChildT], ids: Sequence[int], *, include_drafts: bool
+) -> list[ChildT]:
+    """Children looked up by their own id, so the parent's visibility is checked here."""
+    statement = select(model).where(col(model.id).in_(ids))
+    if not include_drafts:
+        statement = statement.join(Article, col(Article.id) == model.article_id).where(
+            _article_is_public(utc_now()), col(model.is_draft).is_(False)
+        )
+    return list((await session.exec(statement)).all())
+
+
+async def articles_page(
+    session: AsyncSession,
+    *,
+    after_slug: str | None,
+    before_slug: str | None,
+    limit: int,
+    from_end: bool,
+    include_drafts: bool,
+) -> list[Article]:
+    """Up to `limit` articles in slug order strictly between the two bounds (keyset pagination,
+    served by the unique index on slug). With `from_end`, the last `limit` of that range."""
+    statement = _visible_articles(include_drafts)
+    if after_slug is not None:
+        statement = statement.where(col(Article.slug) > after_slug)
+    if before_slug is not None:
+        statement = statement.where(col(Article.slug) < before_slug)
+    order = col(Article.slug).desc() if from_end else col(Article.slug).asc()
+    rows = list((await session.exec(statement.order_by(order).limit(limit))).all())
+    return rows[::-1] if from_end else rows
+
+
+async def count_articles(
+    session: AsyncSession,
+    *,
+    include_drafts: bool,
+    slug_at_most: str | None = None,
+    slug_at_least: str | None = None,
+    limit: int | None = None,
+) -> int:
+    """How many visible articles have a slug within the inclusive bounds, counting at most
+    `limit` (so `limit=1` is an existence check that stops at the first row)."""
+    statement = _visible_articles(include_drafts).with_only_columns(col(Article.id))
+    if slug_at_most is not None:
+        statement = statement.where(col(Article.slug) <= slug_at_most)
+    if slug_at_least is not None:
+        statement = statement.where(col(Article.slug) >= slug_at_least)
+    if limit is not None:
+        statement = statement.limit(limit)
+    counted = select(sa.func.count()).select_from(statement.subquery())
+    return int((await session.exec(counted)).one())
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+async def get_article_document(session: AsyncSession, *, slug: str) -> ArticleDocument | None:
+    """The whole article, drafts included, as the document an editor would write."""
+    article = (await session.exec(select(Article).where(Article.slug == slug))).first()
+    if article is None:
+        return None
+    return await _document_of(session, article)
+
+
+async def _document_of(session: AsyncSession, article: Article) -> ArticleDocument:
+    assert article.id is not None
+    author = await session.get_one(Author, article.author_id)
+    lists: dict[str, list[Any]] = {}
+    for child_list in CHILD_LISTS:
+        rows = await children_by_article_ids(
+            session, child_list.model, [article.id], include_drafts=True
+        )
+        lists[child_list.field] = [_child_document(child_list, row) for row in rows]
+    conclusion = (
+        ConclusionDocument(title=article.conclusion_title, body=article.conclusion)
+        if article.conclusion_title or article.conclusion
+        else None
+    )
+    return ArticleDocument(
+        slug=article.slug,
+        title=article.title,
+        headline=article.headline,
+        status=article.status,
+        published_at=article.published_at,
+        author=AuthorDocument(slug=author.slug, name=author.name, bio=author.bio),
+        intro=article.intro,
+        conclusion=conclusion,
+        **lists,
+    )
+
+
+def _child_document(child_list: ChildList, row: ChildModel) -> Any:
+    extra = {name: getattr(row, name) for name in child_list.extra_columns}
+    return child_list.document(
+        slug=row.slug, title=row.title, body=row.body, draft=row.is_draft, **extra
+    )
+
+
+def _child_columns(child_list: ChildList, item: Any, position: int) -> dict[str, Any]:
+    extra = {name: getattr(item, name) for name in child_list.extra_columns}
+    return dict(
+        position=position, slug=item.slug, title=item.title, body=item.body,
+        is_draft=item.draft, **extra,
+    )  # fmt: skip
+
+
+# --- the write path ---------------------------------------------------------------------------
+
+
+async def save_article_document(
+    session: AsyncSession, document: ArticleDocument, *, now: datetime | None = None
+) -> SaveOutcome:
+    """Make the stored article (found by slug) equal `document`: create it, or update exactly
+    what differs and bump its version, or leave it untouched when nothing differs. Children are
+    matched by slug, so their ids survive edits and reordering; children missing from the
+    document are deleted. Runs in the caller's transaction and commits nothing itself."""
+    now = now or utc_now()
+    author = await _upsert_author(session, document.author, now)
+    assert author.id is not None
+    article = (
+        await session.exec(select(Article).where(Article.slug == document.slug).with_for_update())
+    ).first()
+
+    if article is None:
+        published_at = document.published_at or (
+            now if document.status is ArticleStatus.PUBLISHED else None
+        )
+        article = Article(slug=document.slug, title=document.title, author_id=author.id)
+        _apply_article_fields(article, document.with_published_at(published_at), author.id)
+        article.created_at = article.updated_at = now
+        session.add(article)
+        await session.flush()
+        outcome = SaveOutcome.CREATED
+    else:
+        published_at = document.published_at or article.published_at
+        if published_at is None and document.status is ArticleStatus.PUBLISHED:
+            published_at = now
+        document = document.with_published_at(published_at)
+        if await _document_of(session, article) == document:
+            return SaveOutcome.UNCHANGED
+        _apply_article_fields(article, document, author.id)
+        article.version += 1
+        article.updated_at = now
+        session.add(article)
+        outcome = SaveOutcome.UPDATED
+
+    assert article.id is not None
+    for child_list in CHILD_LISTS:
+        await _sync_children(session, child_list, article.id, getattr(document, child_list.field))
+    await session.flush()
+    return outcome
+
+
+def _apply_article_fields(article: Article, document: ArticleDocument, author_id: int) -> None:
+    article.title = document.title
+    article.headline = document.headline
+    article.status = document.status
+    article.published_at = document.published_at
+    article.intro = document.intro
+    article.conclusion_title = document.conclusion.title if document.conclusion else ""
+    article.conclusion = document.conclusion.body if document.conclusion else ""
+    article.author_id = author_id
+
+
+async def _upsert_author(session: AsyncSession, document: AuthorDocument, now: datetime) -> Author:
+    author = (await session.exec(select(Author).where(Author.slug == document.slug))).first()
+    if author is None:
+        author = Author(slug=document.slug, name=document.name, bio=document.bio)
+        author.created_at = author.updated_at = now
+    elif (author.name, author.bio) != (document.name, document.bio):
+        author.name, author.bio, author.updated_at = document.name, document.bio, now
+    else:
+        return author
+    session.add(author)
+    await session.flush()
+    return author
+
+
+async def _sync_children(
+    session: AsyncSession, child_list: ChildList, article_id: int, items: Sequence[Any]
+) -> None:
+    model = child_list.model
+    existing = {
+        row.slug: row
+        for row in await children_by_article_ids(session, model, [article_id], include_drafts=True)
+    }
+    wanted = {item.slug: _child_columns(child_list, item, i) for i, item in enumerate(items)}
+
+    for slug in existing.keys() - wanted.keys():
+        await session.delete(existing.pop(slug))
+    await session.flush()
+
+    moved = [row for slug, row in existing.items() if row.position != wanted[slug]["position"]]
+    if moved:
+        # Positions are unique per article: park the moving rows on negative positions first so
+        # that no intermediate state of a reorder collides.
+        for row in moved:
+            row.position = -1 - row.position
+        await session.flush()
+
+    for slug, row in existing.items():
+        for name, value in wanted[slug].items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+    await session.flush()
+
+    for slug, columns in wanted.items():
+        if slug not in existing:
+            session.add(model(article_id=article_id, **columns))

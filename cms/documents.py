@@ -1,0 +1,157 @@
+"""The validation model of an article as editors write it: one `ArticleDocument` per seed file.
+
+Seed files, exports and (later) mutations all go through these models, so a rule written here
+holds on every path into the database. The JSON Schema of seed files is generated from them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+
+from cms.models import ArticleStatus, SectionKind, TipKind
+
+__all__ = [
+    "ArticleDocument",
+    "AuthorDocument",
+    "BenefitDocument",
+    "ConclusionDocument",
+    "NutritionTipDocument",
+    "PrecautionDocument",
+    "SectionDocument",
+    "seed_file_json_schema",
+]
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=SLUG_PATTERN, max_length=100),
+    Field(
+        description="Lower-case words joined by hyphens, e.g. `stress-relief`. Stable: "
+        "it addresses the item in URLs and snippets."
+    ),
+]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Markdown = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    Field(description="Markdown. Rendered as sanitised HTML or plain text."),
+]
+RequiredMarkdown = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    Field(description="Markdown, not empty. Rendered as sanitised HTML or plain text."),
+]
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class AuthorDocument(_Document):
+    slug: Slug
+    name: Title = Field(description="The name shown in bylines and attributions.")
+    bio: Markdown = ""
+
+
+class SectionDocument(_Document):
+    slug: Slug
+    title: Title = Field(description="The section heading.")
+    kind: SectionKind = Field(
+        default=SectionKind.PROSE,
+        description="What the section introduces: `prose` stands alone; `benefits`, `nutrition` "
+        "and `precautions` lead in the article's list of that name.",
+    )
+    body: Markdown = ""
+    draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
+
+
+class BenefitDocument(_Document):
+    slug: Slug
+    title: Title
+    body: RequiredMarkdown
+    draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
+
+
+class NutritionTipDocument(_Document):
+    slug: Slug
+    kind: TipKind
+    title: Title
+    body: RequiredMarkdown
+    draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
+
+
+class PrecautionDocument(_Document):
+    slug: Slug
+    title: Title
+    body: RequiredMarkdown
+    draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
+
+
+class ConclusionDocument(_Document):
+    title: Title
+    body: RequiredMarkdown
+
+
+class ArticleDocument(_Document):
+    """One article with everything it owns. Lists are in reading order."""
+
+    slug: Slug
+    title: Title
+    headline: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    status: ArticleStatus = Field(
+        default=ArticleStatus.DRAFT,
+        description="Only `published` articles whose `published_at` has come are public.",
+    )
+    published_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the article is (or was) published, with a time zone, e.g. "
+        "2026-11-25T08:00:00Z. Set to the time of the first seed when left out.",
+    )
+    author: AuthorDocument
+    intro: Markdown = ""
+    sections: list[SectionDocument] = Field(default_factory=list)
+    benefits: list[BenefitDocument] = Field(default_factory=list)
+    nutrition_tips: list[NutritionTipDocument] = Field(default_factory=list)
+    precautions: list[PrecautionDocument] = Field(default_factory=list)
+    conclusion: ConclusionDocument | None = None
+
+    @model_validator(mode="after")
+    def _slugs_are_unique_within_each_list(self) -> ArticleDocument:
+        for list_name in ("sections", "benefits", "nutrition_tips", "precautions"):
+            first_index: dict[str, int] = {}
+            for index, item in enumerate(getattr(self, list_name)):
+                if item.slug in first_index:
+                    raise DuplicateSlug(list_name, index, item.slug, first_index[item.slug])
+                first_index[item.slug] = index
+        return self
+
+    def with_published_at(self, published_at: datetime | None) -> ArticleDocument:
+        return self.model_copy(update={"published_at": published_at})
+
+
+class DuplicateSlug(ValueError):
+    """Raised inside validation; carries the exact location so errors can point at the line."""
+
+    def __init__(self, list_name: str, index: int, slug: str, first_index: int) -> None:
+        self.location: tuple[str | int, ...] = (list_name, index, "slug")
+        super().__init__(f"duplicate slug {slug!r}: already used by {list_name}[{first_index}]")
+
+
+def seed_file_json_schema() -> dict[str, Any]:
+    schema = ArticleDocument.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://backwalk-cms.dev/schema/seed.schema.json"
+    schema["title"] = "CMS article seed file"
+    return schema

@@ -1,0 +1,52 @@
+"""The CMS's own exceptions. Each carries a stable machine-readable `code`.
+
+CMSError
+├── NotFound          the thing asked for does not exist (or is not visible to the caller)
+├── BadUserInput      a request argument is out of range or malformed (page size, cursor, id)
+└── InvalidContent    content failed validation; carries one `ContentProblem` per problem
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["BadUserInput", "CMSError", "ContentProblem", "InvalidContent", "NotFound"]
+
+
+class CMSError(Exception):
+    code = "INTERNAL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(CMSError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(CMSError):
+    code = "BAD_USER_INPUT"
+
+
+@dataclass(frozen=True)
+class ContentProblem:
+    """One problem in one content file: where it is and what is wrong."""
+
+    file: str
+    field: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class InvalidContent(CMSError):
+    code = "INVALID_CONTENT"
+
+    def __init__(self, problems: list[ContentProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

@@ -1,0 +1,1 @@
+"""The GraphQL API: types, loaders, queries and the schema that joins them."""

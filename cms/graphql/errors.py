@@ -1,0 +1,58 @@
+"""Error reporting: every GraphQL error gets an `extensions.code`; unexpected ones are masked.
+
+Expected errors (`cms.errors.CMSError`) keep their message and code. Errors graphql-core raises
+for a bad document or bad variables keep their message (it names the client's mistake). Anything
+else is logged with its traceback and reaches the client only as "Internal server error.".
+"""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from graphql.error import GraphQLSyntaxError
+from strawberry.extensions import MaskErrors
+
+from cms.errors import CMSError
+
+__all__ = ["ErrorCodes"]
+
+logger = logging.getLogger("cms.graphql")
+
+INTERNAL_MESSAGE = "Internal server error."
+
+
+class ErrorCodes(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected, error_message=INTERNAL_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        logger.error(
+            "unexpected error in %s", error.path or "operation", exc_info=error.original_error
+        )
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if error.extensions is None or "code" not in error.extensions:
+                error.extensions = {**(error.extensions or {}), "code": _code_of(error)}
+        return processed
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, CMSError | GraphQLError)
+
+
+def _code_of(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, CMSError):
+        return original.code
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_USER_INPUT"

@@ -1,0 +1,107 @@
+"""Per-request DataLoaders: each turns the lookups of one execution tick into one SQL statement.
+
+Loaders are created per request (see `Context`), so their memo never outlives the request and
+never crosses access levels: a public request's loaders cannot hold a draft.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from cms import content
+from cms.models import CHILD_MODELS, Article, Author, ChildModel
+
+if TYPE_CHECKING:
+    from cms.graphql.context import RequestDatabase
+
+__all__ = [
+    "ArticleByIdLoader",
+    "ArticleBySlugLoader",
+    "AuthorByIdLoader",
+    "ChildByIdLoader",
+    "ChildrenByArticleIdLoader",
+    "Loaders",
+]
+
+ChildT = TypeVar("ChildT", bound=ChildModel)
+
+
+class ArticleBySlugLoader(DataLoader[str, Article | None]):
+    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+        async def load(slugs: list[str]) -> list[Article | None]:
+            rows = await db.run(content.articles_by_slugs, slugs, include_drafts=include_drafts)
+            by_slug = {row.slug: row for row in rows}
+            return [by_slug.get(slug) for slug in slugs]
+
+        super().__init__(load_fn=load)
+
+
+class ArticleByIdLoader(DataLoader[int, Article | None]):
+    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+        async def load(ids: list[int]) -> list[Article | None]:
+            rows = await db.run(content.articles_by_ids, ids, include_drafts=include_drafts)
+            return _in_order(ids, {row.id: row for row in rows})
+
+        super().__init__(load_fn=load)
+
+
+class AuthorByIdLoader(DataLoader[int, Author | None]):
+    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+        async def load(ids: list[int]) -> list[Author | None]:
+            rows = await db.run(content.authors_by_ids, ids, include_drafts=include_drafts)
+            return _in_order(ids, {row.id: row for row in rows})
+
+        super().__init__(load_fn=load)
+
+
+class ChildrenByArticleIdLoader(DataLoader[int, list[ChildT]], Generic[ChildT]):
+    """All children of one kind for a batch of articles, in reading order."""
+
+    def __init__(self, db: RequestDatabase, model: type[ChildT], *, include_drafts: bool) -> None:
+        async def load(article_ids: list[int]) -> list[list[ChildT]]:
+            rows = await db.run(
+                content.children_by_article_ids, model, article_ids, include_drafts=include_drafts
+            )
+            grouped: dict[int, list[ChildT]] = defaultdict(list)
+            for row in rows:
+                grouped[row.article_id].append(row)
+            return [grouped[article_id] for article_id in article_ids]
+
+        super().__init__(load_fn=load)
+
+
+class ChildByIdLoader(DataLoader[int, ChildT | None], Generic[ChildT]):
+    def __init__(self, db: RequestDatabase, model: type[ChildT], *, include_drafts: bool) -> None:
+        async def load(ids: list[int]) -> list[ChildT | None]:
+            rows = await db.run(content.children_by_ids, model, ids, include_drafts=include_drafts)
+            return _in_order(ids, {row.id: row for row in rows})
+
+        super().__init__(load_fn=load)
+
+
+RowT = TypeVar("RowT")
+
+
+def _in_order(ids: Sequence[int], by_id: dict[int | None, RowT]) -> list[RowT | None]:
+    return [by_id.get(key) for key in ids]
+
+
+class Loaders:
+    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+        self.article_by_slug = ArticleBySlugLoader(db, include_drafts=include_drafts)
+        self.article_by_id = ArticleByIdLoader(db, include_drafts=include_drafts)
+        self.author_by_id = AuthorByIdLoader(db, include_drafts=include_drafts)
+        self.children_by_article_id: dict[type[ChildModel], ChildrenByArticleIdLoader[ChildModel]]
+        self.child_by_id: dict[type[ChildModel], ChildByIdLoader[ChildModel]]
+        self.children_by_article_id = {
+            model: ChildrenByArticleIdLoader(db, model, include_drafts=include_drafts)
+            for model in CHILD_MODELS
+        }
+        self.child_by_id = {
+            model: ChildByIdLoader(db, model, include_drafts=include_drafts)
+            for model in CHILD_MODELS
+        }

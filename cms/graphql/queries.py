@@ -1,0 +1,102 @@
+"""The root Query: articles by slug, a paginated list, and Relay's node lookup."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from cms import content
+from cms.graphql.pagination import encode_cursor, page_request
+from cms.graphql.types import Article
+
+__all__ = ["ArticleConnection", "Query"]
+
+
+@strawberry.type(description="A page of articles, ordered by slug.")
+class ArticleConnection:
+    edges: list[relay.Edge[Article]]
+    page_info: relay.PageInfo = strawberry.field(description="Where this page sits in the list.")
+
+    @strawberry.field(description="The articles of this page, without their cursors.")
+    def nodes(self) -> list[Article]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many articles the whole list holds, across all pages.")
+    async def total_count(self, info: Info) -> int:
+        context = info.context
+        return await context.db.run(content.count_articles, include_drafts=context.include_drafts)
+
+
+@strawberry.type
+class Query:
+    node: relay.Node | None = relay.node(description="Any object by its global id.")
+
+    @strawberry.field(description="One article by slug; null when there is none you may see.")
+    async def article(self, info: Info, slug: str) -> Article | None:
+        row = await info.context.loaders.article_by_slug.load(slug)
+        return Article.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Articles ordered by slug, as a Relay connection with keyset cursors. "
+        "Page forwards with `first`/`after`, backwards with `last`/`before`; at most 100 a page."
+    )
+    async def articles(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, forwards.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Start after this cursor.")
+        ] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="Page size, backwards.")
+        ] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="End before this cursor.")
+        ] = None,
+    ) -> ArticleConnection:
+        context = info.context
+        request = page_request(
+            first=first, after=after, last=last, before=before,
+            max_size=context.settings.max_page_size,
+        )  # fmt: skip
+        include_drafts = context.include_drafts
+        rows = await context.db.run(
+            content.articles_page,
+            after_slug=request.after,
+            before_slug=request.before,
+            limit=request.size + 1,
+            from_end=request.from_end,
+            include_drafts=include_drafts,
+        )
+        has_more = len(rows) > request.size
+        if has_more:
+            rows = rows[1:] if request.from_end else rows[:-1]
+
+        # The far side of the cursor is looked up, not guessed: page info is exact at both ends.
+        beyond_cursor = False
+        boundary = request.before if request.from_end else request.after
+        if boundary is not None:
+            bound = {"slug_at_least": boundary} if request.from_end else {"slug_at_most": boundary}
+            beyond_cursor = (
+                await context.db.run(
+                    content.count_articles, include_drafts=include_drafts, limit=1, **bound
+                )
+                > 0
+            )
+        edges = [
+            relay.Edge(cursor=encode_cursor(row.slug), node=Article.from_row(row)) for row in rows
+        ]
+        return ArticleConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=beyond_cursor if request.from_end else has_more,
+                has_previous_page=has_more if request.from_end else beyond_cursor,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

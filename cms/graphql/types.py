@@ -1,0 +1,223 @@
+"""The GraphQL object types of content. Built from rows; prose is rendered on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from cms import models
+from cms.errors import BadUserInput
+from cms.text import TextFormat, render
+
+__all__ = [
+    "Article",
+    "ArticleItem",
+    "Author",
+    "Benefit",
+    "Conclusion",
+    "NutritionTip",
+    "Precaution",
+    "Section",
+]
+
+strawberry.enum(
+    TextFormat,
+    name="TextFormat",
+    description="How prose is returned: the Markdown source, sanitised HTML, or plain text.",
+)
+strawberry.enum(models.ArticleStatus, description="Where an article is in its life.")
+strawberry.enum(
+    models.SectionKind,
+    description="What a section introduces: standalone prose, or the lead-in of a list.",
+)
+strawberry.enum(models.TipKind, description="Whether a tip is about food or water.")
+
+FormatArgument = Annotated[
+    TextFormat,
+    strawberry.argument(description="The format to return the prose in."),
+]
+
+
+def prose_field(name: str, description: str) -> Any:
+    def resolve(root: Any, format: FormatArgument = TextFormat.MARKDOWN) -> str:
+        return render(root.prose[name], format)
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
+@strawberry.type(description="A person who writes articles.")
+class Author(relay.Node):
+    id: relay.NodeID[int]
+    slug: str = strawberry.field(description="Stable, URL-safe identifier.")
+    name: str = strawberry.field(description="The name shown in bylines and attributions.")
+    prose: strawberry.Private[dict[str, str]]
+    bio = prose_field("bio", "A short biography.")
+
+    @classmethod
+    def from_row(cls, row: models.Author) -> Self:
+        assert row.id is not None
+        return cls(id=row.id, slug=row.slug, name=row.name, prose={"bio": row.bio})
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await info.context.loaders.author_by_id.load_many(_int_ids(node_ids))
+        return [cls.from_row(row) if row else None for row in rows]
+
+
+@strawberry.interface(description="An ordered item of an article, addressed by a slug.")
+class ArticleItem:
+    slug: str = strawberry.field(description="Stable, URL-safe identifier, unique in its article.")
+    title: str
+    position: int = strawberry.field(description="Zero-based place in reading order.")
+
+
+class _ChildNode(relay.Node):
+    """Shared construction and node lookup of the children of an article."""
+
+    model: ClassVar[type[models.ChildModel]]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        extra = {"kind": row.kind} if "kind" in cls.__annotations__ else {}
+        return cls(
+            id=row.id, slug=row.slug, title=row.title, position=row.position,
+            prose={"body": row.body}, **extra,
+        )  # type: ignore[call-arg]  # fmt: skip
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        loader = info.context.loaders.child_by_id[cls.model]
+        rows = await loader.load_many(_int_ids(node_ids))
+        return [cls.from_row(row) if row else None for row in rows]
+
+
+@strawberry.type(description="A prose section of an article, with its heading.")
+class Section(_ChildNode, ArticleItem):
+    model = models.Section
+    id: relay.NodeID[int]
+    kind: models.SectionKind = strawberry.field(description="What the section introduces.")
+    prose: strawberry.Private[dict[str, str]]
+    body = prose_field("body", "The section's text; may be empty for a list's heading.")
+
+
+@strawberry.type(description="One health benefit claimed by an article.")
+class Benefit(_ChildNode, ArticleItem):
+    model = models.Benefit
+    id: relay.NodeID[int]
+    prose: strawberry.Private[dict[str, str]]
+    body = prose_field("body", "What the benefit is and why.")
+
+
+@strawberry.type(description="A nutrition or hydration tip that supports the practice.")
+class NutritionTip(_ChildNode, ArticleItem):
+    model = models.NutritionTip
+    id: relay.NodeID[int]
+    kind: models.TipKind
+    prose: strawberry.Private[dict[str, str]]
+    body = prose_field("body", "The tip.")
+
+
+@strawberry.type(description="A safety precaution. Travels with every claim of its article.")
+class Precaution(_ChildNode, ArticleItem):
+    model = models.Precaution
+    id: relay.NodeID[int]
+    prose: strawberry.Private[dict[str, str]]
+    body = prose_field("body", "Who should take care, and how.")
+
+
+@strawberry.type(description="The closing words of an article.")
+class Conclusion:
+    title: str
+    prose: strawberry.Private[dict[str, str]]
+    body = prose_field("body", "The conclusion's text.")
+
+
+@strawberry.type(description="An article with its sections, benefits, tips and precautions.")
+class Article(relay.Node):
+    id: relay.NodeID[int]
+    slug: str = strawberry.field(description="Stable, URL-safe identifier, unique.")
+    title: str
+    headline: str = strawberry.field(description="The long display title.")
+    status: models.ArticleStatus
+    published_at: datetime | None = strawberry.field(
+        description="When the article became (or becomes) public; null while never published."
+    )
+    created_at: datetime
+    updated_at: datetime
+    version: int = strawberry.field(description="Increases by one with every saved change.")
+    author_id: strawberry.Private[int]
+    conclusion_title: strawberry.Private[str]
+    prose: strawberry.Private[dict[str, str]]
+    intro = prose_field("intro", "The opening paragraphs.")
+
+    @classmethod
+    def from_row(cls, row: models.Article) -> Self:
+        assert row.id is not None
+        return cls(
+            id=row.id, slug=row.slug, title=row.title, headline=row.headline, status=row.status,
+            published_at=row.published_at, created_at=row.created_at, updated_at=row.updated_at,
+            version=row.version, author_id=row.author_id, conclusion_title=row.conclusion_title,
+            prose={"intro": row.intro, "conclusion": row.conclusion},
+        )  # fmt: skip
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await info.context.loaders.article_by_id.load_many(_int_ids(node_ids))
+        return [cls.from_row(row) if row else None for row in rows]
+
+    @strawberry.field(description="Who wrote the article.")
+    async def author(self, info: Info) -> Author:
+        row = await info.context.loaders.author_by_id.load(self.author_id)
+        return Author.from_row(row)
+
+    @strawberry.field(description="Prose sections in reading order.")
+    async def sections(self, info: Info) -> list[Section]:
+        return await _children(info, Section, self.id)
+
+    @strawberry.field(description="Health benefits in reading order.")
+    async def benefits(self, info: Info) -> list[Benefit]:
+        return await _children(info, Benefit, self.id)
+
+    @strawberry.field(description="Nutrition and hydration tips in reading order.")
+    async def nutrition_tips(
+        self,
+        info: Info,
+        kind: Annotated[
+            models.TipKind | None, strawberry.argument(description="Only tips of this kind.")
+        ] = None,
+    ) -> list[NutritionTip]:
+        tips = await _children(info, NutritionTip, self.id)
+        return [tip for tip in tips if kind is None or tip.kind == kind]
+
+    @strawberry.field(description="Safety precautions in reading order.")
+    async def precautions(self, info: Info) -> list[Precaution]:
+        return await _children(info, Precaution, self.id)
+
+    @strawberry.field(description="The closing words; null when the article has none.")
+    def conclusion(self) -> Conclusion | None:
+        if not self.conclusion_title and not self.prose["conclusion"]:
+            return None
+        return Conclusion(title=self.conclusion_title, prose={"body": self.prose["conclusion"]})
+
+
+async def _children(info: Info, node_type: type[Any], article_id: int) -> list[Any]:
+    rows = await info.context.loaders.children_by_article_id[node_type.model].load(article_id)
+    return [node_type.from_row(row) for row in rows]
+
+
+def _int_ids(node_ids: Iterable[str]) -> list[int]:
+    try:
+        return [int(node_id) for node_id in node_ids]
+    except ValueError:
+        raise BadUserInput("Invalid node id.") from None

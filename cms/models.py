@@ -1,0 +1,189 @@
+"""Every database table of the CMS, with its constraints and indexes.
+
+Prose fields hold Markdown; HTML and plain text are derived on read (`cms.text`).
+Children of an article are ordered by an explicit `position`, unique within the article,
+and addressed by a `slug`, also unique within the article.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "Article",
+    "ArticleStatus",
+    "Author",
+    "Benefit",
+    "CHILD_MODELS",
+    "ChildModel",
+    "NutritionTip",
+    "Precaution",
+    "Section",
+    "SectionKind",
+    "TipKind",
+    "utc_now",
+]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass a timezone-aware value")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ArticleStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    UNPUBLISHED = "unpublished"
+    ARCHIVED = "archived"
+
+
+class SectionKind(str, enum.Enum):
+    """What a section introduces: plain prose, or the lead-in of one of the article's lists."""
+
+    PROSE = "prose"
+    BENEFITS = "benefits"
+    NUTRITION = "nutrition"
+    PRECAUTIONS = "precautions"
+
+
+class TipKind(str, enum.Enum):
+    NUTRITION = "nutrition"
+    HYDRATION = "hydration"
+
+
+def _enum_column(enum_type: type[enum.Enum], name: str) -> Any:
+    # VARCHAR + CHECK rather than native PostgreSQL enums: adding a value is then a plain migration.
+    return sa.Column(
+        sa.Enum(
+            enum_type,
+            name=name,
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda members: [m.value for m in members],
+            validate_strings=True,
+        ),
+        nullable=False,
+    )
+
+
+def _timestamp_column(**kwargs: Any) -> Any:
+    return sa.Column(UTCDateTime(), nullable=False, **kwargs)
+
+
+class Author(SQLModel, table=True):
+    __tablename__: ClassVar[str] = "author"  # type: ignore[misc]
+    __table_args__ = (sa.CheckConstraint("length(name) > 0", name="author_name_not_empty"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=100, unique=True)
+    name: str = Field(max_length=200)
+    bio: str = Field(default="")
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class Article(SQLModel, table=True):
+    """An article is visible to the public when it is published and its `published_at` has come."""
+
+    __tablename__: ClassVar[str] = "article"  # type: ignore[misc]
+    __table_args__ = (
+        sa.CheckConstraint("length(title) > 0", name="article_title_not_empty"),
+        sa.CheckConstraint("version >= 1", name="article_version_positive"),
+        sa.CheckConstraint(
+            "status <> 'published' OR published_at IS NOT NULL",
+            name="article_published_has_date",
+        ),
+        sa.Index("ix_article_status_published_at", "status", "published_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=100, unique=True)
+    title: str = Field(max_length=300)
+    headline: str = Field(default="", max_length=500)
+    intro: str = ""
+    conclusion_title: str = Field(default="", max_length=300)
+    conclusion: str = ""
+    status: ArticleStatus = Field(
+        default=ArticleStatus.DRAFT, sa_column=_enum_column(ArticleStatus, "article_status")
+    )
+    published_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+    version: int = 1
+    author_id: int = Field(foreign_key="author.id", ondelete="RESTRICT", index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+def _child_table_args(table: str) -> tuple[Any, ...]:
+    return (
+        sa.UniqueConstraint("article_id", "slug", name=f"uq_{table}_article_slug"),
+        sa.UniqueConstraint("article_id", "position", name=f"uq_{table}_article_position"),
+        sa.CheckConstraint("position >= 0", name=f"{table}_position_not_negative"),
+        sa.CheckConstraint("length(title) > 0", name=f"{table}_title_not_empty"),
+    )
+
+
+class ChildModel(SQLModel):
+    """Columns shared by every ordered child of an article. Not a table itself."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Indexed by the (article_id, slug) unique constraint.
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    position: int
+    slug: str = Field(max_length=100)
+    title: str = Field(max_length=300)
+    body: str = ""
+    is_draft: bool = False
+
+
+class Section(ChildModel, table=True):
+    __tablename__: ClassVar[str] = "section"  # type: ignore[misc]
+    __table_args__ = _child_table_args("section")
+
+    kind: SectionKind = Field(
+        default=SectionKind.PROSE, sa_column=_enum_column(SectionKind, "section_kind")
+    )
+
+
+class Benefit(ChildModel, table=True):
+    __tablename__: ClassVar[str] = "benefit"  # type: ignore[misc]
+    __table_args__ = _child_table_args("benefit")
+
+
+class NutritionTip(ChildModel, table=True):
+    __tablename__: ClassVar[str] = "nutrition_tip"  # type: ignore[misc]
+    __table_args__ = _child_table_args("nutrition_tip")
+
+    kind: TipKind = Field(default=TipKind.NUTRITION, sa_column=_enum_column(TipKind, "tip_kind"))
+
+
+class Precaution(ChildModel, table=True):
+    __tablename__: ClassVar[str] = "precaution"  # type: ignore[misc]
+    __table_args__ = _child_table_args("precaution")
+
+
+CHILD_MODELS: tuple[type[ChildModel], ...] = (Section, Benefit, NutritionTip, Precaution)

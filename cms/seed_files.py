@@ -1,0 +1,254 @@
+"""The seed file format: YAML on disk <-> validated `ArticleDocument`s.
+
+Reading reports every problem of every file at once, each with the file, the field path and the
+line, before anything is written. Writing (`dump_document`) emits the canonical layout, so a file
+that was written by `cms export` is reproduced byte for byte by seeding and exporting again.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from cms.documents import ArticleDocument, DuplicateSlug
+from cms.errors import ContentProblem, InvalidContent
+
+__all__ = [
+    "SeedFile",
+    "bundled_seed_dir",
+    "discover_seed_files",
+    "dump_document",
+    "read_seed_files",
+]
+
+SEED_SUFFIXES = (".yaml", ".yml")
+SCHEMA_MODELINE = "# yaml-language-server: $schema={schema}\n"
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Location = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SeedFile:
+    path: Path
+    document: ArticleDocument
+
+
+def bundled_seed_dir() -> Path:
+    """The content shipped with the package: `cms/bundled_seed` in an installed wheel, the
+    repository's `seed/` folder in a source checkout (editable install)."""
+    bundled = Path(str(resources.files("cms"))) / "bundled_seed"
+    if bundled.is_dir():
+        return bundled
+    return Path(__file__).resolve().parent.parent / "seed"
+
+
+def discover_seed_files(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, plus every *.yaml/*.yml below each folder, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in SEED_SUFFIXES and p.is_file())
+            )
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InvalidContent([ContentProblem(str(path), "", "no such file or folder")])
+    return list(dict.fromkeys(found))
+
+
+def read_seed_files(paths: Sequence[Path]) -> list[SeedFile]:
+    """Parse and validate every file; raise one `InvalidContent` listing all problems found."""
+    seed_files: list[SeedFile] = []
+    problems: list[ContentProblem] = []
+    for path in paths:
+        try:
+            seed_files.append(SeedFile(path, parse_document(path.read_text("utf-8"), str(path))))
+        except InvalidContent as error:
+            problems.extend(error.problems)
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(ContentProblem(str(path), "", f"cannot be read: {error}"))
+    problems.extend(_cross_file_problems(seed_files))
+    if problems:
+        raise InvalidContent(problems)
+    return seed_files
+
+
+def parse_document(text: str, file_name: str) -> ArticleDocument:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InvalidContent([ContentProblem(file_name, "", "the file is empty", 1)])
+        lines: dict[_Location, int] = {}
+        problems = _index_lines(node, (), lines, file_name)
+        if problems:
+            raise InvalidContent(problems)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = f"invalid YAML: {error.problem or error.context}"
+        raise InvalidContent([ContentProblem(file_name, "", message, line)]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise InvalidContent(
+            [ContentProblem(file_name, "", "the file must hold a mapping of fields", 1)]
+        )
+    try:
+        return ArticleDocument.model_validate(data)
+    except ValidationError as error:
+        raise InvalidContent(_validation_problems(error, lines, file_name)) from None
+
+
+def _index_lines(
+    node: yaml.Node, location: _Location, lines: dict[_Location, int], file_name: str
+) -> list[ContentProblem]:
+    """Record the 1-based line of every value and key path; report keys given twice, which YAML
+    parsers otherwise resolve silently by keeping the last."""
+    lines[location] = node.start_mark.line + 1
+    problems: list[ContentProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[object] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            child = (*location, key)
+            if key in seen:
+                problems.append(
+                    ContentProblem(
+                        file_name,
+                        _field_path(child),
+                        "duplicate key",
+                        key_node.start_mark.line + 1,
+                    )
+                )
+            seen.add(key)
+            problems.extend(_index_lines(value_node, child, lines, file_name))
+            lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems.extend(_index_lines(item, (*location, index), lines, file_name))
+    return problems
+
+
+def _validation_problems(
+    error: ValidationError, lines: dict[_Location, int], file_name: str
+) -> list[ContentProblem]:
+    problems = []
+    for detail in error.errors(include_url=False):
+        location: _Location = tuple(detail["loc"])
+        message = detail["msg"]
+        cause = (detail.get("ctx") or {}).get("error")
+        if isinstance(cause, DuplicateSlug):
+            location, message = cause.location, str(cause)
+        problems.append(
+            ContentProblem(
+                file_name, _field_path(location), _plain(message), _nearest_line(lines, location)
+            )
+        )
+    return problems
+
+
+def _plain(message: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if message == "Extra inputs are not permitted":
+        return "unknown field"
+    return message
+
+
+def _nearest_line(lines: dict[_Location, int], location: _Location) -> int | None:
+    while location not in lines and location:
+        location = location[:-1]
+    return lines.get(location)
+
+
+def _field_path(location: _Location) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProblem]:
+    article_files: dict[str, Path] = {}
+    authors: dict[str, tuple[Path, Any]] = {}
+    for seed_file in seed_files:
+        document = seed_file.document
+        if document.slug in article_files:
+            yield ContentProblem(
+                str(seed_file.path),
+                "slug",
+                f"article slug {document.slug!r} is also used by {article_files[document.slug]}",
+            )
+        article_files.setdefault(document.slug, seed_file.path)
+        first = authors.setdefault(document.author.slug, (seed_file.path, document.author))
+        if first[1] != document.author:
+            yield ContentProblem(
+                str(seed_file.path),
+                "author",
+                f"author {document.author.slug!r} differs from the one in {first[0]}; "
+                "an author must read the same in every file",
+            )
+
+
+class _SeedDumper(yaml.SafeDumper):
+    """Block style throughout; prose as literal blocks so diffs read like the text itself."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # indent list items under their key
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_datetime(dumper: yaml.SafeDumper, value: datetime) -> yaml.ScalarNode:
+    text = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
+
+
+_SeedDumper.add_representer(str, _represent_str)
+_SeedDumper.add_representer(datetime, _represent_datetime)
+
+_PROSE_FIELDS = frozenset({"body", "bio", "intro"})
+
+
+def dump_document(document: ArticleDocument, *, schema_ref: str | None = None) -> str:
+    """The canonical seed file for a document: fields in model order, defaults left out, prose as
+    literal blocks, a `yaml-language-server` modeline pointing at the JSON Schema."""
+    data = _prose_as_blocks(document.model_dump(mode="python", exclude_defaults=True))
+    text = yaml.dump(
+        data,
+        Dumper=_SeedDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
+    return (SCHEMA_MODELINE.format(schema=schema_ref) if schema_ref else "") + text
+
+
+def _prose_as_blocks(value: Any, key: str | None = None) -> Any:
+    # A trailing newline makes PyYAML choose a literal block (`|`) for prose; the loader's
+    # validation strips it again, so the stored text is unchanged.
+    if isinstance(value, dict):
+        return {k: _prose_as_blocks(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_prose_as_blocks(item, key) for item in value]
+    if key in _PROSE_FIELDS and isinstance(value, str) and value:
+        return value if value.endswith("\n") else value + "\n"
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

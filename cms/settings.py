@@ -1,0 +1,48 @@
+"""Runtime configuration, read once from `CMS_*` environment variables (and a `.env` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CMS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///cms.db",
+        description="SQLAlchemy URL: sqlite:///path.db (embedded) or postgresql://user@host/db.",
+    )
+    seed_dir: Path | None = Field(
+        default=None,
+        description="Folder of content files loaded into an empty database; "
+        "defaults to the seed/ folder shipped with the package.",
+    )
+    site_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public base URL of the site, used for canonical links.",
+    )
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=5.0, gt=0)
+    max_page_size: int = Field(default=100, ge=1)
+    max_query_depth: int = Field(default=10, ge=1)
+    max_query_tokens: int = Field(default=5000, ge=1)
+    max_query_aliases: int = Field(default=30, ge=1)
+    introspection: bool = True
+    graphiql: bool = True
+
+    @field_validator("site_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
