@@ -54,14 +54,14 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class ArticleStatus(str, enum.Enum):
+class ArticleStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     UNPUBLISHED = "unpublished"
     ARCHIVED = "archived"
 
 
-class SectionKind(str, enum.Enum):
+class SectionKind(enum.StrEnum):
     """What a section introduces: plain prose, or the lead-in of one of the article's lists."""
 
     PROSE = "prose"
@@ -70,7 +70,7 @@ class SectionKind(str, enum.Enum):
     PRECAUTIONS = "precautions"
 
 
-class TipKind(str, enum.Enum):
+class TipKind(enum.StrEnum):
     NUTRITION = "nutrition"
     HYDRATION = "hydration"
 

@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from cms import content
+from cms.errors import BadUserInput
 from cms.graphql.pagination import encode_cursor, page_request
 from cms.graphql.types import Article
 
@@ -32,7 +33,18 @@ class ArticleConnection:
 
 @strawberry.type
 class Query:
-    node: relay.Node | None = relay.node(description="Any object by its global id.")
+    @strawberry.field(description="Any object by its global id; null when you may not see it.")
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="A global id.")],
+    ) -> relay.Node | None:
+        try:
+            node_type = id.resolve_type(info)
+        except relay.GlobalIDValueError:
+            raise BadUserInput("Invalid node id.") from None
+        node: relay.Node | None = await node_type.resolve_node(id.node_id, info=info, required=False)
+        return node
 
     @strawberry.field(description="One article by slug; null when there is none you may see.")
     async def article(self, info: Info, slug: str) -> Article | None:

@@ -1,0 +1,129 @@
+"""Shared fixtures: the app over HTTP on a real database, SQLite and PostgreSQL alike.
+
+Every test that takes `database_url` (directly or through `engine`/`client`) runs twice: on a
+fresh SQLite file and on a uniquely named PostgreSQL database created for this test run and
+dropped afterwards. Without a reachable PostgreSQL the second run is skipped, except under
+`CI=true`, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cms.db import create_engine, create_schema
+from cms.http import create_app
+from cms.seed import seed_database
+from cms.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_DIR = REPO / "seed"
+SOURCE_ARTICLE = Path(__file__).resolve().parent / "fixtures" / "back-walk-benefits.txt"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+POSTGRES_SERVER = os.environ.get("CMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str | None]:
+    """A database of its own on the shared PostgreSQL server, for this test run only."""
+    try:
+        admin = psycopg.connect(POSTGRES_SERVER, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL must be reachable under CI=true: {error}")
+        yield None
+        return
+    name = f"cms_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str | None
+) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cms.db'}"
+    if postgres_database is None:
+        pytest.skip("PostgreSQL is not reachable (runs under CI=true)")
+    with psycopg.connect(postgres_database, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+    return postgres_database
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, seed_dir=SEED_DIR, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    await create_schema(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def seeded(engine: AsyncEngine) -> AsyncEngine:
+    await seed_database(engine, [SEED_DIR])
+    return engine
+
+
+@pytest.fixture
+async def client(engine: AsyncEngine, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
+        yield client
+
+
+@pytest.fixture
+def graphql(client: httpx.AsyncClient) -> GraphQL:
+    """POST a GraphQL document; return the decoded body after checking the HTTP status."""
+
+    async def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return post
+
+
+@pytest.fixture
+def sql_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every SQL statement the engine sends while the test runs, in order."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
