@@ -39,10 +39,11 @@ def _seed_paths(paths: list[Path] | None) -> list[Path]:
     return [get_settings().seed_dir or bundled_seed_dir()]
 
 
-def _fail_with(error: InvalidContent) -> typer.Exit:
-    errors.print(f"[bold red]{len(error.problems)} problem(s); nothing was written:[/]")
+def _fail_with(error: InvalidContent, *, wrote_nothing: bool = True) -> typer.Exit:
+    suffix = "; nothing was written" if wrote_nothing else ""
+    errors.print(f"[bold red]{len(error.problems)} problem(s){suffix}:[/]")
     for problem in error.problems:
-        errors.print(f"  {problem}", markup=False, highlight=False)
+        errors.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -78,7 +79,10 @@ def serve(
 @app.command()
 def seed(paths: PathsArgument = None) -> None:
     """Validate seed files, then create or update their articles in one transaction."""
-    files = discover_seed_files(_seed_paths(paths))
+    try:
+        files = discover_seed_files(_seed_paths(paths))
+    except InvalidContent as error:
+        raise _fail_with(error) from None
     settings = get_settings()
 
     async def run() -> None:
@@ -113,7 +117,7 @@ def validate(paths: PathsArgument = None) -> None:
     try:
         seed_files = read_seed_files(discover_seed_files(_seed_paths(paths)))
     except InvalidContent as error:
-        raise _fail_with(error) from None
+        raise _fail_with(error, wrote_nothing=False) from None
     console.print(f"{len(seed_files)} file(s) valid.")
 
 

@@ -342,10 +342,11 @@ async def _sync_children(
 
     moved = [row for slug, row in existing.items() if row.position != wanted[slug]["position"]]
     if moved:
-        # Positions are unique per article: park the moving rows on negative positions first so
-        # that no intermediate state of a reorder collides.
+        # Positions are unique per article: park the moving rows past every position in use
+        # first, so that no intermediate state of a reorder collides.
+        offset = 1 + max(row.position for row in existing.values()) + len(wanted)
         for row in moved:
-            row.position = -1 - row.position
+            row.position += offset
         await session.flush()
 
     for slug, row in existing.items():

@@ -98,6 +98,8 @@ def parse_document(text: str, file_name: str) -> ArticleDocument:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
         message = f"invalid YAML: {error.problem or error.context}"
+        if error.context and error.context_mark is not None and error.problem:
+            message += f" ({error.context} started on line {error.context_mark.line + 1})"
         raise InvalidContent([ContentProblem(file_name, "", message, line)]) from None
     finally:
         loader.dispose()

@@ -29,7 +29,9 @@ REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO / "seed"
 SOURCE_ARTICLE = Path(__file__).resolve().parent / "fixtures" / "back-walk-benefits.txt"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-POSTGRES_SERVER = os.environ.get("CMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_SERVER = os.environ.get(
+    "CMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
 

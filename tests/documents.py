@@ -26,7 +26,9 @@ def article_document(
         for i in range(1, benefit_count)
     ]
     if draft_benefit:
-        benefits.append({"slug": "draft-benefit", "title": "Draft", "body": "Not yet.", "draft": True})
+        benefits.append(
+            {"slug": "draft-benefit", "title": "Draft", "body": "Not yet.", "draft": True}
+        )
     return ArticleDocument.model_validate(
         {
             "slug": slug,

@@ -43,7 +43,9 @@ class Query:
             node_type = id.resolve_type(info)
         except relay.GlobalIDValueError:
             raise BadUserInput("Invalid node id.") from None
-        node: relay.Node | None = await node_type.resolve_node(id.node_id, info=info, required=False)
+        node: relay.Node | None = await node_type.resolve_node(
+            id.node_id, info=info, required=False
+        )
         return node
 
     @strawberry.field(description="One article by slug; null when there is none you may see.")

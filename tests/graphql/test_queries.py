@@ -114,19 +114,23 @@ async def test_article_holds_its_seven_benefits_three_precautions_and_two_tips_i
 async def test_prose_is_served_as_markdown_sanitised_html_or_plain_text(
     engine: AsyncEngine, graphql: GraphQL
 ) -> None:
-    await _save(engine, benefit_body="Feel **calm** <script>alert(1)</script> [more](https://a.example)")
+    await _save(
+        engine, benefit_body="Feel **calm** <script>alert(1)</script> [more](https://a.example)"
+    )
     query = """{ article(slug: "x") { benefits {
         md: body html: body(format: HTML) text: body(format: TEXT) } } }"""
     benefit = (await graphql(query))["data"]["article"]["benefits"][0]
     assert benefit["md"] == "Feel **calm** <script>alert(1)</script> [more](https://a.example)"
     assert benefit["html"] == (
-        '<p>Feel <strong>calm</strong> &lt;script&gt;alert(1)&lt;/script&gt; '
+        "<p>Feel <strong>calm</strong> &lt;script&gt;alert(1)&lt;/script&gt; "
         '<a href="https://a.example" rel="noopener noreferrer nofollow">more</a></p>'
     )
     assert benefit["text"] == "Feel calm <script>alert(1)</script> more"
 
 
-async def test_nutrition_tips_can_be_filtered_by_kind(seeded: AsyncEngine, graphql: GraphQL) -> None:
+async def test_nutrition_tips_can_be_filtered_by_kind(
+    seeded: AsyncEngine, graphql: GraphQL
+) -> None:
     query = '{ article(slug: "back-walk") { nutritionTips(kind: HYDRATION) { slug } } }'
     assert (await graphql(query))["data"]["article"]["nutritionTips"] == [{"slug": "hydration"}]
 
@@ -136,8 +140,12 @@ async def test_unknown_slug_returns_null(seeded: AsyncEngine, graphql: GraphQL) 
     assert body == {"data": {"article": None}}
 
 
-async def test_every_type_is_reachable_by_its_global_id(seeded: AsyncEngine, graphql: GraphQL) -> None:
-    article = (await graphql(FULL_ARTICLE, {"slug": "back-walk", "format": "TEXT"}))["data"]["article"]
+async def test_every_type_is_reachable_by_its_global_id(
+    seeded: AsyncEngine, graphql: GraphQL
+) -> None:
+    article = (await graphql(FULL_ARTICLE, {"slug": "back-walk", "format": "TEXT"}))["data"][
+        "article"
+    ]
     expected = [
         (article["id"], "Article"),
         (article["author"]["id"], "Author"),
@@ -153,7 +161,9 @@ async def test_every_type_is_reachable_by_its_global_id(seeded: AsyncEngine, gra
     assert benefit["title"] == "Detoxification"
 
 
-async def test_a_malformed_global_id_is_a_client_error(seeded: AsyncEngine, graphql: GraphQL) -> None:
+async def test_a_malformed_global_id_is_a_client_error(
+    seeded: AsyncEngine, graphql: GraphQL
+) -> None:
     body = await graphql(NODE, {"id": "not-a-global-id"})
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
 

@@ -1,0 +1,68 @@
+"""Reads cost a constant number of SQL statements, whatever the number of children or articles."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cms import content
+from cms.db import session_scope
+from tests.conftest import GraphQL
+from tests.documents import article_document
+
+pytestmark = pytest.mark.anyio
+
+HOT_QUERY = """
+query Hot($slug: String!) {
+  article(slug: $slug) {
+    title headline intro(format: HTML)
+    author { name bio }
+    sections { title kind body(format: HTML) }
+    benefits { title body(format: HTML) }
+    nutritionTips { kind title body(format: HTML) }
+    precautions { title body(format: HTML) }
+    conclusion { title body(format: HTML) }
+  }
+}
+"""
+
+LIST_QUERY = """
+query List($first: Int!) {
+  articles(first: $first) {
+    totalCount
+    nodes { slug author { name } benefits { title } precautions { title } sections { title }
+            nutritionTips { title } }
+  }
+}
+"""
+
+
+async def _save_articles(engine: AsyncEngine, count: int, benefit_count: int) -> None:
+    async with session_scope(engine) as session:
+        for n in range(count):
+            document = article_document(slug=f"a-{n:03d}", benefit_count=benefit_count)
+            await content.save_article_document(session, document)
+
+
+@pytest.mark.parametrize("benefit_count", [1, 40])
+async def test_one_article_with_all_children_takes_six_statements(
+    engine: AsyncEngine, graphql: GraphQL, sql_statements: list[str], benefit_count: int
+) -> None:
+    await _save_articles(engine, 1, benefit_count)
+    sql_statements.clear()
+    body = await graphql(HOT_QUERY, {"slug": "a-000"})
+    assert len(body["data"]["article"]["benefits"]) == benefit_count
+    # article, author, sections, benefits, nutrition tips, precautions
+    assert len(sql_statements) == 6, sql_statements
+
+
+@pytest.mark.parametrize("article_count", [1, 25])
+async def test_a_page_of_articles_with_children_takes_seven_statements(
+    engine: AsyncEngine, graphql: GraphQL, sql_statements: list[str], article_count: int
+) -> None:
+    await _save_articles(engine, article_count, 3)
+    sql_statements.clear()
+    body = await graphql(LIST_QUERY, {"first": 100})
+    assert len(body["data"]["articles"]["nodes"]) == article_count
+    # page, count, author, sections, benefits, nutrition tips, precautions
+    assert len(sql_statements) == 7, sql_statements

@@ -1,0 +1,168 @@
+"""Seeding the database: upsert by slug in one transaction, idempotent, all or nothing; export."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from cms import content
+from cms.db import session_scope
+from cms.errors import InvalidContent
+from cms.models import Article, Benefit
+from cms.seed import SeedReport, export_articles, seed_database, seed_if_empty
+from tests.conftest import SEED_DIR, GraphQL
+
+pytestmark = pytest.mark.anyio
+
+BENEFITS = '{ article(slug: "back-walk") { version benefits { id slug body } } }'
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Path:
+    """A private copy of the shipped seed files that a test may edit."""
+    copy = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, copy)
+    return copy
+
+
+def _edit(seed_dir: Path, old: str, new: str) -> None:
+    path = seed_dir / "back-walk.yaml"
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+async def _outcomes(report: SeedReport) -> list[str]:
+    return [outcome.value for outcome in report.outcomes.values()]
+
+
+async def test_seeding_twice_changes_nothing(
+    engine: AsyncEngine, seed_dir: Path, graphql: GraphQL
+) -> None:
+    assert await _outcomes(await seed_database(engine, [seed_dir])) == ["created"]
+    before = await graphql(BENEFITS)
+    assert await _outcomes(await seed_database(engine, [seed_dir])) == ["unchanged"]
+    assert await graphql(BENEFITS) == before
+
+
+async def test_editing_a_body_updates_exactly_that_benefit(
+    engine: AsyncEngine, seed_dir: Path, graphql: GraphQL
+) -> None:
+    await seed_database(engine, [seed_dir])
+    before = (await graphql(BENEFITS))["data"]["article"]
+    _edit(
+        seed_dir, "Regular back walking sessions can", "Regular, gentle back walking sessions can"
+    )
+    assert await _outcomes(await seed_database(engine, [seed_dir])) == ["updated"]
+    after = (await graphql(BENEFITS))["data"]["article"]
+    assert after["version"] == before["version"] + 1
+    changed = [
+        (old["slug"], new["body"].startswith("Regular, gentle"))
+        for old, new in zip(before["benefits"], after["benefits"], strict=True)
+        if old != new
+    ]
+    assert changed == [("increased-flexibility", True)]
+
+
+async def test_removing_a_benefit_from_the_file_removes_it(
+    engine: AsyncEngine, seed_dir: Path, graphql: GraphQL
+) -> None:
+    await seed_database(engine, [seed_dir])
+    path = seed_dir / "back-walk.yaml"
+    text = path.read_text("utf-8")
+    detox = text[text.index("  - slug: detoxification") : text.index("  - slug: increased-flex")]
+    path.write_text(text.replace(detox, ""), "utf-8")
+    await seed_database(engine, [seed_dir])
+    slugs = [b["slug"] for b in (await graphql(BENEFITS))["data"]["article"]["benefits"]]
+    assert "detoxification" not in slugs
+    assert len(slugs) == 6
+
+
+async def test_reordering_benefits_keeps_their_ids(
+    engine: AsyncEngine, seed_dir: Path, graphql: GraphQL
+) -> None:
+    await seed_database(engine, [seed_dir])
+    before = {b["slug"]: b["id"] for b in (await graphql(BENEFITS))["data"]["article"]["benefits"]}
+    path = seed_dir / "back-walk.yaml"
+    text = path.read_text("utf-8")
+    stress = text[text.index("  - slug: stress-relief") : text.index("  - slug: pain-management")]
+    text = (
+        text.replace(stress, "")
+        .replace("nutrition_tips:\n", "")
+        .replace("  - slug: emotional-release", stress + "  - slug: emotional-release")
+    )
+    path.write_text(
+        text.replace("  - slug: balanced-diet", "nutrition_tips:\n  - slug: balanced-diet")
+    )
+    await seed_database(engine, [seed_dir])
+    after = (await graphql(BENEFITS))["data"]["article"]["benefits"]
+    assert [b["slug"] for b in after][-2:] == ["stress-relief", "emotional-release"]
+    assert {b["slug"]: b["id"] for b in after} == before
+
+
+async def test_an_invalid_file_writes_nothing_even_beside_valid_ones(
+    engine: AsyncEngine, seed_dir: Path, tmp_path: Path
+) -> None:
+    (seed_dir / "broken.yaml").write_text("slug: broken\ntitle: Broken\n")
+    with pytest.raises(InvalidContent) as raised:
+        await seed_database(engine, [seed_dir])
+    assert [(Path(p.file).name, p.field) for p in raised.value.problems] == [
+        ("broken.yaml", "author")
+    ]
+    async with session_scope(engine) as session:
+        assert (await session.exec(select(func.count()).select_from(Article))).one() == 0
+
+
+async def test_a_failure_while_writing_rolls_back_every_file(
+    engine: AsyncEngine, seed_dir: Path
+) -> None:
+    """The first article is written, then the process fails: the first is undone too."""
+    second = (seed_dir / "back-walk.yaml").read_text("utf-8").replace("slug: back-walk", "slug: z")
+    (seed_dir / "z.yaml").write_text(second)
+
+    def fail_after_first_file(seed_file: object) -> None:
+        raise RuntimeError("the process died mid-way")
+
+    with pytest.raises(RuntimeError):
+        await seed_database(engine, [seed_dir], progress=fail_after_first_file)
+    async with session_scope(engine) as session:
+        assert (await session.exec(select(func.count()).select_from(Article))).one() == 0
+
+
+async def test_seed_if_empty_never_overwrites_edited_content(
+    engine: AsyncEngine, seed_dir: Path, graphql: GraphQL
+) -> None:
+    assert await seed_if_empty(engine, seed_dir) is not None
+    _edit(seed_dir, "Regular back walking sessions can", "Edited in the database")
+    await seed_database(engine, [seed_dir])
+    shutil.copytree(SEED_DIR, seed_dir, dirs_exist_ok=True)
+    assert await seed_if_empty(engine, seed_dir) is None
+    bodies = [b["body"] for b in (await graphql(BENEFITS))["data"]["article"]["benefits"]]
+    assert any(body.startswith("Edited in the database") for body in bodies)
+
+
+async def test_export_reproduces_the_seed_files_byte_for_byte(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await seed_database(engine, [SEED_DIR])
+    (written,) = await export_articles(engine, tmp_path / "export")
+    assert written.read_bytes() == (SEED_DIR / "back-walk.yaml").read_bytes()
+
+
+async def test_database_constraints_hold_without_python(engine: AsyncEngine) -> None:
+    """Unique slugs per article are enforced by the database itself."""
+    await seed_database(engine, [SEED_DIR])
+    from sqlalchemy.exc import IntegrityError
+
+    async with session_scope(engine) as session:
+        (article,) = await content.articles_by_slugs(session, ["back-walk"], include_drafts=True)
+    with pytest.raises(IntegrityError):
+        async with session_scope(engine) as session:
+            session.add(
+                Benefit(article_id=article.id, position=99, slug="stress-relief", title="Dup")
+            )
