@@ -55,7 +55,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite leaves foreign keys off unless asked, per connection; WAL lets readers run during a write.
+    # SQLite leaves foreign keys off unless asked, per connection.
+    # WAL lets readers run while a write is in progress.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")

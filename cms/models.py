@@ -96,7 +96,7 @@ def _timestamp_column(**kwargs: Any) -> Any:
 
 
 class Author(SQLModel, table=True):
-    __tablename__: ClassVar[str] = "author"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "author"
     __table_args__ = (sa.CheckConstraint("length(name) > 0", name="author_name_not_empty"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -110,7 +110,7 @@ class Author(SQLModel, table=True):
 class Article(SQLModel, table=True):
     """An article is visible to the public when it is published and its `published_at` has come."""
 
-    __tablename__: ClassVar[str] = "article"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "article"
     __table_args__ = (
         sa.CheckConstraint("length(title) > 0", name="article_title_not_empty"),
         sa.CheckConstraint("version >= 1", name="article_version_positive"),
@@ -161,7 +161,7 @@ class ChildModel(SQLModel):
 
 
 class Section(ChildModel, table=True):
-    __tablename__: ClassVar[str] = "section"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "section"
     __table_args__ = _child_table_args("section")
 
     kind: SectionKind = Field(
@@ -170,19 +170,19 @@ class Section(ChildModel, table=True):
 
 
 class Benefit(ChildModel, table=True):
-    __tablename__: ClassVar[str] = "benefit"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "benefit"
     __table_args__ = _child_table_args("benefit")
 
 
 class NutritionTip(ChildModel, table=True):
-    __tablename__: ClassVar[str] = "nutrition_tip"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "nutrition_tip"
     __table_args__ = _child_table_args("nutrition_tip")
 
     kind: TipKind = Field(default=TipKind.NUTRITION, sa_column=_enum_column(TipKind, "tip_kind"))
 
 
 class Precaution(ChildModel, table=True):
-    __tablename__: ClassVar[str] = "precaution"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "precaution"
     __table_args__ = _child_table_args("precaution")
 
 

@@ -24,7 +24,8 @@ from cms.seed_files import (
 __all__ = ["SeedReport", "export_articles", "seed_database", "seed_if_empty"]
 
 Progress = Callable[[SeedFile], None]
-# Seed files live in seed/ beside schema/ in a checkout; editors' tools resolve the modeline from there.
+# Seed files live in seed/ beside schema/ in a checkout; editors' tools resolve the modeline
+# from there.
 SCHEMA_REF = "../schema/seed.schema.json"
 
 

@@ -24,8 +24,8 @@ class RequestDatabase:
     """One session per request, opened on first use.
 
     DataLoader batches run as concurrent tasks, and an AsyncSession must not be used by two tasks
-    at once, so every use takes a lock. The request then holds at most one pooled connection, however
-    many loaders it fires: a busy server cannot exhaust the pool by fanning out.
+    at once, so every use takes a lock. The request then holds at most one pooled connection,
+    however many loaders it fires: a busy server cannot exhaust the pool by fanning out.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -66,7 +66,7 @@ class Context:
 class CloseRequestDatabase(SchemaExtension):
     """Returns the request's connection to the pool as soon as the operation has executed."""
 
-    async def on_operation(self) -> Any:  # type: ignore[override]
+    async def on_operation(self) -> Any:
         try:
             yield
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated
 
 import strawberry
@@ -28,7 +29,10 @@ class ArticleConnection:
     @strawberry.field(description="How many articles the whole list holds, across all pages.")
     async def total_count(self, info: Info) -> int:
         context = info.context
-        return await context.db.run(content.count_articles, include_drafts=context.include_drafts)
+        count: int = await context.db.run(
+            content.count_articles, include_drafts=context.include_drafts
+        )
+        return count
 
 
 @strawberry.type
@@ -43,10 +47,8 @@ class Query:
             node_type = id.resolve_type(info)
         except relay.GlobalIDValueError:
             raise BadUserInput("Invalid node id.") from None
-        node: relay.Node | None = await node_type.resolve_node(
-            id.node_id, info=info, required=False
-        )
-        return node
+        resolved = node_type.resolve_node(id.node_id, info=info, required=False)
+        return await resolved if inspect.isawaitable(resolved) else resolved
 
     @strawberry.field(description="One article by slug; null when there is none you may see.")
     async def article(self, info: Info, slug: str) -> Article | None:

@@ -100,7 +100,9 @@ async def test_an_empty_list_has_no_pages(engine: AsyncEngine, graphql: GraphQL)
     page = await _page(graphql, first=5)
     assert page == {
         "totalCount": 0, "edges": [],
-        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None},
+        "pageInfo": {
+            "hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None,
+        },
     }  # fmt: skip
 
 
