@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from cms.db import create_engine, create_schema
+from cms import tokens
+from cms.access import Scope
+from cms.db import AsyncSession, create_engine, create_schema, session_scope
 from cms.documents import seed_file_json_schema
-from cms.errors import InvalidContent
+from cms.errors import CMSError, InvalidContent
+from cms.models import utc_now
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
 from cms.settings import get_settings
@@ -22,6 +28,7 @@ from cms.settings import get_settings
 app = typer.Typer(
     help="A headless CMS for health content, served over GraphQL.", no_args_is_help=True
 )
+T = TypeVar("T")
 console = Console()
 errors = Console(stderr=True)
 
@@ -138,6 +145,76 @@ def export(
 
     for path in asyncio.run(run()):
         console.print(f"wrote {path}")
+
+
+token_app = typer.Typer(help="API tokens for editors and tools.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _run_in_session(operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(get_settings())
+        try:
+            await create_schema(engine)
+            async with session_scope(engine) as session:
+                return await operation(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except CMSError as error:
+        errors.print(f"[bold red]{error.message}[/]")
+        raise typer.Exit(code=1) from None
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="A unique name, shown as the actor in revisions.")],
+    scope: Annotated[list[Scope], typer.Option(help="A scope to grant; repeat for several.")],
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help="Expire after this many days.")
+    ] = None,
+) -> None:
+    """Create a token and print it. It is shown only this once; only a hash is stored."""
+    expires_at = utc_now() + timedelta(days=expires_in_days) if expires_in_days else None
+
+    async def create(session: AsyncSession) -> str:
+        _, secret = await tokens.create_token(
+            session, name=name, scopes=scope, expires_at=expires_at
+        )
+        return secret
+
+    secret = _run_in_session(create)
+    errors.print("Store this token now; it cannot be shown again:")
+    typer.echo(secret)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens: name, scopes, state. Secrets are never shown."""
+    table = Table("name", "scopes", "created", "expires", "state")
+    now = utc_now()
+    for token in _run_in_session(tokens.list_tokens):
+        state = "revoked" if token.revoked_at else (
+            "expired" if token.expires_at and token.expires_at <= now else "active"
+        )  # fmt: skip
+        table.add_row(
+            token.name, token.scopes, f"{token.created_at:%Y-%m-%d %H:%M}",
+            f"{token.expires_at:%Y-%m-%d %H:%M}" if token.expires_at else "never", state,
+        )  # fmt: skip
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
+    """Revoke a token at once; requests carrying it are refused from now on."""
+
+    async def revoke(session: AsyncSession) -> None:
+        await tokens.revoke_token(session, name=name)
+
+    _run_in_session(revoke)
+    console.print(f"revoked {name}")
 
 
 @app.command()

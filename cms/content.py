@@ -8,7 +8,7 @@ Every write goes through `save_article_document`, which takes a whole validated
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -25,7 +25,9 @@ from cms.documents import (
     NutritionTipDocument,
     PrecautionDocument,
     SectionDocument,
+    validate_document,
 )
+from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
 from cms.models import (
     Article,
     ArticleStatus,
@@ -37,6 +39,8 @@ from cms.models import (
     Section,
     utc_now,
 )
+from cms.outbox import EventType, event_type_for_change, record_event
+from cms.revisions import record_revision
 
 __all__ = [
     "ChildList",
@@ -48,6 +52,8 @@ __all__ = [
     "children_by_article_ids",
     "children_by_ids",
     "count_articles",
+    "delete_article",
+    "edit_article_document",
     "get_article_document",
     "has_articles",
     "save_article_document",
@@ -258,25 +264,42 @@ def _child_columns(child_list: ChildList, item: Any, position: int) -> dict[str,
 
 
 async def save_article_document(
-    session: AsyncSession, document: ArticleDocument, *, now: datetime | None = None
+    session: AsyncSession,
+    document: ArticleDocument,
+    *,
+    expected_version: int | None = None,
+    actor: str = "system",
+    action: str | None = None,
+    now: datetime | None = None,
 ) -> SaveOutcome:
     """Make the stored article (found by slug) equal `document`: create it, or update exactly
     what differs and bump its version, or leave it untouched when nothing differs. Children are
     matched by slug, so their ids survive edits and reordering; children missing from the
-    document are deleted. Runs in the caller's transaction and commits nothing itself."""
+    document are deleted. Every create or update records a revision and an outbox event.
+
+    With `expected_version`, the save is refused with `Conflict` unless the stored article is at
+    that version (for a new article: unless it does not exist, expressed as version 0). The row
+    is locked first (`FOR UPDATE` on PostgreSQL; SQLite allows one writer at a time), so two
+    concurrent editors cannot both pass the check. Runs in the caller's transaction."""
     now = now or utc_now()
+    article = await _locked_article(session, document.slug)
+    if expected_version is not None:
+        current = article.version if article is not None else 0
+        if current != expected_version:
+            raise Conflict(
+                slug=document.slug, expected_version=expected_version, current_version=current
+            )
     author = await _upsert_author(session, document.author, now)
     assert author.id is not None
-    article = (
-        await session.exec(select(Article).where(Article.slug == document.slug).with_for_update())
-    ).first()
 
+    status_before = article.status if article is not None else None
     if article is None:
         published_at = document.published_at or (
             now if document.status is ArticleStatus.PUBLISHED else None
         )
+        document = document.with_published_at(published_at)
         article = Article(slug=document.slug, title=document.title, author_id=author.id)
-        _apply_article_fields(article, document.with_published_at(published_at), author.id)
+        _apply_article_fields(article, document, author.id)
         article.created_at = article.updated_at = now
         session.add(article)
         await session.flush()
@@ -297,8 +320,69 @@ async def save_article_document(
     assert article.id is not None
     for child_list in CHILD_LISTS:
         await _sync_children(session, child_list, article.id, getattr(document, child_list.field))
+    await record_revision(
+        session, article=article, document=document, action=action or outcome.value, actor=actor
+    )
+    await record_event(
+        session,
+        event_type=event_type_for_change(status_before, article.status),
+        article=article,
+        occurred_at=now,
+    )
     await session.flush()
     return outcome
+
+
+async def edit_article_document(
+    session: AsyncSession,
+    *,
+    slug: str,
+    expected_version: int,
+    change: Callable[[ArticleDocument], ArticleDocument | dict[str, Any]],
+    actor: str,
+    action: str | None = None,
+) -> Article:
+    """Apply `change` to the current document of an article and save it, refusing a stale
+    `expected_version`. A change that returns plain data is validated like a seed file."""
+    current = await get_article_document(session, slug=slug)
+    if current is None:
+        raise NotFound(f"No article {slug!r}.")
+    changed = change(current)
+    document = changed if isinstance(changed, ArticleDocument) else validate_document(changed)
+    if document.slug != slug:
+        raise InvalidContent([ContentProblem("", "slug", "an article's slug cannot change")])
+    await save_article_document(
+        session, document, expected_version=expected_version, actor=actor, action=action
+    )
+    article = await _locked_article(session, slug)
+    assert article is not None
+    return article
+
+
+async def delete_article(
+    session: AsyncSession, *, slug: str, expected_version: int | None = None
+) -> Article:
+    """Delete an article and its children; its revisions stay, detached, as history."""
+    article = await _locked_article(session, slug)
+    if article is None:
+        raise NotFound(f"No article {slug!r}.")
+    if expected_version is not None and article.version != expected_version:
+        raise Conflict(
+            slug=slug, expected_version=expected_version, current_version=article.version
+        )
+    await record_event(
+        session, event_type=EventType.DELETED, article=article, occurred_at=utc_now()
+    )
+    await session.delete(article)
+    await session.flush()
+    return article
+
+
+async def _locked_article(session: AsyncSession, slug: str) -> Article | None:
+    statement = select(Article).where(Article.slug == slug).with_for_update()
+    # populate_existing: a row this session read earlier must be re-read under the lock.
+    statement = statement.execution_options(populate_existing=True)
+    return (await session.exec(statement)).first()
 
 
 def _apply_article_fields(article: Article, document: ArticleDocument, author_id: int) -> None:

@@ -24,6 +24,7 @@ from cms.settings import Settings
 
 __all__ = ["AsyncSession", "create_engine", "create_schema", "normalise_url", "session_scope"]
 
+SQLITE_BEGIN_OPTION = "cms_sqlite_begin"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 
 
@@ -44,6 +45,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
         return engine
     return create_async_engine(
         url,
@@ -55,6 +57,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module would only begin a transaction before the first write, leaving the
+    # reads before it outside; SQLAlchemy emits BEGIN itself instead (`_begin_sqlite_transaction`).
+    dbapi_connection.isolation_level = None
     # SQLite leaves foreign keys off unless asked, per connection.
     # WAL lets readers run while a write is in progress.
     cursor = dbapi_connection.cursor()
@@ -62,6 +67,14 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Any) -> None:
+    # Writers begin IMMEDIATE: they take SQLite's single write lock before their first read, so
+    # a version check and the write that follows it cannot interleave with another writer.
+    # Readers begin DEFERRED and run beside writers (WAL), each on a consistent snapshot.
+    mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 async def create_schema(engine: AsyncEngine) -> None:
@@ -72,7 +85,9 @@ async def create_schema(engine: AsyncEngine) -> None:
 
 @asynccontextmanager
 async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """One unit of work: committed when the block ends, rolled back entirely when it raises."""
-    async with AsyncSession(engine, expire_on_commit=False) as session:
+    """One unit of work that writes: committed when the block ends, rolled back entirely when it
+    raises. On SQLite it holds the write lock from its first statement."""
+    writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    async with AsyncSession(writer, expire_on_commit=False) as session:
         async with session.begin():
             yield session

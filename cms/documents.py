@@ -16,9 +16,11 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
 
+from cms.errors import ContentProblem, InvalidContent
 from cms.models import ArticleStatus, SectionKind, TipKind
 
 __all__ = [
@@ -29,8 +31,14 @@ __all__ = [
     "NutritionTipDocument",
     "PrecautionDocument",
     "SectionDocument",
+    "Location",
+    "field_path",
     "seed_file_json_schema",
+    "validate_document",
+    "validation_problems",
 ]
+
+Location = tuple[str | int, ...]
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -155,3 +163,45 @@ def seed_file_json_schema() -> dict[str, Any]:
     schema["$id"] = "https://backwalk-cms.dev/schema/seed.schema.json"
     schema["title"] = "CMS article seed file"
     return schema
+
+
+def validation_problems(error: ValidationError) -> list[tuple[Location, str]]:
+    """Each problem of a failed validation as (location in the document, plain message)."""
+    problems: list[tuple[Location, str]] = []
+    for detail in error.errors(include_url=False):
+        location: Location = tuple(detail["loc"])
+        message = detail["msg"]
+        cause = (detail.get("ctx") or {}).get("error")
+        if isinstance(cause, DuplicateSlug):
+            location, message = cause.location, str(cause)
+        problems.append((location, _plain(message)))
+    return problems
+
+
+def _plain(message: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if message == "Extra inputs are not permitted":
+        return "unknown field"
+    return message
+
+
+def field_path(location: Location) -> str:
+    """`("benefits", 2, "title")` -> `"benefits[2].title"`."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def validate_document(data: Any, *, source: str = "") -> ArticleDocument:
+    """Validate plain data as an article; raise `InvalidContent` naming every problem's field."""
+    try:
+        return ArticleDocument.model_validate(data)
+    except ValidationError as error:
+        raise InvalidContent(
+            [
+                ContentProblem(source, field_path(loc), msg)
+                for loc, msg in validation_problems(error)
+            ]
+        ) from None

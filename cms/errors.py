@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BadUserInput", "CMSError", "ContentProblem", "InvalidContent", "NotFound"]
+__all__ = [
+    "BadUserInput",
+    "CMSError",
+    "Conflict",
+    "ContentProblem",
+    "Forbidden",
+    "InvalidContent",
+    "InvalidTransition",
+    "NotFound",
+    "Unauthenticated",
+]
 
 
 class CMSError(Exception):
@@ -50,3 +60,26 @@ class InvalidContent(CMSError):
     def __init__(self, problems: list[ContentProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class Conflict(CMSError):
+    code = "CONFLICT"
+
+    def __init__(self, *, slug: str, expected_version: int, current_version: int) -> None:
+        self.current_version = current_version
+        super().__init__(
+            f"article {slug!r} is at version {current_version}, not {expected_version}: "
+            "someone saved it since you loaded it; reload and apply your change again"
+        )
+
+
+class InvalidTransition(CMSError):
+    code = "INVALID_TRANSITION"
+
+
+class Unauthenticated(CMSError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(CMSError):
+    code = "FORBIDDEN"

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "ApiToken",
     "Article",
     "ArticleStatus",
     "Author",
@@ -23,7 +24,9 @@ __all__ = [
     "CHILD_MODELS",
     "ChildModel",
     "NutritionTip",
+    "OutboxEvent",
     "Precaution",
+    "Revision",
     "Section",
     "SectionKind",
     "TipKind",
@@ -187,3 +190,52 @@ class Precaution(ChildModel, table=True):
 
 
 CHILD_MODELS: tuple[type[ChildModel], ...] = (Section, Benefit, NutritionTip, Precaution)
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token. Only the SHA-256 of the secret is kept: a leaked table grants nothing."""
+
+    __tablename__: ClassVar[str] = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    scopes: str = Field(description="Space-separated scope names.")
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    expires_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+    revoked_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+
+
+class Revision(SQLModel, table=True):
+    """A full snapshot of an article as saved, one per version. Kept after the article is
+    deleted (its `article_id` then becomes null; the slug remains)."""
+
+    __tablename__: ClassVar[str] = "revision"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "version", name="uq_revision_article_version"),
+        sa.Index("ix_revision_article_slug", "article_slug", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int | None = Field(default=None, foreign_key="article.id", ondelete="SET NULL")
+    article_slug: str = Field(max_length=100)
+    version: int
+    action: str = Field(max_length=20)
+    actor: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    snapshot: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class OutboxEvent(SQLModel, table=True):
+    """A content change, written in the transaction that made it. Its id orders all changes,
+    so the highest id is the current content revision."""
+
+    __tablename__: ClassVar[str] = "outbox_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_type: str = Field(max_length=40)
+    article_slug: str = Field(max_length=100, index=True)
+    article_version: int
+    idempotency_key: str = Field(max_length=36, unique=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    payload: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))

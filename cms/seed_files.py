@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from cms.documents import ArticleDocument, DuplicateSlug
+from cms.documents import ArticleDocument, Location, field_path, validation_problems
 from cms.errors import ContentProblem, InvalidContent
 
 __all__ = [
@@ -33,7 +33,7 @@ SEED_SUFFIXES = (".yaml", ".yml")
 SCHEMA_MODELINE = "# yaml-language-server: $schema={schema}\n"
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Location = tuple[str | int, ...]
+_Location = Location
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _index_lines(
                 problems.append(
                     ContentProblem(
                         file_name,
-                        _field_path(child),
+                        field_path(child),
                         "duplicate key",
                         key_node.start_mark.line + 1,
                     )
@@ -146,40 +146,16 @@ def _index_lines(
 def _validation_problems(
     error: ValidationError, lines: dict[_Location, int], file_name: str
 ) -> list[ContentProblem]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        location: _Location = tuple(detail["loc"])
-        message = detail["msg"]
-        cause = (detail.get("ctx") or {}).get("error")
-        if isinstance(cause, DuplicateSlug):
-            location, message = cause.location, str(cause)
-        problems.append(
-            ContentProblem(
-                file_name, _field_path(location), _plain(message), _nearest_line(lines, location)
-            )
-        )
-    return problems
-
-
-def _plain(message: str) -> str:
-    for prefix in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(prefix)
-    if message == "Extra inputs are not permitted":
-        return "unknown field"
-    return message
+    return [
+        ContentProblem(file_name, field_path(location), message, _nearest_line(lines, location))
+        for location, message in validation_problems(error)
+    ]
 
 
 def _nearest_line(lines: dict[_Location, int], location: _Location) -> int | None:
     while location not in lines and location:
         location = location[:-1]
     return lines.get(location)
-
-
-def _field_path(location: _Location) -> str:
-    path = ""
-    for part in location:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
 
 
 def _cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProblem]:

@@ -107,8 +107,13 @@ async def client(engine: AsyncEngine, settings: Settings) -> AsyncIterator[httpx
 def graphql(client: httpx.AsyncClient) -> GraphQL:
     """POST a GraphQL document; return the decoded body after checking the HTTP status."""
 
-    async def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await client.post("/graphql", json={"query": query, "variables": variables})
+    async def post(
+        query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -118,14 +123,36 @@ def graphql(client: httpx.AsyncClient) -> GraphQL:
 
 @pytest.fixture
 def sql_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Every SQL statement the engine sends while the test runs, in order."""
+    """Every data statement the engine sends while the test runs, in order. Transaction control
+    is left out: SQLite needs an explicit BEGIN that PostgreSQL's driver sends implicitly."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT")):
+            statements.append(statement)
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+TokenFactory = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+def make_token(engine: AsyncEngine) -> TokenFactory:
+    """Create an API token with the given scopes in the test database; return its secret."""
+    from cms.access import Scope
+    from cms.db import session_scope
+    from cms.tokens import create_token
+
+    async def make(*scopes: Scope, name: str | None = None, **kwargs: Any) -> str:
+        async with session_scope(engine) as session:
+            _, secret = await create_token(
+                session, name=name or f"token-{uuid.uuid4().hex[:8]}", scopes=scopes, **kwargs
+            )
+        return secret
+
+    return make

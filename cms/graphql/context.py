@@ -10,7 +10,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
-from cms.db import AsyncSession
+from cms.access import ANONYMOUS, Principal, Scope
+from cms.db import AsyncSession, session_scope
 from cms.graphql.loaders import Loaders
 from cms.settings import Settings
 
@@ -44,22 +45,47 @@ class RequestDatabase:
                 self._session = AsyncSession(self._engine, expire_on_commit=False)
             return await operation(self._session, *args, **kwargs)
 
+    async def write(
+        self,
+        operation: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run one write in a transaction of its own: committed when `operation` returns, rolled
+        back entirely when it raises. Later reads in the request see the write."""
+        async with self._lock:
+            await self._close_read_session()
+            async with session_scope(self._engine) as session:
+                return await operation(session, *args, **kwargs)
+
     async def close(self) -> None:
         async with self._lock:
-            if self._session is not None:
-                await self._session.close()
-                self._session = None
+            await self._close_read_session()
+
+    async def _close_read_session(self) -> None:
+        # A read session keeps its snapshot (SQLite) until closed; a write makes it stale.
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 @dataclass
 class Context:
     db: RequestDatabase
     settings: Settings
-    include_drafts: bool = False
+    principal: Principal = ANONYMOUS
     request: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
+        self.reset_loaders()
+
+    @property
+    def include_drafts(self) -> bool:
+        return self.principal.can(Scope.READ_DRAFTS)
+
+    def reset_loaders(self) -> None:
+        """Fresh loaders, with no memo: called after every write so reads see it."""
         self.loaders = Loaders(self.db, include_drafts=self.include_drafts)
 
 

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 
 from cms.graphql.context import CloseRequestDatabase
 from cms.graphql.errors import ErrorCodes
+from cms.graphql.mutations import Mutation
 from cms.graphql.queries import Query
 from cms.settings import Settings
 
@@ -45,9 +46,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return _Schema(query=Query, extensions=extensions)
+    return _Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def schema_sdl() -> str:
     """The public contract, as checked in at schema/schema.graphql."""
-    return _Schema(query=Query).as_str() + "\n"
+    return _Schema(query=Query, mutation=Mutation).as_str() + "\n"

@@ -8,10 +8,13 @@ from typing import Annotated, Any, ClassVar, Self
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from cms import models
+from cms import models, revisions
+from cms.access import Scope
 from cms.errors import BadUserInput
+from cms.graphql import enums as enums  # registers the enums first
 from cms.text import TextFormat, render
 
 __all__ = [
@@ -24,18 +27,6 @@ __all__ = [
     "Precaution",
     "Section",
 ]
-
-strawberry.enum(
-    TextFormat,
-    name="TextFormat",
-    description="How prose is returned: the Markdown source, sanitised HTML, or plain text.",
-)
-strawberry.enum(models.ArticleStatus, description="Where an article is in its life.")
-strawberry.enum(
-    models.SectionKind,
-    description="What a section introduces: standalone prose, or the lead-in of a list.",
-)
-strawberry.enum(models.TipKind, description="Whether a tip is about food or water.")
 
 FormatArgument = Annotated[
     TextFormat,
@@ -141,6 +132,24 @@ class Conclusion:
     body = prose_field("body", "The conclusion's text.")
 
 
+@strawberry.type(description="A saved version of an article: who saved it, when, and all of it.")
+class Revision:
+    version: int
+    action: str = strawberry.field(description="created, updated, published, restored, ...")
+    actor: str = strawberry.field(description="The name of the token (or tool) that saved it.")
+    created_at: datetime
+    snapshot: JSON = strawberry.field(
+        description="The whole article as its seed file holds it."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.Revision) -> Self:
+        return cls(
+            version=row.version, action=row.action, actor=row.actor,
+            created_at=row.created_at, snapshot=row.snapshot,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
 @strawberry.type(description="An article with its sections, benefits, tips and precautions.")
 class Article(relay.Node):
     id: relay.NodeID[int]
@@ -203,6 +212,39 @@ class Article(relay.Node):
     @strawberry.field(description="Safety precautions in reading order.")
     async def precautions(self, info: Info) -> list[Precaution]:
         return await _children(info, Precaution, self.id)
+
+    @strawberry.field(description="Saved versions, newest first. Needs `content:read-drafts`.")
+    async def revisions(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="At most this many.")] = 20,
+        before_version: Annotated[
+            int | None, strawberry.argument(description="Only versions older than this.")
+        ] = None,
+    ) -> list[Revision]:
+        context = info.context
+        context.principal.require(Scope.READ_DRAFTS)
+        if not 0 <= first <= context.settings.max_page_size:
+            raise BadUserInput(f"`first` must be between 0 and {context.settings.max_page_size}.")
+        rows = await context.db.run(
+            revisions.list_revisions, article_id=self.id, before_version=before_version, limit=first
+        )
+        return [Revision.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="A unified diff between two versions, as seed files. "
+        "Needs `content:read-drafts`."
+    )
+    async def revision_diff(self, info: Info, from_version: int, to_version: int) -> str:
+        info.context.principal.require(Scope.READ_DRAFTS)
+
+        async def diff(session: Any) -> str:
+            old = await revisions.get_revision(session, article_id=self.id, version=from_version)
+            new = await revisions.get_revision(session, article_id=self.id, version=to_version)
+            return revisions.diff_revisions(old, new)
+
+        text: str = await info.context.db.run(diff)
+        return text
 
     @strawberry.field(description="The closing words; null when the article has none.")
     def conclusion(self) -> Conclusion | None:

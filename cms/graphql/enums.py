@@ -1,0 +1,30 @@
+"""The domain's enums, registered with Strawberry once, with their descriptions.
+
+Every GraphQL module imports this before using an enum: a plain enum used first in an input
+would otherwise be registered without its description, and registering it again fails.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from cms import models
+from cms.text import TextFormat
+
+__all__ = ["ArticleStatus", "SectionKind", "TextFormat", "TipKind"]
+
+strawberry.enum(
+    TextFormat,
+    name="TextFormat",
+    description="How prose is returned: the Markdown source, sanitised HTML, or plain text.",
+)
+strawberry.enum(models.ArticleStatus, description="Where an article is in its life.")
+strawberry.enum(
+    models.SectionKind,
+    description="What a section introduces: standalone prose, or the lead-in of a list.",
+)
+strawberry.enum(models.TipKind, description="Whether a tip is about food or water.")
+
+ArticleStatus = models.ArticleStatus
+SectionKind = models.SectionKind
+TipKind = models.TipKind

@@ -1,0 +1,154 @@
+"""Input types of the editing mutations. They mirror `cms.documents`, which validates them."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import strawberry
+
+from cms import models
+from cms.graphql import enums as enums  # registers the enums first
+
+__all__ = [
+    "ArticleInput",
+    "ArticleUpdateInput",
+    "AuthorInput",
+    "BenefitInput",
+    "BenefitUpdateInput",
+    "ConclusionInput",
+    "NutritionTipInput",
+    "NutritionTipUpdateInput",
+    "PrecautionInput",
+    "PrecautionUpdateInput",
+    "SectionInput",
+    "SectionUpdateInput",
+    "provided_fields",
+]
+
+UNSET: Any = strawberry.UNSET
+
+
+def provided_fields(value: Any) -> dict[str, Any]:
+    """The fields a client actually sent, as plain data (nested inputs included)."""
+    return {
+        f.name: _plain(getattr(value, f.name))
+        for f in dataclasses.fields(value)
+        if getattr(value, f.name) is not UNSET
+    }
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return provided_fields(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+@strawberry.input(description="The author of an article; matched by slug.")
+class AuthorInput:
+    slug: str
+    name: str
+    bio: str = ""
+
+
+@strawberry.input
+class SectionInput:
+    slug: str
+    title: str
+    kind: models.SectionKind = models.SectionKind.PROSE
+    body: str = ""
+    draft: bool = False
+
+
+@strawberry.input(description="Only the fields given are changed.")
+class SectionUpdateInput:
+    slug: str | None = UNSET
+    title: str | None = UNSET
+    kind: models.SectionKind | None = UNSET
+    body: str | None = UNSET
+    draft: bool | None = UNSET
+
+
+@strawberry.input
+class BenefitInput:
+    slug: str
+    title: str
+    body: str
+    draft: bool = False
+
+
+@strawberry.input(description="Only the fields given are changed.")
+class BenefitUpdateInput:
+    slug: str | None = UNSET
+    title: str | None = UNSET
+    body: str | None = UNSET
+    draft: bool | None = UNSET
+
+
+@strawberry.input
+class NutritionTipInput:
+    slug: str
+    kind: models.TipKind
+    title: str
+    body: str
+    draft: bool = False
+
+
+@strawberry.input(description="Only the fields given are changed.")
+class NutritionTipUpdateInput:
+    slug: str | None = UNSET
+    kind: models.TipKind | None = UNSET
+    title: str | None = UNSET
+    body: str | None = UNSET
+    draft: bool | None = UNSET
+
+
+@strawberry.input
+class PrecautionInput:
+    slug: str
+    title: str
+    body: str
+    draft: bool = False
+
+
+@strawberry.input(description="Only the fields given are changed.")
+class PrecautionUpdateInput:
+    slug: str | None = UNSET
+    title: str | None = UNSET
+    body: str | None = UNSET
+    draft: bool | None = UNSET
+
+
+@strawberry.input
+class ConclusionInput:
+    title: str
+    body: str
+
+
+@strawberry.input(description="A new article. It starts as a draft; publish it separately.")
+class ArticleInput:
+    slug: str
+    title: str
+    author: AuthorInput
+    headline: str = ""
+    intro: str = ""
+    sections: list[SectionInput] = strawberry.field(default_factory=list)
+    benefits: list[BenefitInput] = strawberry.field(default_factory=list)
+    nutrition_tips: list[NutritionTipInput] = strawberry.field(default_factory=list)
+    precautions: list[PrecautionInput] = strawberry.field(default_factory=list)
+    conclusion: ConclusionInput | None = None
+
+
+@strawberry.input(description="Only the fields given are changed; a list given replaces the list.")
+class ArticleUpdateInput:
+    title: str | None = UNSET
+    headline: str | None = UNSET
+    author: AuthorInput | None = UNSET
+    intro: str | None = UNSET
+    sections: list[SectionInput] | None = UNSET
+    benefits: list[BenefitInput] | None = UNSET
+    nutrition_tips: list[NutritionTipInput] | None = UNSET
+    precautions: list[PrecautionInput] | None = UNSET
+    conclusion: ConclusionInput | None = UNSET

@@ -1,0 +1,71 @@
+"""Article history: a full snapshot per saved version, and diffs between any two."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cms.documents import ArticleDocument
+from cms.errors import NotFound
+from cms.models import Article, Revision
+from cms.seed_files import dump_document
+
+__all__ = ["diff_revisions", "get_revision", "list_revisions", "record_revision", "snapshot_of"]
+
+
+async def record_revision(
+    session: AsyncSession, *, article: Article, document: ArticleDocument, action: str, actor: str
+) -> Revision:
+    revision = Revision(
+        article_id=article.id,
+        article_slug=article.slug,
+        version=article.version,
+        action=action,
+        actor=actor,
+        snapshot=document.model_dump(mode="json"),
+    )
+    session.add(revision)
+    return revision
+
+
+async def list_revisions(
+    session: AsyncSession, *, article_id: int, before_version: int | None = None, limit: int
+) -> list[Revision]:
+    """Newest first."""
+    statement = select(Revision).where(Revision.article_id == article_id)
+    if before_version is not None:
+        statement = statement.where(col(Revision.version) < before_version)
+    statement = statement.order_by(col(Revision.version).desc()).limit(limit)
+    return list((await session.exec(statement)).all())
+
+
+async def get_revision(session: AsyncSession, *, article_id: int, version: int) -> Revision:
+    statement = select(Revision).where(
+        Revision.article_id == article_id, Revision.version == version
+    )
+    revision = (await session.exec(statement)).first()
+    if revision is None:
+        raise NotFound(f"The article has no version {version}.")
+    return revision
+
+
+def snapshot_of(revision: Revision) -> ArticleDocument:
+    return ArticleDocument.model_validate(revision.snapshot)
+
+
+def diff_revisions(old: Revision, new: Revision) -> str:
+    """A unified diff of the two versions as seed files, the form editors review in git."""
+    diff = difflib.unified_diff(
+        _lines(old.snapshot),
+        _lines(new.snapshot),
+        fromfile=f"{old.article_slug}@{old.version}",
+        tofile=f"{new.article_slug}@{new.version}",
+    )
+    return "".join(diff)
+
+
+def _lines(snapshot: dict[str, Any]) -> list[str]:
+    return dump_document(ArticleDocument.model_validate(snapshot)).splitlines(keepends=True)
