@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cms import tokens
+from cms import migrate, tokens
 from cms.access import Scope
-from cms.db import AsyncSession, create_engine, create_schema, session_scope
+from cms.db import AsyncSession, create_engine, session_scope
 from cms.documents import seed_file_json_schema
 from cms.errors import CMSError, InvalidContent
 from cms.models import utc_now
@@ -66,9 +66,12 @@ def serve(
     async def prepare() -> None:
         engine = create_engine(settings)
         try:
+            applied = await migrate.ensure_schema(engine, auto_migrate=settings.auto_migrate)
             report = await seed_if_empty(engine, settings.seed_dir)
         finally:
             await engine.dispose()
+        if applied:
+            console.print(f"Applied migrations: {', '.join(applied)}")
         if report is not None:
             console.print(f"Seeded an empty database: {dict(report.counts())}")
 
@@ -76,6 +79,9 @@ def serve(
         asyncio.run(prepare())
     except InvalidContent as error:
         raise _fail_with(error) from None
+    except migrate.SchemaOutdated as error:
+        errors.print(error.message, markup=False)
+        raise typer.Exit(code=1) from None
     console.print(f"GraphQL API and GraphiQL at http://{host}:{port}/graphql")
     uvicorn.run(
         "cms.http:create_app", factory=True, host=host, port=port, workers=workers,
@@ -95,7 +101,7 @@ def seed(paths: PathsArgument = None) -> None:
     async def run() -> None:
         engine = create_engine(settings)
         try:
-            await create_schema(engine)
+            await migrate.ensure_schema(engine, auto_migrate=settings.auto_migrate)
             with Progress(
                 TextColumn("Seeding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=console, transient=len(files) < 20,
@@ -116,6 +122,9 @@ def seed(paths: PathsArgument = None) -> None:
         asyncio.run(run())
     except InvalidContent as error:
         raise _fail_with(error) from None
+    except migrate.SchemaOutdated as error:
+        errors.print(error.message, markup=False)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
@@ -153,9 +162,10 @@ app.add_typer(token_app, name="token")
 
 def _run_in_session(operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def run() -> T:
-        engine = create_engine(get_settings())
+        settings = get_settings()
+        engine = create_engine(settings)
         try:
-            await create_schema(engine)
+            await migrate.ensure_schema(engine, auto_migrate=settings.auto_migrate)
             async with session_scope(engine) as session:
                 return await operation(session)
         finally:
@@ -215,6 +225,43 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
 
     _run_in_session(revoke)
     console.print(f"revoked {name}")
+
+
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+
+    async def run() -> list[str]:
+        engine = create_engine(get_settings())
+        try:
+            return await migrate.ensure_schema(engine, auto_migrate=True)
+        finally:
+            await engine.dispose()
+
+    applied = asyncio.run(run())
+    console.print(f"Applied: {', '.join(applied)}" if applied else "Already at head.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and what is pending."""
+
+    async def run() -> tuple[str | None, list[str]]:
+        engine = create_engine(get_settings())
+        try:
+            return await migrate.current_revision(engine), await migrate.pending_revisions(engine)
+        finally:
+            await engine.dispose()
+
+    current, pending = asyncio.run(run())
+    console.print(
+        f"current: {current or 'empty'}; head: {migrate.head_revision()}; "
+        f"pending: {', '.join(pending) or 'none'}"
+    )
 
 
 @app.command()

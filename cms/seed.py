@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from cms import content
-from cms.db import create_schema, session_scope
+from cms.db import session_scope
 from cms.models import Article
 from cms.seed_files import (
     SeedFile,
@@ -55,9 +55,8 @@ async def seed_database(
 
 
 async def seed_if_empty(engine: AsyncEngine, seed_dir: Path | None) -> SeedReport | None:
-    """Create missing tables, and load the seed content only into a database with no article:
-    a restart never overwrites what editors have changed since."""
-    await create_schema(engine)
+    """Load the seed content only into a database with no article: a restart never overwrites
+    what editors have changed since. The schema must exist (`cms.migrate.ensure_schema`)."""
     async with session_scope(engine) as session:
         if await content.has_articles(session):
             return None

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Public base URL of the site, used for canonical links.",
     )
+    auto_migrate: bool = Field(
+        default=True,
+        description="Apply pending schema migrations on `cms serve`/`cms seed`; when false, "
+        "refuse to start until `cms db upgrade` has run.",
+    )
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout: float = Field(default=5.0, gt=0)

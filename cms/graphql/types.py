@@ -138,9 +138,7 @@ class Revision:
     action: str = strawberry.field(description="created, updated, published, restored, ...")
     actor: str = strawberry.field(description="The name of the token (or tool) that saved it.")
     created_at: datetime
-    snapshot: JSON = strawberry.field(
-        description="The whole article as its seed file holds it."
-    )
+    snapshot: JSON = strawberry.field(description="The whole article as its seed file holds it.")
 
     @classmethod
     def from_row(cls, row: models.Revision) -> Self:

@@ -1,0 +1,1 @@
+"""Alembic migrations: they own the database schema."""

@@ -1,0 +1,81 @@
+"""Alembic owns the schema: migrations build exactly the models' schema and keep content."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+from cms import content, migrate
+from cms.db import create_engine, create_schema, session_scope
+from cms.seed import seed_database
+from cms.settings import Settings
+from tests.conftest import SEED_DIR
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def empty_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _schema_differences(engine: AsyncEngine) -> list[Any]:
+    def compare(connection: sa.Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(compare)
+
+
+async def test_migrations_build_exactly_the_models_schema(empty_engine: AsyncEngine) -> None:
+    await migrate.upgrade(empty_engine)
+    assert await migrate.current_revision(empty_engine) == migrate.head_revision()
+    assert await _schema_differences(empty_engine) == []
+
+
+async def test_upgrading_from_the_first_migration_keeps_all_content(
+    empty_engine: AsyncEngine,
+) -> None:
+    await migrate.upgrade(empty_engine, migrate.BASELINE)
+    await seed_database(empty_engine, [SEED_DIR])
+    async with session_scope(empty_engine) as session:
+        before = await content.get_article_document(session, slug="back-walk")
+    await migrate.upgrade(empty_engine)
+    async with session_scope(empty_engine) as session:
+        after = await content.get_article_document(session, slug="back-walk")
+    assert before is not None and after == before
+
+
+async def test_a_database_made_before_migrations_is_adopted(empty_engine: AsyncEngine) -> None:
+    await create_schema(empty_engine)
+    await seed_database(empty_engine, [SEED_DIR])
+    await migrate.upgrade(empty_engine)
+    assert await migrate.pending_revisions(empty_engine) == []
+    async with session_scope(empty_engine) as session:
+        assert await content.has_articles(session)
+
+
+async def test_pending_migrations_are_refused_when_auto_migrate_is_off(
+    empty_engine: AsyncEngine,
+) -> None:
+    with pytest.raises(migrate.SchemaOutdated) as raised:
+        await migrate.ensure_schema(empty_engine, auto_migrate=False)
+    assert "Run `cms db upgrade`" in raised.value.message
+    assert await migrate.current_revision(empty_engine) is None
+
+
+async def test_ensure_schema_applies_what_is_pending_once(empty_engine: AsyncEngine) -> None:
+    assert await migrate.ensure_schema(empty_engine, auto_migrate=True) == [migrate.head_revision()]
+    assert await migrate.ensure_schema(empty_engine, auto_migrate=False) == []
