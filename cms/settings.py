@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=1)
     max_query_tokens: int = Field(default=5000, ge=1)
     max_query_aliases: int = Field(default=30, ge=1)
+    admin_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs web admin sessions. Set it when running several workers or hosts; "
+        "left unset, each process makes its own and admin logins last until it restarts.",
+    )
     introspection: bool = True
     graphiql: bool = True
 

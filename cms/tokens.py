@@ -15,7 +15,14 @@ from cms.access import Principal, Scope
 from cms.errors import BadUserInput, NotFound
 from cms.models import ApiToken, utc_now
 
-__all__ = ["authenticate", "create_token", "list_tokens", "revoke_token"]
+__all__ = [
+    "authenticate",
+    "authenticate_hash",
+    "create_token",
+    "list_tokens",
+    "revoke_token",
+    "token_hash",
+]
 
 TOKEN_PREFIX = "cms_"
 
@@ -64,9 +71,17 @@ async def revoke_token(session: AsyncSession, *, name: str) -> ApiToken:
     return token
 
 
+def token_hash(secret: str) -> str:
+    return _hash(secret)
+
+
 async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
     """The principal a token secret stands for, or None when it is unknown, revoked or expired."""
-    digest = _hash(secret)
+    return await authenticate_hash(session, _hash(secret))
+
+
+async def authenticate_hash(session: AsyncSession, digest: str) -> Principal | None:
+    """Like `authenticate`, from the stored hash (what a signed admin session keeps)."""
     token = (await session.exec(select(ApiToken).where(ApiToken.token_hash == digest))).first()
     # The lookup is by hash, so timing reveals nothing of the secret; compare_digest keeps the
     # final check constant-time as well.

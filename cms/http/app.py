@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from cms.db import create_engine
+from cms.http.admin import mount_admin
 from cms.http.graphql import GraphQLEndpoint
 from cms.settings import Settings, get_settings
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         ],
         lifespan=lifespan,
     )
+    mount_admin(app, engine, settings)
     app.state.settings = settings
     app.state.engine = engine
     return app
