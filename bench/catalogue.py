@@ -108,9 +108,7 @@ def generate_catalogue(database_url: str, *, articles: int) -> int:
     try:
         with engine.begin() as connection:
             author_id = connection.execute(sa.select(sa.func.max(Author.__table__.c.id))).scalar()
-            article_id = connection.execute(
-                sa.select(sa.func.max(Article.__table__.c.id))
-            ).scalar()
+            article_id = connection.execute(sa.select(sa.func.max(Article.__table__.c.id))).scalar()
             first_author = (author_id or 0) + 1
             first_article = (article_id or 0) + 1
             now = utc_now()

@@ -31,9 +31,7 @@ class Probe:
     sql_statements: int
 
 
-async def _probe(
-    app: Starlette, engine: Engine, queries: Sequence[BenchQuery]
-) -> dict[str, Probe]:
+async def _probe(app: Starlette, engine: Engine, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -219,13 +219,24 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--load-cpu", type=int, default=1)
-    parser.add_argument("--list-articles", type=int, default=100,
-                        help="generated articles added to seed/ so the list page is full")
-    parser.add_argument("--catalogue-articles", type=int, default=100_000,
-                        help="size of the pagination catalogue; 0 skips that measurement")
-    parser.add_argument("--database-url", help="a PostgreSQL server URL, e.g. "
-                        "postgresql://postgres@127.0.0.1:5432/postgres; scratch databases are "
-                        "created on it and dropped. Default: SQLite files in a temp dir.")
+    parser.add_argument(
+        "--list-articles",
+        type=int,
+        default=100,
+        help="generated articles added to seed/ so the list page is full",
+    )
+    parser.add_argument(
+        "--catalogue-articles",
+        type=int,
+        default=100_000,
+        help="size of the pagination catalogue; 0 skips that measurement",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server URL, e.g. "
+        "postgresql://postgres@127.0.0.1:5432/postgres; scratch databases are "
+        "created on it and dropped. Default: SQLite files in a temp dir.",
+    )
     parser.add_argument("--out", type=Path, help="JSON path (default bench/results/<time>.json)")
     arguments = parser.parse_args(argv)  # fmt: skip
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
