@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from cms.db import create_engine, create_schema
 from cms.models import (
@@ -40,12 +41,16 @@ BATCH = 5_000
 AUTHORS = 50
 
 
+def _table(model: type[SQLModel]) -> sa.Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
 def article_slug(n: int) -> str:
     return f"article-{n:06d}"
 
 
 async def _create_schema(database_url: str) -> None:
-    engine = create_engine(Settings(database_url=database_url, _env_file=None))  # type: ignore[call-arg]
+    engine = create_engine(Settings(database_url=database_url, _env_file=None))
     try:
         await create_schema(engine)
     finally:
@@ -90,13 +95,13 @@ def _child_rows(article_id: int, n: int) -> dict[Any, list[dict[str, Any]]]:
         )  # fmt: skip
 
     return {
-        Section.__table__: [
+        _table(Section): [
             row(0, "overview", "Overview", kind=SectionKind.PROSE),
             row(1, "benefits", "Benefits", kind=SectionKind.BENEFITS),
         ],
-        Benefit.__table__: [row(i, f"benefit-{i}", f"Benefit {i}") for i in range(3)],
-        NutritionTip.__table__: [row(0, "water", "Water", kind=TipKind.HYDRATION)],
-        Precaution.__table__: [row(0, "ask-first", "Ask first")],
+        _table(Benefit): [row(i, f"benefit-{i}", f"Benefit {i}") for i in range(3)],
+        _table(NutritionTip): [row(0, "water", "Water", kind=TipKind.HYDRATION)],
+        _table(Precaution): [row(0, "ask-first", "Ask first")],
     }
 
 
@@ -107,14 +112,14 @@ def generate_catalogue(database_url: str, *, articles: int) -> int:
     engine = sa.create_engine(_sync_url(database_url))
     try:
         with engine.begin() as connection:
-            author_id = connection.execute(sa.select(sa.func.max(Author.__table__.c.id))).scalar()
-            article_id = connection.execute(sa.select(sa.func.max(Article.__table__.c.id))).scalar()
+            author_id = connection.execute(sa.select(sa.func.max(_table(Author).c.id))).scalar()
+            article_id = connection.execute(sa.select(sa.func.max(_table(Article).c.id))).scalar()
             first_author = (author_id or 0) + 1
             first_article = (article_id or 0) + 1
             now = utc_now()
             author_ids = list(range(first_author, first_author + AUTHORS))
             connection.execute(
-                sa.insert(Author.__table__),
+                sa.insert(_table(Author)),
                 [
                     dict(id=i, slug=f"generated-author-{i}", name=f"Author {i}",
                          bio=_body(i, "Bio"), created_at=now, updated_at=now)
@@ -125,7 +130,7 @@ def generate_catalogue(database_url: str, *, articles: int) -> int:
                 count = min(BATCH, articles - start)
                 first_id = first_article + start
                 connection.execute(
-                    sa.insert(Article.__table__),
+                    sa.insert(_table(Article)),
                     list(_article_rows(first_id, start, count, author_ids)),
                 )
                 children: dict[Any, list[dict[str, Any]]] = {}

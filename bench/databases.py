@@ -39,7 +39,7 @@ def scratch_database(server_url: str | None, workdir: Path, name: str) -> Iterat
 
 
 async def seed_bench_database(database_url: str, seed_dir: Path) -> None:
-    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, _env_file=None)
     engine = create_engine(settings)
     try:
         await create_schema(engine)

@@ -56,7 +56,7 @@ async def _probe(app: Starlette, engine: Engine, queries: Sequence[BenchQuery]) 
 
 
 async def probe_ours(database_url: str, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
-    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, _env_file=None)
     engine = create_engine(settings)
     try:
         return await _probe(create_app(settings, engine), engine.sync_engine, queries)
