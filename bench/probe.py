@@ -1,0 +1,72 @@
+"""In-process requests: the reference responses, and the SQL statements one request costs.
+
+Run before any load, through httpx's ASGI transport, with a `before_cursor_execute` listener on the
+server's engine. Each query is sent twice and the second is counted, so one-off work on a cold
+process (none today, a cache fill later) does not count as the steady-state cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+
+from bench.floor_server import create_floor_app
+from bench.queries import BenchQuery
+from cms.db import create_engine
+from cms.http import create_app
+from cms.settings import Settings
+
+__all__ = ["Probe", "probe_floor", "probe_ours"]
+
+
+@dataclass(frozen=True)
+class Probe:
+    body: bytes
+    sql_statements: int
+
+
+async def _probe(app: Starlette, engine: Engine, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    probes = {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench.test") as client:
+        for query in queries:
+            headers = {"content-type": "application/json"}
+            await client.post("/graphql", content=query.body, headers=headers)
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                statements.clear()
+                response = await client.post("/graphql", content=query.body, headers=headers)
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+            if response.status_code != 200 or b'"errors"' in response.content:
+                raise RuntimeError(f"{query.name}: {response.status_code} {response.text[:500]}")
+            probes[query.name] = Probe(body=response.content, sql_statements=len(statements))
+    return probes
+
+
+async def probe_ours(database_url: str, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
+    settings = Settings(database_url=database_url, _env_file=None)
+    engine = create_engine(settings)
+    try:
+        return await _probe(create_app(settings, engine), engine.sync_engine, queries)
+    finally:
+        await engine.dispose()
+
+
+async def probe_floor(database_url: str, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
+    app = create_floor_app(database_url)
+    try:
+        return await _probe(app, app.state.engine, queries)
+    finally:
+        app.state.engine.dispose()

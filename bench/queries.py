@@ -1,0 +1,77 @@
+"""The GraphQL requests every benchmarked server answers, as the exact bytes sent over the wire.
+
+One body per query, so wrk, the ceiling's lookup table and the in-process checks all send the same
+bytes and the servers are compared on identical work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+__all__ = ["HOT", "LIST", "BENCH_QUERIES", "BenchQuery", "page_query"]
+
+HOT_DOCUMENT = """
+query Hot($slug: String!) {
+  article(slug: $slug) {
+    slug title headline intro(format: HTML)
+    author { name bio }
+    sections { slug title kind body(format: HTML) }
+    benefits { slug title body(format: HTML) }
+    nutritionTips { slug kind title body(format: HTML) }
+    precautions { slug title body(format: HTML) }
+    conclusion { title body(format: HTML) }
+  }
+}
+"""
+
+LIST_DOCUMENT = """
+query List($first: Int!) {
+  articles(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      slug title headline
+      author { name }
+      benefits { title }
+      precautions { title }
+    }
+  }
+}
+"""
+
+# No totalCount: counting 100,000 rows would cost the same on every page and hide what the
+# measurement is about, the cost of reaching a page through its cursor.
+PAGE_DOCUMENT = """
+query Page($first: Int!, $after: String) {
+  articles(first: $first, after: $after) {
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    nodes { slug title author { name } benefits { title body(format: HTML) } }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class BenchQuery:
+    name: str
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = orjson.loads(self.body)
+        return decoded
+
+
+def _request(document: str, variables: dict[str, Any]) -> bytes:
+    return orjson.dumps({"query": " ".join(document.split()), "variables": variables})
+
+
+HOT = BenchQuery("hot", _request(HOT_DOCUMENT, {"slug": "back-walk"}))
+LIST = BenchQuery("list", _request(LIST_DOCUMENT, {"first": 20}))
+BENCH_QUERIES: tuple[BenchQuery, ...] = (HOT, LIST)
+
+
+def page_query(name: str, *, first: int, after: str | None) -> BenchQuery:
+    return BenchQuery(name, _request(PAGE_DOCUMENT, {"first": first, "after": after}))

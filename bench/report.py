@@ -1,0 +1,97 @@
+"""The results of a run: medians over rounds, ratios, a rich table, and the JSON file."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from bench.wrk import WrkResult
+
+__all__ = ["print_report", "summarise_rounds", "write_report"]
+
+
+def summarise_rounds(rounds: Sequence[WrkResult]) -> dict[str, Any]:
+    """Medians of each metric over the rounds, and the rounds themselves for the record."""
+    return {
+        "requests_per_second": statistics.median(r.requests_per_second for r in rounds),
+        "p50_ms": statistics.median(r.p50_ms for r in rounds),
+        "p99_ms": statistics.median(r.p99_ms for r in rounds),
+        "errors": sum(r.errors for r in rounds),
+        "rounds": [vars(r) for r in rounds],
+    }
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def add_ratios(results: dict[str, Any], *, ours: str = "ours") -> None:
+    """ours/ceiling and ours/floor of req/s, per query (1.0 = as fast as the other)."""
+    servers = results["servers"]
+    ratios: dict[str, dict[str, float | None]] = {}
+    for query in servers[ours]["queries"]:
+        rate = servers[ours]["queries"][query]["requests_per_second"]
+        ratios[query] = {
+            f"{ours}/{other}": _ratio(rate, servers[other]["queries"][query]["requests_per_second"])
+            for other in ("ceiling", "floor")
+            if other in servers
+        }
+    results["ratios_requests_per_second"] = ratios
+
+
+def print_report(results: dict[str, Any], console: Console) -> None:
+    table = Table(title="GraphQL throughput and latency (medians over rounds)")
+    for heading in ("server", "query", "req/s", "p50 ms", "p99 ms", "SQL/req", "peak RSS MiB"):
+        table.add_column(heading, justify="left" if heading in ("server", "query") else "right")
+    for name, server in results["servers"].items():
+        rss = server["peak_rss_kib"] / 1024
+        for query, row in server["queries"].items():
+            statements = server["sql_statements"].get(query)
+            table.add_row(
+                name, query, f"{row['requests_per_second']:,.0f}", f"{row['p50_ms']:.2f}",
+                f"{row['p99_ms']:.2f}", "-" if statements is None else str(statements),
+                f"{rss:.1f}",
+            )  # fmt: skip
+    console.print(table)
+
+    ratios = Table(title="Ratios of req/s")
+    ratios.add_column("query")
+    names = sorted({key for row in results["ratios_requests_per_second"].values() for key in row})
+    for name in names:
+        ratios.add_column(name, justify="right")
+    for query, row in results["ratios_requests_per_second"].items():
+        cells = [row.get(name) for name in names]
+        ratios.add_row(query, *("-" if c is None else f"{c:.3g}" for c in cells))
+    console.print(ratios)
+
+    pagination = results.get("pagination")
+    if pagination:
+        pages = Table(
+            title=f"articles(first: 20, after: ...) on {pagination['articles']:,} articles (ours)"
+        )
+        for heading in ("page", "req/s", "p50 ms", "p99 ms"):
+            pages.add_column(heading, justify="left" if heading == "page" else "right")
+        for page in ("first", "last"):
+            row = pagination[page]
+            pages.add_row(
+                page, f"{row['requests_per_second']:,.0f}", f"{row['p50_ms']:.2f}",
+                f"{row['p99_ms']:.2f}",
+            )  # fmt: skip
+        console.print(pages)
+        verdict = "met" if pagination["target_met"] else "MISSED"
+        console.print(
+            f"last/first p50 = {pagination['last_over_first_p50']:.2f} "
+            f"(target <= {pagination['target']}: {verdict})"
+        )
+
+
+def write_report(results: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    return path

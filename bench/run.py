@@ -1,0 +1,279 @@
+"""One command for the whole benchmark: `python -m bench.run [--quick]`.
+
+Servers start and take load in alternation, round after round (the order rotates each round, so
+no server always runs first on a noisy machine): each is one uvicorn worker pinned to one core
+while wrk runs pinned to the other. Before any load, every server's answer is checked against the
+CMS's: the ceiling's bytes must be the CMS's bytes, the floor's `data` must be the CMS's `data`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from rich.console import Console
+
+from bench.catalogue import article_slug, generate_catalogue
+from bench.databases import scratch_database, seed_bench_database
+from bench.probe import Probe, probe_floor, probe_ours
+from bench.queries import BENCH_QUERIES, BenchQuery, page_query
+from bench.report import add_ratios, print_report, summarise_rounds, write_report
+from bench.servers import REPO, RunningServer, ServerSpec, peak_rss_kib, run_server
+from bench.wrk import WrkResult, run_wrk, write_script
+from cms.graphql.pagination import encode_cursor
+
+PAGE_SIZE = 20
+PAGINATION_TARGET = 1.5
+
+
+@dataclass(frozen=True)
+class Options:
+    rounds: int
+    duration_s: int
+    warmup_s: int
+    connections: int
+    threads: int
+    server_cpu: int
+    load_cpu: int
+    list_articles: int
+    catalogue_articles: int
+    database_url: str | None
+    out: Path
+
+
+def server_specs(database_url: str, ceiling_responses: Path) -> list[ServerSpec]:
+    database = {"CMS_DATABASE_URL": database_url}
+    return [
+        ServerSpec(
+            "ceiling",
+            "bench.ceiling_server:create_app_from_env",
+            {"BENCH_CEILING_RESPONSES": str(ceiling_responses)},
+        ),
+        ServerSpec("floor", "bench.floor_server:create_app_from_env", database),
+        # The response cache does not exist yet, so this is ours as it is. When it lands, add
+        # ServerSpec("ours cached", ...) with the cache switched on, and keep this one with it off.
+        ServerSpec("ours", "cms.http.app:create_app", database),
+    ]
+
+
+def _data(body: bytes) -> Any:
+    return orjson.loads(body)["data"]
+
+
+def verify_answers(
+    server: RunningServer, queries: Sequence[BenchQuery], ours: dict[str, Probe]
+) -> None:
+    """Fail loudly before loading a server that does not answer what the CMS answers."""
+    for query in queries:
+        response = httpx.post(
+            server.url, content=query.body, headers={"content-type": "application/json"}
+        )
+        expected = ours[query.name].body
+        if server.spec.name == "floor":
+            same = response.status_code == 200 and _data(response.content) == _data(expected)
+        else:
+            same = response.status_code == 200 and response.content == expected
+        if not same:
+            raise RuntimeError(
+                f"{server.spec.name} answers {query.name} differently from ours:\n"
+                f"{response.status_code} {response.text[:300]}\nexpected {expected[:300]!r}"
+            )
+
+
+def load(server: RunningServer, scripts: dict[str, Path], options: Options) -> dict[str, WrkResult]:
+    """Warm up, then measure, each script in turn against one running server."""
+    results = {}
+    for name, script in scripts.items():
+        for duration_s in (options.warmup_s, options.duration_s):
+            result = run_wrk(
+                server.url, script, duration_s=duration_s, connections=options.connections,
+                threads=options.threads, cpu=options.load_cpu,
+            )  # fmt: skip
+        results[name] = result
+    return results
+
+
+def compare_servers(options: Options, workdir: Path, log: Path, console: Console) -> dict[str, Any]:
+    with scratch_database(options.database_url, workdir, "bench") as database_url:
+        console.print(f"seeding {database_url} (seed/ + {options.list_articles} generated)")
+        asyncio.run(seed_bench_database(database_url, REPO / "seed"))
+        if options.list_articles:
+            generate_catalogue(database_url, articles=options.list_articles)
+        ours = asyncio.run(probe_ours(database_url, BENCH_QUERIES))
+        floor = asyncio.run(probe_floor(database_url, BENCH_QUERIES))
+        for query in BENCH_QUERIES:
+            if _data(floor[query.name].body) != _data(ours[query.name].body):
+                raise RuntimeError(f"the floor's data differs from ours for {query.name}")
+        ceiling_file = workdir / "ceiling-responses.json"
+        ceiling_file.write_bytes(
+            orjson.dumps({q.body.decode(): ours[q.name].body.decode() for q in BENCH_QUERIES})
+        )
+        scripts = {q.name: write_script(workdir / f"{q.name}.lua", q.body) for q in BENCH_QUERIES}
+        specs = server_specs(database_url, ceiling_file)
+        rounds: dict[str, dict[str, list[WrkResult]]] = {s.name: {} for s in specs}
+        rss: dict[str, list[int]] = {s.name: [] for s in specs}
+        for round_number in range(options.rounds):
+            shift = round_number % len(specs)
+            for spec in specs[shift:] + specs[:shift]:
+                console.print(f"round {round_number + 1}/{options.rounds}: {spec.name}")
+                with run_server(
+                    spec, cpu=options.server_cpu, probe_body=BENCH_QUERIES[0].body, log=log
+                ) as server:
+                    verify_answers(server, BENCH_QUERIES, ours)
+                    for name, result in load(server, scripts, options).items():
+                        rounds[spec.name].setdefault(name, []).append(result)
+                    rss[spec.name].append(peak_rss_kib(server.pid))
+        statements = {
+            "ceiling": {},
+            "floor": {name: p.sql_statements for name, p in floor.items()},
+            "ours": {name: p.sql_statements for name, p in ours.items()},
+        }
+        return {
+            spec.name: {
+                "queries": {q: summarise_rounds(r) for q, r in rounds[spec.name].items()},
+                "sql_statements": statements.get(spec.name, {}),
+                "peak_rss_kib": max(rss[spec.name]),
+                "response_bytes": {q.name: len(ours[q.name].body) for q in BENCH_QUERIES},
+            }
+            for spec in specs
+        }
+
+
+def measure_pagination(
+    options: Options, workdir: Path, log: Path, console: Console
+) -> dict[str, Any]:
+    """First page vs last page of a large catalogue, reached through the `after` cursor."""
+    count = options.catalogue_articles
+    with scratch_database(options.database_url, workdir, "bench_catalogue") as database_url:
+        console.print(f"generating {count:,} articles in {database_url}")
+        generate_catalogue(database_url, articles=count)
+        last_after = encode_cursor(article_slug(count - PAGE_SIZE - 1))
+        pages = (
+            page_query("first", first=PAGE_SIZE, after=None),
+            page_query("last", first=PAGE_SIZE, after=last_after),
+        )
+        probes = asyncio.run(probe_ours(database_url, pages))
+        last_page = _data(probes["last"].body)["articles"]
+        if len(last_page["nodes"]) != PAGE_SIZE or last_page["pageInfo"]["hasNextPage"]:
+            raise RuntimeError(f"the last page is not the last {PAGE_SIZE} articles: {last_page}")
+        spec = ServerSpec("ours", "cms.http.app:create_app", {"CMS_DATABASE_URL": database_url})
+        scripts = {p.name: write_script(workdir / f"page-{p.name}.lua", p.body) for p in pages}
+        rounds: dict[str, list[WrkResult]] = {"first": [], "last": []}
+        for round_number in range(options.rounds):
+            console.print(f"pagination round {round_number + 1}/{options.rounds}")
+            order = dict(reversed(scripts.items())) if round_number % 2 else scripts
+            with run_server(spec, cpu=options.server_cpu, probe_body=pages[0].body, log=log) as s:
+                verify_answers(s, pages, probes)
+                for name, result in load(s, order, options).items():
+                    rounds[name].append(result)
+    first, last = summarise_rounds(rounds["first"]), summarise_rounds(rounds["last"])
+    ratio = last["p50_ms"] / first["p50_ms"]
+    return {
+        "articles": count,
+        "page_size": PAGE_SIZE,
+        "sql_statements": {name: p.sql_statements for name, p in probes.items()},
+        "first": first,
+        "last": last,
+        "last_over_first_p50": ratio,
+        "target": PAGINATION_TARGET,
+        "target_met": ratio <= PAGINATION_TARGET,
+    }
+
+
+def _environment(options: Options) -> dict[str, Any]:
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "wrk": wrk_version.splitlines()[0] if wrk_version else None,
+        "database": "postgresql" if options.database_url else "sqlite",
+        "rounds": options.rounds,
+        "duration_s": options.duration_s,
+        "warmup_s": options.warmup_s,
+        "connections": options.connections,
+        "threads": options.threads,
+        "server_cpu": options.server_cpu,
+        "load_cpu": options.load_cpu,
+        "list_articles": options.list_articles,
+    }
+
+
+def parse_options(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="1 round of 2s: under a minute")
+    parser.add_argument("--rounds", type=int, help="rounds per server (default 3; quick 1)")
+    parser.add_argument("--duration", type=int, help="seconds of load a round (default 5)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--server-cpu", type=int, default=0)
+    parser.add_argument("--load-cpu", type=int, default=1)
+    parser.add_argument(
+        "--list-articles",
+        type=int,
+        default=100,
+        help="generated articles added to seed/ so the list page is full",
+    )
+    parser.add_argument(
+        "--catalogue-articles",
+        type=int,
+        default=100_000,
+        help="size of the pagination catalogue; 0 skips that measurement",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server URL, e.g. "
+        "postgresql://postgres@127.0.0.1:5432/postgres; scratch databases are "
+        "created on it and dropped. Default: SQLite files in a temp dir.",
+    )
+    parser.add_argument("--out", type=Path, help="JSON path (default bench/results/<time>.json)")
+    arguments = parser.parse_args(argv)  # fmt: skip
+    started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Options(
+        rounds=arguments.rounds or (1 if arguments.quick else 3),
+        duration_s=arguments.duration or (2 if arguments.quick else 5),
+        warmup_s=1,
+        connections=arguments.connections,
+        threads=arguments.threads,
+        server_cpu=arguments.server_cpu,
+        load_cpu=arguments.load_cpu,
+        list_articles=arguments.list_articles,
+        catalogue_articles=arguments.catalogue_articles,
+        database_url=arguments.database_url,
+        out=arguments.out or REPO / "bench" / "results" / f"{started}.json",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    options = parse_options(argv)
+    console = Console()
+    log = options.out.with_suffix(".servers.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(),
+        "environment": _environment(options),
+    }
+    with tempfile.TemporaryDirectory(prefix="cms-bench-") as directory:
+        workdir = Path(directory)
+        results["servers"] = compare_servers(options, workdir, log, console)
+        add_ratios(results)
+        if options.catalogue_articles > PAGE_SIZE:
+            results["pagination"] = measure_pagination(options, workdir, log, console)
+    results["finished_at"] = datetime.now(UTC).isoformat()
+    print_report(results, console)
+    console.print(f"wrote {write_report(results, options.out)} (server logs: {log})")
+
+
+if __name__ == "__main__":
+    main()
