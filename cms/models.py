@@ -121,7 +121,9 @@ class Article(SQLModel, table=True):
             "status <> 'published' OR published_at IS NOT NULL",
             name="article_published_has_date",
         ),
-        sa.Index("ix_article_status_published_at", "status", "published_at"),
+        # Public pages walk this index in slug order (keyset pagination) with the status fixed;
+        # the publication time is then checked per row.
+        sa.Index("ix_article_status_slug", "status", "slug"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

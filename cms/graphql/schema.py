@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -35,18 +35,30 @@ class _Schema(strawberry.Schema):
 def build_schema(settings: Settings) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds each extension afresh for every request. The
     # parser and validation caches live at module level, so they still outlast the request.
+    rules = _validation_rules(settings)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         ErrorCodes,
         CloseRequestDatabase,
         lambda: ParserCache(maxsize=1024),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1024),
     ]
-    if not settings.introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return _Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+def _validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The document limits as validation rules, built once per schema. The depth and alias
+    limiters make a new rule class each time they are constructed; built per request, those
+    classes would differ on every request and the validation cache, keyed by the rules, would
+    never hit."""
+    rules: list[type[ASTValidationRule]] = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
+    ]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
 
 
 def schema_sdl() -> str:
