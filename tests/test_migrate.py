@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from cms import content, migrate
-from cms.db import create_engine, create_schema, session_scope
+from cms.db import create_engine, session_scope
 from cms.seed import seed_database
 from cms.settings import Settings
 from tests.conftest import SEED_DIR
@@ -59,7 +59,10 @@ async def test_upgrading_from_the_first_migration_keeps_all_content(
 
 
 async def test_a_database_made_before_migrations_is_adopted(empty_engine: AsyncEngine) -> None:
-    await create_schema(empty_engine)
+    """Before migrations, `cms serve` made the baseline schema itself, with no version table."""
+    await migrate.upgrade(empty_engine, migrate.BASELINE)
+    async with empty_engine.begin() as connection:
+        await connection.execute(sa.text("DROP TABLE alembic_version"))
     await seed_database(empty_engine, [SEED_DIR])
     await migrate.upgrade(empty_engine)
     assert await migrate.pending_revisions(empty_engine) == []
@@ -77,5 +80,7 @@ async def test_pending_migrations_are_refused_when_auto_migrate_is_off(
 
 
 async def test_ensure_schema_applies_what_is_pending_once(empty_engine: AsyncEngine) -> None:
-    assert await migrate.ensure_schema(empty_engine, auto_migrate=True) == [migrate.head_revision()]
+    pending = await migrate.pending_revisions(empty_engine)
+    assert pending[0] == migrate.BASELINE and pending[-1] == migrate.head_revision()
+    assert await migrate.ensure_schema(empty_engine, auto_migrate=True) == pending
     assert await migrate.ensure_schema(empty_engine, auto_migrate=False) == []
