@@ -90,8 +90,14 @@ def serve(
 
 
 @app.command()
-def seed(paths: PathsArgument = None) -> None:
-    """Validate seed files, then create or update their articles in one transaction."""
+def seed(
+    paths: PathsArgument = None,
+    prune: Annotated[
+        bool, typer.Option(help="Also delete stored articles that no given file holds.")
+    ] = False,
+) -> None:
+    """Validate seed files, then create, update (or with --prune delete) articles in one
+    transaction."""
     try:
         files = discover_seed_files(_seed_paths(paths))
     except InvalidContent as error:
@@ -108,14 +114,14 @@ def seed(paths: PathsArgument = None) -> None:
             ) as progress:  # fmt: skip
                 task = progress.add_task("seed", total=len(files))
                 report = await seed_database(
-                    engine, files, progress=lambda _: progress.advance(task)
+                    engine, files, prune=prune, progress=lambda _: progress.advance(task)
                 )
         finally:
             await engine.dispose()
         counts = report.counts()
         console.print(
             f"{len(files)} file(s): {counts['created']} created, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged"
+            f"{counts['unchanged']} unchanged, {counts['deleted']} deleted"
         )
 
     try:

@@ -32,25 +32,40 @@ SCHEMA_REF = "../schema/seed.schema.json"
 @dataclass
 class SeedReport:
     outcomes: dict[Path, content.SaveOutcome] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
-        return Counter(outcome.value for outcome in self.outcomes.values())
+        counts = Counter(outcome.value for outcome in self.outcomes.values())
+        counts["deleted"] = len(self.deleted)
+        return counts
 
 
 async def seed_database(
-    engine: AsyncEngine, paths: Sequence[Path], *, progress: Progress | None = None
+    engine: AsyncEngine,
+    paths: Sequence[Path],
+    *,
+    prune: bool = False,
+    progress: Progress | None = None,
 ) -> SeedReport:
     """Validate every file first, then save all articles in one transaction: either every file
-    lands or none does. Raises `InvalidContent` (nothing written) listing every problem."""
+    lands or none does. Raises `InvalidContent` (nothing written) listing every problem. With
+    `prune`, articles that no file holds are deleted, in the same transaction."""
     seed_files = read_seed_files(discover_seed_files(paths))
     report = SeedReport()
     async with session_scope(engine) as session:
         for seed_file in seed_files:
             report.outcomes[seed_file.path] = await content.save_article_document(
-                session, seed_file.document
+                session, seed_file.document, actor="seed"
             )
             if progress is not None:
                 progress(seed_file)
+        if prune:
+            kept = {seed_file.document.slug for seed_file in seed_files}
+            stored = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()
+            for slug in stored:
+                if slug not in kept:
+                    await content.delete_article(session, slug=slug)
+                    report.deleted.append(slug)
     return report
 
 

@@ -43,8 +43,8 @@ def test_seed_reports_what_it_did_and_is_idempotent(tmp_path: Path) -> None:
     env = {"CMS_DATABASE_URL": f"sqlite:///{tmp_path / 'cms.db'}"}
     first = _run("seed", str(SEED_DIR), cwd=tmp_path, env=env)
     second = _run("seed", str(SEED_DIR), cwd=tmp_path, env=env)
-    assert "1 created, 0 updated, 0 unchanged" in first.stdout
-    assert "0 created, 0 updated, 1 unchanged" in second.stdout
+    assert "1 created, 0 updated, 0 unchanged, 0 deleted" in first.stdout
+    assert "0 created, 0 updated, 1 unchanged, 0 deleted" in second.stdout
 
 
 def test_seed_with_an_invalid_file_exits_non_zero_and_writes_nothing(tmp_path: Path) -> None:

@@ -166,3 +166,26 @@ async def test_database_constraints_hold_without_python(engine: AsyncEngine) -> 
             session.add(
                 Benefit(article_id=article.id, position=99, slug="stress-relief", title="Dup")
             )
+
+
+async def test_prune_deletes_articles_no_file_holds_and_only_then(
+    engine: AsyncEngine, seed_dir: Path
+) -> None:
+    extra = seed_dir / "extra.yaml"
+    extra.write_text(
+        (seed_dir / "back-walk.yaml").read_text("utf-8").replace("slug: back-walk", "slug: extra")
+    )
+    await seed_database(engine, [seed_dir])
+    extra.unlink()
+    assert (await seed_database(engine, [seed_dir])).deleted == []
+    report = await seed_database(engine, [seed_dir], prune=True)
+    assert report.deleted == ["extra"]
+    assert report.counts()["unchanged"] == 1
+    async with session_scope(engine) as session:
+        slugs = [
+            a.slug
+            for a in await content.articles_by_slugs(
+                session, ["back-walk", "extra"], include_drafts=True
+            )
+        ]
+    assert slugs == ["back-walk"]

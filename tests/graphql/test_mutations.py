@@ -403,7 +403,7 @@ async def test_every_save_is_a_revision_with_a_diff_and_restore(
     await graphql(BENEFIT_UPDATE, {"v": 1, "input": {"title": "Calm"}}, token=token)
     history = (await graphql(HISTORY, {"from": 1, "to": 2}, token=token))["data"]["article"]
     assert [(r["version"], r["action"], r["actor"]) for r in history["revisions"]] == [
-        (2, "updated", "alice"), (1, "created", "system"),
+        (2, "updated", "alice"), (1, "created", "seed"),
     ]  # fmt: skip
     assert history["revisions"][1]["snapshot"]["benefits"][0]["title"] == "Stress Relief"
     assert "-    title: Stress Relief\n+    title: Calm\n" in history["revisionDiff"]
