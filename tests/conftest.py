@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.db import create_engine, create_schema
+from cms.db import create_engine, create_schema, dispose_engine, inline_reader
 from cms.http import create_app
 from cms.seed import seed_database
 from cms.settings import Settings
@@ -86,7 +86,7 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose_engine(engine)
 
 
 @pytest.fixture
@@ -131,11 +131,15 @@ def sql_statements(engine: AsyncEngine) -> Iterator[list[str]]:
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT")):
             statements.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    # SQLite's API reads go through the inline reader beside the async engine (see cms.db).
+    engines = [engine.sync_engine, *filter(None, [inline_reader(engine)])]
+    for each in engines:
+        event.listen(each, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        for each in engines:
+            event.remove(each, "before_cursor_execute", record)
 
 
 TokenFactory = Callable[..., Awaitable[str]]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
 from cms.access import ANONYMOUS, Principal, Scope
-from cms.db import AsyncSession, session_scope
+from cms.db import AsyncSession, InlineReadSession, inline_reader, session_scope
 from cms.graphql.loaders import Loaders
 from cms.settings import Settings
 
@@ -31,6 +31,7 @@ class RequestDatabase:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._reader = inline_reader(engine)
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
 
@@ -42,8 +43,14 @@ class RequestDatabase:
     ) -> R:
         async with self._lock:
             if self._session is None:
-                self._session = AsyncSession(self._engine, expire_on_commit=False)
+                self._session = self._new_read_session()
             return await operation(self._session, *args, **kwargs)
+
+    def _new_read_session(self) -> AsyncSession:
+        if self._reader is not None:
+            # Same read API, run inline: see cms.db on why SQLite reads skip the thread hop.
+            return cast(AsyncSession, InlineReadSession(self._reader))
+        return AsyncSession(self._engine, expire_on_commit=False)
 
     async def write(
         self,

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from cms.db import create_engine
+from cms.db import create_engine, dispose_engine
 from cms.http.admin import mount_admin
 from cms.http.graphql import GraphQLEndpoint
 from cms.settings import Settings, get_settings
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         try:
             yield
         finally:
-            await engine.dispose()
+            await dispose_engine(engine)
 
     graphql = GraphQLEndpoint(settings, engine)
     app = Starlette(
