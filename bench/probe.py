@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from bench.floor_server import create_floor_app
 from bench.queries import BenchQuery
-from cms.db import create_engine
+from cms.db import create_engine, dispose_engine, inline_reader
 from cms.http import create_app
 from cms.settings import Settings
 
@@ -31,7 +31,9 @@ class Probe:
     sql_statements: int
 
 
-async def _probe(app: Starlette, engine: Engine, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
+async def _probe(
+    app: Starlette, engines: Sequence[Engine], queries: Sequence[BenchQuery]
+) -> dict[str, Probe]:
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -43,12 +45,14 @@ async def _probe(app: Starlette, engine: Engine, queries: Sequence[BenchQuery]) 
         for query in queries:
             headers = {"content-type": "application/json"}
             await client.post("/graphql", content=query.body, headers=headers)
-            event.listen(engine, "before_cursor_execute", record)
+            for each in engines:
+                event.listen(each, "before_cursor_execute", record)
             try:
                 statements.clear()
                 response = await client.post("/graphql", content=query.body, headers=headers)
             finally:
-                event.remove(engine, "before_cursor_execute", record)
+                for each in engines:
+                    event.remove(each, "before_cursor_execute", record)
             if response.status_code != 200 or b'"errors"' in response.content:
                 raise RuntimeError(f"{query.name}: {response.status_code} {response.text[:500]}")
             probes[query.name] = Probe(body=response.content, sql_statements=len(statements))
@@ -59,14 +63,17 @@ async def probe_ours(database_url: str, queries: Sequence[BenchQuery]) -> dict[s
     settings = Settings(database_url=database_url, _env_file=None)
     engine = create_engine(settings)
     try:
-        return await _probe(create_app(settings, engine), engine.sync_engine, queries)
+        app = create_app(settings, engine)
+        # On SQLite the API reads through the inline reader beside the async engine (cms.db).
+        engines = [engine.sync_engine, *filter(None, [inline_reader(engine)])]
+        return await _probe(app, engines, queries)
     finally:
-        await engine.dispose()
+        await dispose_engine(engine)
 
 
 async def probe_floor(database_url: str, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
     app = create_floor_app(database_url)
     try:
-        return await _probe(app, app.state.engine, queries)
+        return await _probe(app, [app.state.engine], queries)
     finally:
         app.state.engine.dispose()
