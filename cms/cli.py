@@ -114,8 +114,9 @@ def seed(
             ) as progress:  # fmt: skip
                 task = progress.add_task("seed", total=len(files))
                 report = await seed_database(
-                    engine, files, prune=prune, progress=lambda _: progress.advance(task)
-                )
+                    engine, files, prune=prune, inline=True,
+                    progress=lambda _: progress.advance(task),
+                )  # fmt: skip
         finally:
             await engine.dispose()
         counts = report.counts()

@@ -10,19 +10,21 @@ One exception, for speed: on SQLite, the API's *reads* run inline on the event l
 plain sqlite3 connection (`inline_reader`). SQLite lives in the process and a read of a few rows
 takes ~10 µs, while aiosqlite hands every statement to a thread and back (~300 µs, measured
 with bench/). WAL readers never wait for a lock, so an inline read cannot stall the loop.
-Writes keep the async engine: they may wait for SQLite's single write lock.
+A server's writes keep the async engine: they may wait for SQLite's single write lock. Commands
+that serve nobody else (`cms seed`) may write inline too (`session_scope(..., inline=True)`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,10 +33,11 @@ from cms.settings import Settings
 
 __all__ = [
     "AsyncSession",
-    "InlineReadSession",
+    "InlineSession",
     "create_engine",
     "create_schema",
     "dispose_engine",
+    "inline_read_session",
     "inline_reader",
     "normalise_url",
     "session_scope",
@@ -117,15 +120,15 @@ def _configure_sqlite_reader(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class InlineReadSession:
-    """The read half of `AsyncSession`'s API over a synchronous session: the same async
-    functions of `cms.content` run on it, without a thread hop per statement."""
+class InlineSession:
+    """`AsyncSession`'s API, as far as `cms.content` uses it, over a synchronous session: the
+    same async functions run on it, without a thread hop per statement."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self._session = Session(engine, expire_on_commit=False)
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
-    async def exec(self, statement: Any) -> Any:
-        return self._session.exec(statement)
+    async def exec(self, statement: Any, **kwargs: Any) -> Any:
+        return self._session.exec(statement, **kwargs)
 
     async def get(self, entity: Any, ident: Any) -> Any:
         return self._session.get(entity, ident)
@@ -133,8 +136,35 @@ class InlineReadSession:
     async def get_one(self, entity: Any, ident: Any) -> Any:
         return self._session.get_one(entity, ident)
 
+    def add(self, instance: Any) -> None:
+        self._session.add(instance)
+
+    async def delete(self, instance: Any) -> None:
+        self._session.delete(instance)
+
+    async def flush(self) -> None:
+        self._session.flush()
+
     async def close(self) -> None:
         self._session.close()
+
+
+def inline_read_session(reader: sa.Engine) -> AsyncSession:
+    return cast(AsyncSession, InlineSession(Session(reader, expire_on_commit=False)))
+
+
+@contextmanager
+def _inline_writer(engine: AsyncEngine) -> Iterator[AsyncSession]:
+    url = engine.url.set(drivername="sqlite")
+    writer = sa.create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
+    event.listen(writer, "connect", _configure_sqlite_connection)
+    event.listen(writer, "begin", _begin_sqlite_transaction)
+    try:
+        with Session(writer.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})) as session:
+            with session.begin():
+                yield cast(AsyncSession, InlineSession(session))
+    finally:
+        writer.dispose()
 
 
 async def dispose_engine(engine: AsyncEngine) -> None:
@@ -151,9 +181,16 @@ async def create_schema(engine: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+async def session_scope(
+    engine: AsyncEngine, *, inline: bool = False
+) -> AsyncIterator[AsyncSession]:
     """One unit of work that writes: committed when the block ends, rolled back entirely when it
-    raises. On SQLite it holds the write lock from its first statement."""
+    raises. On SQLite it holds the write lock from its first statement. `inline` (SQLite only;
+    for commands, never a server) runs the statements without a thread hop each."""
+    if inline and engine.dialect.name == "sqlite":
+        with _inline_writer(engine) as session:
+            yield session
+        return
     writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
     async with AsyncSession(writer, expire_on_commit=False) as session:
         async with session.begin():

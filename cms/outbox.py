@@ -37,28 +37,30 @@ def event_type_for_change(before: ArticleStatus | None, after: ArticleStatus) ->
 
 async def record_event(
     session: AsyncSession, *, event_type: EventType, article: Article, occurred_at: datetime
-) -> OutboxEvent:
+) -> None:
     key = str(uuid.uuid4())
-    event = OutboxEvent(
-        event_type=event_type.value,
-        article_slug=article.slug,
-        article_version=article.version,
-        idempotency_key=key,
-        created_at=occurred_at,
-        payload={
-            "event": event_type.value,
-            "idempotency_key": key,
-            "occurred_at": occurred_at.isoformat(),
-            "article": {
-                "slug": article.slug,
-                "version": article.version,
-                "status": article.status.value,
-                "published_at": article.published_at.isoformat() if article.published_at else None,
+    await session.exec(
+        sa.insert(OutboxEvent).values(
+            event_type=event_type.value,
+            article_slug=article.slug,
+            article_version=article.version,
+            idempotency_key=key,
+            created_at=occurred_at,
+            payload={
+                "event": event_type.value,
+                "idempotency_key": key,
+                "occurred_at": occurred_at.isoformat(),
+                "article": {
+                    "slug": article.slug,
+                    "version": article.version,
+                    "status": article.status.value,
+                    "published_at": article.published_at.isoformat()
+                    if article.published_at
+                    else None,
+                },
             },
-        },
+        )
     )
-    session.add(event)
-    return event
 
 
 async def content_revision(session: AsyncSession) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+
+import sqlalchemy as sa
 from typing import Any
 
 from sqlmodel import col, select
@@ -18,17 +20,19 @@ __all__ = ["diff_revisions", "get_revision", "list_revisions", "record_revision"
 
 async def record_revision(
     session: AsyncSession, *, article: Article, document: ArticleDocument, action: str, actor: str
-) -> Revision:
-    revision = Revision(
-        article_id=article.id,
-        article_slug=article.slug,
-        version=article.version,
-        action=action,
-        actor=actor,
-        snapshot=document.model_dump(mode="json"),
+) -> None:
+    # A plain INSERT: history is written, never read back in the same unit of work.
+    await session.exec(
+        sa.insert(Revision).values(
+            article_id=article.id,
+            article_slug=article.slug,
+            version=article.version,
+            action=action,
+            actor=actor,
+            created_at=article.updated_at,
+            snapshot=document.model_dump(mode="json"),
+        )
     )
-    session.add(revision)
-    return revision
 
 
 async def list_revisions(

@@ -46,13 +46,15 @@ async def seed_database(
     *,
     prune: bool = False,
     progress: Progress | None = None,
+    inline: bool = False,
 ) -> SeedReport:
     """Validate every file first, then save all articles in one transaction: either every file
     lands or none does. Raises `InvalidContent` (nothing written) listing every problem. With
-    `prune`, articles that no file holds are deleted, in the same transaction."""
+    `prune`, articles that no file holds are deleted, in the same transaction. `inline` is for
+    commands: see `cms.db.session_scope`."""
     seed_files = read_seed_files(discover_seed_files(paths))
     report = SeedReport()
-    async with session_scope(engine) as session:
+    async with session_scope(engine, inline=inline) as session:
         for seed_file in seed_files:
             report.outcomes[seed_file.path] = await content.save_article_document(
                 session, seed_file.document, actor="seed"

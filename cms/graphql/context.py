@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
 from cms.access import ANONYMOUS, Principal, Scope
-from cms.db import AsyncSession, InlineReadSession, inline_reader, session_scope
+from cms.db import AsyncSession, inline_read_session, inline_reader, session_scope
 from cms.graphql.loaders import Loaders
 from cms.settings import Settings
 
@@ -49,7 +49,7 @@ class RequestDatabase:
     def _new_read_session(self) -> AsyncSession:
         if self._reader is not None:
             # Same read API, run inline: see cms.db on why SQLite reads skip the thread hop.
-            return cast(AsyncSession, InlineReadSession(self._reader))
+            return inline_read_session(self._reader)
         return AsyncSession(self._engine, expire_on_commit=False)
 
     async def write(
