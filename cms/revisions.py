@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import difflib
-
-import sqlalchemy as sa
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
