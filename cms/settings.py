@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         description="Signs web admin sessions. Set it when running several workers or hosts; "
         "left unset, each process makes its own and admin logins last until it restarts.",
     )
+    response_cache: bool = Field(
+        default=True, description="Reuse finished query responses until content changes."
+    )
+    response_cache_entries: int = Field(default=10_000, ge=1)
+    http_max_age: int = Field(
+        default=0,
+        ge=0,
+        description="max-age of public GET query responses; 0 makes caches revalidate by ETag.",
+    )
     introspection: bool = True
     graphiql: bool = True
 

@@ -1,0 +1,54 @@
+"""Automatic persisted queries, the protocol Apollo clients speak.
+
+A client first sends only `extensions.persistedQuery.sha256Hash`; if the server does not know
+the hash it answers `PERSISTED_QUERY_NOT_FOUND`, and the client sends the query with its hash
+once, which the server checks and remembers. After that a query fits in a short GET URL that
+browsers and CDNs cache. The store is per process: a worker that has not seen a hash asks for
+the query once, as the protocol intends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Any
+
+from cms.errors import CMSError
+
+__all__ = ["PersistedQueries", "PersistedQueryError"]
+
+
+class PersistedQueryError(CMSError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PersistedQueries:
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._queries: OrderedDict[str, str] = OrderedDict()
+        self._max_entries = max_entries
+
+    def resolve(self, query: str | None, extensions: Any) -> str | None:
+        """The query to run: as sent, or looked up by its hash. Raises `PersistedQueryError`
+        for an unknown hash or a hash that does not match the query."""
+        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        if not isinstance(persisted, dict):
+            return query
+        digest = persisted.get("sha256Hash")
+        if persisted.get("version") != 1 or not isinstance(digest, str):
+            raise PersistedQueryError(
+                "PERSISTED_QUERY_NOT_SUPPORTED", "Only persistedQuery version 1 with a sha256Hash."
+            )
+        if query is None:
+            known = self._queries.get(digest)
+            if known is None:
+                raise PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+            self._queries.move_to_end(digest)
+            return known
+        if hashlib.sha256(query.encode()).hexdigest() != digest:
+            raise PersistedQueryError("BAD_USER_INPUT", "provided sha does not match query")
+        self._queries[digest] = query
+        if len(self._queries) > self._max_entries:
+            self._queries.popitem(last=False)
+        return query
