@@ -59,8 +59,12 @@ async def _probe(
     return probes
 
 
-async def probe_ours(database_url: str, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
-    settings = Settings(database_url=database_url, _env_file=None)
+async def probe_ours(
+    database_url: str, queries: Sequence[BenchQuery], *, response_cache: bool = False
+) -> dict[str, Probe]:
+    """Each query sent twice, statements counted on the second: with the cache off, what
+    executing a request costs; with it on, what a cache hit costs."""
+    settings = Settings(database_url=database_url, response_cache=response_cache, _env_file=None)
     engine = create_engine(settings)
     try:
         app = create_app(settings, engine)

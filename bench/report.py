@@ -31,17 +31,22 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def add_ratios(results: dict[str, Any], *, ours: str = "ours") -> None:
-    """ours/ceiling and ours/floor of req/s, per query (1.0 = as fast as the other)."""
+def add_ratios(results: dict[str, Any], *, ours: tuple[str, ...] = ("ours",)) -> None:
+    """ours/ceiling and ours/floor of req/s, per query and variant of ours (1.0 = as fast)."""
     servers = results["servers"]
     ratios: dict[str, dict[str, float | None]] = {}
-    for query in servers[ours]["queries"]:
-        rate = servers[ours]["queries"][query]["requests_per_second"]
-        ratios[query] = {
-            f"{ours}/{other}": _ratio(rate, servers[other]["queries"][query]["requests_per_second"])
-            for other in ("ceiling", "floor")
-            if other in servers
-        }
+    for name in ours:
+        for query, row in servers[name]["queries"].items():
+            rate = row["requests_per_second"]
+            ratios.setdefault(query, {}).update(
+                {
+                    f"{name}/{other}": _ratio(
+                        rate, servers[other]["queries"][query]["requests_per_second"]
+                    )
+                    for other in ("ceiling", "floor")
+                    if other in servers
+                }
+            )
     results["ratios_requests_per_second"] = ratios
 
 

@@ -16,6 +16,7 @@ that serve nobody else (`cms seed`) may write inline too (`session_scope(..., in
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, cast
@@ -41,6 +42,7 @@ __all__ = [
     "inline_reader",
     "normalise_url",
     "session_scope",
+    "sqlite_data_version",
 ]
 
 SQLITE_BEGIN_OPTION = "cms_sqlite_begin"
@@ -167,11 +169,32 @@ def _inline_writer(engine: AsyncEngine) -> Iterator[AsyncSession]:
         writer.dispose()
 
 
+_change_watchers: dict[int, sqlite3.Connection] = {}
+
+
+def sqlite_data_version(engine: AsyncEngine) -> int | None:
+    """SQLite's `data_version` seen from a connection kept for this alone: it changes whenever
+    any other connection (another request, worker or `cms seed`) commits. Reading it costs a few
+    microseconds, so "has anything changed?" needs no query. None on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return None
+    watcher = _change_watchers.get(id(engine))
+    if watcher is None:
+        database = engine.url.database or ":memory:"
+        watcher = sqlite3.connect(database, check_same_thread=False)
+        _change_watchers[id(engine)] = watcher
+    version: int = watcher.execute("PRAGMA data_version").fetchone()[0]
+    return version
+
+
 async def dispose_engine(engine: AsyncEngine) -> None:
     await engine.dispose()
     reader = _inline_readers.pop(id(engine), None)
     if reader is not None:
         reader.dispose()
+    watcher = _change_watchers.pop(id(engine), None)
+    if watcher is not None:
+        watcher.close()
 
 
 async def create_schema(engine: AsyncEngine) -> None:

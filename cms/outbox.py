@@ -11,12 +11,20 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.db import inline_reader, sqlite_data_version
 from cms.models import Article, ArticleStatus, OutboxEvent
 
-__all__ = ["EventType", "content_revision", "event_type_for_change", "record_event"]
+__all__ = [
+    "ContentRevision",
+    "EventType",
+    "content_revision",
+    "event_type_for_change",
+    "record_event",
+]
 
 
 class EventType(enum.StrEnum):
@@ -67,3 +75,27 @@ async def content_revision(session: AsyncSession) -> int:
     """A number that grows with every committed content change."""
     latest = (await session.exec(select(sa.func.max(OutboxEvent.id)))).one()
     return int(latest or 0)
+
+
+class ContentRevision:
+    """`content_revision` for every request of a server, kept cheap: on SQLite it is read again
+    only when `data_version` says another connection has committed since; on PostgreSQL it is
+    one index lookup on its own pooled connection."""
+
+    _QUERY = "SELECT coalesce(max(id), 0) FROM outbox_event"
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._seen: tuple[int, int] | None = None  # (data_version, revision)
+
+    async def current(self) -> int:
+        version = sqlite_data_version(self._engine)
+        if version is None:
+            async with self._engine.connect() as connection:
+                return int((await connection.exec_driver_sql(self._QUERY)).scalar_one())
+        if self._seen is None or self._seen[0] != version:
+            reader = inline_reader(self._engine)
+            assert reader is not None
+            with reader.connect() as connection:
+                self._seen = (version, int(connection.exec_driver_sql(self._QUERY).scalar_one()))
+        return self._seen[1]

@@ -24,7 +24,7 @@ from cms.graphql.schema import build_schema
 from cms.http.graphql_request import parse_graphql_request, replay_body
 from cms.http.persisted_queries import PersistedQueries, PersistedQueryError
 from cms.http.response_cache import CachedResponse, ResponseCache, cache_key, operation_type
-from cms.outbox import content_revision
+from cms.outbox import ContentRevision
 from cms.settings import Settings
 from cms.tokens import authenticate
 
@@ -45,6 +45,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.settings = settings
         self.engine = engine
         self.persisted_queries = PersistedQueries()
+        self.content_revision = ContentRevision(engine)
         self.response_cache = (
             ResponseCache(settings.response_cache_entries) if settings.response_cache else None
         )
@@ -98,7 +99,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         # with an ETag and Cache-Control either way.
         key = None
         if self.response_cache is not None:
-            revision = await db.run(content_revision)
+            revision = await self.content_revision.current()
             key = cache_key(
                 document=query,
                 variables=graphql_request.variables,

@@ -56,8 +56,9 @@ async def test_one_article_with_all_children_takes_seven_statements_then_one(
     assert len(sql_statements) == 7, sql_statements
     sql_statements.clear()
     assert await graphql(HOT_QUERY, {"slug": "a-000"}) == body
-    # answered from the response cache: only the content revision is read
-    assert len(sql_statements) == 1, sql_statements
+    # Answered from the response cache. PostgreSQL reads the content revision; SQLite knows it
+    # is unchanged from `PRAGMA data_version`, which is no statement of ours.
+    assert len(sql_statements) == (0 if engine.dialect.name == "sqlite" else 1), sql_statements
 
 
 @pytest.mark.parametrize("article_count", [1, 25])
