@@ -291,19 +291,16 @@ def webhook_deliveries(
     async def recent(session: AsyncSession) -> Sequence[webhooks.DeliveryRow]:
         return await webhooks.list_deliveries(session, limit=limit)
 
-    table = Table(
-        "id", "event", "article", "endpoint", "status", "attempts", "last code", "last error",
-        "next attempt", "idempotency key",
-    )  # fmt: skip
+    table = Table("id", "event", "endpoint", "status", "tries", "code", "next attempt", "error")
     for row in _run_in_session(recent):
         delivery = row.delivery
+        code = delivery.last_status_code
         table.add_row(
-            str(delivery.id), row.event_type, row.article_slug, row.url, delivery.status.value,
-            str(delivery.attempts),
-            str(delivery.last_status_code) if delivery.last_status_code is not None else "-",
-            delivery.last_error or "-",
+            str(delivery.id), f"{row.event_type} {row.article_slug} v{row.article_version}",
+            row.url, delivery.status.value, str(delivery.attempts),
+            str(code) if code is not None else "-",
             f"{delivery.next_attempt_at:%Y-%m-%d %H:%M:%S}" if delivery.next_attempt_at else "-",
-            row.idempotency_key,
+            delivery.last_error or "-",
         )  # fmt: skip
     console.print(table)
 

@@ -279,6 +279,7 @@ class DeliveryRow:
     delivery: WebhookDelivery
     event_type: str
     article_slug: str
+    article_version: int
     idempotency_key: str
     url: str
 
@@ -295,6 +296,13 @@ async def list_deliveries(session: AsyncSession, *, limit: int = 50) -> Sequence
         )
     ).all()
     return [
-        DeliveryRow(delivery, event.event_type, event.article_slug, event.idempotency_key, ep.url)
+        DeliveryRow(
+            delivery,
+            event.event_type,
+            event.article_slug,
+            event.article_version,
+            event.idempotency_key,
+            ep.url,
+        )  # fmt: skip
         for delivery, event, ep in rows
     ]
