@@ -23,7 +23,15 @@ from cms.dispatcher import DispatchReport, dispatch_once
 from cms.http import create_app
 from cms.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookEndpoint, utc_now
 from cms.settings import Settings
-from cms.webhooks import RetryPolicy, add_endpoint, backoff_delay, sign, verify_signature
+from cms.webhooks import (
+    RetryPolicy,
+    add_endpoint,
+    backoff_delay,
+    claim_due,
+    fan_out,
+    sign,
+    verify_signature,
+)
 from tests.conftest import GraphQL, TokenFactory
 from tests.graphql.test_mutations import BENEFIT_UPDATE, UNPUBLISH
 from tests.live_server import free_port, live_server
@@ -268,3 +276,29 @@ async def _await_delivered(engine: AsyncEngine, *, seconds: float = 10) -> bool:
             return True
         await anyio.sleep(0.02)
     return False
+
+
+async def test_concurrent_dispatchers_claim_disjoint_deliveries_without_waiting(
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    if seeded.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer: its write lock serialises claims instead")
+    for name in ("a", "b"):
+        await _add(seeded, f"http://127.0.0.1:9/{name}", "article.updated")
+    token = await make_token(Scope.WRITE)
+    await graphql(BENEFIT_UPDATE, {"v": 1, "input": {"title": "Calm"}}, token=token)
+    now = utc_now()
+    async with session_scope(seeded) as session:
+        assert await fan_out(session, now=now) == 2
+    lease = timedelta(seconds=30)
+    async with session_scope(seeded) as first:
+        mine = await claim_due(first, now=now, lease=lease, limit=1)
+        # The first claim's row stays locked until its transaction ends; a second dispatcher
+        # skips it rather than waiting or taking it too.
+        with anyio.fail_after(5):
+            async with session_scope(seeded) as second:
+                theirs = await claim_due(second, now=now, lease=lease, limit=10)
+    assert len(mine) == len(theirs) == 1
+    assert mine[0].delivery_id != theirs[0].delivery_id
+    async with session_scope(seeded) as session:
+        assert await claim_due(session, now=now, lease=lease) == []
