@@ -22,6 +22,7 @@ __all__ = [
     "BASELINE",
     "SchemaOutdated",
     "current_revision",
+    "downgrade",
     "ensure_schema",
     "head_revision",
     "pending_revisions",
@@ -72,6 +73,16 @@ async def upgrade(engine: AsyncEngine, target: str = "head") -> None:
         ):
             command.stamp(config, BASELINE)
         command.upgrade(config, target)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+async def downgrade(engine: AsyncEngine, target: str) -> None:
+    """Step the schema back to `target`, keeping the rows the older schema can hold."""
+
+    def run(sync_connection: sa.Connection) -> None:
+        command.downgrade(_config(sync_connection), target)
 
     async with engine.begin() as connection:
         await connection.run_sync(run)

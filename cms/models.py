@@ -23,6 +23,7 @@ __all__ = [
     "Benefit",
     "CHILD_MODELS",
     "ChildModel",
+    "DeliveryStatus",
     "NutritionTip",
     "OutboxEvent",
     "Precaution",
@@ -30,6 +31,8 @@ __all__ = [
     "Section",
     "SectionKind",
     "TipKind",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "utc_now",
 ]
 
@@ -241,3 +244,53 @@ class OutboxEvent(SQLModel, table=True):
     idempotency_key: str = Field(max_length=36, unique=True)
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     payload: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    # Set once the webhook dispatcher has made this event's deliveries. A flag on the event, not
+    # a cursor over ids: ids are taken before commit, so they do not commit in order.
+    fanned_out_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), index=True)
+    )
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A URL that receives the events it subscribes to. The secret is stored in clear: the
+    dispatcher needs it to sign every delivery, so unlike API tokens it cannot be a hash."""
+
+    __tablename__: ClassVar[str] = "webhook_endpoint"
+    __table_args__ = (sa.CheckConstraint("length(event_types) > 0", name="webhook_has_events"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    secret: str = Field(max_length=200)
+    event_types: str = Field(description="Space-separated event types, e.g. article.published.")
+    active: bool = True
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint, and how sending it went. `next_attempt_at` is when a pending
+    delivery is due, or when a claimed attempt's lease runs out."""
+
+    __tablename__: ClassVar[str] = "webhook_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_delivery_event_endpoint"),
+        sa.Index("ix_webhook_delivery_status_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="outbox_event.id", ondelete="CASCADE")
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id", ondelete="CASCADE", index=True)
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.PENDING, sa_column=_enum_column(DeliveryStatus, "delivery_status")
+    )
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())

@@ -53,6 +53,26 @@ class Settings(BaseSettings):
         ge=0,
         description="max-age of public GET query responses; 0 makes caches revalidate by ETag.",
     )
+    webhooks_dispatch: bool = Field(
+        default=True,
+        description="Deliver webhooks from a background task of the server process. Turn it "
+        "off where another process runs the dispatcher (or `cms webhook deliver`).",
+    )
+    webhooks_poll_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between passes of the webhook dispatcher."
+    )
+    webhooks_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for a webhook receiver to answer."
+    )
+    webhooks_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts before a webhook delivery is given up as dead."
+    )
+    webhooks_backoff_base: float = Field(
+        default=10.0, gt=0, description="Seconds before the first retry; doubles per retry."
+    )
+    webhooks_backoff_cap: float = Field(
+        default=3600.0, gt=0, description="Longest wait between two attempts, in seconds."
+    )
     introspection: bool = True
     graphiql: bool = True
 

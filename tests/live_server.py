@@ -19,9 +19,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app: ASGIApp) -> Iterator[str]:
-    """Serve `app` in a background thread; yield its base URL; stop it on exit."""
-    port = free_port()
+def live_server(app: ASGIApp, port: int | None = None) -> Iterator[str]:
+    """Serve `app` in a background thread (on `port`, or a free one); yield its base URL; stop
+    it on exit."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

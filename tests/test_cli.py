@@ -11,7 +11,10 @@ from pathlib import Path
 
 import httpx
 
+from cms.webhooks import sign
 from tests.conftest import REPO, SEED_DIR
+from tests.live_server import live_server
+from tests.webhook_receiver import Receiver
 
 CMS = [sys.executable, "-m", "cms"]
 
@@ -110,3 +113,50 @@ def test_a_second_start_keeps_edited_content(tmp_path: Path) -> None:
     assert _run("seed", str(edited), cwd=tmp_path, env=env).returncode == 0
     body = _serve_and_query(tmp_path, env, '{ article(slug: "back-walk") { benefits { title } } }')
     assert body["data"]["article"]["benefits"][0] == {"title": "Calm"}  # type: ignore[index]
+
+
+def test_webhook_commands_add_deliver_and_show_delivered_and_dead(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = {"CMS_DATABASE_URL": database_url, "CMS_WEBHOOKS_MAX_ATTEMPTS": "1", "COLUMNS": "300"}
+    assert _run("seed", str(SEED_DIR), cwd=tmp_path, env=env).returncode == 0
+    inbox = Receiver()
+    down = f"http://127.0.0.1:{_free_port()}/down"
+    with live_server(inbox.app()) as url:
+        added = _run(
+            "webhook", "add", "--url", f"{url}/up", "--event", "article.updated",
+            "--secret", "s3cret", cwd=tmp_path, env=env,
+        )  # fmt: skip
+        generated = _run(
+            "webhook", "add", "--url", down, "--event", "article.updated", cwd=tmp_path, env=env
+        )
+        edited = tmp_path / "edited"
+        edited.mkdir()
+        text = (SEED_DIR / "back-walk.yaml").read_text("utf-8")
+        (edited / "back-walk.yaml").write_text(text.replace("title: Stress Relief", "title: Calm"))
+        assert _run("seed", str(edited), cwd=tmp_path, env=env).returncode == 0
+        delivered = _run("webhook", "deliver", "--once", cwd=tmp_path, env=env)
+    listed = _run("webhook", "list", cwd=tmp_path, env=env)
+    deliveries = _run("webhook", "deliveries", cwd=tmp_path, env=env)
+    removed = _run("webhook", "remove", "2", cwd=tmp_path, env=env)
+    after_removal = _run("webhook", "deliveries", cwd=tmp_path, env=env)
+
+    assert (added.returncode, added.stdout) == (0, "s3cret\n")
+    assert generated.returncode == 0 and generated.stdout.startswith("whsec_")
+    assert delivered.stdout.strip() == "2 new deliveries; 1 delivered, 0 to retry, 1 dead"
+    [request] = inbox.received
+    assert request.headers["x-cms-event"] == "article.updated"
+    assert request.headers["x-cms-article-version"] == "2"
+    assert (
+        sign("s3cret", int(request.headers["x-cms-timestamp"]), request.body)
+        == (request.headers["x-cms-signature"])
+    )
+    assert f"{url}/up" in listed.stdout and down in listed.stdout
+    assert "s3cret" not in listed.stdout
+    rows = [line for line in deliveries.stdout.splitlines() if "article.updated" in line]
+    assert len(rows) == 2
+    dead, ok = rows  # most recent first
+    assert down in dead and " dead " in dead and "ConnectError" in dead
+    assert f"{url}/up" in ok and " delivered " in ok and " 200 " in ok
+    assert removed.stdout.strip() == "removed webhook 2"
+    assert down not in after_removal.stdout and f"{url}/up" in after_removal.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from cms.db import create_engine, dispose_engine
+from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
 from cms.http.graphql import GraphQLEndpoint
 from cms.settings import Settings, get_settings
@@ -42,9 +44,23 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Webhooks go out from a task beside the requests: an edit only writes the outbox.
+        stop = asyncio.Event()
+        dispatcher = (
+            asyncio.create_task(run_dispatcher(engine, settings, stop), name="webhooks")
+            if settings.webhooks_dispatch
+            else None
+        )
         try:
             yield
         finally:
+            if dispatcher is not None:
+                stop.set()
+                # A send cut short is retried after its lease: delivery is at least once.
+                _done, pending = await asyncio.wait({dispatcher}, timeout=5)
+                for task in pending:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             await dispose_engine(engine)
 
     graphql = GraphQLEndpoint(settings, engine)
