@@ -24,6 +24,7 @@ __all__ = [
     "CHILD_MODELS",
     "ChildModel",
     "DeliveryStatus",
+    "ContentState",
     "NutritionTip",
     "OutboxEvent",
     "Precaution",
@@ -294,3 +295,18 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     delivered_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class ContentState(SQLModel, table=True):
+    """One row: the content revision, bumped by every content write in its own transaction.
+
+    A counter rather than the newest outbox id: ids are handed out before commit, so on
+    PostgreSQL a transaction can commit after one with a higher id and leave the maximum
+    unchanged. Updating this row takes its lock until commit, so revisions follow commit order.
+    """
+
+    __tablename__: ClassVar[str] = "content_state"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="content_state_single_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))

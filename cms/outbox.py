@@ -1,7 +1,8 @@
-"""The outbox: one event per content change, written in the change's own transaction.
+"""The outbox: one event per content change, written in the change's own transaction, with the
+content revision bumped beside it.
 
-Webhook delivery reads it after commit, so a change and its event are never one without the
-other. The highest event id doubles as the content revision that caches key on.
+Webhook delivery reads the events after commit, so a change and its event are never one without
+the other. Caches key on the content revision (`ContentState`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms.db import inline_reader, sqlite_data_version
-from cms.models import Article, ArticleStatus, OutboxEvent
+from cms.models import Article, ArticleStatus, ContentState, OutboxEvent
 
 __all__ = [
     "ContentRevision",
@@ -47,6 +48,7 @@ async def record_event(
     session: AsyncSession, *, event_type: EventType, article: Article, occurred_at: datetime
 ) -> None:
     key = str(uuid.uuid4())
+    await _bump_content_revision(session)
     await session.exec(
         sa.insert(OutboxEvent).values(
             event_type=event_type.value,
@@ -71,10 +73,16 @@ async def record_event(
     )
 
 
+async def _bump_content_revision(session: AsyncSession) -> None:
+    bumped = await session.exec(sa.update(ContentState).values(revision=ContentState.revision + 1))
+    if bumped.rowcount == 0:  # a schema made without migrations starts with no row
+        await session.exec(sa.insert(ContentState).values(id=1, revision=1))
+
+
 async def content_revision(session: AsyncSession) -> int:
     """A number that grows with every committed content change."""
-    latest = (await session.exec(select(sa.func.max(OutboxEvent.id)))).one()
-    return int(latest or 0)
+    revision = (await session.exec(select(ContentState.revision))).first()
+    return int(revision or 0)
 
 
 class ContentRevision:
@@ -82,7 +90,7 @@ class ContentRevision:
     only when `data_version` says another connection has committed since; on PostgreSQL it is
     one index lookup on its own pooled connection."""
 
-    _QUERY = "SELECT coalesce(max(id), 0) FROM outbox_event"
+    _QUERY = "SELECT coalesce(max(revision), 0) FROM content_state"
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
