@@ -21,6 +21,7 @@ from cms.db import AsyncSession, create_engine, session_scope
 from cms.dispatcher import dispatch_once, http_client, retry_policy, run_dispatcher
 from cms.documents import seed_file_json_schema
 from cms.errors import CMSError, InvalidContent
+from cms.logs import uvicorn_log_config
 from cms.models import utc_now
 from cms.outbox import EventType
 from cms.seed import export_articles, seed_database, seed_if_empty
@@ -87,7 +88,7 @@ def serve(
     console.print(f"GraphQL API and GraphiQL at http://{host}:{port}/graphql")
     uvicorn.run(
         "cms.http:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level="info", proxy_headers=False,
+        log_config=uvicorn_log_config(), proxy_headers=False,
     )  # fmt: skip
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "InlineSession",
     "create_engine",
     "create_schema",
+    "database_unavailable",
     "dispose_engine",
     "inline_read_session",
     "inline_reader",
@@ -195,6 +196,18 @@ async def dispose_engine(engine: AsyncEngine) -> None:
     watcher = _change_watchers.pop(id(engine), None)
     if watcher is not None:
         watcher.close()
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached (down, restarting, pool exhausted)
+    rather than that a statement was wrong."""
+    unreachable = (
+        sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError,
+        sqlite3.OperationalError, OSError,
+    )  # fmt: skip
+    return isinstance(error, unreachable) or (
+        isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated
+    )
 
 
 async def create_schema(engine: AsyncEngine) -> None:

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     webhooks_backoff_cap: float = Field(
         default=3600.0, gt=0, description="Longest wait between two attempts, in seconds."
     )
+    max_body_bytes: int = Field(default=1_000_000, ge=1, description="Largest request body.")
+    request_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a request may run before it is cut off (504)."
+    )
     introspection: bool = True
     graphiql: bool = True
 

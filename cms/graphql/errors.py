@@ -2,7 +2,8 @@
 
 Expected errors (`cms.errors.CMSError`) keep their message and code. Errors graphql-core raises
 for a bad document or bad variables keep their message (it names the client's mistake). Anything
-else is logged with its traceback and reaches the client only as "Internal server error.".
+else is logged with its traceback and reaches the client only as "Internal server error.",
+with the request id to quote; an unreachable database is `SERVICE_UNAVAILABLE` (HTTP 503).
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from graphql import GraphQLError
 from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
+from cms.db import database_unavailable
 from cms.errors import CMSError
+from cms.logs import request_id_var
 
-__all__ = ["ErrorCodes"]
+__all__ = ["SERVICE_UNAVAILABLE", "SERVICE_UNAVAILABLE_MESSAGE", "ErrorCodes"]
 
 logger = logging.getLogger("cms.graphql")
 
 INTERNAL_MESSAGE = "Internal server error."
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+SERVICE_UNAVAILABLE_MESSAGE = "The database is unavailable; try again in a few seconds."
 
 
 class ErrorCodes(MaskErrors):
@@ -27,11 +32,18 @@ class ErrorCodes(MaskErrors):
         super().__init__(should_mask_error=_is_unexpected, error_message=INTERNAL_MESSAGE)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        logger.error(
-            "unexpected error in %s", error.path or "operation", exc_info=error.original_error
-        )
+        request_id = request_id_var.get()
+        original = error.original_error
+        if original is not None and database_unavailable(original):
+            logger.warning("database unavailable: %s", original)
+            masked = GraphQLError(
+                SERVICE_UNAVAILABLE_MESSAGE, nodes=error.nodes, path=error.path,
+                extensions={"code": SERVICE_UNAVAILABLE, "requestId": request_id},
+            )  # fmt: skip
+            return masked
+        logger.error("unexpected error in %s", error.path or "operation", exc_info=original)
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:

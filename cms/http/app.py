@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -17,6 +19,8 @@ from cms.db import create_engine, dispose_engine
 from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
 from cms.http.graphql import GraphQLEndpoint
+from cms.http.metrics import Metrics
+from cms.http.middleware import RequestMiddleware
 from cms.settings import Settings, get_settings
 
 __all__ = ["create_app"]
@@ -64,12 +68,23 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             await dispose_engine(engine)
 
     graphql = GraphQLEndpoint(settings, engine)
+    metrics = Metrics()
+    metrics.watch(lambda: _gauges(graphql, engine))
     app = Starlette(
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        middleware=[
+            Middleware(
+                RequestMiddleware,
+                metrics=metrics,
+                max_body_bytes=settings.max_body_bytes,
+                request_timeout=settings.request_timeout,
+            )  # fmt: skip
         ],
         lifespan=lifespan,
     )
@@ -77,3 +92,19 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.settings = settings
     app.state.engine = engine
     return app
+
+
+def _gauges(graphql: GraphQLEndpoint, engine: AsyncEngine) -> dict[str, float]:
+    gauges: dict[str, float] = {}
+    cache = graphql.response_cache
+    if cache is not None:
+        looked_up = cache.hits + cache.misses
+        gauges["cms_response_cache_hits"] = cache.hits
+        gauges["cms_response_cache_misses"] = cache.misses
+        gauges["cms_response_cache_hit_ratio"] = cache.hits / looked_up if looked_up else 0.0
+    pool = engine.sync_engine.pool
+    if isinstance(pool, QueuePool):
+        gauges["cms_db_pool_size"] = pool.size()
+        gauges["cms_db_pool_checked_out"] = pool.checkedout()
+        gauges["cms_db_pool_overflow"] = max(pool.overflow(), 0)
+    return gauges

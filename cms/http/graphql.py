@@ -3,6 +3,7 @@ queries and the response cache, with ETags and Cache-Control on every query resp
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +18,13 @@ from strawberry.asgi import GraphQL
 
 from cms.access import ANONYMOUS, Principal
 from cms.access import Scope as AccessScope
-from cms.db import AsyncSession
+from cms.db import AsyncSession, database_unavailable
 from cms.errors import Unauthenticated
 from cms.graphql.context import Context, RequestDatabase
+from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.graphql.schema import build_schema
 from cms.http.graphql_request import parse_graphql_request, replay_body
+from cms.http.middleware import OPERATION_KEY
 from cms.http.persisted_queries import PersistedQueries, PersistedQueryError
 from cms.http.response_cache import CachedResponse, ResponseCache, cache_key, operation_type
 from cms.outbox import ContentRevision
@@ -29,6 +32,8 @@ from cms.settings import Settings
 from cms.tokens import authenticate
 
 __all__ = ["GraphQLEndpoint"]
+
+logger = logging.getLogger("cms.http")
 
 PRINCIPAL_KEY = "cms.principal"
 DATABASE_KEY = "cms.database"
@@ -64,6 +69,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         scope[PRINCIPAL_KEY], scope[DATABASE_KEY] = principal, db
         try:
             await self._serve(scope, receive, send, request, principal, db)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            logger.warning("database unavailable: %s", error)
+            response = _error_response(SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE, 503)
+            await response(scope, receive, send)
         finally:
             await db.close()
 
@@ -90,10 +101,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return
         if query is not None and query != graphql_request.query:
             graphql_request = graphql_request.with_query(query)
+        scope[OPERATION_KEY] = graphql_request.operation_name
         scope, receive = graphql_request.rewrite(scope, receive)
 
         if query is None or operation_type(query, graphql_request.operation_name) is not QUERY:
-            await super().__call__(scope, receive, send)
+            captured = await _Captured.run(super().__call__, scope, receive)
+            await captured.relay(send)
             return
         # A query: answered from the cache when the content has not changed since, and sent
         # with an ETag and Cache-Control either way.
@@ -207,8 +220,28 @@ class _Captured:
         return CachedResponse.of(body, media_type)
 
     async def relay(self, send: Send) -> None:
+        """Send on as made, but as 503 when the database was unreachable: a client and a load
+        balancer should retry, not read it as a broken query."""
         for message in self.messages:
+            if message.get("type") == "http.response.start" and self._database_unavailable():
+                message = {**message, "status": 503}
             await send(message)
+
+    def _database_unavailable(self) -> bool:
+        body = b"".join(m.get("body", b"") for m in self.messages[1:])
+        return SERVICE_UNAVAILABLE.encode() in body and _has_code(body, SERVICE_UNAVAILABLE)
+
+
+def _has_code(body: bytes, code: str) -> bool:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    errors = data.get("errors") if isinstance(data, dict) else None
+    return any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == code
+        for e in errors or ()
+    )
 
 
 async def _no_receive() -> Message:

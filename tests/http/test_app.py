@@ -44,8 +44,9 @@ async def test_an_unexpected_error_is_masked(
     response = await client.post("/graphql", json={"query": '{ article(slug: "x") { id } }'})
     (error,) = response.json()["errors"]
     assert error["message"] == "Internal server error."
-    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
-    assert "secret" not in response.text
+    request_id = response.headers["x-request-id"]
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    assert "secret" not in response.text and "Traceback" not in response.text
 
 
 async def test_health_and_readiness(engine: AsyncEngine, client: httpx.AsyncClient) -> None:

@@ -1,0 +1,130 @@
+"""The outermost layer of every request: its id, its limits, its log line and its metrics.
+
+- Every response carries `X-Request-ID` (the client's, when it sent a sane one); log lines and
+  masked errors carry the same id, so a report from a client finds its log lines.
+- A body over `max_body_bytes` is refused with 413 before anything reads it.
+- A request still running after `request_timeout` seconds is cut off with 504.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cms.http.metrics import Metrics
+from cms.logs import request_id_var
+
+__all__ = ["REQUEST_ID_KEY", "RequestMiddleware", "OPERATION_KEY"]
+
+REQUEST_ID_KEY = "cms.request_id"
+OPERATION_KEY = "cms.operation"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+access_log = logging.getLogger("cms.http.access")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        request_timeout: float,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.request_timeout = request_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope[REQUEST_ID_KEY] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status, response_started = message["status"], True
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            declared = int(headers.get(b"content-length", b"0") or 0)
+            if declared > self.max_body_bytes:
+                raise BodyTooLarge
+            async with asyncio.timeout(self.request_timeout):
+                await self.app(scope, self._limited(receive), send_with_id)
+        except BodyTooLarge:
+            if not response_started:
+                await _error(send_with_id, 413, "REQUEST_TOO_LARGE",
+                             f"The request body is over {self.max_body_bytes} bytes.")  # fmt: skip
+        except TimeoutError:
+            if not response_started:
+                await _error(send_with_id, 504, "TIMEOUT",
+                             f"The request took over {self.request_timeout:g} s.")  # fmt: skip
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_of(scope["path"])
+            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(route).observe(elapsed)
+            operation = scope.get(OPERATION_KEY)
+            if route == "/graphql":
+                self.metrics.count_operation(operation, status)
+            access_log.info(
+                "%s %s %s", scope["method"], scope["path"], status,
+                extra={"status": status, "duration_ms": round(elapsed * 1000, 2),
+                       "method": scope["method"], "path": scope["path"], "operation": operation},
+            )  # fmt: skip
+            request_id_var.reset(token)
+
+    def _limited(self, receive: Receive) -> Receive:
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise BodyTooLarge
+            return message
+
+        return limited
+
+
+def _route_of(path: str) -> str:
+    # Bounded label values: the few routes we serve, everything else as one.
+    for route in ("/graphql", "/admin", "/healthz", "/readyz", "/metrics"):
+        if path == route or path.startswith(route + "/"):
+            return route
+    return "other"
+
+
+async def _error(send: Send, status: int, code: str, message: str) -> None:
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    await send({
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
