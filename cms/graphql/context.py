@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -13,10 +14,20 @@ from strawberry.extensions import SchemaExtension
 from cms.access import ANONYMOUS, Principal, Scope
 from cms.db import AsyncSession, inline_read_session, inline_reader, session_scope
 from cms.graphql.loaders import Loaders
+from cms.outbox import ContentRevision
 from cms.settings import Settings
 
-__all__ = ["Context", "RequestDatabase", "CloseRequestDatabase"]
+__all__ = [
+    "REVISION_KEY",
+    "CloseRequestDatabase",
+    "Context",
+    "ReadContentRevision",
+    "RequestDatabase",
+]
 
+REVISION_KEY = "cms.content_revision"
+
+logger = logging.getLogger("cms.graphql")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -82,6 +93,7 @@ class Context:
     settings: Settings
     principal: Principal = ANONYMOUS
     request: Any = None
+    content_revision: ContentRevision | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -96,6 +108,30 @@ class Context:
         self.loaders = Loaders(self.db, include_drafts=self.include_drafts)
 
 
+class ReadContentRevision(SchemaExtension):
+    """For the response cache: the content revision, read once the document has validated and
+    before it executes, and left in the request's scope under `REVISION_KEY`."""
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        yield
+        execution = self.execution_context
+        context = execution.context
+        if (
+            isinstance(context, Context)
+            and context.content_revision is not None
+            and context.request is not None
+            and not execution.pre_execution_errors
+        ):
+            # An exception escaping an extension would reach the client unmasked; without the
+            # revision the response is simply not cached, and execution reports the fault.
+            try:
+                revision = await context.content_revision.current()
+            except Exception:  # noqa: BLE001
+                logger.warning("content revision unreadable; response not cached", exc_info=True)
+                return
+            context.request.scope[REVISION_KEY] = revision
+
+
 class CloseRequestDatabase(SchemaExtension):
     """Returns the request's connection to the pool as soon as the operation has executed."""
 
@@ -105,4 +141,7 @@ class CloseRequestDatabase(SchemaExtension):
         finally:
             context = self.execution_context.context
             if isinstance(context, Context):
-                await context.db.close()
+                try:
+                    await context.db.close()
+                except Exception:  # noqa: BLE001 - never unmasked to the client; see above
+                    logger.warning("closing the request's session failed", exc_info=True)

@@ -9,6 +9,7 @@ with the request id to quote; an unreachable database is `SERVICE_UNAVAILABLE` (
 from __future__ import annotations
 
 import logging
+import re
 
 from graphql import GraphQLError
 from graphql.error import GraphQLSyntaxError
@@ -59,11 +60,25 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, CMSError | GraphQLError)
 
 
+# The document limits are reported by Strawberry's and graphql-core's own rules, which carry no
+# code of their own; these are recognised by their (stable) messages.
+_LIMIT_CODES = (
+    (re.compile(r"exceeds maximum operation depth"), "QUERY_TOO_DEEP"),
+    (re.compile(r"aliases found\. Allowed"), "TOO_MANY_ALIASES"),
+    (re.compile(r"Document contains more than \d+ tokens"), "TOO_MANY_TOKENS"),
+    (re.compile(r"introspection", re.IGNORECASE), "INTROSPECTION_DISABLED"),
+)
+
+
 def _code_of(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, CMSError):
         return original.code
-    if isinstance(error, GraphQLSyntaxError):
+    if error.path is None:
+        for pattern, code in _LIMIT_CODES:
+            if pattern.search(error.message):
+                return code
+    if isinstance(error, GraphQLSyntaxError) or error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
     if error.path is None:
         return "GRAPHQL_VALIDATION_FAILED"

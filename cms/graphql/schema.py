@@ -11,15 +11,15 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
 
-from cms.graphql.context import CloseRequestDatabase
+from cms.graphql.context import CloseRequestDatabase, ReadContentRevision
 from cms.graphql.errors import ErrorCodes
 from cms.graphql.mutations import Mutation
+from cms.graphql.parser_cache import ParserCache
 from cms.graphql.queries import Query
 from cms.settings import Settings
 
@@ -39,10 +39,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         ErrorCodes,
         CloseRequestDatabase,
-        lambda: ParserCache(maxsize=1024),
+        ParserCache,
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1024),
+        ReadContentRevision,
     ]
     return _Schema(query=Query, mutation=Mutation, extensions=extensions)
 

@@ -20,7 +20,7 @@ from cms.access import ANONYMOUS, Principal
 from cms.access import Scope as AccessScope
 from cms.db import AsyncSession, database_unavailable
 from cms.errors import Unauthenticated
-from cms.graphql.context import Context, RequestDatabase
+from cms.graphql.context import REVISION_KEY, Context, RequestDatabase
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.graphql.schema import build_schema
 from cms.http.graphql_request import parse_graphql_request, replay_body
@@ -38,6 +38,13 @@ logger = logging.getLogger("cms.http")
 PRINCIPAL_KEY = "cms.principal"
 DATABASE_KEY = "cms.database"
 QUERY = OperationType.QUERY
+MUTATION = OperationType.MUTATION
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Errors raised before execution: the request itself is at fault (GraphQL-over-HTTP 400).
+_REQUEST_ERRORS = frozenset(
+    {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "QUERY_TOO_DEEP", "TOO_MANY_ALIASES",
+     "TOO_MANY_TOKENS", "INTROSPECTION_DISABLED"}
+)  # fmt: skip
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -104,34 +111,47 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         scope[OPERATION_KEY] = graphql_request.operation_name
         scope, receive = graphql_request.rewrite(scope, receive)
 
-        if query is None or operation_type(query, graphql_request.operation_name) is not QUERY:
+        media_type = _negotiate(request.headers.get("accept", ""))
+        kind = operation_type(query, graphql_request.operation_name) if query else None
+        if kind is MUTATION and request.method == "GET":
+            # GraphQL over HTTP: GET is for queries only; say which method would do.
+            refusal = _error_response(
+                "METHOD_NOT_ALLOWED", "Mutations are sent with POST, not GET.", 405
+            )
+            refusal.headers["allow"] = "POST"
+            await refusal(scope, receive, send)
+            return
+        if query is None or kind is not QUERY:
             captured = await _Captured.run(super().__call__, scope, receive)
-            await captured.relay(send)
+            await captured.relay(send, media_type)
             return
         # A query: answered from the cache when the content has not changed since, and sent
         # with an ETag and Cache-Control either way.
         key = None
         if self.response_cache is not None:
-            revision = await self.content_revision.current()
             key = cache_key(
                 document=query,
                 variables=graphql_request.variables,
                 operation_name=graphql_request.operation_name,
                 access="preview" if principal.can(AccessScope.READ_DRAFTS) else "public",
-                revision=revision,
             )
-            cached = self.response_cache.get(key) if key is not None else None
-            if cached is not None:
-                await self._send_query_response(scope, send, request, principal, cached)
-                return
+            if key is not None and key in self.response_cache:
+                revision = await self.content_revision.current()
+                cached = self.response_cache.get(key, revision)
+                if cached is not None:
+                    await self._send_query_response(
+                        scope, send, request, principal, cached, media_type
+                    )
+                    return
         captured = await _Captured.run(super().__call__, scope, receive)
-        response = captured.success()
-        if response is None:  # errors, or not a 200: sent on exactly as Strawberry made it
-            await captured.relay(send)
+        finished = captured.success()
+        if finished is None:  # errors, or not a 200: never cached
+            await captured.relay(send, media_type)
             return
-        if self.response_cache is not None and key is not None:
-            self.response_cache.put(key, response)
-        await self._send_query_response(scope, send, request, principal, response)
+        revision_read = scope.get(REVISION_KEY)
+        if self.response_cache is not None and key is not None and revision_read is not None:
+            self.response_cache.put(key, revision_read, finished)
+        await self._send_query_response(scope, send, request, principal, finished, media_type)
 
     async def _send_query_response(
         self,
@@ -140,6 +160,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         request: Request,
         principal: Principal,
         response: CachedResponse,
+        media_type: str,
     ) -> None:
         if not principal.authenticated and request.method == "GET":
             cache_control = f"public, max-age={self.settings.http_max_age}"
@@ -155,7 +176,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if response.etag in _etags(request.headers.get("if-none-match", "")):
             await Response(status_code=304, headers=headers)(scope, _no_receive, send)
             return
-        await Response(response.body, media_type=response.media_type, headers=headers)(
+        await Response(response.body, media_type=media_type, headers=headers)(
             scope, _no_receive, send
         )
 
@@ -180,6 +201,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return Context(
             db=request.scope.get(DATABASE_KEY) or RequestDatabase(self.engine),
             settings=self.settings,
+            content_revision=self.content_revision if self.response_cache is not None else None,
             principal=request.scope.get(PRINCIPAL_KEY, ANONYMOUS),
             request=request,
         )
@@ -215,33 +237,48 @@ class _Captured:
             return None
         if not isinstance(data, dict) or "data" not in data or data.get("errors"):
             return None
-        headers = dict(start.get("headers", []))
-        media_type = headers.get(b"content-type", b"application/json").decode()
-        return CachedResponse.of(body, media_type)
+        return CachedResponse.of(body)
 
-    async def relay(self, send: Send) -> None:
-        """Send on as made, but as 503 when the database was unreachable: a client and a load
-        balancer should retry, not read it as a broken query."""
-        for message in self.messages:
-            if message.get("type") == "http.response.start" and self._database_unavailable():
-                message = {**message, "status": 503}
-            await send(message)
+    async def relay(self, send: Send, media_type: str) -> None:
+        """Send on what Strawberry made, with the negotiated media type, and the status the
+        GraphQL-over-HTTP spec asks for: 503 when the database was unreachable (retry, not a
+        broken query); with `application/graphql-response+json`, 400 and no `data` entry for
+        a request that failed before execution (it did not parse or validate)."""
+        start, *rest = self.messages
+        if start.get("type") != "http.response.start" or start.get("status") != 200:
+            for message in self.messages:
+                await send(message)
+            return
+        body = b"".join(m.get("body", b"") for m in rest)
+        status = 200
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            data = None
+        codes = _error_codes(data)
+        if SERVICE_UNAVAILABLE in codes:
+            status = 503
+        elif media_type == GRAPHQL_RESPONSE and codes and codes <= _REQUEST_ERRORS:
+            assert isinstance(data, dict)
+            if data.get("data") is None:
+                data.pop("data", None)
+                status, body = 400, orjson.dumps(data)
+        await Response(body, status_code=status, media_type=media_type)(
+            {"type": "http"}, _no_receive, send
+        )
 
-    def _database_unavailable(self) -> bool:
-        body = b"".join(m.get("body", b"") for m in self.messages[1:])
-        return SERVICE_UNAVAILABLE.encode() in body and _has_code(body, SERVICE_UNAVAILABLE)
 
-
-def _has_code(body: bytes, code: str) -> bool:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
+def _error_codes(data: object) -> set[str]:
     errors = data.get("errors") if isinstance(data, dict) else None
-    return any(
-        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == code
-        for e in errors or ()
-    )
+    return {
+        str((e.get("extensions") or {}).get("code")) for e in errors or () if isinstance(e, dict)
+    }
+
+
+def _negotiate(accept: str) -> str:
+    """`application/graphql-response+json` when the client accepts it, else the legacy
+    `application/json` (the spec's rule for clients that send no Accept header)."""
+    return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else "application/json"
 
 
 async def _no_receive() -> Message:

@@ -1,10 +1,12 @@
 """The response cache: finished GraphQL responses, reused until content changes.
 
-An entry is keyed by the normalised document, the variables, the operation name, the caller's
-access level (public or preview, so a draft can never be served to the public) and the content
-revision: the id of the newest outbox event, which every content write adds in its own
-transaction. A publish, edit or delete therefore changes the key of every entry at once, and the
-very next request misses; old entries simply age out of the LRU.
+An entry is keyed by the normalised document, the variables, the operation name and the caller's
+access level (public or preview, so a draft can never be served to the public), and holds the
+content revision it was made at: a counter every content write bumps in its own transaction. It
+is served only while the revision is unchanged, so a publish, edit or delete is visible on the
+very next request. The revision a response was made at is read after validation and before
+execution (`cms.graphql.context.ReadContentRevision`), so a write racing the execution can only
+make the entry look older than it is, never newer.
 """
 
 from __future__ import annotations
@@ -25,11 +27,10 @@ __all__ = ["CachedResponse", "ResponseCache", "cache_key", "operation_type"]
 class CachedResponse:
     body: bytes
     etag: str
-    media_type: str
 
     @classmethod
-    def of(cls, body: bytes, media_type: str) -> CachedResponse:
-        return cls(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', media_type)
+    def of(cls, body: bytes) -> CachedResponse:
+        return cls(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
 
 
 @lru_cache(maxsize=4096)
@@ -59,36 +60,44 @@ def operation_type(document: str, operation_name: str | None) -> OperationType |
 
 
 def cache_key(
-    *, document: str, variables: object, operation_name: str | None, access: str, revision: int
+    *, document: str, variables: object, operation_name: str | None, access: str
 ) -> bytes | None:
+    """The request's key, without the revision: an entry keeps the revision it was made at."""
     normalised = _normalised(document)
     if normalised is None:
         return None
-    parts = [access, str(revision), operation_name or "", normalised[0]]
+    parts = [access, operation_name or "", normalised[0]]
     encoded_variables = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256("\0".join(parts).encode() + b"\0" + encoded_variables).digest()
 
 
 class ResponseCache:
-    """A bounded LRU of response bodies."""
+    """A bounded LRU of responses, each kept with the content revision it was made at.
+
+    Only documents that validated and executed are ever stored, so a request whose key is not
+    here needs no revision read before it runs: a document refused by validation costs no
+    database work at all."""
 
     def __init__(self, max_entries: int) -> None:
-        self._entries: OrderedDict[bytes, CachedResponse] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[int, CachedResponse]] = OrderedDict()
         self._max_entries = max_entries
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: bytes) -> CachedResponse | None:
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._entries
+
+    def get(self, key: bytes, revision: int) -> CachedResponse | None:
         entry = self._entries.get(key)
-        if entry is None:
+        if entry is None or entry[0] != revision:
             self.misses += 1
             return None
         self.hits += 1
         self._entries.move_to_end(key)
-        return entry
+        return entry[1]
 
-    def put(self, key: bytes, entry: CachedResponse) -> None:
-        self._entries[key] = entry
+    def put(self, key: bytes, revision: int, response: CachedResponse) -> None:
+        self._entries[key] = (revision, response)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
