@@ -23,7 +23,7 @@ from cms.errors import Unauthenticated
 from cms.graphql.context import REVISION_KEY, Context, RequestDatabase
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.graphql.schema import build_schema
-from cms.http.graphql_request import parse_graphql_request, replay_body
+from cms.http.graphql_request import BadRequest, parse_graphql_request, replay_body
 from cms.http.middleware import OPERATION_KEY
 from cms.http.persisted_queries import PersistedQueries, PersistedQueryError
 from cms.http.response_cache import CachedResponse, ResponseCache, cache_key, operation_type
@@ -95,7 +95,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         db: RequestDatabase,
     ) -> None:
         body = await request.body() if request.method == "POST" else b""
-        graphql_request = parse_graphql_request(request, body)
+        try:
+            graphql_request = parse_graphql_request(request, body)
+        except BadRequest as error:
+            await _error_response(error.code, error.message, error.status)(scope, receive, send)
+            return
         if graphql_request is None:
             await super().__call__(scope, replay_body(body, receive), send)
             return
@@ -208,6 +212,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson's errors (bad JSON and bad UTF-8 alike) subclass json.JSONDecodeError, which
+        # Strawberry answers with 400; the stdlib raises UnicodeDecodeError on some garbage.
+        return orjson.loads(data)
 
 
 @dataclass

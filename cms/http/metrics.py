@@ -51,10 +51,10 @@ class Metrics:
     def watch(self, read: Callable[[], dict[str, float]]) -> None:
         self.registry.register(_Callbacks(read))
 
-    def count_operation(self, name: str | None, status: int) -> None:
+    def count_operation(self, name: object, status: int) -> None:
         # Names come from clients, so labels are bounded: in length, and in number (names
         # first seen after the first 200 count as "other").
-        label = (name or "anonymous")[:_OPERATION_NAME_LIMIT]
+        label = str(name or "anonymous")[:_OPERATION_NAME_LIMIT]
         if label not in self._names:
             if len(self._names) >= _OPERATION_NAMES_KEPT:
                 label = "other"

@@ -84,19 +84,21 @@ class RequestMiddleware:
                 await _error(send_with_id, 504, "TIMEOUT",
                              f"The request took over {self.request_timeout:g} s.")  # fmt: skip
         finally:
-            elapsed = time.perf_counter() - started
-            route = _route_of(scope["path"])
-            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(route).observe(elapsed)
-            operation = scope.get(OPERATION_KEY)
-            if route == "/graphql":
-                self.metrics.count_operation(operation, status)
-            access_log.info(
-                "%s %s %s", scope["method"], scope["path"], status,
-                extra={"status": status, "duration_ms": round(elapsed * 1000, 2),
-                       "method": scope["method"], "path": scope["path"], "operation": operation},
-            )  # fmt: skip
+            self._observe(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
+
+    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = _route_of(scope["path"])
+        operation = scope.get(OPERATION_KEY)
+        self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+        self.metrics.latency.labels(route).observe(elapsed)
+        if route == "/graphql":
+            self.metrics.count_operation(operation, status)
+        access_log.info(
+            "%s %s %s", scope["method"], scope["path"], status,
+            extra={"status": status, "duration_ms": round(elapsed * 1000, 2),
+                   "method": scope["method"], "path": scope["path"], "operation": operation},
+        )  # fmt: skip
 
     def _limited(self, receive: Receive) -> Receive:
         received = 0

@@ -57,18 +57,40 @@ async def test_a_mutation_over_get_is_refused_and_changes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("body", "content_type", "status"),
+    ("body", "content_type", "status", "code"),
     [
-        (b"not json", "application/json", 400),
-        (b'{"variables": {}}', "application/json", 400),
-        (b'[{"query": "{ __typename }"}, {"query": "{ __typename }"}]', "application/json", 400),
+        (b"not json", "application/json", 400, "BAD_REQUEST"),
+        (b'[{"query": "{ __typename }"}]', "application/json", 400, "BAD_REQUEST"),
+        (b'"{ __typename }"', "application/json", 400, "BAD_REQUEST"),
+        (b'{"query": 1}', "application/json", 400, "BAD_REQUEST"),
+        (
+            b'{"query": "{ __typename }", "operationName": 5}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+        ),
+        (b'{"query": "{ __typename }", "variables": [1]}', "application/json", 400, "BAD_REQUEST"),
+        (b"{ __typename }", "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
     ],
 )
-async def test_malformed_requests_are_client_errors(
-    engine: AsyncEngine, client: httpx.AsyncClient, body: bytes, content_type: str, status: int
+async def test_malformed_requests_are_client_errors_with_a_code(
+    engine: AsyncEngine,
+    client: httpx.AsyncClient,
+    body: bytes,
+    content_type: str,
+    status: int,
+    code: str,
 ) -> None:
     response = await client.post("/graphql", content=body, headers={"Content-Type": content_type})
     assert response.status_code == status
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == [code]
+
+
+async def test_a_request_without_a_query_is_a_client_error(
+    engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    response = await client.post("/graphql", json={"variables": {}})
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize(
