@@ -114,3 +114,40 @@ def test_a_stopped_database_is_a_503_and_service_resumes_by_itself(cluster: Clus
             time.sleep(0.2)
         assert response.json() == {"data": {"article": {"title": "Back Walk Benefits"}}}
         assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
+
+
+def test_a_seed_killed_mid_way_leaves_no_partial_article(tmp_path: Path) -> None:
+    """`cms seed` writes every file in one transaction: kill -9 while it writes, and the
+    database holds nothing of it (and is intact)."""
+    import signal
+    import sqlite3
+    import sys
+
+    files = tmp_path / "seed"
+    files.mkdir()
+    text = (SEED_DIR / "back-walk.yaml").read_text("utf-8")
+    for n in range(1500):
+        (files / f"a{n:04d}.yaml").write_text(
+            text.replace("slug: back-walk", f"slug: a-{n:04d}", 1)
+        )
+    database = tmp_path / "cms.db"
+    env = {**os.environ, "CMS_DATABASE_URL": f"sqlite:///{database}"}
+    subprocess.run([sys.executable, "-m", "cms", "db", "upgrade"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    wal = Path(f"{database}-wal")
+    baseline = wal.stat().st_size if wal.exists() else 0
+
+    seed = subprocess.Popen([sys.executable, "-m", "cms", "seed", str(files)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (wal.exists() and wal.stat().st_size > baseline + 1_000_000):
+        assert seed.poll() is None, "the seed finished before it could be interrupted"
+        assert time.monotonic() < deadline, "the seed never started writing"
+        time.sleep(0.01)
+    seed.send_signal(signal.SIGKILL)
+    seed.wait(timeout=10)
+
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert connection.execute("SELECT count(*) FROM article").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM benefit").fetchone() == (0,)
