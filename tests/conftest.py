@@ -36,6 +36,19 @@ POSTGRES_SERVER = os.environ.get(
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres_only` run on PostgreSQL alone: their SQLite variant is not
+    collected (rather than skipped), since it has nothing to test there."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
+        (dropped if on_sqlite and item.get_closest_marker("postgres_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"

@@ -278,11 +278,10 @@ async def _await_delivered(engine: AsyncEngine, *, seconds: float = 10) -> bool:
     return False
 
 
+@pytest.mark.postgres_only  # SQLite has one writer: its write lock serialises claims instead
 async def test_concurrent_dispatchers_claim_disjoint_deliveries_without_waiting(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
-    if seeded.dialect.name == "sqlite":
-        pytest.skip("SQLite has one writer: its write lock serialises claims instead")
     for name in ("a", "b"):
         await _add(seeded, f"http://127.0.0.1:9/{name}", "article.updated")
     token = await make_token(Scope.WRITE)
