@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 from sqlmodel import Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -109,8 +109,14 @@ def inline_reader(engine: AsyncEngine) -> sa.Engine | None:
         return None
     reader = _inline_readers.get(id(engine))
     if reader is None:
+        # One connection for every inline read of the process. A pool of several would let the
+        # event loop block on a checkout while the connections' holders, other requests on the
+        # same loop, can never give theirs back. Sharing one is safe: reads run to completion
+        # without yielding to the loop, and sqlite3 opens no transaction for a SELECT.
         reader = sa.create_engine(
-            engine.url.set(drivername="sqlite"), connect_args={"check_same_thread": False}
+            engine.url.set(drivername="sqlite"),
+            connect_args={"check_same_thread": False},
+            poolclass=StaticPool,
         )
         event.listen(reader, "connect", _configure_sqlite_reader)
         _inline_readers[id(engine)] = reader

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cms.http import create_app
+from cms.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -53,3 +57,19 @@ async def test_health_and_readiness(engine: AsyncEngine, client: httpx.AsyncClie
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "ok"})
+
+
+async def test_many_concurrent_requests_are_all_answered(
+    seeded: AsyncEngine, settings: Settings
+) -> None:
+    """More requests at once than any pool has connections: none may wait on another forever
+    (a blocking checkout on the event loop would stall them all)."""
+    uncached = settings.model_copy(update={"response_cache": False})
+    app = create_app(uncached, seeded)
+    query = {"query": '{ article(slug: "back-walk") { benefits { title } precautions { title } } }'}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        responses = await asyncio.wait_for(
+            asyncio.gather(*(c.post("/graphql", json=query) for _ in range(48))), timeout=30
+        )
+    assert {r.status_code for r in responses} == {200}
+    assert all(len(r.json()["data"]["article"]["benefits"]) == 7 for r in responses)
