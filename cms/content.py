@@ -239,6 +239,8 @@ async def _document_of(session: AsyncSession, article: Article) -> ArticleDocume
         status=article.status,
         published_at=article.published_at,
         author=AuthorDocument(slug=author.slug, name=author.name, bio=author.bio),
+        reviewed_by=article.reviewed_by,
+        last_reviewed=article.last_reviewed,
         intro=article.intro,
         conclusion=conclusion,
         **lists,
@@ -397,6 +399,8 @@ def _apply_article_fields(article: Article, document: ArticleDocument, author_id
     article.conclusion_title = document.conclusion.title if document.conclusion else ""
     article.conclusion = document.conclusion.body if document.conclusion else ""
     article.author_id = author_id
+    article.reviewed_by = document.reviewed_by
+    article.last_reviewed = document.last_reviewed
 
 
 async def _upsert_author(session: AsyncSession, document: AuthorDocument, now: datetime) -> Author:

@@ -6,7 +6,7 @@ holds on every path into the database. The JSON Schema of seed files is generate
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -128,6 +128,14 @@ class ArticleDocument(_Document):
         "2026-11-25T08:00:00Z. Set to the time of the first seed when left out.",
     )
     author: AuthorDocument
+    reviewed_by: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = Field(
+        default="",
+        description="Who last checked the article medically, with their qualification, "
+        "e.g. `Dr. Jane Doe, MD`. Shown with every snippet.",
+    )
+    last_reviewed: date | None = Field(
+        default=None, description="When that medical review happened, e.g. 2026-11-20."
+    )
     intro: Markdown = ""
     sections: list[SectionDocument] = Field(default_factory=list)
     benefits: list[BenefitDocument] = Field(default_factory=list)

@@ -6,6 +6,7 @@ with an open connection, so the database URL comes from `CMS_DATABASE_URL` like 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,7 @@ async def upgrade(engine: AsyncEngine, target: str = "head") -> None:
             command.stamp(config, BASELINE)
         command.upgrade(config, target)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    await _migrate(engine, run)
 
 
 async def downgrade(engine: AsyncEngine, target: str) -> None:
@@ -84,8 +84,33 @@ async def downgrade(engine: AsyncEngine, target: str) -> None:
     def run(sync_connection: sa.Connection) -> None:
         command.downgrade(_config(sync_connection), target)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    await _migrate(engine, run)
+
+
+async def _migrate(engine: AsyncEngine, run: Callable[[sa.Connection], None]) -> None:
+    """Run migrations in one transaction. On SQLite, foreign keys are off meanwhile: Alembic's
+    batch mode alters a table by copying it and dropping the original, and with foreign keys on
+    that drop would cascade, deleting every child row. They are checked once it is done."""
+
+    def guarded(sync_connection: sa.Connection) -> None:
+        sqlite = sync_connection.dialect.name == "sqlite"
+        raw: Any = sync_connection.connection.dbapi_connection
+        if sqlite:
+            # Outside any transaction, where SQLite honours it (no BEGIN has been sent yet).
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with sync_connection.begin():
+                run(sync_connection)
+                if sqlite:
+                    broken = sync_connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys = ON")
+
+    async with engine.connect() as connection:
+        await connection.run_sync(guarded)
 
 
 class SchemaOutdated(CMSError):

@@ -8,7 +8,7 @@ and addressed by a `slug`, also unique within the article.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -143,6 +143,9 @@ class Article(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
     version: int = 1
     author_id: int = Field(foreign_key="author.id", ondelete="RESTRICT", index=True)
+    # Medical review, set by editors; shown with every snippet and in the structured data.
+    reviewed_by: str = Field(default="", max_length=200)
+    last_reviewed: date | None = None
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 

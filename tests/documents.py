@@ -17,9 +17,14 @@ def article_document(
     draft_benefit: bool = False,
     benefit_count: int = 1,
     author_slug: str = "penci",
+    benefit_title: str = "Public",
+    precaution_title: str = "Care",
+    precaution_body: str = "Take care.",
+    with_precautions: bool = True,
+    review: dict[str, Any] | None = None,
 ) -> ArticleDocument:
     benefits: list[dict[str, Any]] = [
-        {"slug": "public-benefit", "title": "Public", "body": benefit_body}
+        {"slug": "public-benefit", "title": benefit_title, "body": benefit_body}
     ]
     benefits += [
         {"slug": f"benefit-{i}", "title": f"Benefit {i}", "body": f"Body {i}."}
@@ -42,7 +47,12 @@ def article_document(
             "nutrition_tips": [
                 {"slug": "water", "kind": "hydration", "title": "Water", "body": "Drink."}
             ],
-            "precautions": [{"slug": "care", "title": "Care", "body": "Take care."}],
+            "precautions": (
+                [{"slug": "care", "title": precaution_title, "body": precaution_body}]
+                if with_precautions
+                else []
+            ),
+            **(review or {}),
             "conclusion": {"title": "End", "body": "The end."},
         }
     )

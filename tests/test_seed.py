@@ -189,3 +189,22 @@ async def test_prune_deletes_articles_no_file_holds_and_only_then(
             )
         ]
     assert slugs == ["back-walk"]
+
+
+async def test_a_medical_review_round_trips_through_the_database(
+    engine: AsyncEngine, seed_dir: Path, tmp_path: Path
+) -> None:
+    _edit(
+        seed_dir,
+        "intro: |",
+        "reviewed_by: Dr. Ada Example, MD\nlast_reviewed: 2026-11-20\nintro: |",
+    )
+    await seed_database(engine, [seed_dir])
+    (written,) = await export_articles(engine, tmp_path / "export")
+    assert written.read_bytes() == (seed_dir / "back-walk.yaml").read_bytes()
+    async with session_scope(engine) as session:
+        article = (await session.exec(select(Article))).one()
+    assert (article.reviewed_by, article.last_reviewed.isoformat()) == (
+        "Dr. Ada Example, MD",
+        "2026-11-20",
+    )

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from strawberry.dataloader import DataLoader
 
 from cms import content
-from cms.models import CHILD_MODELS, Article, Author, ChildModel
+from cms.models import CHILD_MODELS, Article, Author, Benefit, ChildModel, Precaution
+from cms.snippets import SyndicatedArticle, syndicated_article
 
 if TYPE_CHECKING:
     from cms.graphql.context import RequestDatabase
@@ -105,3 +106,19 @@ class Loaders:
             model: ChildByIdLoader(db, model, include_drafts=include_drafts)
             for model in CHILD_MODELS
         }
+
+    async def syndicated_article(self, article: Article, *, site_url: str) -> SyndicatedArticle:
+        """The article with what travels with its snippets, through the same loaders as the rest
+        of the request (so asking for snippets and the article together costs nothing extra)."""
+        assert article.id is not None
+        author = await self.author_by_id.load(article.author_id)
+        assert author is not None
+        benefits = await self.children_by_article_id[Benefit].load(article.id)
+        precautions = await self.children_by_article_id[Precaution].load(article.id)
+        return syndicated_article(
+            article=article,
+            author=author,
+            benefits=[row for row in benefits if isinstance(row, Benefit)],
+            precautions=[row for row in precautions if isinstance(row, Precaution)],
+            site_url=site_url,
+        )

@@ -1,4 +1,5 @@
-"""The root Query: articles by slug, a paginated list, and Relay's node lookup."""
+"""The root Query: articles by slug, a paginated list, Relay's node lookup, and the snippet fields
+(`cms.graphql.snippets`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from strawberry.types import Info
 from cms import content
 from cms.errors import BadUserInput
 from cms.graphql.pagination import encode_cursor, page_request
+from cms.graphql.snippets import SnippetQuery
 from cms.graphql.types import Article
 
 __all__ = ["ArticleConnection", "Query"]
@@ -36,7 +38,7 @@ class ArticleConnection:
 
 
 @strawberry.type
-class Query:
+class Query(SnippetQuery):
     @strawberry.field(description="Any object by its global id; null when you may not see it.")
     async def node(
         self,

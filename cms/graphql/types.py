@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Annotated, Any, ClassVar, Self
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Self, cast
 
 import strawberry
 from strawberry import relay
@@ -15,6 +15,7 @@ from cms import models, revisions
 from cms.access import Scope
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
+from cms.jsonld import article_json_ld
 from cms.text import TextFormat, render
 
 __all__ = [
@@ -161,6 +162,13 @@ class Article(relay.Node):
     created_at: datetime
     updated_at: datetime
     version: int = strawberry.field(description="Increases by one with every saved change.")
+    reviewed_by: str | None = strawberry.field(
+        description="Who last checked the article medically; null while it has not been."
+    )
+    last_reviewed: date | None = strawberry.field(
+        description="When that medical review happened; null while it has not."
+    )
+    row: strawberry.Private[models.Article]
     author_id: strawberry.Private[int]
     conclusion_title: strawberry.Private[str]
     prose: strawberry.Private[dict[str, str]]
@@ -172,7 +180,9 @@ class Article(relay.Node):
         return cls(
             id=row.id, slug=row.slug, title=row.title, headline=row.headline, status=row.status,
             published_at=row.published_at, created_at=row.created_at, updated_at=row.updated_at,
-            version=row.version, author_id=row.author_id, conclusion_title=row.conclusion_title,
+            version=row.version, reviewed_by=row.reviewed_by or None,
+            last_reviewed=row.last_reviewed, row=row, author_id=row.author_id,
+            conclusion_title=row.conclusion_title,
             prose={"intro": row.intro, "conclusion": row.conclusion},
         )  # fmt: skip
 
@@ -243,6 +253,16 @@ class Article(relay.Node):
 
         text: str = await info.context.db.run(diff)
         return text
+
+    @strawberry.field(
+        description="schema.org structured data of the article (a `MedicalWebPage`), for a "
+        '`<script type="application/ld+json">` block.'
+    )
+    async def json_ld(self, info: Info) -> JSON:
+        article = await info.context.loaders.syndicated_article(
+            self.row, site_url=info.context.settings.site_url
+        )
+        return cast(JSON, article_json_ld(article))
 
     @strawberry.field(description="The closing words; null when the article has none.")
     def conclusion(self) -> Conclusion | None:

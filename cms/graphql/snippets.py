@@ -1,0 +1,134 @@
+"""Benefit snippets over GraphQL: the one type partners syndicate, and the fields that return it.
+
+`BenefitSnippet` has its precautions and disclaimer as non-null fields of the same object, so no
+query can take a benefit away without them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from cms import snippets
+from cms.graphql.types import prose_field
+from cms.jsonld import snippet_json_ld
+from cms.snippet_html import snippet_html
+
+__all__ = ["BenefitSnippet", "SnippetArticle", "SnippetPrecaution", "SnippetQuery"]
+
+
+@strawberry.type(description="The article a snippet comes from: what attribution needs.")
+class SnippetArticle:
+    slug: str
+    title: str
+    url: str = strawberry.field(description="The canonical address of the article.")
+    author_name: str = strawberry.field(description="Who wrote the article; credit them.")
+    reviewed_by: str | None = strawberry.field(
+        description="Who last checked the article medically; null while it has not been."
+    )
+    last_reviewed: date | None = strawberry.field(description="When that review happened.")
+
+
+@strawberry.type(description="A precaution that travels with every snippet of its article.")
+class SnippetPrecaution:
+    slug: str
+    title: str
+    prose: strawberry.Private[dict[str, str]]
+    body = prose_field("body", "Who should take care, and how.")
+
+
+@strawberry.type(
+    description="One benefit of a published article, ready to show on another site. It always "
+    "carries the article's precautions, a medical disclaimer and the attribution."
+)
+class BenefitSnippet:
+    snippet: strawberry.Private[snippets.Snippet]
+    slug: str = strawberry.field(description="The benefit's slug.")
+    title: str = strawberry.field(description="The benefit's title.")
+    url: str = strawberry.field(description="The canonical address of the benefit.")
+    prose: strawberry.Private[dict[str, str]]
+    body = prose_field("body", "What the benefit is and why.")
+    article: SnippetArticle
+    precautions: list[SnippetPrecaution] = strawberry.field(
+        description="Every published precaution of the article; never empty."
+    )
+    disclaimer: str = strawberry.field(description="Show it with the benefit, always.")
+
+    @classmethod
+    def of(cls, snippet: snippets.Snippet) -> BenefitSnippet:
+        article = snippet.article
+        return cls(
+            snippet=snippet,
+            slug=snippet.benefit.slug,
+            title=snippet.benefit.title,
+            url=snippet.url,
+            prose={"body": snippet.benefit.body},
+            article=SnippetArticle(
+                slug=article.slug,
+                title=article.title,
+                url=article.url,
+                author_name=article.author_name,
+                reviewed_by=article.reviewed_by or None,
+                last_reviewed=article.last_reviewed,
+            ),
+            precautions=[
+                SnippetPrecaution(slug=p.slug, title=p.title, prose={"body": p.body})
+                for p in snippet.precautions
+            ],
+            disclaimer=snippet.disclaimer,
+        )
+
+    @strawberry.field(
+        description="Ready-to-embed, sanitised HTML: the benefit, the precautions, the review, "
+        "the disclaimer and an attribution link. Classes are prefixed with `bwk-`."
+    )
+    def html(self) -> str:
+        return snippet_html(self.snippet)
+
+    @strawberry.field(description="schema.org structured data (`MedicalWebPage`) of the snippet.")
+    def json_ld(self) -> JSON:
+        return cast(JSON, snippet_json_ld(self.snippet))
+
+
+async def _syndicated(info: Info, slug: str) -> snippets.SyndicatedArticle | None:
+    loaders = info.context.loaders
+    row = await loaders.article_by_slug.load(slug)
+    if row is None:
+        return None
+    article: snippets.SyndicatedArticle = await loaders.syndicated_article(
+        row, site_url=info.context.settings.site_url
+    )
+    return article
+
+
+@strawberry.type
+class SnippetQuery:
+    @strawberry.field(
+        description="One benefit of a published article as a snippet; null when there is no such "
+        "published benefit, or when the article has no precautions to go with it."
+    )
+    async def benefit_snippet(
+        self,
+        info: Info,
+        article: Annotated[str, strawberry.argument(description="The article's slug.")],
+        benefit: Annotated[str, strawberry.argument(description="The benefit's slug.")],
+    ) -> BenefitSnippet | None:
+        syndicated = await _syndicated(info, article)
+        snippet = syndicated.snippet(benefit) if syndicated else None
+        return BenefitSnippet.of(snippet) if snippet else None
+
+    @strawberry.field(
+        description="Every benefit of a published article as a snippet, in reading order; empty "
+        "when there is no such article or it has no precautions."
+    )
+    async def benefit_snippets(
+        self,
+        info: Info,
+        article: Annotated[str, strawberry.argument(description="The article's slug.")],
+    ) -> list[BenefitSnippet]:
+        syndicated = await _syndicated(info, article)
+        return [BenefitSnippet.of(s) for s in syndicated.snippets()] if syndicated else []

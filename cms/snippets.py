@@ -1,0 +1,139 @@
+"""Benefit snippets: one claim of an article, always with its precautions, attribution and
+disclaimer.
+
+A `Snippet` is the unit partners syndicate. It cannot be built without the article's precautions
+and the medical disclaimer, and only published content is ever read into one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cms import content
+from cms.models import Article, Author, Benefit, Precaution
+
+__all__ = [
+    "DISCLAIMER",
+    "Snippet",
+    "SnippetItem",
+    "SyndicatedArticle",
+    "article_url",
+    "read_syndicated_article",
+    "syndicated_article",
+]
+
+DISCLAIMER = (
+    "This information is for general education and is not medical advice. Talk to a qualified "
+    "healthcare professional before starting any new therapy."
+)
+
+
+def article_url(site_url: str, slug: str) -> str:
+    """The canonical address of an article on the public site."""
+    return f"{site_url}/articles/{slug}"
+
+
+@dataclass(frozen=True)
+class SnippetItem:
+    """A benefit or a precaution: its slug, title and Markdown body."""
+
+    slug: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SyndicatedArticle:
+    """The published parts of an article that travel with its snippets."""
+
+    slug: str
+    title: str
+    headline: str
+    url: str
+    author_name: str
+    reviewed_by: str
+    last_reviewed: date | None
+    published_at: datetime | None
+    updated_at: datetime
+    benefits: tuple[SnippetItem, ...]
+    precautions: tuple[SnippetItem, ...]
+
+    def snippets(self) -> list[Snippet]:
+        """Every benefit as a snippet; none at all when the article has no precautions, since a
+        claim never travels without its safety context."""
+        if not self.precautions:
+            return []
+        return [Snippet(article=self, benefit=benefit) for benefit in self.benefits]
+
+    def snippet(self, benefit_slug: str) -> Snippet | None:
+        return next((s for s in self.snippets() if s.benefit.slug == benefit_slug), None)
+
+
+@dataclass(frozen=True)
+class Snippet:
+    article: SyndicatedArticle
+    benefit: SnippetItem
+    disclaimer: str = DISCLAIMER
+
+    @property
+    def url(self) -> str:
+        """The canonical address of the benefit: its article, at the benefit's anchor."""
+        return f"{self.article.url}#{self.benefit.slug}"
+
+    @property
+    def precautions(self) -> tuple[SnippetItem, ...]:
+        return self.article.precautions
+
+
+def syndicated_article(
+    *,
+    article: Article,
+    author: Author,
+    benefits: Sequence[Benefit],
+    precautions: Sequence[Precaution],
+    site_url: str,
+) -> SyndicatedArticle:
+    """Assemble from rows the caller has already read with `include_drafts=False`."""
+    return SyndicatedArticle(
+        slug=article.slug,
+        title=article.title,
+        headline=article.headline,
+        url=article_url(site_url, article.slug),
+        author_name=author.name,
+        reviewed_by=article.reviewed_by,
+        last_reviewed=article.last_reviewed,
+        published_at=article.published_at,
+        updated_at=article.updated_at,
+        benefits=tuple(SnippetItem(b.slug, b.title, b.body) for b in benefits),
+        precautions=tuple(SnippetItem(p.slug, p.title, p.body) for p in precautions),
+    )
+
+
+async def read_syndicated_article(
+    session: AsyncSession, *, slug: str, site_url: str
+) -> SyndicatedArticle | None:
+    """A published article by slug, with its published benefits and precautions (4 statements);
+    None when there is no such public article."""
+    articles = await content.articles_by_slugs(session, [slug], include_drafts=False)
+    if not articles:
+        return None
+    article = articles[0]
+    assert article.id is not None
+    (author,) = await content.authors_by_ids(session, [article.author_id], include_drafts=False)
+    benefits = await content.children_by_article_ids(
+        session, Benefit, [article.id], include_drafts=False
+    )
+    precautions = await content.children_by_article_ids(
+        session, Precaution, [article.id], include_drafts=False
+    )
+    return syndicated_article(
+        article=article,
+        author=author,
+        benefits=benefits,
+        precautions=precautions,
+        site_url=site_url,
+    )

@@ -1,0 +1,182 @@
+"""Benefit snippets over GraphQL: always with precautions, attribution, disclaimer; public only."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cms import content
+from cms.db import session_scope
+from cms.documents import ArticleDocument
+from cms.models import ArticleStatus
+from cms.snippets import DISCLAIMER
+from tests.conftest import GraphQL
+from tests.documents import article_document
+
+pytestmark = pytest.mark.anyio
+
+SNIPPET = """
+query Snippet($article: String!, $benefit: String!) {
+  benefitSnippet(article: $article, benefit: $benefit) {
+    slug title url body(format: TEXT)
+    article { slug title url authorName reviewedBy lastReviewed }
+    precautions { slug title body(format: TEXT) }
+    disclaimer
+  }
+}
+"""
+
+SNIPPETS = """
+query Snippets($article: String!) { benefitSnippets(article: $article) { slug } }
+"""
+
+HTML_AND_JSON_LD = """
+query Snippet($article: String!, $benefit: String!) {
+  benefitSnippet(article: $article, benefit: $benefit) { html jsonLd }
+}
+"""
+
+
+async def _save(engine: AsyncEngine, document: ArticleDocument) -> None:
+    async with session_scope(engine) as session:
+        await content.save_article_document(session, document)
+
+
+async def test_a_snippet_carries_its_benefit_precautions_attribution_and_disclaimer(
+    seeded: AsyncEngine, graphql: GraphQL
+) -> None:
+    body = await graphql(SNIPPET, {"article": "back-walk", "benefit": "stress-relief"})
+    assert body == {
+        "data": {
+            "benefitSnippet": {
+                "slug": "stress-relief",
+                "title": "Stress Relief",
+                "url": "http://127.0.0.1:8000/articles/back-walk#stress-relief",
+                "body": "Back walking therapy is deeply relaxing and has been shown to reduce "
+                "stress and anxiety levels. The rhythmic and flowing movements help calm the "
+                "nervous system, promoting a sense of tranquility and well-being.",
+                "article": {
+                    "slug": "back-walk",
+                    "title": "Back Walk Benefits",
+                    "url": "http://127.0.0.1:8000/articles/back-walk",
+                    "authorName": "Penci",
+                    "reviewedBy": None,
+                    "lastReviewed": None,
+                },
+                "precautions": [
+                    {
+                        "slug": "pregnancy",
+                        "title": "Pregnancy",
+                        "body": "Pregnant individuals should avoid back walk, especially during "
+                        "the first trimester, unless it is performed by a practitioner "
+                        "experienced in prenatal massage.",
+                    },
+                    {
+                        "slug": "medical-conditions",
+                        "title": "Medical Conditions",
+                        "body": "If you have any pre-existing medical conditions or injuries, it "
+                        "is essential to consult with your healthcare provider before trying "
+                        "back walk.",
+                    },
+                    {
+                        "slug": "pressure",
+                        "title": "Pressure",
+                        "body": "Communicate with the practitioner about your comfort level with "
+                        "the pressure applied during the session. Too much pressure can cause "
+                        "discomfort or bruising.",
+                    },
+                ],
+                "disclaimer": DISCLAIMER,
+            }
+        }
+    }
+
+
+async def test_every_published_benefit_is_a_snippet_in_reading_order(
+    seeded: AsyncEngine, graphql: GraphQL
+) -> None:
+    body = await graphql(SNIPPETS, {"article": "back-walk"})
+    assert [s["slug"] for s in body["data"]["benefitSnippets"]] == [
+        "stress-relief",
+        "pain-management",
+        "improved-circulation",
+        "detoxification",
+        "increased-flexibility",
+        "enhanced-energy-flow",
+        "emotional-release",
+    ]
+
+
+async def test_a_snippet_shows_the_medical_review(engine: AsyncEngine, graphql: GraphQL) -> None:
+    review = {"reviewed_by": "Dr. Ada Example, MD", "last_reviewed": "2026-11-20"}
+    await _save(engine, article_document(review=review))
+    body = await graphql(SNIPPET, {"article": "x", "benefit": "public-benefit"})
+    article = body["data"]["benefitSnippet"]["article"]
+    assert (article["reviewedBy"], article["lastReviewed"]) == (
+        "Dr. Ada Example, MD",
+        "2026-11-20",
+    )
+
+
+async def test_a_draft_benefit_has_no_snippet(engine: AsyncEngine, graphql: GraphQL) -> None:
+    await _save(engine, article_document(draft_benefit=True))
+    one = await graphql(SNIPPET, {"article": "x", "benefit": "draft-benefit"})
+    every = await graphql(SNIPPETS, {"article": "x"})
+    assert one == {"data": {"benefitSnippet": None}}
+    assert every == {"data": {"benefitSnippets": [{"slug": "public-benefit"}]}}
+
+
+@pytest.mark.parametrize("status", [ArticleStatus.DRAFT, ArticleStatus.UNPUBLISHED])
+async def test_an_unpublished_article_has_no_snippets(
+    engine: AsyncEngine, graphql: GraphQL, status: ArticleStatus
+) -> None:
+    await _save(engine, article_document(status=status))
+    one = await graphql(SNIPPET, {"article": "x", "benefit": "public-benefit"})
+    every = await graphql(SNIPPETS, {"article": "x"})
+    assert (one, every) == (
+        {"data": {"benefitSnippet": None}},
+        {"data": {"benefitSnippets": []}},
+    )
+
+
+async def test_a_benefit_without_precautions_is_never_syndicated(
+    engine: AsyncEngine, graphql: GraphQL
+) -> None:
+    await _save(engine, article_document(with_precautions=False))
+    one = await graphql(SNIPPET, {"article": "x", "benefit": "public-benefit"})
+    every = await graphql(SNIPPETS, {"article": "x"})
+    assert (one, every) == (
+        {"data": {"benefitSnippet": None}},
+        {"data": {"benefitSnippets": []}},
+    )
+
+
+async def test_an_unknown_benefit_returns_null(seeded: AsyncEngine, graphql: GraphQL) -> None:
+    body = await graphql(SNIPPET, {"article": "back-walk", "benefit": "flying"})
+    assert body == {"data": {"benefitSnippet": None}}
+
+
+async def test_html_and_json_ld_come_with_the_snippet(
+    seeded: AsyncEngine, graphql: GraphQL
+) -> None:
+    body = await graphql(HTML_AND_JSON_LD, {"article": "back-walk", "benefit": "stress-relief"})
+    snippet = body["data"]["benefitSnippet"]
+    assert snippet["html"].startswith('<article class="bwk-snippet" lang="en">')
+    assert DISCLAIMER in snippet["html"]
+    assert snippet["jsonLd"]["@type"] == "MedicalWebPage"
+    assert [part["name"] for part in snippet["jsonLd"]["hasPart"]] == ["Stress Relief"]
+
+
+@pytest.mark.parametrize("benefit_count", [1, 40])
+async def test_snippets_take_five_statements(
+    engine: AsyncEngine, graphql: GraphQL, sql_statements: list[str], benefit_count: int
+) -> None:
+    await _save(engine, article_document(benefit_count=benefit_count))
+    sql_statements.clear()
+    body = await graphql(
+        'query { benefitSnippets(article: "x") { html jsonLd article { authorName } '
+        'precautions { title } } article(slug: "x") { jsonLd benefits { title } } }'
+    )
+    assert len(body["data"]["benefitSnippets"]) == benefit_count
+    # content revision (for the response cache), article, author, benefits, precautions
+    assert len(sql_statements) == 5, sql_statements
