@@ -19,8 +19,9 @@ from cms.db import create_engine, dispose_engine
 from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
 from cms.http.graphql import GraphQLEndpoint
+from cms.http.hot_path import HotPath
 from cms.http.metrics import Metrics
-from cms.http.middleware import RequestMiddleware
+from cms.http.middleware import RequestMiddleware, RequestObserver
 from cms.settings import Settings, get_settings
 
 __all__ = ["create_app"]
@@ -70,6 +71,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     graphql = GraphQLEndpoint(settings, engine)
     metrics = Metrics()
     metrics.watch(lambda: _gauges(graphql, engine))
+    observer = RequestObserver(metrics)
+    hot_path = (
+        [Middleware(HotPath, responses=graphql.hot_responses,
+                    current_revision=graphql.content_revision.current, observer=observer)]
+        if graphql.hot_responses is not None
+        else []
+    )  # fmt: skip
     app = Starlette(
         routes=[
             Route("/", home),
@@ -79,12 +87,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
         middleware=[
+            *hot_path,
             Middleware(
                 RequestMiddleware,
-                metrics=metrics,
+                observer=observer,
                 max_body_bytes=settings.max_body_bytes,
                 request_timeout=settings.request_timeout,
-            )  # fmt: skip
+            ),  # fmt: skip
         ],
         lifespan=lifespan,
     )
@@ -99,9 +108,13 @@ def _gauges(graphql: GraphQLEndpoint, engine: AsyncEngine) -> dict[str, float]:
     cache = graphql.response_cache
     if cache is not None:
         looked_up = cache.hits + cache.misses
-        gauges["cms_response_cache_hits"] = cache.hits
+        hits = cache.hits + (graphql.hot_responses.hits if graphql.hot_responses else 0)
+        looked_up = hits + cache.misses
+        gauges["cms_response_cache_hits"] = hits
         gauges["cms_response_cache_misses"] = cache.misses
-        gauges["cms_response_cache_hit_ratio"] = cache.hits / looked_up if looked_up else 0.0
+        gauges["cms_response_cache_hit_ratio"] = hits / looked_up if looked_up else 0.0
+        if graphql.hot_responses is not None:
+            gauges["cms_response_cache_hot_hits"] = graphql.hot_responses.hits
     pool = engine.sync_engine.pool
     if isinstance(pool, QueuePool):
         gauges["cms_db_pool_size"] = pool.size()

@@ -24,6 +24,7 @@ from cms.graphql.context import REVISION_KEY, Context, RequestDatabase
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.graphql.schema import build_schema
 from cms.http.graphql_request import BadRequest, parse_graphql_request, replay_body
+from cms.http.hot_path import HotResponses
 from cms.http.middleware import OPERATION_KEY
 from cms.http.persisted_queries import PersistedQueries, PersistedQueryError
 from cms.http.response_cache import CachedResponse, ResponseCache, cache_key, operation_type
@@ -60,6 +61,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.content_revision = ContentRevision(engine)
         self.response_cache = (
             ResponseCache(settings.response_cache_entries) if settings.response_cache else None
+        )
+        # Anonymous hits answered in front of the framework (see cms.http.hot_path).
+        self.hot_responses = (
+            HotResponses(settings.response_cache_entries) if settings.response_cache else None
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -144,7 +149,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 cached = self.response_cache.get(key, revision)
                 if cached is not None:
                     await self._send_query_response(
-                        scope, send, request, principal, cached, media_type
+                        scope, send, request, principal, cached, media_type, revision
                     )
                     return
         captured = await _Captured.run(super().__call__, scope, receive)
@@ -155,7 +160,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         revision_read = scope.get(REVISION_KEY)
         if self.response_cache is not None and key is not None and revision_read is not None:
             self.response_cache.put(key, revision_read, finished)
-        await self._send_query_response(scope, send, request, principal, finished, media_type)
+        await self._send_query_response(
+            scope, send, request, principal, finished, media_type, revision_read
+        )
 
     async def _send_query_response(
         self,
@@ -165,6 +172,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         principal: Principal,
         response: CachedResponse,
         media_type: str,
+        revision: int | None,
     ) -> None:
         if not principal.authenticated and request.method == "GET":
             cache_control = f"public, max-age={self.settings.http_max_age}"
@@ -177,12 +185,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             "cache-control": cache_control,
             "vary": "Authorization, Accept",
         }
+        full = Response(response.body, media_type=media_type, headers=headers)
+        if self.hot_responses is not None and revision is not None and not principal.authenticated:
+            self.hot_responses.remember(
+                scope, revision=revision, headers=full.raw_headers, body=response.body,
+                etag=response.etag, operation=scope.get(OPERATION_KEY),
+            )  # fmt: skip
         if response.etag in _etags(request.headers.get("if-none-match", "")):
             await Response(status_code=304, headers=headers)(scope, _no_receive, send)
             return
-        await Response(response.body, media_type=media_type, headers=headers)(
-            scope, _no_receive, send
-        )
+        await full(scope, _no_receive, send)
 
     async def _principal_of(self, request: Request) -> Principal:
         """Anonymous without an Authorization header; refused (401) with a bad one, so a client

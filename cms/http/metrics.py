@@ -6,6 +6,7 @@ Each app has a registry of its own, so several apps in one process (tests) do no
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -33,6 +34,7 @@ class _Callbacks(Collector):
 class Metrics:
     def __init__(self) -> None:
         self._names: set[str] = set()
+        self._operation_counters: dict[tuple[str | None, int], Any] = {}
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "cms_http_requests", "HTTP requests by route, method and status.",
@@ -52,6 +54,15 @@ class Metrics:
         self.registry.register(_Callbacks(read))
 
     def count_operation(self, name: object, status: int) -> None:
+        key = (name if name is None or isinstance(name, str) else repr(name), status)
+        counter = self._operation_counters.get(key)
+        if counter is None:
+            counter = self._operation_counter(name, status)
+            if len(self._operation_counters) < 4 * _OPERATION_NAMES_KEPT:
+                self._operation_counters[key] = counter
+        counter.inc()
+
+    def _operation_counter(self, name: object, status: int) -> Any:
         # Names come from clients, so labels are bounded: in length, and in number (names
         # first seen after the first 200 count as "other").
         label = str(name or "anonymous")[:_OPERATION_NAME_LIMIT]
@@ -60,7 +71,7 @@ class Metrics:
                 label = "other"
             else:
                 self._names.add(label)
-        self.operations.labels(label, str(status)).inc()
+        return self.operations.labels(label, str(status))
 
     async def endpoint(self, _: Request) -> Response:
         return Response(generate_latest(self.registry), media_type="text/plain; version=0.0.4")

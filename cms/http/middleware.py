@@ -13,6 +13,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,7 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.http.metrics import Metrics
 from cms.logs import request_id_var
 
-__all__ = ["REQUEST_ID_KEY", "RequestMiddleware", "OPERATION_KEY"]
+__all__ = [
+    "OPERATION_KEY",
+    "REQUEST_ID_KEY",
+    "RequestMiddleware",
+    "RequestObserver",
+    "request_id_of",
+]
 
 REQUEST_ID_KEY = "cms.request_id"
 OPERATION_KEY = "cms.operation"
@@ -32,17 +39,55 @@ class BodyTooLarge(Exception):
     pass
 
 
+def request_id_of(headers: dict[bytes, bytes]) -> str:
+    """The client's `X-Request-ID` when it is sane, else a new one."""
+    given = headers.get(b"x-request-id", b"").decode("latin-1")
+    return given if _SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+class RequestObserver:
+    """Counts, times and logs each answered request (one access log line, JSON when configured)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self._labelled: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(
+        self, *, method: str, path: str, status: int, elapsed: float, operation: object
+    ) -> None:
+        route = _route_of(path)
+        # Labelled children are looked up once: `labels()` costs more than the increment.
+        labelled = self._labelled.get((route, method, status))
+        if labelled is None:
+            labelled = (
+                self.metrics.requests.labels(route, method, str(status)),
+                self.metrics.latency.labels(route),
+            )
+            if len(self._labelled) < 1000:
+                self._labelled[(route, method, status)] = labelled
+        labelled[0].inc()
+        labelled[1].observe(elapsed)
+        if route == "/graphql":
+            self.metrics.count_operation(operation, status)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "%s %s %s", method, path, status,
+                extra={"status": status, "duration_ms": round(elapsed * 1000, 2),
+                       "method": method, "path": path, "operation": operation},
+            )  # fmt: skip
+
+
 class RequestMiddleware:
     def __init__(
         self,
         app: ASGIApp,
         *,
-        metrics: Metrics,
+        observer: RequestObserver,
         max_body_bytes: int,
         request_timeout: float,
     ) -> None:
         self.app = app
-        self.metrics = metrics
+        self.observer = observer
         self.max_body_bytes = max_body_bytes
         self.request_timeout = request_timeout
 
@@ -51,8 +96,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = request_id_of(headers)
         scope[REQUEST_ID_KEY] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -84,21 +128,11 @@ class RequestMiddleware:
                 await _error(send_with_id, 504, "TIMEOUT",
                              f"The request took over {self.request_timeout:g} s.")  # fmt: skip
         finally:
-            self._observe(scope, status, time.perf_counter() - started)
+            self.observer.observe(
+                method=scope["method"], path=scope["path"], status=status,
+                elapsed=time.perf_counter() - started, operation=scope.get(OPERATION_KEY),
+            )  # fmt: skip
             request_id_var.reset(token)
-
-    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
-        route = _route_of(scope["path"])
-        operation = scope.get(OPERATION_KEY)
-        self.metrics.requests.labels(route, scope["method"], str(status)).inc()
-        self.metrics.latency.labels(route).observe(elapsed)
-        if route == "/graphql":
-            self.metrics.count_operation(operation, status)
-        access_log.info(
-            "%s %s %s", scope["method"], scope["path"], status,
-            extra={"status": status, "duration_ms": round(elapsed * 1000, 2),
-                   "method": scope["method"], "path": scope["path"], "operation": operation},
-        )  # fmt: skip
 
     def _limited(self, receive: Receive) -> Receive:
         received = 0

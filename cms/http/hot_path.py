@@ -1,0 +1,185 @@
+"""Cache hits without the framework: an anonymous query whose exact request was answered before,
+at the content revision still current, is answered here, in front of routing and GraphQL.
+
+The GraphQL endpoint fills the table as it sends anonymous query responses (`HotPath.remember`).
+An entry is keyed by the request exactly as it arrived — method, content type, whether the
+client accepts `application/graphql-response+json`, and the body or query string — and keeps the
+content revision its response was made at, so it is served only while no write has happened
+since: the same rule, and the same revision, as the response cache behind it.
+
+What the full path does for such a request happens here too: the request id, the body limit,
+metrics, the access log line, ETag/304 and byte-identical headers. Anything else — a token, a
+partner key, a body too large or streamed, a request never seen, an older revision — goes on to
+the app unchanged, its body replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cms.http.graphql_request import replay_body
+from cms.http.middleware import (
+    REQUEST_ID_KEY,
+    RequestObserver,
+    request_id_of,
+)
+from cms.logs import request_id_var
+
+__all__ = ["HOT_KEY", "HotPath", "HotResponse", "HotResponses"]
+
+HOT_KEY = "cms.hot_key"
+# Bodies above this go the full way: hot queries are small, and a big body is not worth keeping.
+_MAX_HOT_BODY = 16 * 1024
+_PASS_THROUGH_HEADERS = frozenset({b"authorization", b"x-partner-key", b"cookie"})
+access_log = logging.getLogger("cms.http.access")
+
+
+@dataclass(frozen=True)
+class HotResponse:
+    revision: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: bytes
+    operation: str | None
+
+
+class HotResponses:
+    """The table: filled by the GraphQL endpoint, read by `HotPath`; oldest entries go first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._max_entries = max_entries
+        self._entries: dict[tuple[bytes, ...], HotResponse] = {}
+        self.hits = 0
+
+    def get(self, key: tuple[bytes, ...]) -> HotResponse | None:
+        return self._entries.get(key)
+
+    def remember(
+        self,
+        scope: Scope,
+        *,
+        revision: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        etag: str,
+        operation: str | None,
+    ) -> None:
+        """Keep a response just sent for a request that `HotPath` let through."""
+        key = scope.get(HOT_KEY)
+        if key is None:
+            return
+        if key not in self._entries and len(self._entries) >= self._max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = HotResponse(revision, headers, body, etag.encode(), operation)
+
+
+class HotPath:
+    """ASGI middleware; `current_revision` is the revision source of the response cache."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        responses: HotResponses,
+        current_revision: Callable[[], Awaitable[int]],
+        observer: RequestObserver,
+    ) -> None:
+        self.app = app
+        self._responses = responses
+        self._current_revision = current_revision
+        self._observer = observer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        headers = dict(scope["headers"])
+        if method not in ("GET", "POST") or not _PASS_THROUGH_HEADERS.isdisjoint(headers):
+            await self.app(scope, receive, send)
+            return
+        if method == "POST":
+            length = headers.get(b"content-length")
+            if length is None or not length.isdigit() or int(length) > _MAX_HOT_BODY:
+                await self.app(scope, receive, send)
+                return
+            body = await _read_body(receive)
+            if body is None:
+                return
+            request, receive = body, replay_body(body, receive)
+        else:
+            request = scope["query_string"]
+        accept = headers.get(b"accept", b"")
+        key = (
+            method.encode(),
+            headers.get(b"content-type", b""),
+            b"graphql-response" if b"application/graphql-response+json" in accept else b"",
+            request,
+        )
+        entry = self._responses.get(key)
+        if entry is None or entry.revision != await self._revision_or_none():
+            scope[HOT_KEY] = key
+            await self.app(scope, receive, send)
+            return
+        self._responses.hits += 1
+        await self._answer(scope, send, headers, entry)
+
+    async def _revision_or_none(self) -> int | None:
+        # An unreachable database is the app's to report (503), not a crash here.
+        try:
+            return await self._current_revision()
+        except Exception:  # noqa: BLE001
+            return None
+
+    async def _answer(
+        self, scope: Scope, send: Send, headers: dict[bytes, bytes], entry: HotResponse
+    ) -> None:
+        started = time.perf_counter()
+        request_id = request_id_of(headers)
+        scope[REQUEST_ID_KEY] = request_id
+        token = request_id_var.set(request_id)
+        try:
+            request_id_header = (b"x-request-id", request_id.encode())
+            if entry.etag in _etags(headers.get(b"if-none-match")):
+                status = 304
+                response_headers = [
+                    *(h for h in entry.headers if h[0] not in (b"content-length", b"content-type")),
+                    request_id_header,
+                ]
+                await send({"type": "http.response.start", "status": 304,
+                            "headers": response_headers})  # fmt: skip
+                await send({"type": "http.response.body", "body": b""})
+            else:
+                status = 200
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [*entry.headers, request_id_header]})  # fmt: skip
+                await send({"type": "http.response.body", "body": entry.body})
+            self._observer.observe(
+                method=scope["method"], path="/graphql", status=status,
+                elapsed=time.perf_counter() - started, operation=entry.operation,
+            )  # fmt: skip
+        finally:
+            request_id_var.reset(token)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body; None when the client went away before sending it."""
+    chunks = []
+    while True:
+        message: Message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _etags(header: bytes | None) -> set[bytes]:
+    if not header:
+        return set()
+    return {tag.strip().removeprefix(b"W/") for tag in header.split(b",") if tag.strip()}
