@@ -11,7 +11,7 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -29,6 +29,7 @@ from cms.documents import (
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
 from cms.models import (
+    CHILD_MODELS,
     Article,
     ArticleStatus,
     Author,
@@ -109,33 +110,82 @@ async def has_articles(session: AsyncSession) -> bool:
     return (await session.exec(select(Article.id).limit(1))).first() is not None
 
 
+# The reads below run on every API request. They are prebuilt Core statements (no statement is
+# built per request) and return plain rows of their table rather than ORM instances: a row has
+# the same attributes, with the same Python values, as the model it is typed as, and costs a
+# fraction of an instance to make. Callers only read attributes; nothing is loaded lazily.
+
+
+def _table(model: type[Any]) -> sa.Table:
+    return cast(sa.Table, sa.inspect(model).local_table)
+
+
+_ARTICLES = _table(Article)
+_AUTHORS = _table(Author)
+_KEYS: sa.BindParameter[Any] = sa.bindparam("keys", expanding=True)
+_PUBLIC = sa.and_(
+    _ARTICLES.c.status == ArticleStatus.PUBLISHED, _ARTICLES.c.published_at <= sa.bindparam("now")
+)
+
+
+def _by(column: sa.ColumnElement[Any], *public: sa.ColumnElement[bool]) -> dict[bool, Any]:
+    """A statement selecting rows whose `column` is in `:keys`, for drafts (True) and public
+    callers (False, with the `public` conditions added)."""
+    table = column.table
+    everything = sa.select(table).where(column.in_(_KEYS))
+    return {True: everything, False: everything.where(*public)}
+
+
+_ARTICLES_BY_SLUG = _by(_ARTICLES.c.slug, _PUBLIC)
+_ARTICLES_BY_ID = _by(_ARTICLES.c.id, _PUBLIC)
+_AUTHORS_BY_ID = _by(
+    _AUTHORS.c.id,
+    sa.select(_ARTICLES.c.id).where(_ARTICLES.c.author_id == _AUTHORS.c.id, _PUBLIC).exists(),
+)
+_CHILDREN_BY_ARTICLE_ID: dict[type[ChildModel], dict[bool, Any]] = {
+    model: {
+        include_drafts: statement.order_by(table.c.article_id, table.c.position)
+        for include_drafts, statement in _by(
+            table.c.article_id, table.c.is_draft.is_(False)
+        ).items()
+    }
+    for model in CHILD_MODELS
+    for table in [_table(model)]
+}
+_CHILDREN_BY_ID: dict[type[ChildModel], dict[bool, Any]] = {
+    model: {
+        True: sa.select(table).where(table.c.id.in_(_KEYS)),
+        False: sa.select(table)
+        .join(_ARTICLES, _ARTICLES.c.id == table.c.article_id)
+        .where(table.c.id.in_(_KEYS), table.c.is_draft.is_(False), _PUBLIC),
+    }
+    for model in CHILD_MODELS
+    for table in [_table(model)]
+}
+
+
+async def _rows(session: AsyncSession, statement: Any, keys: Sequence[Any]) -> list[Any]:
+    result = await session.exec(statement, params={"keys": list(keys), "now": utc_now()})
+    return list(result.all())
+
+
 async def articles_by_slugs(
     session: AsyncSession, slugs: Sequence[str], *, include_drafts: bool
 ) -> list[Article]:
-    statement = _visible_articles(include_drafts).where(col(Article.slug).in_(slugs))
-    return list((await session.exec(statement)).all())
+    return await _rows(session, _ARTICLES_BY_SLUG[include_drafts], slugs)
 
 
 async def articles_by_ids(
     session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
 ) -> list[Article]:
-    statement = _visible_articles(include_drafts).where(col(Article.id).in_(ids))
-    return list((await session.exec(statement)).all())
+    return await _rows(session, _ARTICLES_BY_ID[include_drafts], ids)
 
 
 async def authors_by_ids(
     session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
 ) -> list[Author]:
     """Authors by id; a public caller sees only authors of at least one public article."""
-    statement = select(Author).where(col(Author.id).in_(ids))
-    if not include_drafts:
-        public_article = (
-            select(Article.id)
-            .where(col(Article.author_id) == Author.id, _article_is_public(utc_now()))
-            .exists()
-        )
-        statement = statement.where(public_article)
-    return list((await session.exec(statement)).all())
+    return await _rows(session, _AUTHORS_BY_ID[include_drafts], ids)
 
 
 async def children_by_article_ids(
@@ -143,26 +193,14 @@ async def children_by_article_ids(
 ) -> list[ChildT]:
     """The children of the given articles in reading order. The articles' own visibility is the
     caller's to check: these ids come from articles it has already read."""
-    statement = (
-        select(model)
-        .where(col(model.article_id).in_(article_ids))
-        .order_by(col(model.article_id), col(model.position))
-    )
-    if not include_drafts:
-        statement = statement.where(col(model.is_draft).is_(False))
-    return list((await session.exec(statement)).all())
+    return await _rows(session, _CHILDREN_BY_ARTICLE_ID[model][include_drafts], article_ids)
 
 
 async def children_by_ids(
     session: AsyncSession, model: type[ChildT], ids: Sequence[int], *, include_drafts: bool
 ) -> list[ChildT]:
     """Children looked up by their own id, so the parent's visibility is checked here."""
-    statement = select(model).where(col(model.id).in_(ids))
-    if not include_drafts:
-        statement = statement.join(Article, col(Article.id) == model.article_id).where(
-            _article_is_public(utc_now()), col(model.is_draft).is_(False)
-        )
-    return list((await session.exec(statement)).all())
+    return await _rows(session, _CHILDREN_BY_ID[model][include_drafts], ids)
 
 
 async def articles_page(
@@ -429,8 +467,9 @@ async def _sync_children(
     wanted = {item.slug: _child_columns(child_list, item, i) for i, item in enumerate(items)}
     existing: dict[str, ChildModel] = {}
     if not new_article:  # a new article has no children to read back
-        rows = await children_by_article_ids(session, model, [article_id], include_drafts=True)
-        existing = {row.slug: row for row in rows}
+        # Instances, not rows: the writes below change them in place.
+        statement = select(model).where(col(model.article_id) == article_id)
+        existing = {row.slug: row for row in (await session.exec(statement)).all()}
 
     removed = existing.keys() - wanted.keys()
     for slug in removed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
@@ -118,7 +118,7 @@ class Loaders:
         return syndicated_article(
             article=article,
             author=author,
-            benefits=[row for row in benefits if isinstance(row, Benefit)],
-            precautions=[row for row in precautions if isinstance(row, Precaution)],
+            benefits=cast(list[Benefit], benefits),
+            precautions=cast(list[Precaution], precautions),
             site_url=site_url,
         )
