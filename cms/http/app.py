@@ -18,9 +18,12 @@ from starlette.routing import Route
 from cms.db import create_engine, dispose_engine
 from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
+from cms.http.cors import KeylessCORS
+from cms.http.embeds import embed_routes
 from cms.http.graphql import GraphQLEndpoint
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware
+from cms.http.oembed import OEmbed
 from cms.settings import Settings, get_settings
 
 __all__ = ["create_app"]
@@ -77,8 +80,12 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/oembed", OEmbed(settings, engine).endpoint),
+            *embed_routes(settings, engine),
         ],
         middleware=[
+            # Outermost, so that even a 413 or 504 can be read by the page that asked.
+            Middleware(KeylessCORS),
             Middleware(
                 RequestMiddleware,
                 metrics=metrics,
