@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
                 metrics=metrics,
                 max_body_bytes=settings.max_body_bytes,
                 request_timeout=settings.request_timeout,
-            )  # fmt: skip
+            ),  # fmt: skip
         ],
         lifespan=lifespan,
     )

@@ -66,7 +66,7 @@ async def test_the_embed_page_is_a_standalone_document_with_discovery_and_struct
     response = await client.get(PAGE)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert response.text.startswith("<!doctype html>\n<html lang=\"en\">")
+    assert response.text.startswith('<!doctype html>\n<html lang="en">')
     page = _parse(response.text)
     links = [attrs for tag, attrs in page.tags if tag == "link"]
     assert links == [
@@ -182,7 +182,7 @@ async def test_embed_js_is_served_as_javascript_and_cached(
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert response.headers["cache-control"] == "public, max-age=3600"
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert 'customElements.define(TAG, BackwalkBenefit)' in response.text
+    assert "customElements.define(TAG, BackwalkBenefit)" in response.text
     again = await client.get("/embed.js", headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
 
