@@ -1,0 +1,78 @@
+"""CORS: wildcard for keyless reads of the public API, nothing for credentialed requests."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cms.access import Scope
+from tests.conftest import TokenFactory
+
+pytestmark = pytest.mark.anyio
+
+ORIGIN = {"Origin": "https://partner.example"}
+QUERY = {"query": '{ benefitSnippet(article: "back-walk", benefit: "stress-relief") { slug } }'}
+EMBED = "http://cms.test/embed/back-walk/stress-relief"
+
+
+async def test_keyless_reads_get_a_wildcard_origin(
+    seeded: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    responses = [
+        await client.get("/graphql", params=QUERY, headers=ORIGIN),
+        await client.post("/graphql", json=QUERY, headers=ORIGIN),
+        await client.get("/oembed", params={"url": EMBED}, headers=ORIGIN),
+        await client.get("/embed.js", headers=ORIGIN),
+        await client.get("/oembed", params={"url": "nope"}, headers=ORIGIN),  # errors too
+    ]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 400]
+    for response in responses:
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert "access-control-allow-credentials" not in response.headers
+
+
+async def test_requests_with_credentials_get_no_cors_headers(
+    seeded: AsyncEngine, client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    token = await make_token(Scope.READ_DRAFTS)
+    authorized = await client.get(
+        "/graphql", params=QUERY, headers={**ORIGIN, "Authorization": f"Bearer {token}"}
+    )
+    assert authorized.status_code == 200
+    with_cookie = await client.get("/embed.js", headers={**ORIGIN, "Cookie": "session=x"})
+    assert with_cookie.status_code == 200
+    for response in (authorized, with_cookie):
+        assert not [name for name in response.headers if name.startswith("access-control-")]
+
+
+async def test_preflights_allow_get_and_post_with_content_type_and_partner_key(
+    engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    for path in ("/graphql", "/oembed", "/embed.js"):
+        response = await client.options(
+            path,
+            headers={
+                **ORIGIN,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type, x-partner-key",
+            },
+        )
+        assert response.status_code == 204, path
+        assert {k: v for k, v in response.headers.items() if k.startswith("access-control-")} == {
+            "access-control-allow-origin": "*",
+            "access-control-allow-methods": "GET, POST",
+            "access-control-allow-headers": "content-type, x-partner-key",
+            "access-control-max-age": "7200",
+        }
+
+
+async def test_other_routes_get_no_cors(engine: AsyncEngine, client: httpx.AsyncClient) -> None:
+    page = await client.get("/embed/back-walk/stress-relief", headers=ORIGIN)
+    health = await client.get("/healthz", headers=ORIGIN)
+    preflight = await client.options(
+        "/admin/login", headers={**ORIGIN, "Access-Control-Request-Method": "POST"}
+    )
+    for response in (page, health, preflight):
+        assert "access-control-allow-origin" not in response.headers
+    assert preflight.status_code != 204
