@@ -21,7 +21,8 @@ from cms.settings import Settings
 
 __all__ = ["CACHE_AGE", "DEFAULT_HEIGHT", "DEFAULT_WIDTH", "OEmbed"]
 
-DEFAULT_WIDTH, DEFAULT_HEIGHT = 560, 480
+# Fits a benefit with three precautions at 560 px wide (measured in Chromium: 624-648 px).
+DEFAULT_WIDTH, DEFAULT_HEIGHT = 560, 680
 # The HTML is only an iframe, and what the iframe shows stays current by itself.
 CACHE_AGE = 86_400
 _MAX_URL_LENGTH = 2048
@@ -41,7 +42,8 @@ class OEmbed:
             return _error(501, "NOT_IMPLEMENTED", "Only format=json is provided.")
         try:
             width = _bound(params.get("maxwidth"), DEFAULT_WIDTH)
-            height = _bound(params.get("maxheight"), DEFAULT_HEIGHT)
+            # Text reflows when narrower: give it the height it then needs, within maxheight.
+            height = _bound(params.get("maxheight"), DEFAULT_HEIGHT * DEFAULT_WIDTH // width)
         except ValueError:
             return _error(400, "BAD_REQUEST", "maxwidth and maxheight are positive integers.")
         base = base_url(request)

@@ -87,6 +87,7 @@ async def test_the_embed_page_is_a_standalone_document_with_discovery_and_struct
     assert data["@type"] == "MedicalWebPage"
     assert [part["name"] for part in data["hasPart"]] == ["Stress Relief"]
     assert [tag for tag, _ in page.tags].count("li") == 3
+    assert '<body><main><article class="bwk-snippet" lang="en">' in response.text
     assert DISCLAIMER in response.text
 
 

@@ -146,7 +146,12 @@ def test_every_embed_style_shows_the_benefit_precautions_disclaimer_and_attribut
         # component's shadow root and the partner page load /embed.css.
         expect(snippet, style).to_have_css("border-radius", "8px")
     expect(page.locator("#web-component backwalk-benefit")).to_have_attribute("data-state", "ready")
-    assert _embed_frame(page).url == f"{sites.api}/embed/back-walk/stress-relief"
+    frame = _embed_frame(page)
+    assert frame.url == f"{sites.api}/embed/back-walk/stress-relief"
+    # The oEmbed size fits the snippet: the reader does not have to scroll inside the frame.
+    iframe = page.locator("#iframe-embed iframe")
+    expect(iframe).to_have_attribute("height", "680")
+    assert frame.evaluate("document.documentElement.scrollHeight") <= 680
     # Nothing was refused (a CSP violation or a CORS failure is a console error); only the
     # partner's own server has no favicon.
     assert problems == [
@@ -206,7 +211,9 @@ def test_no_payload_runs_in_any_embed_style_and_each_is_shown_as_text(
             expect(snippet.locator(".bwk-snippet__body"), where).to_contain_text(PAYLOADS[1])
             expect(snippet.get_by_role("link"), where).to_have_text(PAYLOADS[0])
             expect(snippet.locator(".bwk-snippet__attribution"), where).to_contain_text(PAYLOADS[1])
-            expect(snippet.locator(".bwk-snippet__review"), where).to_contain_text(PAYLOADS[2])
+            expect(snippet.locator(".bwk-snippet__review"), where).to_have_text(
+                f"Medically reviewed by {PAYLOADS[2]} on 02 January 2026."
+            )
             expect(snippet.locator(".bwk-snippet__disclaimer"), where).to_have_text(DISCLAIMER)
             for tag in ("script", "img", "svg", "iframe", "details", "template"):
                 assert snippet.locator(tag).count() == 0, (where, tag)

@@ -47,8 +47,8 @@ async def test_an_embed_url_gives_a_rich_iframe_with_attribution(
         "provider_url": "http://127.0.0.1:8000",
         "cache_age": 86400,
         "width": 560,
-        "height": 480,
-        "html": _iframe(560, 480),
+        "height": 680,
+        "html": _iframe(560, 680),
     }
 
 
@@ -68,9 +68,12 @@ async def test_maxwidth_and_maxheight_bound_the_iframe(
     assert (small["width"], small["height"], small["html"]) == (320, 200, _iframe(320, 200))
     # Larger bounds than the default size leave it as it is.
     large = (await _oembed(client, url=EMBED, maxwidth="2000", maxheight="3000")).json()
-    assert (large["width"], large["height"]) == (560, 480)
-    narrow = (await _oembed(client, url=EMBED, maxwidth="300")).json()
-    assert (narrow["width"], narrow["height"]) == (300, 480)
+    assert (large["width"], large["height"]) == (560, 680)
+    # Narrower, the text reflows and needs more height (up to maxheight when given).
+    narrow = (await _oembed(client, url=EMBED, maxwidth="280")).json()
+    assert (narrow["width"], narrow["height"]) == (280, 1360)
+    bounded = (await _oembed(client, url=EMBED, maxwidth="280", maxheight="900")).json()
+    assert (bounded["width"], bounded["height"]) == (280, 900)
 
 
 async def test_the_embed_is_answered_with_an_etag_and_304(

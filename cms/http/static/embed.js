@@ -25,7 +25,7 @@
     " article { title url authorName reviewedBy lastReviewed }" +
     " precautions { title body(format: TEXT) }" +
     " disclaimer } }";
-  const DATE = { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" };
+  const DATE = { day: "2-digit", month: "long", year: "numeric", timeZone: "UTC" };
 
   function element(tag, className, text) {
     const node = document.createElement(tag);
@@ -169,7 +169,9 @@
       const generation = ++this._generation;
       const article = this.getAttribute("article");
       const benefit = this.getAttribute("benefit");
-      this._show("loading", element("p", "bwk-snippet__status", "Loading health information…"));
+      const status = element("p", "bwk-snippet__status", "Loading health information…");
+      status.setAttribute("role", "status");
+      this._show("loading", status);
       let snippet = null;
       if (article && benefit) {
         try {
