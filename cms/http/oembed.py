@@ -2,11 +2,12 @@
 a benefit on the public site, the iframe that shows it.
 
 `url` missing or not an http(s) URL is 400, `format` other than json is 501 (the spec's answer),
-and a URL that names no published benefit is 404.
+a URL that names no published benefit is 404, and an unreachable database 503.
 """
 
 from __future__ import annotations
 
+import logging
 from html import escape
 from urllib.parse import SplitResult, unquote, urlsplit
 
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cms.db import database_unavailable
+from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.http.conditional import conditional_response
 from cms.http.embeds import base_url, embed_url, read_snippet
 from cms.settings import Settings
@@ -23,6 +26,7 @@ __all__ = ["CACHE_AGE", "DEFAULT_HEIGHT", "DEFAULT_WIDTH", "OEmbed"]
 
 # Fits a benefit with three precautions at 560 px wide (measured in Chromium: 624-648 px).
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 560, 680
+logger = logging.getLogger("cms.http")
 # The HTML is only an iframe, and what the iframe shows stays current by itself.
 CACHE_AGE = 86_400
 _MAX_URL_LENGTH = 2048
@@ -51,9 +55,15 @@ class OEmbed:
         snippet = None
         if target is not None:
             article, benefit = target
-            snippet = await read_snippet(
-                self.engine, article=article, benefit=benefit, site_url=self.settings.site_url
-            )
+            try:
+                snippet = await read_snippet(
+                    self.engine, article=article, benefit=benefit, site_url=self.settings.site_url
+                )
+            except Exception as error:
+                if not database_unavailable(error):
+                    raise
+                logger.warning("database unavailable: %s", error)
+                return _error(503, SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE)
         if snippet is None:
             return _error(404, "NOT_FOUND", "No published benefit has that address.")
         title = f"{snippet.benefit.title} – {snippet.article.title}"
@@ -125,4 +135,5 @@ def _target(url: SplitResult, *, base: SplitResult, site: SplitResult) -> tuple[
 
 def _error(status: int, code: str, message: str) -> Response:
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status, media_type="application/json")
+    headers = {"retry-after": "5"} if status == 503 else {}
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
