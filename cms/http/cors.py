@@ -8,13 +8,15 @@
   with the headers `content-type` and `x-partner-key`, cached by the browser for `max_age`.
 - A response that already names its own `Access-Control-Allow-Origin` is left as it is: that is
   how partner-key checks restrict the origins of keyed requests.
+- Every response on these paths says `Vary: Authorization, Cookie`, so a shared cache never hands
+  a response made for a credentialed request (without CORS) to a keyless one, or back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ALLOWED_HEADERS", "ALLOWED_METHODS", "CORS_PATHS", "KeylessCORS"]
@@ -25,6 +27,7 @@ ALLOWED_HEADERS = "content-type, x-partner-key"
 # Chromium caps preflight caching at two hours; asking for more gains nothing.
 PREFLIGHT_MAX_AGE = 7200
 _CREDENTIALS = ("authorization", "cookie")
+_VARY = ("Authorization", "Cookie")
 
 
 class KeylessCORS:
@@ -47,15 +50,16 @@ class KeylessCORS:
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await self._preflight(send)
             return
-        if any(name in headers for name in _CREDENTIALS):
-            await self.app(scope, receive, send)
-            return
+        credentialed = any(name in headers for name in _CREDENTIALS)
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                sent = message.get("headers", [])
-                if not any(name.lower() == b"access-control-allow-origin" for name, _ in sent):
-                    message["headers"] = [*sent, (b"access-control-allow-origin", b"*")]
+                sent = MutableHeaders(scope=message)
+                if not credentialed and "access-control-allow-origin" not in sent:
+                    sent["access-control-allow-origin"] = "*"
+                varies = [v.strip() for v in sent.get("vary", "").split(",") if v.strip()]
+                known = {v.lower() for v in varies}
+                sent["vary"] = ", ".join(varies + [v for v in _VARY if v.lower() not in known])
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

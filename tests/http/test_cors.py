@@ -5,13 +5,19 @@ from __future__ import annotations
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from cms.access import Scope
+from cms.http.cors import KeylessCORS
 from tests.conftest import TokenFactory
 
 pytestmark = pytest.mark.anyio
 
-ORIGIN = {"Origin": "https://partner.example"}
+PARTNER = "https://partner.example"
+ORIGIN = {"Origin": PARTNER}
 QUERY = {"query": '{ benefitSnippet(article: "back-walk", benefit: "stress-relief") { slug } }'}
 EMBED = "http://cms.test/embed/back-walk/stress-relief"
 
@@ -76,3 +82,23 @@ async def test_other_routes_get_no_cors(engine: AsyncEngine, client: httpx.Async
     for response in (page, health, preflight):
         assert "access-control-allow-origin" not in response.headers
     assert preflight.status_code != 204
+
+
+async def test_responses_vary_on_credentials_once_each(
+    seeded: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    query = await client.get("/graphql", params=QUERY, headers=ORIGIN)
+    assert query.headers["vary"] == "Authorization, Accept, Cookie"
+    script = await client.get("/embed.js", headers=ORIGIN)
+    assert script.headers["vary"] == "Authorization, Cookie"
+
+
+async def test_a_response_naming_its_own_origin_keeps_it() -> None:
+    async def keyed(request: Request) -> Response:
+        return PlainTextResponse("ok", headers={"Access-Control-Allow-Origin": PARTNER})
+
+    app = KeylessCORS(Starlette(routes=[Route("/graphql", keyed)]))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
+        response = await client.get("/graphql", headers={"X-Partner-Key": "pk", "Origin": PARTNER})
+    assert response.headers.get_list("access-control-allow-origin") == [PARTNER]
