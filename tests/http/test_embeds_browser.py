@@ -179,6 +179,20 @@ def test_a_benefit_that_cannot_be_loaded_shows_an_error_in_every_style(
     assert page.locator("article.bwk-snippet").count() == 0
 
 
+def test_the_component_follows_its_attributes(page: Page, sites: Sites) -> None:
+    page.goto(sites.page_url("back-walk", "stress-relief"))
+    widget = page.locator("#web-component backwalk-benefit")
+    expect(widget.locator("h2")).to_have_text("Stress Relief")
+    widget.evaluate("element => element.setAttribute('benefit', 'improved-circulation')")
+    expect(widget.locator("h2")).to_have_text("Improved Circulation")
+    expect(widget.locator(".bwk-snippet__precaution-title")).to_have_text(PRECAUTIONS)
+    widget.evaluate("element => element.removeAttribute('article')")
+    expect(widget.locator("[role=alert]")).to_have_text(
+        "This health information could not be loaded. Please try again later."
+    )
+    expect(widget.locator("h2")).to_have_count(0)
+
+
 def test_the_component_sends_its_partner_key_header(page: Page, sites: Sites) -> None:
     page.goto(sites.page_url("back-walk", "stress-relief"))
     expect(page.locator("#web-component backwalk-benefit")).to_have_attribute("data-state", "ready")
@@ -187,7 +201,7 @@ def test_the_component_sends_its_partner_key_header(page: Page, sites: Sites) ->
             """() => {
                 const element = document.createElement("backwalk-benefit");
                 element.setAttribute("article", "back-walk");
-                element.setAttribute("benefit", "pressure-relief");
+                element.setAttribute("benefit", "pain-management");
                 element.setAttribute("partner-key", "pk_demo");
                 document.body.append(element);
             }"""
