@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Public base URL of the site, used for canonical links.",
     )
+    site_name: str = Field(
+        default="Back Walk",
+        description="The site's name, credited as the provider of embeds (oEmbed).",
+    )
     auto_migrate: bool = Field(
         default=True,
         description="Apply pending schema migrations on `cms serve`/`cms seed`; when false, "

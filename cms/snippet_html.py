@@ -90,5 +90,5 @@ def embed_document(snippet: Snippet, *, oembed_url: str, json_ld: dict[str, Any]
         f'title="{escape(title)}">'
         f"<style>{EMBED_CSS}</style>"
         f'<script type="application/ld+json">{json_script(json_ld)}</script>'
-        f"</head><body>{snippet_html(snippet)}</body></html>\n"
+        f"</head><body><main>{snippet_html(snippet)}</main></body></html>\n"
     )

@@ -18,10 +18,13 @@ from starlette.routing import Route
 from cms.db import create_engine, dispose_engine
 from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
+from cms.http.cors import KeylessCORS
+from cms.http.embeds import embed_routes
 from cms.http.graphql import GraphQLEndpoint
 from cms.http.hot_path import HotPath
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware, RequestObserver
+from cms.http.oembed import OEmbed
 from cms.settings import Settings, get_settings
 
 __all__ = ["create_app"]
@@ -85,9 +88,15 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/oembed", OEmbed(settings, engine).endpoint),
+            *embed_routes(settings, engine),
         ],
         middleware=[
+            # Repeated anonymous queries are answered before any other layer runs; the hot path
+            # keeps each response as the layers below made it, CORS headers included.
             *hot_path,
+            # So that even a 413 or 504 can be read by the page that asked.
+            Middleware(KeylessCORS),
             Middleware(
                 RequestMiddleware,
                 observer=observer,

@@ -185,16 +185,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             "cache-control": cache_control,
             "vary": "Authorization, Accept",
         }
-        full = Response(response.body, media_type=media_type, headers=headers)
-        if self.hot_responses is not None and revision is not None and not principal.authenticated:
-            self.hot_responses.remember(
-                scope, revision=revision, headers=full.raw_headers, body=response.body,
-                etag=response.etag, operation=scope.get(OPERATION_KEY),
-            )  # fmt: skip
         if response.etag in _etags(request.headers.get("if-none-match", "")):
             await Response(status_code=304, headers=headers)(scope, _no_receive, send)
             return
-        await full(scope, _no_receive, send)
+        if self.hot_responses is not None and revision is not None and not principal.authenticated:
+            self.hot_responses.remember(
+                scope, revision=revision, etag=response.etag, operation=scope.get(OPERATION_KEY)
+            )
+        await Response(response.body, media_type=media_type, headers=headers)(
+            scope, _no_receive, send
+        )
 
     async def _principal_of(self, request: Request) -> Principal:
         """Anonymous without an Authorization header; refused (401) with a bad one, so a client

@@ -1,7 +1,8 @@
 """Cache hits without the framework: an anonymous query whose exact request was answered before,
 at the content revision still current, is answered here, in front of routing and GraphQL.
 
-The GraphQL endpoint fills the table as it sends anonymous query responses (`HotPath.remember`).
+The GraphQL endpoint marks the anonymous query responses worth keeping (`HotResponses.remember`)
+and this middleware, the outermost, keeps them as they leave, with every layer's headers.
 An entry is keyed by the request exactly as it arrived — method, content type, whether the
 client accepts `application/graphql-response+json`, and the body or query string — and keeps the
 content revision its response was made at, so it is served only while no write has happened
@@ -48,6 +49,12 @@ class HotResponse:
     operation: str | None
 
 
+class _Pending:
+    """What the app said about keeping the response to one request let through."""
+
+    keep: tuple[int, bytes, str | None] | None = None
+
+
 class HotResponses:
     """The table: filled by the GraphQL endpoint, read by `HotPath`; oldest entries go first."""
 
@@ -59,23 +66,17 @@ class HotResponses:
     def get(self, key: tuple[bytes, ...]) -> HotResponse | None:
         return self._entries.get(key)
 
-    def remember(
-        self,
-        scope: Scope,
-        *,
-        revision: int,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        etag: str,
-        operation: str | None,
-    ) -> None:
-        """Keep a response just sent for a request that `HotPath` let through."""
-        key = scope.get(HOT_KEY)
-        if key is None:
-            return
+    def remember(self, scope: Scope, *, revision: int, etag: str, operation: str | None) -> None:
+        """Mark the response being sent for this request as one to keep: `HotPath` keeps it as
+        it leaves the app, every header of every layer included, when it is a 200."""
+        pending = scope.get(HOT_KEY)
+        if isinstance(pending, _Pending):
+            pending.keep = (revision, etag.encode(), operation)
+
+    def _keep(self, key: tuple[bytes, ...], entry: HotResponse) -> None:
         if key not in self._entries and len(self._entries) >= self._max_entries:
             del self._entries[next(iter(self._entries))]
-        self._entries[key] = HotResponse(revision, headers, body, etag.encode(), operation)
+        self._entries[key] = entry
 
 
 class HotPath:
@@ -123,11 +124,35 @@ class HotPath:
         )
         entry = self._responses.get(key)
         if entry is None or entry.revision != await self._revision_or_none():
-            scope[HOT_KEY] = key
-            await self.app(scope, receive, send)
+            await self._pass_on_and_keep(scope, receive, send, key)
             return
         self._responses.hits += 1
         await self._answer(scope, send, headers, entry)
+
+    async def _pass_on_and_keep(
+        self, scope: Scope, receive: Receive, send: Send, key: tuple[bytes, ...]
+    ) -> None:
+        # Shared by every copy of the scope the layers below may make.
+        scope[HOT_KEY] = pending = _Pending()
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def watch(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if pending.keep is None or start is None or start["status"] != 200:
+            return
+        revision, etag, operation = pending.keep
+        headers = [h for h in start.get("headers", ()) if h[0].lower() != b"x-request-id"]
+        self._responses._keep(
+            key, HotResponse(revision, headers, b"".join(chunks), etag, operation)
+        )
 
     async def _revision_or_none(self) -> int | None:
         # An unreachable database is the app's to report (503), not a crash here.

@@ -33,6 +33,8 @@ REQUEST_ID_KEY = "cms.request_id"
 OPERATION_KEY = "cms.operation"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("cms.http.access")
+_ROUTES = ("/graphql", "/admin", "/healthz", "/readyz", "/metrics", "/oembed", "/embed.js",
+           "/embed.css", "/embed")  # fmt: skip
 
 
 class BodyTooLarge(Exception):
@@ -150,7 +152,7 @@ class RequestMiddleware:
 
 def _route_of(path: str) -> str:
     # Bounded label values: the few routes we serve, everything else as one.
-    for route in ("/graphql", "/admin", "/healthz", "/readyz", "/metrics"):
+    for route in _ROUTES:
         if path == route or path.startswith(route + "/"):
             return route
     return "other"

@@ -1,0 +1,139 @@
+"""The oEmbed 1.0 provider (https://oembed.com) at `/oembed`: for the URL of an embed page or of
+a benefit on the public site, the iframe that shows it.
+
+`url` missing or not an http(s) URL is 400, `format` other than json is 501 (the spec's answer),
+a URL that names no published benefit is 404, and an unreachable database 503.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+from urllib.parse import SplitResult, unquote, urlsplit
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cms.db import database_unavailable
+from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
+from cms.http.conditional import conditional_response
+from cms.http.embeds import base_url, embed_url, read_snippet
+from cms.settings import Settings
+
+__all__ = ["CACHE_AGE", "DEFAULT_HEIGHT", "DEFAULT_WIDTH", "OEmbed"]
+
+# Fits a benefit with three precautions at 560 px wide (measured in Chromium: 624-648 px).
+DEFAULT_WIDTH, DEFAULT_HEIGHT = 560, 680
+logger = logging.getLogger("cms.http")
+# The HTML is only an iframe, and what the iframe shows stays current by itself.
+CACHE_AGE = 86_400
+_MAX_URL_LENGTH = 2048
+
+
+class OEmbed:
+    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+        self.settings = settings
+        self.engine = engine
+
+    async def endpoint(self, request: Request) -> Response:
+        params = request.query_params
+        url = _parse_url(params.get("url", ""))
+        if url is None:
+            return _error(400, "BAD_REQUEST", "Give `url`: the http(s) address of a benefit.")
+        if params.get("format", "json") != "json":
+            return _error(501, "NOT_IMPLEMENTED", "Only format=json is provided.")
+        try:
+            width = _bound(params.get("maxwidth"), DEFAULT_WIDTH)
+            # Text reflows when narrower: give it the height it then needs, within maxheight.
+            height = _bound(params.get("maxheight"), DEFAULT_HEIGHT * DEFAULT_WIDTH // width)
+        except ValueError:
+            return _error(400, "BAD_REQUEST", "maxwidth and maxheight are positive integers.")
+        base = base_url(request)
+        target = _target(url, base=urlsplit(base), site=urlsplit(self.settings.site_url))
+        snippet = None
+        if target is not None:
+            article, benefit = target
+            try:
+                snippet = await read_snippet(
+                    self.engine, article=article, benefit=benefit, site_url=self.settings.site_url
+                )
+            except Exception as error:
+                if not database_unavailable(error):
+                    raise
+                logger.warning("database unavailable: %s", error)
+                return _error(503, SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE)
+        if snippet is None:
+            return _error(404, "NOT_FOUND", "No published benefit has that address.")
+        title = f"{snippet.benefit.title} – {snippet.article.title}"
+        src = embed_url(base, snippet.article.slug, snippet.benefit.slug)
+        body = {
+            "type": "rich",
+            "version": "1.0",
+            "title": title,
+            "author_name": snippet.article.author_name,
+            # Authors have no pages of their own: the article is where they are credited.
+            "author_url": snippet.article.url,
+            "provider_name": self.settings.site_name,
+            "provider_url": self.settings.site_url,
+            "cache_age": CACHE_AGE,
+            "width": width,
+            "height": height,
+            "html": (
+                f'<iframe src="{escape(src)}" width="{width}" height="{height}" '
+                f'title="{escape(title)}" loading="lazy" style="border:0;max-width:100%">'
+                "</iframe>"
+            ),
+        }
+        headers = {
+            "cache-control": f"public, max-age={self.settings.http_max_age}",
+            "x-content-type-options": "nosniff",
+        }
+        return conditional_response(
+            request, orjson.dumps(body), media_type="application/json", headers=headers
+        )
+
+
+def _parse_url(value: str) -> SplitResult | None:
+    if not value or len(value) > _MAX_URL_LENGTH:
+        return None
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return None
+    return url if url.scheme in ("http", "https") and url.hostname else None
+
+
+def _bound(value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(value)
+    return min(int(value), default)
+
+
+def _target(url: SplitResult, *, base: SplitResult, site: SplitResult) -> tuple[str, str] | None:
+    """(article, benefit) named by an embed URL of this server (or of the site) or by a
+    canonical benefit URL (`{site}/articles/{article}#{benefit}`); the scheme is not compared,
+    since a proxy in front may terminate TLS."""
+    host = url.netloc.lower()
+    for origin in (base, site):
+        prefix = f"{origin.path.rstrip('/')}/embed/"
+        if host == origin.netloc.lower() and url.path.startswith(prefix):
+            parts = url.path.removeprefix(prefix).split("/")
+            if len(parts) == 2 and all(parts):
+                return unquote(parts[0]), unquote(parts[1])
+    prefix = f"{site.path.rstrip('/')}/articles/"
+    if host == site.netloc.lower() and url.path.startswith(prefix) and url.fragment:
+        article = url.path.removeprefix(prefix)
+        if article and "/" not in article:
+            return unquote(article), unquote(url.fragment)
+    return None
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    headers = {"retry-after": "5"} if status == 503 else {}
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")

@@ -1,0 +1,104 @@
+"""CORS: wildcard for keyless reads of the public API, nothing for credentialed requests."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from cms.access import Scope
+from cms.http.cors import KeylessCORS
+from tests.conftest import TokenFactory
+
+pytestmark = pytest.mark.anyio
+
+PARTNER = "https://partner.example"
+ORIGIN = {"Origin": PARTNER}
+QUERY = {"query": '{ benefitSnippet(article: "back-walk", benefit: "stress-relief") { slug } }'}
+EMBED = "http://cms.test/embed/back-walk/stress-relief"
+
+
+async def test_keyless_reads_get_a_wildcard_origin(
+    seeded: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    responses = [
+        await client.get("/graphql", params=QUERY, headers=ORIGIN),
+        await client.post("/graphql", json=QUERY, headers=ORIGIN),
+        await client.get("/oembed", params={"url": EMBED}, headers=ORIGIN),
+        await client.get("/embed.js", headers=ORIGIN),
+        await client.get("/oembed", params={"url": "nope"}, headers=ORIGIN),  # errors too
+    ]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 400]
+    for response in responses:
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert "access-control-allow-credentials" not in response.headers
+
+
+async def test_requests_with_credentials_get_no_cors_headers(
+    seeded: AsyncEngine, client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    token = await make_token(Scope.READ_DRAFTS)
+    authorized = await client.get(
+        "/graphql", params=QUERY, headers={**ORIGIN, "Authorization": f"Bearer {token}"}
+    )
+    assert authorized.status_code == 200
+    with_cookie = await client.get("/embed.js", headers={**ORIGIN, "Cookie": "session=x"})
+    assert with_cookie.status_code == 200
+    for response in (authorized, with_cookie):
+        assert not [name for name in response.headers if name.startswith("access-control-")]
+
+
+async def test_preflights_allow_get_and_post_with_content_type_and_partner_key(
+    engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    for path in ("/graphql", "/oembed", "/embed.js"):
+        response = await client.options(
+            path,
+            headers={
+                **ORIGIN,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type, x-partner-key",
+            },
+        )
+        assert response.status_code == 204, path
+        assert {k: v for k, v in response.headers.items() if k.startswith("access-control-")} == {
+            "access-control-allow-origin": "*",
+            "access-control-allow-methods": "GET, POST",
+            "access-control-allow-headers": "content-type, x-partner-key",
+            "access-control-max-age": "7200",
+        }
+
+
+async def test_other_routes_get_no_cors(engine: AsyncEngine, client: httpx.AsyncClient) -> None:
+    page = await client.get("/embed/back-walk/stress-relief", headers=ORIGIN)
+    health = await client.get("/healthz", headers=ORIGIN)
+    preflight = await client.options(
+        "/admin/login", headers={**ORIGIN, "Access-Control-Request-Method": "POST"}
+    )
+    for response in (page, health, preflight):
+        assert "access-control-allow-origin" not in response.headers
+    assert preflight.status_code != 204
+
+
+async def test_responses_vary_on_credentials_once_each(
+    seeded: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    query = await client.get("/graphql", params=QUERY, headers=ORIGIN)
+    assert query.headers["vary"] == "Authorization, Accept, Cookie"
+    script = await client.get("/embed.js", headers=ORIGIN)
+    assert script.headers["vary"] == "Authorization, Cookie"
+
+
+async def test_a_response_naming_its_own_origin_keeps_it() -> None:
+    async def keyed(request: Request) -> Response:
+        return PlainTextResponse("ok", headers={"Access-Control-Allow-Origin": PARTNER})
+
+    app = KeylessCORS(Starlette(routes=[Route("/graphql", keyed)]))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
+        response = await client.get("/graphql", headers={"X-Partner-Key": "pk", "Origin": PARTNER})
+    assert response.headers.get_list("access-control-allow-origin") == [PARTNER]
