@@ -13,8 +13,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from cms.changes import ChangeChannel
 from cms.db import create_engine, dispose_engine
 from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Webhooks go out from a task beside the requests: an edit only writes the outbox.
+        # Content changes from every process: cache invalidation and live subscriptions.
+        await changes.start()
         stop = asyncio.Event()
         dispatcher = (
             asyncio.create_task(run_dispatcher(engine, settings, stop), name="webhooks")
@@ -65,9 +68,11 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
                 for task in pending:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
+            await changes.stop()
             await dispose_engine(engine)
 
-    graphql = GraphQLEndpoint(settings, engine)
+    changes = ChangeChannel(engine, settings)
+    graphql = GraphQLEndpoint(settings, engine, changes)
     metrics = Metrics()
     metrics.watch(lambda: _gauges(graphql, engine))
     app = Starlette(
@@ -77,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
             Middleware(
@@ -91,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     mount_admin(app, engine, settings)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.changes = changes
     return app
 
 
