@@ -44,9 +44,10 @@ from cms.outbox import (
 )
 from cms.settings import Settings
 
-__all__ = ["ChangeChannel", "Subscription", "database_key"]
+__all__ = ["LISTENER_APPLICATION_NAME", "ChangeChannel", "Subscription", "database_key"]
 
 logger = logging.getLogger(__name__)
+LISTENER_APPLICATION_NAME = "cms-changes"  # how the listener shows in pg_stat_activity
 CATCH_UP_BATCH = 500
 HEARTBEAT_SECONDS = 15.0
 BACKOFF_FIRST, BACKOFF_CAP = 0.1, 5.0
@@ -126,6 +127,10 @@ class ChangeChannel:
     @property
     def live(self) -> bool:
         return self._live
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscriptions)
 
     def live_revision(self) -> int | None:
         """The current content revision without a query, while this channel cannot miss a
@@ -219,7 +224,7 @@ class ChangeChannel:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    conninfo, autocommit=True
+                    conninfo, autocommit=True, application_name=LISTENER_APPLICATION_NAME
                 ) as connection:
                     await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     # Listening first, then reading: nothing committed in between is missed.

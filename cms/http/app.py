@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     changes = ChangeChannel(engine, settings)
     graphql = GraphQLEndpoint(settings, engine, changes)
     metrics = Metrics()
-    metrics.watch(lambda: _gauges(graphql, engine))
+    metrics.watch(lambda: _gauges(graphql, engine, changes))
     app = Starlette(
         routes=[
             Route("/", home),
@@ -101,8 +101,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     return app
 
 
-def _gauges(graphql: GraphQLEndpoint, engine: AsyncEngine) -> dict[str, float]:
-    gauges: dict[str, float] = {}
+def _gauges(
+    graphql: GraphQLEndpoint, engine: AsyncEngine, changes: ChangeChannel
+) -> dict[str, float]:
+    gauges: dict[str, float] = {
+        "cms_changes_listener_connected": float(changes.live),
+        "cms_live_subscribers": changes.subscribers,
+    }
     cache = graphql.response_cache
     if cache is not None:
         looked_up = cache.hits + cache.misses

@@ -74,7 +74,11 @@ async def test_the_public_feed_shows_publications_as_created_and_removals_as_del
 
     since = await _feed(graphql, since=start["endCursor"])
     # The draft's creation and deletion are invisible; unpublishing deletes for the public.
-    assert _seen(since) == [("UPDATED", "back-walk"), ("DELETED", "back-walk"), ("CREATED", "fresh")]
+    assert _seen(since) == [
+        ("UPDATED", "back-walk"),
+        ("DELETED", "back-walk"),
+        ("CREATED", "fresh"),
+    ]
     assert [node["article"] for node in since["nodes"]] == [
         None,  # back-walk is no longer public
         None,
