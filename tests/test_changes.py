@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from cms import content
+from cms import content, migrate
 from cms.changes import ChangeChannel
-from cms.db import session_scope
+from cms.db import create_engine, dispose_engine, session_scope
 from cms.http import create_app
-from cms.outbox import content_revision
+from cms.outbox import content_revision, events_after
+from cms.seed import seed_database
 from cms.settings import Settings
+from tests.conftest import SEED_DIR
 
 pytestmark = pytest.mark.anyio
 
@@ -118,3 +120,28 @@ async def test_a_change_is_announced_at_commit_and_never_for_a_rollback(
         "back-walk",
     )
     assert (announced["version"], announced["status"]) == (2, "published")
+
+
+async def test_upgrading_gives_existing_events_revisions_in_commit_order(
+    settings: Settings,
+) -> None:
+    """The migration that adds `outbox_event.revision` numbers the events already there so that
+    the newest takes the current content revision, and new writes carry on after it."""
+    engine = create_engine(settings)
+    try:
+        await migrate.upgrade(engine)
+        await seed_database(engine, [SEED_DIR])
+        await _retitle(engine, "Second")
+        await _retitle(engine, "Third")
+        await migrate.downgrade(engine, "0005")
+        await migrate.upgrade(engine)
+        async with session_scope(engine) as session:
+            events = await events_after(session, revision=0, limit=10)
+            assert [(e.revision, e.article_version) for e in events] == [(1, 1), (2, 2), (3, 3)]
+            assert [e.id for e in events] == sorted(e.id for e in events)
+            assert await content_revision(session) == 3
+        await _retitle(engine, "Fourth")
+        async with session_scope(engine) as session:
+            assert [e.revision for e in await events_after(session, revision=3, limit=10)] == [4]
+    finally:
+        await dispose_engine(engine)
