@@ -3,6 +3,8 @@ answered from memory while the PostgreSQL listener is up."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from cms import content, migrate
+from cms import changes, content, migrate
 from cms.changes import ChangeChannel
 from cms.db import create_engine, dispose_engine, session_scope
 from cms.http import create_app
@@ -145,3 +147,55 @@ async def test_upgrading_gives_existing_events_revisions_in_commit_order(
             assert [e.revision for e in await events_after(session, revision=3, limit=10)] == [4]
     finally:
         await dispose_engine(engine)
+
+
+@pytest.mark.postgres_only
+async def test_a_change_missed_while_the_listener_was_down_is_delivered_on_reconnect(
+    seeded: AsyncEngine,
+    settings: Settings,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Time to write while the listener is away.
+    monkeypatch.setattr(changes, "BACKOFF_FIRST", 1.0)
+    # Another process's writes: a writer this process does not know is on the same database.
+    elsewhere = create_engine(
+        settings.model_copy(update={"database_url": database_url.replace("127.0.0.1", "localhost")})
+    )
+    caplog.set_level(logging.INFO, logger="cms.changes")
+    try:
+        async with _running(settings, seeded) as (app, _client):
+            channel: ChangeChannel = app.state.changes
+            await channel.wait_live(timeout=5)
+            with channel.subscribe() as subscription:
+                async with await psycopg.AsyncConnection.connect(
+                    database_url, autocommit=True
+                ) as admin:
+                    await admin.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE application_name = 'cms-changes'"
+                        " AND datname = current_database()"
+                    )
+                async with asyncio.timeout(5):
+                    while channel.live:
+                        await asyncio.sleep(0.01)
+                await _retitle(elsewhere, "Written while nobody listened")
+                assert not channel.live
+                # Read back from the outbox on reconnect, before the listener counts as live.
+                change = await asyncio.wait_for(subscription.next(), timeout=5)
+                assert change is not None
+                assert (change.slug, change.event.value, change.version) == (
+                    "back-walk",
+                    "article.updated",
+                    2,
+                )
+                await channel.wait_live(timeout=5)
+            async with session_scope(seeded) as session:
+                assert channel.live_revision() == await content_revision(session)
+    finally:
+        await dispose_engine(elsewhere)
+    messages = [r.getMessage() for r in caplog.records if r.name == "cms.changes"]
+    assert messages[0] == "change listener connected"
+    assert messages[1].startswith("change listener disconnected")
+    assert messages[2] == "change listener connected"

@@ -148,18 +148,38 @@ def test_the_listener_reconnects_after_its_connection_is_killed(
             return {row[0] for row in admin.execute(listeners).fetchall()}
 
         _wait(lambda: len(pids()) == 2 and _listener_connected(second), 10, "not listening")
-        killed = pids()
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY(%s)",
-            [list(killed)],
-        )
-        _wait(lambda: len(pids() - killed) == 2, 10, "the listeners did not reconnect")
+
+        async def kill_write_and_listen() -> dict[str, object]:
+            async with Subscriber.connect(second) as subscriber:
+                await subscriber.subscribe("subscription { contentChanged { type slug } }")
+                await wait_for_subscribers(second, 1)
+                killed = pids()
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY(%s)",
+                    [list(killed)],
+                )
+                # Most likely before B has reconnected: B reads what it missed on reconnect.
+                await asyncio.to_thread(_edit, first, token)
+                heard = await subscriber.next(timeout=10)
+                await subscriber.assert_quiet()
+                _wait(lambda: len(pids() - killed) == 2, 10, "the listeners did not reconnect")
+                return heard
+
+        heard = asyncio.run(kill_write_and_listen())
+        assert heard == {"contentChanged": {"type": "UPDATED", "slug": "back-walk"}}
         _wait(lambda: _listener_connected(second), 10, "B's listener is not back")
 
         for _ in range(2):  # the second read comes from B's response cache
-            httpx.post(f"{second}/graphql", json=READ, timeout=10)
-        _edit(first, token)
-        _read_within(second, "Calm", seconds=1.0)
+            before = httpx.post(f"{second}/graphql", json=READ, timeout=10).json()
+        assert before["data"]["article"]["benefits"][0] == {"title": "Calm"}
+        _edit(
+            first,
+            token,
+            EDIT.replace("expectedVersion: 1", "expectedVersion: 2").replace(
+                '{title: "Calm"}', '{title: "Calmer"}'
+            ),
+        )
+        _read_within(second, "Calmer", seconds=1.0)
         assert _listener_connected(second)
 
 
@@ -167,12 +187,8 @@ def test_a_subscriber_on_one_worker_hears_a_publication_through_another(
     database_url: str, tmp_path: Path
 ) -> None:
     token = _prepare(database_url)
-    unpublish = (
-        'mutation { articleUnpublish(slug: "back-walk", expectedVersion: 1) { errors { code } } }'
-    )
-    publish = (
-        'mutation { articlePublish(slug: "back-walk", expectedVersion: 2) { errors { code } } }'
-    )
+    unpublish = UNPUBLISH.replace("VERSION", "1")
+    publish = PUBLISH.replace("VERSION", "2")
     subscription = "subscription { contentChanged { type slug article { title } } }"
     with (
         _server(database_url, tmp_path / "a.log") as first,
