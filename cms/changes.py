@@ -110,6 +110,8 @@ class Subscription:
 
 
 class ChangeChannel:
+    """One server process's end of the channel: started and stopped with the app."""
+
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self._engine = engine
         self._settings = settings
@@ -122,7 +124,7 @@ class ChangeChannel:
         self._subscriptions: set[Subscription] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
-        self.live_changed = asyncio.Condition()
+        self._live_changed = asyncio.Condition()
 
     @property
     def live(self) -> bool:
@@ -153,8 +155,8 @@ class ChangeChannel:
 
     async def wait_live(self, timeout: float) -> None:
         """For tests and readiness: until the listener is connected."""
-        async with asyncio.timeout(timeout), self.live_changed:
-            await self.live_changed.wait_for(lambda: self._live)
+        async with asyncio.timeout(timeout), self._live_changed:
+            await self._live_changed.wait_for(lambda: self._live)
 
     @contextlib.contextmanager
     def subscribe(self, on_drop: Callable[[], None] | None = None) -> Iterator[Subscription]:
@@ -195,8 +197,8 @@ class ChangeChannel:
 
     async def _set_live(self, live: bool) -> None:
         self._live = live
-        async with self.live_changed:
-            self.live_changed.notify_all()
+        async with self._live_changed:
+            self._live_changed.notify_all()
 
     async def _catch_up(self, read: Callable[[], AsyncSession]) -> None:
         """Read the revision, and deliver what was committed since the last change delivered in
