@@ -136,6 +136,14 @@ class InlineSession:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    @property
+    def bind(self) -> Any:
+        return self._session.bind
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self._session.info
+
     async def exec(self, statement: Any, **kwargs: Any) -> Any:
         return self._session.exec(statement, **kwargs)
 

@@ -236,12 +236,17 @@ class Revision(SQLModel, table=True):
 
 
 class OutboxEvent(SQLModel, table=True):
-    """A content change, written in the transaction that made it. Its id orders all changes,
-    so the highest id is the current content revision."""
+    """A content change, written in the transaction that made it. `revision` is the content
+    revision the change took (`ContentState`): unlike ids, revisions are handed out in commit
+    order, so a reader that has seen revision N has seen every change up to N (the change feed's
+    cursor)."""
 
     __tablename__: ClassVar[str] = "outbox_event"
 
     id: int | None = Field(default=None, primary_key=True)
+    revision: int = Field(
+        sa_column=sa.Column(sa.BigInteger, nullable=False, unique=True, index=True)
+    )
     event_type: str = Field(max_length=40)
     article_slug: str = Field(max_length=100, index=True)
     article_version: int

@@ -1,31 +1,46 @@
 """The outbox: one event per content change, written in the change's own transaction, with the
-content revision bumped beside it.
+content revision bumped beside it and the change announced.
 
-Webhook delivery reads the events after commit, so a change and its event are never one without
-the other. Caches key on the content revision (`ContentState`).
+Webhook delivery and the change feed read the events after commit, so a change and its event are
+never one without the other. Caches key on the content revision (`ContentState`). On PostgreSQL
+the change is also sent with `pg_notify` in the same transaction, so listeners hear it exactly
+when it commits and never for a rollback; every database also keeps it in the session's
+`info` for `cms.changes` to publish in this process right after commit.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms.db import inline_reader, sqlite_data_version
 from cms.models import Article, ArticleStatus, ContentState, OutboxEvent
 
 __all__ = [
+    "NOTIFY_CHANNEL",
+    "PENDING_CHANGES_KEY",
+    "ChangeKind",
+    "ContentChange",
     "ContentRevision",
     "EventType",
     "content_revision",
     "event_type_for_change",
+    "events_after",
     "record_event",
 ]
+
+NOTIFY_CHANNEL = "cms_content"
+PENDING_CHANGES_KEY = "cms.pending_changes"
 
 
 class EventType(enum.StrEnum):
@@ -44,13 +59,86 @@ def event_type_for_change(before: ArticleStatus | None, after: ArticleStatus) ->
     return EventType.UPDATED
 
 
+class ChangeKind(enum.Enum):
+    """What a change means to someone who sees only part of the content."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class ContentChange:
+    """A committed content change, as the channel carries it between processes."""
+
+    revision: int
+    event: EventType
+    slug: str
+    version: int
+    status: ArticleStatus  # after the change; for a deletion, the status it was deleted in
+    occurred_at: datetime
+
+    def kind_for(self, *, include_drafts: bool) -> ChangeKind | None:
+        """The change as the caller sees it; None when it is invisible to them. For the public
+        a publication creates an article and an unpublication, archiving or deletion deletes it;
+        changes to drafts are invisible. Editors see every change."""
+        if include_drafts:
+            if self.event is EventType.DELETED:
+                return ChangeKind.DELETED
+            return ChangeKind.CREATED if self.version == 1 else ChangeKind.UPDATED
+        if self.event is EventType.PUBLISHED:
+            return ChangeKind.CREATED
+        if self.event is EventType.UNPUBLISHED:
+            return ChangeKind.DELETED
+        if self.status is not ArticleStatus.PUBLISHED:
+            return None
+        return ChangeKind.DELETED if self.event is EventType.DELETED else ChangeKind.UPDATED
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "revision": self.revision,
+                "event": self.event.value,
+                "slug": self.slug,
+                "version": self.version,
+                "status": self.status.value,
+                "occurred_at": self.occurred_at.isoformat(),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> ContentChange:
+        """Raises ValueError (or KeyError/TypeError) on anything but `to_json`'s output."""
+        fields: dict[str, Any] = orjson.loads(data)
+        return cls(
+            revision=int(fields["revision"]),
+            event=EventType(fields["event"]),
+            slug=str(fields["slug"]),
+            version=int(fields["version"]),
+            status=ArticleStatus(fields["status"]),
+            occurred_at=datetime.fromisoformat(fields["occurred_at"]),
+        )
+
+    @classmethod
+    def of_event(cls, event: OutboxEvent) -> ContentChange:
+        return cls(
+            revision=event.revision,
+            event=EventType(event.event_type),
+            slug=event.article_slug,
+            version=event.article_version,
+            status=ArticleStatus(event.payload["article"]["status"]),
+            occurred_at=event.created_at,
+        )
+
+
 async def record_event(
     session: AsyncSession, *, event_type: EventType, article: Article, occurred_at: datetime
 ) -> None:
     key = str(uuid.uuid4())
-    await _bump_content_revision(session)
+    revision = await _bump_content_revision(session)
     await session.exec(
         sa.insert(OutboxEvent).values(
+            revision=revision,
             event_type=event_type.value,
             article_slug=article.slug,
             article_version=article.version,
@@ -71,12 +159,43 @@ async def record_event(
             },
         )
     )
+    change = ContentChange(
+        revision=revision,
+        event=event_type,
+        slug=article.slug,
+        version=article.version,
+        status=article.status,
+        occurred_at=occurred_at,
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Queued by the server until this transaction commits; dropped if it rolls back.
+        notify = sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, change.to_json().decode()))
+        await session.exec(notify)  # type: ignore[call-overload]
+    session.info.setdefault(PENDING_CHANGES_KEY, []).append(change)
 
 
-async def _bump_content_revision(session: AsyncSession) -> None:
-    bumped = await session.exec(sa.update(ContentState).values(revision=ContentState.revision + 1))
-    if bumped.rowcount == 0:  # a schema made without migrations starts with no row
+async def _bump_content_revision(session: AsyncSession) -> int:
+    bumped = await session.exec(
+        sa.update(ContentState)
+        .values(revision=ContentState.revision + 1)
+        .returning(col(ContentState.revision))
+    )
+    revision = bumped.scalar_one_or_none()
+    if revision is None:  # a schema made without migrations starts with no row
         await session.exec(sa.insert(ContentState).values(id=1, revision=1))
+        return 1
+    return int(revision)
+
+
+async def events_after(session: AsyncSession, *, revision: int, limit: int) -> list[OutboxEvent]:
+    """The changes committed after `revision`, in commit order."""
+    statement = (
+        select(OutboxEvent)
+        .where(col(OutboxEvent.revision) > revision)
+        .order_by(col(OutboxEvent.revision))
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all())
 
 
 async def content_revision(session: AsyncSession) -> int:
@@ -86,19 +205,27 @@ async def content_revision(session: AsyncSession) -> int:
 
 
 class ContentRevision:
-    """`content_revision` for every request of a server, kept cheap: on SQLite it is read again
-    only when `data_version` says another connection has committed since; on PostgreSQL it is
-    one index lookup on its own pooled connection."""
+    """`content_revision` for every request of a server, kept cheap.
+
+    On PostgreSQL, while the server's change listener is connected (`live` returns a number), it
+    is that in-memory number and costs no query: the writer's own process bumps it right after
+    commit and the listener on notifications from every other process. Without a listener it is
+    one index lookup per call, never stale. On SQLite it is read again only when `data_version`
+    says another connection has committed since."""
 
     _QUERY = "SELECT coalesce(max(revision), 0) FROM content_state"
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, live: Callable[[], int | None] | None = None) -> None:
         self._engine = engine
+        self._live = live
         self._seen: tuple[int, int] | None = None  # (data_version, revision)
 
     async def current(self) -> int:
         version = sqlite_data_version(self._engine)
         if version is None:
+            live = self._live() if self._live is not None else None
+            if live is not None:
+                return live
             async with self._engine.connect() as connection:
                 return int((await connection.exec_driver_sql(self._QUERY)).scalar_one())
         if self._seen is None or self._seen[0] != version:

@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     webhooks_backoff_cap: float = Field(
         default=3600.0, gt=0, description="Longest wait between two attempts, in seconds."
     )
+    changes_queue_size: int = Field(
+        default=100,
+        ge=1,
+        description="Changes queued for one live subscriber; one that falls further behind is "
+        "disconnected (close code 4008) and can resume from the change feed.",
+    )
+    changes_poll_interval: float = Field(
+        default=0.5,
+        gt=0,
+        description="SQLite only: seconds between checks for changes committed by other "
+        "processes on the same file (PostgreSQL pushes them with LISTEN/NOTIFY).",
+    )
     max_body_bytes: int = Field(default=1_000_000, ge=1, description="Largest request body.")
     request_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a request may run before it is cut off (504)."

@@ -1,5 +1,7 @@
-"""Several server processes on one database: a write through one is read through the other at
-once, response caches included (they key on the database's content revision)."""
+"""Several server processes on one database: a write through one is read through the other
+within a second, response caches included (on PostgreSQL they are invalidated by the change
+channel's LISTEN/NOTIFY; on SQLite by `data_version`), and live subscribers on one hear writes
+made through another."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psycopg
+import pytest
 
 from cms import migrate
 from cms.access import Scope
@@ -21,11 +25,17 @@ from cms.seed import seed_database
 from cms.settings import Settings
 from cms.tokens import create_token
 from tests.conftest import SEED_DIR
+from tests.graphql_ws import Subscriber, wait_for_subscribers
 from tests.live_server import free_port
 
 READ = {"query": '{ article(slug: "back-walk") { benefits { title } } }'}
 EDIT = """mutation { benefitUpdate(article: "back-walk", slug: "stress-relief", expectedVersion: 1,
   input: {title: "Calm"}) { errors { code } } }"""
+
+UNPUBLISH = """mutation { articleUnpublish(slug: "back-walk", expectedVersion: VERSION) {
+  errors { code } } }"""
+PUBLISH = """mutation { articlePublish(slug: "back-walk", expectedVersion: VERSION) {
+  errors { code } } }"""
 
 
 @contextmanager
@@ -55,19 +65,58 @@ def _server(database_url: str, log: Path) -> Iterator[str]:
             process.wait(timeout=10)
 
 
-def test_a_write_through_one_worker_is_read_through_another(
-    database_url: str, tmp_path: Path
-) -> None:
+def _prepare(database_url: str) -> str:
+    """Migrate and seed the database; return an editor's token."""
+
     async def prepare() -> str:
         engine = create_engine(Settings(database_url=database_url, _env_file=None))  # type: ignore[call-arg]
         await migrate.upgrade(engine)
         await seed_database(engine, [SEED_DIR])
         async with session_scope(engine) as session:
-            _, secret = await create_token(session, name="editor", scopes=[Scope.WRITE])
+            _, secret = await create_token(
+                session, name="editor", scopes=[Scope.WRITE, Scope.PUBLISH]
+            )
         await dispose_engine(engine)
         return secret
 
-    token = asyncio.run(prepare())
+    return asyncio.run(prepare())
+
+
+def _read_within(url: str, expected_title: str, seconds: float) -> float:
+    """Read until the first benefit has the title; return how long it took."""
+    started = time.monotonic()
+    while True:
+        after = httpx.post(f"{url}/graphql", json=READ, timeout=10).json()
+        if after["data"]["article"]["benefits"][0] == {"title": expected_title}:
+            return time.monotonic() - started
+        assert time.monotonic() - started < seconds, after
+        time.sleep(0.01)
+
+
+def _edit(url: str, token: str, query: str = EDIT) -> None:
+    edited = httpx.post(
+        f"{url}/graphql", json={"query": query}, timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    (payload,) = edited.json()["data"].values()
+    assert payload == {"errors": []}
+
+
+def _listener_connected(url: str) -> bool:
+    return "cms_changes_listener_connected 1.0" in httpx.get(f"{url}/metrics", timeout=10).text
+
+
+def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_a_write_through_one_worker_is_read_through_another(
+    database_url: str, tmp_path: Path
+) -> None:
+    token = _prepare(database_url)
     with (
         _server(database_url, tmp_path / "a.log") as first,
         _server(database_url, tmp_path / "b.log") as second,
@@ -76,11 +125,96 @@ def test_a_write_through_one_worker_is_read_through_another(
             before = httpx.post(f"{second}/graphql", json=READ, timeout=10).json()
         assert before["data"]["article"]["benefits"][0] == {"title": "Stress Relief"}
 
-        edited = httpx.post(
-            f"{first}/graphql", json={"query": EDIT}, timeout=10,
-            headers={"Authorization": f"Bearer {token}"},
-        )  # fmt: skip
-        assert edited.json() == {"data": {"benefitUpdate": {"errors": []}}}
+        if database_url.startswith("postgresql"):
+            _wait(lambda: _listener_connected(second), 10, "B's listener did not connect")
+        _edit(first, token)
+        _read_within(second, "Calm", seconds=1.0)
 
-        after = httpx.post(f"{second}/graphql", json=READ, timeout=10).json()
-        assert after["data"]["article"]["benefits"][0] == {"title": "Calm"}
+
+@pytest.mark.postgres_only
+def test_the_listener_reconnects_after_its_connection_is_killed(
+    database_url: str, tmp_path: Path
+) -> None:
+    token = _prepare(database_url)
+    with (
+        _server(database_url, tmp_path / "a.log") as first,
+        _server(database_url, tmp_path / "b.log") as second,
+        psycopg.connect(database_url, autocommit=True) as admin,
+    ):
+        listeners = """SELECT pid FROM pg_stat_activity
+            WHERE application_name = 'cms-changes' AND datname = current_database()"""
+
+        def pids() -> set[int]:
+            return {row[0] for row in admin.execute(listeners).fetchall()}
+
+        _wait(lambda: len(pids()) == 2 and _listener_connected(second), 10, "not listening")
+
+        async def kill_write_and_listen() -> dict[str, object]:
+            async with Subscriber.connect(second) as subscriber:
+                await subscriber.subscribe("subscription { contentChanged { type slug } }")
+                await wait_for_subscribers(second, 1)
+                killed = pids()
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY(%s)",
+                    [list(killed)],
+                )
+                # Most likely before B has reconnected: B reads what it missed on reconnect.
+                await asyncio.to_thread(_edit, first, token)
+                heard = await subscriber.next(timeout=10)
+                await subscriber.assert_quiet()
+                _wait(lambda: len(pids() - killed) == 2, 10, "the listeners did not reconnect")
+                return heard
+
+        heard = asyncio.run(kill_write_and_listen())
+        assert heard == {"contentChanged": {"type": "UPDATED", "slug": "back-walk"}}
+        _wait(lambda: _listener_connected(second), 10, "B's listener is not back")
+
+        for _ in range(2):  # the second read comes from B's response cache
+            before = httpx.post(f"{second}/graphql", json=READ, timeout=10).json()
+        assert before["data"]["article"]["benefits"][0] == {"title": "Calm"}
+        _edit(
+            first,
+            token,
+            EDIT.replace("expectedVersion: 1", "expectedVersion: 2").replace(
+                '{title: "Calm"}', '{title: "Calmer"}'
+            ),
+        )
+        _read_within(second, "Calmer", seconds=1.0)
+        assert _listener_connected(second)
+
+
+def test_a_subscriber_on_one_worker_hears_a_publication_through_another(
+    database_url: str, tmp_path: Path
+) -> None:
+    token = _prepare(database_url)
+    unpublish = UNPUBLISH.replace("VERSION", "1")
+    publish = PUBLISH.replace("VERSION", "2")
+    subscription = "subscription { contentChanged { type slug article { title } } }"
+    with (
+        _server(database_url, tmp_path / "a.log") as first,
+        _server(database_url, tmp_path / "b.log") as second,
+    ):
+        if database_url.startswith("postgresql"):
+            _wait(lambda: _listener_connected(second), 10, "B's listener did not connect")
+
+        async def listen() -> list[dict[str, object]]:
+            async with Subscriber.connect(second) as subscriber:
+                await subscriber.subscribe(subscription)
+                await wait_for_subscribers(second, 1)
+                started = time.monotonic()
+                await asyncio.to_thread(_edit, first, token, unpublish)
+                await asyncio.to_thread(_edit, first, token, publish)
+                heard = [await subscriber.next(timeout=2), await subscriber.next(timeout=2)]
+                assert time.monotonic() - started < 2
+                return heard
+
+        heard = asyncio.run(listen())
+    assert heard == [
+        {"contentChanged": {"type": "DELETED", "slug": "back-walk", "article": None}},
+        {
+            "contentChanged": {
+                "type": "CREATED", "slug": "back-walk",
+                "article": {"title": "Back Walk Benefits"},
+            }
+        },
+    ]  # fmt: skip

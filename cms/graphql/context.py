@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
 from cms.access import ANONYMOUS, Principal, Scope
+from cms.changes import ChangeChannel
 from cms.db import AsyncSession, inline_read_session, inline_reader, session_scope
 from cms.graphql.loaders import Loaders
 from cms.outbox import ContentRevision
@@ -94,6 +95,9 @@ class Context:
     principal: Principal = ANONYMOUS
     request: Any = None
     content_revision: ContentRevision | None = None
+    changes: ChangeChannel | None = None
+    # A websocket's `connection_init` payload (Strawberry sets it).
+    connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

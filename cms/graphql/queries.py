@@ -1,5 +1,5 @@
-"""The root Query: articles by slug, a paginated list, Relay's node lookup, and the snippet fields
-(`cms.graphql.snippets`)."""
+"""The root Query: articles by slug, a paginated list, Relay's node lookup, the snippet fields
+(`cms.graphql.snippets`) and the change feed (`cms.graphql.changes`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from cms import content
 from cms.errors import BadUserInput
+from cms.graphql.changes import ChangeQuery
 from cms.graphql.pagination import encode_cursor, page_request
 from cms.graphql.snippets import SnippetQuery
 from cms.graphql.types import Article
@@ -38,7 +39,7 @@ class ArticleConnection:
 
 
 @strawberry.type
-class Query(SnippetQuery):
+class Query(SnippetQuery, ChangeQuery):
     @strawberry.field(description="Any object by its global id; null when you may not see it.")
     async def node(
         self,

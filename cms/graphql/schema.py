@@ -16,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from cms.graphql.changes import Subscription
 from cms.graphql.context import CloseRequestDatabase, ReadContentRevision
 from cms.graphql.errors import ErrorCodes
 from cms.graphql.mutations import Mutation
@@ -45,7 +46,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1024),
         ReadContentRevision,
     ]
-    return _Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return _Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
 
 
 def _validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
@@ -64,4 +65,4 @@ def _validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
 
 def schema_sdl() -> str:
     """The public contract, as checked in at schema/schema.graphql."""
-    return _Schema(query=Query, mutation=Mutation).as_str() + "\n"
+    return _Schema(query=Query, mutation=Mutation, subscription=Subscription).as_str() + "\n"

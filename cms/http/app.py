@@ -13,8 +13,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from cms.changes import ChangeChannel
 from cms.db import create_engine, dispose_engine
 from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Webhooks go out from a task beside the requests: an edit only writes the outbox.
+        # Content changes from every process: cache invalidation and live subscriptions.
+        await changes.start()
         stop = asyncio.Event()
         dispatcher = (
             asyncio.create_task(run_dispatcher(engine, settings, stop), name="webhooks")
@@ -69,11 +72,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
                 for task in pending:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
+            await changes.stop()
             await dispose_engine(engine)
 
-    graphql = GraphQLEndpoint(settings, engine)
+    changes = ChangeChannel(engine, settings)
+    graphql = GraphQLEndpoint(settings, engine, changes)
     metrics = Metrics()
-    metrics.watch(lambda: _gauges(graphql, engine))
+    metrics.watch(lambda: _gauges(graphql, engine, changes))
     observer = RequestObserver(metrics)
     hot_path = (
         [Middleware(HotPath, responses=graphql.hot_responses,
@@ -88,6 +93,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/oembed", OEmbed(settings, engine).endpoint),
             *embed_routes(settings, engine),
         ],
@@ -109,11 +115,17 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     mount_admin(app, engine, settings)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.changes = changes
     return app
 
 
-def _gauges(graphql: GraphQLEndpoint, engine: AsyncEngine) -> dict[str, float]:
-    gauges: dict[str, float] = {}
+def _gauges(
+    graphql: GraphQLEndpoint, engine: AsyncEngine, changes: ChangeChannel
+) -> dict[str, float]:
+    gauges: dict[str, float] = {
+        "cms_changes_listener_connected": float(changes.live),
+        "cms_live_subscribers": changes.subscribers,
+    }
     cache = graphql.response_cache
     if cache is not None:
         looked_up = cache.hits + cache.misses

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -15,9 +16,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
 from cms.access import ANONYMOUS, Principal
 from cms.access import Scope as AccessScope
+from cms.changes import ChangeChannel
 from cms.db import AsyncSession, database_unavailable
 from cms.errors import Unauthenticated
 from cms.graphql.context import REVISION_KEY, Context, RequestDatabase
@@ -49,16 +54,24 @@ _REQUEST_ERRORS = frozenset(
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+    def __init__(
+        self, settings: Settings, engine: AsyncEngine, changes: ChangeChannel | None = None
+    ) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=10,
         )
         self.settings = settings
         self.engine = engine
+        self.changes = changes
         self.persisted_queries = PersistedQueries()
-        self.content_revision = ContentRevision(engine)
+        self.content_revision = ContentRevision(
+            engine, changes.live_revision if changes is not None else None
+        )
         self.response_cache = (
             ResponseCache(settings.response_cache_entries) if settings.response_cache else None
         )
@@ -199,7 +212,22 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def _principal_of(self, request: Request) -> Principal:
         """Anonymous without an Authorization header; refused (401) with a bad one, so a client
         with a mistyped or expired token learns it at once instead of silently reading less."""
-        header = request.headers.get("authorization")
+        return await self._principal_for(request.headers.get("authorization"))
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A websocket authenticates in its `connection_init` payload, as
+        `{"Authorization": "Bearer <token>"}`; a bad token closes it with 4403."""
+        header = (context.connection_params or {}).get("Authorization")
+        if header is not None and not isinstance(header, str):
+            raise ConnectionRejectionError({"code": Unauthenticated.code})
+        try:
+            context.principal = await self._principal_for(header)
+        except Unauthenticated as error:
+            raise ConnectionRejectionError({"code": error.code}) from None
+        context.reset_loaders()
+        return await super().on_ws_connect(context)
+
+    async def _principal_for(self, header: str | None) -> Principal:
         if header is None:
             return ANONYMOUS
         scheme, _, secret = header.partition(" ")
@@ -218,6 +246,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             db=request.scope.get(DATABASE_KEY) or RequestDatabase(self.engine),
             settings=self.settings,
             content_revision=self.content_revision if self.response_cache is not None else None,
+            changes=self.changes,
             principal=request.scope.get(PRINCIPAL_KEY, ANONYMOUS),
             request=request,
         )

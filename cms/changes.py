@@ -1,0 +1,277 @@
+"""The change channel: every committed content change, delivered to every server process.
+
+A write announces its changes in its own transaction (`cms.outbox.record_event`). Right after
+commit the writer's process hands them to each of its channels on the same database (so its next
+request sees the write); other processes hear them through their channel's watch:
+
+- PostgreSQL: `LISTEN cms_content` on a dedicated connection; `pg_notify` is delivered exactly
+  at commit, never for a rollback. The connection is re-made with backoff when it drops; on
+  every (re)connect the channel reads the revision and the changes it missed from the database.
+  While it is down, `live_revision` is None and callers fall back to reading the database.
+- SQLite (one host): a watcher checks `PRAGMA data_version` every `changes_poll_interval`
+  seconds (microseconds each) and, when another connection has committed, reads the outbox
+  events after the last one it saw. Caches do not wait for it: on SQLite the content revision
+  is checked against `data_version` on every request.
+
+Subscribers (`subscribe`) each get a bounded queue; one that falls `changes_queue_size` changes
+behind is dropped (its `dropped` callback runs) rather than let memory grow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import psycopg
+from sqlalchemy import event
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cms.db import inline_read_session, inline_reader, sqlite_data_version
+from cms.outbox import (
+    NOTIFY_CHANNEL,
+    PENDING_CHANGES_KEY,
+    ContentChange,
+    content_revision,
+    events_after,
+)
+from cms.settings import Settings
+
+__all__ = ["LISTENER_APPLICATION_NAME", "ChangeChannel", "Subscription", "database_key"]
+
+logger = logging.getLogger(__name__)
+LISTENER_APPLICATION_NAME = "cms-changes"  # how the listener shows in pg_stat_activity
+CATCH_UP_BATCH = 500
+HEARTBEAT_SECONDS = 15.0
+BACKOFF_FIRST, BACKOFF_CAP = 0.1, 5.0
+_RECENT = 10_000
+
+# Started channels of this process, by the database they watch.
+_channels: dict[str, set[ChangeChannel]] = {}
+
+
+def database_key(url: URL) -> str:
+    """One name for one database, whichever driver reaches it."""
+    plain = url.set(drivername=url.get_backend_name(), password=None, query={})
+    if plain.get_backend_name() == "sqlite" and plain.database:
+        plain = plain.set(database=os.path.abspath(plain.database))
+    return plain.render_as_string(hide_password=True)
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    changes: list[ContentChange] | None = session.info.pop(PENDING_CHANGES_KEY, None)
+    if not changes or session.bind is None:
+        return
+    for channel in list(_channels.get(database_key(session.bind.engine.url), ())):
+        channel.publish(changes)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(PENDING_CHANGES_KEY, None)
+
+
+class Subscription:
+    """The changes for one subscriber, queued up to a bound. Past it the subscriber is dropped:
+    `next` returns None and `on_drop` runs at once (it should close the subscriber's socket,
+    which may be what is stuck)."""
+
+    def __init__(self, max_queued: int, on_drop: Callable[[], None] | None = None) -> None:
+        self._queue: asyncio.Queue[ContentChange | None] = asyncio.Queue(max_queued + 1)
+        self._max_queued = max_queued
+        self._on_drop = on_drop
+        self.dropped = False
+
+    def offer(self, change: ContentChange) -> None:
+        if self.dropped:
+            return
+        if self._queue.qsize() < self._max_queued:
+            self._queue.put_nowait(change)
+            return
+        self.dropped = True
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
+        if self._on_drop is not None:
+            self._on_drop()
+
+    async def next(self) -> ContentChange | None:
+        """The next change; None once the subscriber has been dropped."""
+        return await self._queue.get()
+
+
+class ChangeChannel:
+    """One server process's end of the channel: started and stopped with the app."""
+
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._key = database_key(engine.url)
+        self._revision: int | None = None  # the highest revision seen, however it came
+        self._in_order: int | None = None  # every change up to this one has been delivered
+        self._live = False
+        self._recent: deque[int] = deque(maxlen=_RECENT)
+        self._recent_set: set[int] = set()
+        self._subscriptions: set[Subscription] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._live_changed = asyncio.Condition()
+
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscriptions)
+
+    def live_revision(self) -> int | None:
+        """The current content revision without a query, while this channel cannot miss a
+        change (PostgreSQL with its listener connected); None otherwise."""
+        return self._revision if self._live else None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        _channels.setdefault(self._key, set()).add(self)
+        watch = self._listen if self._engine.dialect.name == "postgresql" else self._watch_file
+        self._task = asyncio.create_task(watch(), name="content-changes")
+
+    async def stop(self) -> None:
+        _channels.get(self._key, set()).discard(self)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._set_live(False)
+
+    async def wait_live(self, timeout: float) -> None:
+        """For tests and readiness: until the listener is connected."""
+        async with asyncio.timeout(timeout), self._live_changed:
+            await self._live_changed.wait_for(lambda: self._live)
+
+    @contextlib.contextmanager
+    def subscribe(self, on_drop: Callable[[], None] | None = None) -> Iterator[Subscription]:
+        subscription = Subscription(self._settings.changes_queue_size, on_drop)
+        self._subscriptions.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._subscriptions.discard(subscription)
+
+    def publish(self, changes: Iterable[ContentChange]) -> None:
+        """Deliver changes committed in this process, from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._deliver(changes)
+        else:
+            loop.call_soon_threadsafe(self._deliver, list(changes))
+
+    def _deliver(self, changes: Iterable[ContentChange], *, in_order: bool = False) -> None:
+        for change in sorted(changes, key=lambda c: c.revision):
+            if in_order:
+                self._in_order = max(self._in_order or 0, change.revision)
+            if change.revision in self._recent_set:
+                continue
+            if len(self._recent) == self._recent.maxlen:
+                self._recent_set.discard(self._recent[0])
+            self._recent.append(change.revision)
+            self._recent_set.add(change.revision)
+            self._revision = max(self._revision or 0, change.revision)
+            for subscription in list(self._subscriptions):
+                subscription.offer(change)
+
+    async def _set_live(self, live: bool) -> None:
+        self._live = live
+        async with self._live_changed:
+            self._live_changed.notify_all()
+
+    async def _catch_up(self, read: Callable[[], AsyncSession]) -> None:
+        """Read the revision, and deliver what was committed since the last change delivered in
+        order (nothing on the first pass: a subscriber starts from now)."""
+        session = read()
+        try:
+            if self._in_order is not None:
+                while True:
+                    events = await events_after(
+                        session, revision=self._in_order, limit=CATCH_UP_BATCH
+                    )
+                    self._deliver(map(ContentChange.of_event, events), in_order=True)
+                    if len(events) < CATCH_UP_BATCH:
+                        break
+            revision = await content_revision(session)
+        finally:
+            await session.close()
+        self._revision = max(self._revision or 0, revision)
+        self._in_order = max(self._in_order or 0, revision)
+
+    async def _listen(self) -> None:
+        url = self._engine.url.set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        delay = BACKOFF_FIRST
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    conninfo, autocommit=True, application_name=LISTENER_APPLICATION_NAME
+                ) as connection:
+                    await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    # Listening first, then reading: nothing committed in between is missed.
+                    await self._catch_up(lambda: AsyncSession(self._engine))
+                    await self._set_live(True)
+                    logger.info("change listener connected")
+                    delay = BACKOFF_FIRST
+                    while True:
+                        async for notify in connection.notifies(timeout=HEARTBEAT_SECONDS):
+                            self._on_notify(notify.payload)
+                        # Quiet for a while: make sure the connection is still there.
+                        await connection.execute("SELECT 1")
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - any failure: fall back, retry
+                logger.warning("change listener disconnected: %s", error)
+            finally:
+                await self._set_live(False)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF_CAP)
+
+    def _on_notify(self, payload: str) -> None:
+        try:
+            change = ContentChange.from_json(payload)
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignored a malformed change notification: %.200s", payload)
+            return
+        self._deliver([change], in_order=True)
+
+    async def _watch_file(self) -> None:
+        reader = inline_reader(self._engine)
+        assert reader is not None
+
+        def read() -> Any:
+            return inline_read_session(reader)
+
+        seen_version: int | None = None
+        while True:
+            try:
+                version = sqlite_data_version(self._engine)
+                if version != seen_version:
+                    seen_version = version
+                    await self._catch_up(read)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a locked or missing file: try again
+                logger.warning("change watcher failed: %s", error)
+            await asyncio.sleep(self._settings.changes_poll_interval)

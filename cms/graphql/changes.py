@@ -1,0 +1,191 @@
+"""What changed, over GraphQL: the `changes` feed for incremental syncs, and the live
+`contentChanged` subscription. Both show a change as the caller sees it (`ContentChange.kind_for`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from cms import outbox
+from cms.errors import BadUserInput
+from cms.graphql.types import Article
+
+__all__ = [
+    "SLOW_SUBSCRIBER_CLOSE_CODE",
+    "Change",
+    "ChangeConnection",
+    "ChangeQuery",
+    "Subscription",
+]
+
+# A subscriber whose queue overflowed is disconnected with this code; it can resume from the feed.
+SLOW_SUBSCRIBER_CLOSE_CODE = 4008
+DEFAULT_PAGE_SIZE = 100
+# Rows a page may look through for changes the caller can see; it then ends early.
+SCAN_LIMIT = 2000
+_CURSOR_PREFIX = "v1:change:"
+
+ChangeType = strawberry.enum(
+    outbox.ChangeKind,
+    name="ChangeType",
+    description="A change as you see it: for the public, publishing an article creates it, and "
+    "unpublishing, archiving or deleting it deletes it; editors see every change.",
+)
+
+
+def encode_change_cursor(revision: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{revision}".encode()).decode().rstrip("=")
+
+
+def decode_change_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+        if decoded.startswith(_CURSOR_PREFIX):
+            revision = int(decoded.removeprefix(_CURSOR_PREFIX))
+            if revision >= 0:
+                return revision
+    except (binascii.Error, UnicodeError, ValueError):
+        pass
+    raise BadUserInput("`since` is not a valid cursor; pass an endCursor this API returned.")
+
+
+@strawberry.type(description="One change to an article.")
+class Change:
+    type: outbox.ChangeKind = strawberry.field(description="What happened, as you see it.")
+    slug: str = strawberry.field(description="The article's slug.")
+    occurred_at: datetime = strawberry.field(description="When the change was made.")
+    cursor: str = strawberry.field(description="Pass as `since` to resume after this change.")
+
+    @strawberry.field(
+        description="The article as it is now; null when it is deleted or you may not see it."
+    )
+    async def article(self, info: Info) -> Article | None:
+        if self.type is outbox.ChangeKind.DELETED:
+            return None
+        row = await info.context.loaders.article_by_slug.load(self.slug)
+        return Article.from_row(row) if row else None
+
+    @classmethod
+    def of(cls, change: outbox.ContentChange, kind: outbox.ChangeKind) -> Change:
+        return cls(
+            type=kind,
+            slug=change.slug,
+            occurred_at=change.occurred_at,
+            cursor=encode_change_cursor(change.revision),
+        )
+
+
+@strawberry.type(description="A page of changes, oldest first.")
+class ChangeConnection:
+    nodes: list[Change]
+    end_cursor: str = strawberry.field(
+        description="Where to resume from next time, even when this page is empty."
+    )
+    has_next_page: bool = strawberry.field(
+        description="Whether more changes are waiting after `endCursor`."
+    )
+
+
+@strawberry.type
+class ChangeQuery:
+    @strawberry.field(
+        description="Articles created, updated and deleted since a cursor, in the order the "
+        "changes were committed; deletions included. `since: null` starts at the beginning. "
+        "Save `endCursor` and pass it as `since` next time to get only what changed since."
+    )
+    async def changes(
+        self,
+        info: Info,
+        since: Annotated[
+            str | None, strawberry.argument(description="An `endCursor` from an earlier page.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size; at most maxPageSize.")
+        ] = None,
+    ) -> ChangeConnection:
+        context = info.context
+        max_size = context.settings.max_page_size
+        size = min(DEFAULT_PAGE_SIZE, max_size) if first is None else first
+        if not 0 <= size <= max_size:
+            raise BadUserInput(f"`first` must be between 0 and {max_size}; got {first}.")
+        position = decode_change_cursor(since) if since is not None else 0
+        include_drafts = context.include_drafts
+        found: list[Change] = []
+        scanned = 0
+        has_next_page = False
+        while not has_next_page:
+            batch = min(size + 1, SCAN_LIMIT - scanned)
+            if batch <= 0:
+                has_next_page = True
+                break
+            events = await context.db.run(outbox.events_after, revision=position, limit=batch)
+            scanned += len(events)
+            for event in events:
+                change = outbox.ContentChange.of_event(event)
+                kind = change.kind_for(include_drafts=include_drafts)
+                if kind is not None:
+                    if len(found) == size:
+                        has_next_page = True
+                        break
+                    found.append(Change.of(change, kind))
+                position = change.revision
+            if len(events) < batch:
+                break
+        return ChangeConnection(
+            nodes=found, end_cursor=encode_change_cursor(position), has_next_page=has_next_page
+        )
+
+
+_closing: set[asyncio.Task[Any]] = set()
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Changes to articles as they are committed, on any server: publications, "
+        "unpublications, updates and deletions you may see. Limit them to some articles with "
+        "`slugs`. A subscriber that falls too far behind is disconnected with close code 4008."
+    )
+    async def content_changed(
+        self,
+        info: Info,
+        slugs: Annotated[
+            list[str] | None, strawberry.argument(description="Only these articles.")
+        ] = None,
+    ) -> AsyncGenerator[Change, None]:
+        context = info.context
+        if slugs is not None and len(slugs) > context.settings.max_page_size:
+            raise BadUserInput(f"Pass at most {context.settings.max_page_size} slugs.")
+        channel = context.changes
+        if channel is None:
+            raise BadUserInput("Live changes are not available on this server.")
+        wanted = frozenset(slugs) if slugs is not None else None
+        socket = context.request
+
+        def drop() -> None:
+            reason = "Too slow: changes were not read fast enough."
+            task = asyncio.ensure_future(socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, reason))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+
+        with channel.subscribe(on_drop=drop) as subscription:
+            try:
+                while (change := await subscription.next()) is not None:
+                    kind = change.kind_for(include_drafts=context.include_drafts)
+                    if kind is None or (wanted is not None and change.slug not in wanted):
+                        continue
+                    context.reset_loaders()
+                    yield Change.of(change, kind)
+                    # No connection is held between changes.
+                    await context.db.close()
+            finally:
+                await context.db.close()
