@@ -19,7 +19,7 @@ __all__ = [
     "DEFAULT_LOCALE",
     "LOCALE_PATTERN",
     "LocaleView",
-    "Localized",
+    "LocalizedText",
     "canonical_locale",
     "fallback_chain",
     "parse_locale",
@@ -65,7 +65,7 @@ def fallback_chain(requested: str | None, base: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Localized:
+class LocalizedText:
     """A text value and the locale it was written in."""
 
     value: str
@@ -98,16 +98,16 @@ class LocaleView:
         """The base locale first, then every translation's, sorted."""
         return [self.base, *sorted(self.translations)]
 
-    def article_field(self, name: str, base_value: str) -> Localized:
+    def article_field(self, name: str, base_value: str) -> LocalizedText:
         return self._pick((name,), base_value)
 
-    def conclusion_field(self, name: str, base_value: str) -> Localized:
+    def conclusion_field(self, name: str, base_value: str) -> LocalizedText:
         return self._pick(("conclusion", name), base_value)
 
-    def item_field(self, list_name: str, slug: str, name: str, base_value: str) -> Localized:
+    def item_field(self, list_name: str, slug: str, name: str, base_value: str) -> LocalizedText:
         return self._pick((list_name, slug, name), base_value)
 
-    def _pick(self, path: tuple[str, ...], base_value: str) -> Localized:
+    def _pick(self, path: tuple[str, ...], base_value: str) -> LocalizedText:
         for locale in self.chain:
             if locale == self.base:
                 break
@@ -115,5 +115,5 @@ class LocaleView:
             for key in path:
                 value = value.get(key) if isinstance(value, Mapping) else None
             if isinstance(value, str) and value:
-                return Localized(value, locale)
-        return Localized(base_value, self.base)
+                return LocalizedText(value, locale)
+        return LocalizedText(base_value, self.base)
