@@ -280,9 +280,12 @@ def validation_problems(error: ValidationError) -> list[tuple[Location, str]]:
     for detail in error.errors(include_url=False):
         location: Location = tuple(detail["loc"])
         message = detail["msg"]
-        cause = (detail.get("ctx") or {}).get("error")
+        context = detail.get("ctx") or {}
+        cause = context.get("error")
         if isinstance(cause, DuplicateSlug):
             location, message = cause.location, str(cause)
+        elif context.get("pattern") == LOCALE_PATTERN:
+            message = "not a locale: expected a BCP 47 tag in canonical case, e.g. `de` or `de-AT`"
         problems.append((location, _plain(message)))
     return problems
 
