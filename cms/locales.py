@@ -23,6 +23,7 @@ __all__ = [
     "canonical_locale",
     "fallback_chain",
     "parse_locale",
+    "same_language",
 ]
 
 DEFAULT_LOCALE = "en"
@@ -62,6 +63,11 @@ def fallback_chain(requested: str | None, base: str) -> tuple[str, ...]:
         chain.extend("-".join(parts[:n]) for n in range(len(parts), 0, -1))
     chain.append(base)
     return tuple(dict.fromkeys(chain))
+
+
+def same_language(a: str, b: str) -> bool:
+    """`de` and `de-AT` are one language; `de` and `en` are not."""
+    return a.split("-")[0] == b.split("-")[0]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from cms.graphql.types import (
     requested_locale,
 )
 from cms.jsonld import snippet_json_ld
+from cms.locales import same_language
 from cms.snippet_html import snippet_html
 
 __all__ = ["BenefitSnippet", "SnippetArticle", "SnippetPrecaution", "SnippetQuery"]
@@ -118,7 +119,7 @@ class BenefitSnippet(Localized):
 
 def _field_locales(locale: str, **fields: str) -> list[FieldLocale]:
     return [
-        FieldLocale(field=name, locale=source, fallback=source != locale)
+        FieldLocale(field=name, locale=source, fallback=not same_language(source, locale))
         for name, source in fields.items()
     ]
 

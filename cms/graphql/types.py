@@ -18,7 +18,7 @@ from cms.access import Scope
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
 from cms.jsonld import article_json_ld
-from cms.locales import LocaleView, LocalizedText, parse_locale
+from cms.locales import LocaleView, LocalizedText, parse_locale, same_language
 from cms.text import TextFormat, render
 
 __all__ = [
@@ -65,8 +65,9 @@ class FieldLocale:
     field: str = strawberry.field(description="The field's name in its type, e.g. `title`.")
     locale: str = strawberry.field(description="The locale its value is written in.")
     fallback: bool = strawberry.field(
-        description="True when `locale` is not the one the item was read for: the field is "
-        "not translated into it (yet) and fell back."
+        description="True when `locale` is another language than the one the item was read "
+        "for (not merely another region of it, as `de` for `de-AT`): the field is not "
+        "translated yet and fell back."
     )
 
 
@@ -85,7 +86,9 @@ class Localized:
 
 def field_locales(view: LocaleView, **fields: LocalizedText) -> list[FieldLocale]:
     return [
-        FieldLocale(field=name, locale=text.locale, fallback=text.locale != view.locale)
+        FieldLocale(
+            field=name, locale=text.locale, fallback=not same_language(text.locale, view.locale)
+        )
         for name, text in fields.items()
     ]
 
