@@ -347,6 +347,8 @@ async def save_article_document(
         await _sync_children(
             session, child_list, article.id, items, new_article=outcome is SaveOutcome.CREATED
         )
+    if outcome is SaveOutcome.UPDATED:
+        await _fit_translations(session, article.id, document)
     await record_revision(
         session, article=article, document=document, action=action or outcome.value, actor=actor
     )
@@ -468,6 +470,35 @@ async def save_article_translation(
     )  # fmt: skip
     await session.flush()
     return outcome
+
+
+async def _fit_translations(
+    session: AsyncSession, article_id: int, document: ArticleDocument
+) -> None:
+    """Keep the stored translations true to a changed article: an item it no longer has loses
+    its translation with it. A translation into the article's new locale is refused."""
+    for row in await translations_by_article_ids(session, [article_id]):
+        if row.locale == document.locale:
+            message = (
+                f"the article has a translation into {row.locale!r}; delete it before making "
+                "that the article's own locale"
+            )
+            raise InvalidContent([ContentProblem("", "locale", message)])
+        fitted = dict(row.document)
+        for list_name in ("sections", "benefits", "nutrition_tips", "precautions"):
+            known = {item.slug for item in getattr(document, list_name)}
+            items = {
+                slug: text for slug, text in fitted.get(list_name, {}).items() if slug in known
+            }
+            if items:
+                fitted[list_name] = items
+            else:
+                fitted.pop(list_name, None)
+        if document.conclusion is None:
+            fitted.pop("conclusion", None)
+        if fitted != row.document:
+            row.document, row.updated_at = fitted, utc_now()
+            session.add(row)
 
 
 async def delete_article_translation(session: AsyncSession, *, slug: str, locale: str) -> None:

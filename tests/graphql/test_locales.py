@@ -3,15 +3,18 @@ falls back on its own (requested -> its language -> the article's locale) and sa
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import content
+from cms.access import Scope
 from cms.db import session_scope
 from cms.documents import TranslationDocument
-from tests.conftest import GraphQL
+from cms.seed import export_articles, seed_database
+from tests.conftest import GraphQL, TokenFactory
 from tests.documents import article_document
 
 pytestmark = pytest.mark.anyio
@@ -349,3 +352,57 @@ async def test_a_page_of_articles_in_a_locale_loads_translations_in_one_statemen
     assert {node["benefits"][0]["title"] for node in nodes} == {"Öffentlich"}
     # content revision, page, translations, count, author, sections, benefits, tips, precautions
     assert len(sql_statements) == 9, sql_statements
+
+
+BENEFIT_DELETE = """
+mutation Delete($v: Int!, $slug: String!) {
+  benefitDelete(article: "back-walk", slug: $slug, expectedVersion: $v) {
+    article { version } errors { code }
+  }
+}
+"""
+ARTICLE_CREATE = """
+mutation Create($input: ArticleInput!) {
+  articleCreate(input: $input) { article { baseLocale locale } errors { field message code } }
+}
+"""
+
+
+async def test_deleting_a_benefit_deletes_its_translations_too(
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory, tmp_path: Path
+) -> None:
+    token = await make_token(Scope.WRITE)
+    body = await graphql(BENEFIT_DELETE, {"v": 1, "slug": "detoxification"}, token=token)
+    assert body["data"]["benefitDelete"] == {"article": {"version": 2}, "errors": []}
+    article = (await graphql(ARTICLE, {"slug": "back-walk", "locale": "de"}))["data"]["article"]
+    assert "Entgiftung" not in [b["title"] for b in article["benefits"]]
+    # What is stored still makes valid seed files: the export seeds again as it is.
+    written = await export_articles(seeded, tmp_path)
+    german = (tmp_path / "back-walk.de.yaml").read_text("utf-8")
+    assert "detoxification" not in german and "Stressabbau" in german
+    report = await seed_database(seeded, [tmp_path])
+    assert [o.value for o in report.outcomes.values()] == ["unchanged"] * len(written)
+
+
+async def test_a_new_article_can_be_written_in_another_locale(
+    engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    token = await make_token(Scope.WRITE)
+    new = {"slug": "kur", "title": "Kur", "author": {"slug": "penci", "name": "Penci"}}
+    body = await graphql(ARTICLE_CREATE, {"input": {**new, "locale": "de"}}, token=token)
+    assert body["data"]["articleCreate"] == {
+        "article": {"baseLocale": "de", "locale": "de"},
+        "errors": [],
+    }
+    body = await graphql(ARTICLE_CREATE, {"input": {**new, "locale": "deutsch"}}, token=token)
+    assert body["data"]["articleCreate"] == {
+        "article": None,
+        "errors": [
+            {
+                "field": "input.locale",
+                "message": "not a locale: expected a BCP 47 tag in canonical case, "
+                "e.g. `de` or `de-AT`",
+                "code": "INVALID",
+            }
+        ],
+    }
