@@ -168,16 +168,13 @@ class _ChildNode(LocalizedNode):
         loaders = info.context.loaders
         rows = await loaders.child_by_id[cls.model].load_many(_int_ids(node_ids))
         # The same loader as the article's own lookups: their visibility rules apply here too.
-        articles = await loaders.article_by_id.load_many([row.article_id for row in rows if row])
-        views = await asyncio.gather(
-            *(loaders.locale_view(article, locale) for article in articles if article)
-        )
-        view_of = {view_article.id: view for view_article, view in zip(
-            [a for a in articles if a], views, strict=True
-        )}  # fmt: skip
+        loaded = await loaders.article_by_id.load_many([row.article_id for row in rows if row])
+        articles = [article for article in loaded if article is not None]
+        views = await asyncio.gather(*(loaders.locale_view(a, locale) for a in articles))
+        view_of = {article.id: view for article, view in zip(articles, views, strict=True)}
         return [
             cls.from_row(row, view_of[row.article_id])
-            if row and row.article_id in view_of
+            if row is not None and row.article_id in view_of
             else None
             for row in rows
         ]
