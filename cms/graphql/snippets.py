@@ -92,7 +92,7 @@ class BenefitSnippet(Localized):
                     prose={"body": p.body},
                     locale=locale,
                     field_locales=_field_locales(locale, title=p.title_locale, body=p.body_locale),
-                )  # fmt: skip
+                )
                 for p in snippet.precautions
             ],
             disclaimer=snippet.disclaimer,

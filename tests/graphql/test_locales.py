@@ -103,6 +103,19 @@ async def test_the_shipped_german_translation_reads_end_to_end(
         assert (item["locale"], item["fieldLocales"]) == ("de", german)
 
 
+async def test_the_articles_structured_data_is_in_the_locale_read(
+    seeded: AsyncEngine, graphql: GraphQL
+) -> None:
+    query = 'query($l: String) { article(slug: "back-walk", locale: $l) { jsonLd } }'
+    json_ld = (await graphql(query, {"l": "de"}))["data"]["article"]["jsonLd"]
+    assert (json_ld["inLanguage"], json_ld["name"]) == ("de", "Die Vorteile des Back Walk")
+    assert json_ld["hasPart"][0]["name"] == "Stressabbau"
+    assert "inLanguage" not in json_ld["hasPart"][0]
+    assert json_ld["about"]["contraindication"][0]["name"] == "Schwangerschaft"
+    english = (await graphql(query, {"l": None}))["data"]["article"]["jsonLd"]
+    assert (english["inLanguage"], english["name"]) == ("en", "Back Walk Benefits")
+
+
 async def test_without_a_locale_the_article_reads_in_its_own(
     seeded: AsyncEngine, graphql: GraphQL
 ) -> None:
