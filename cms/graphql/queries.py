@@ -12,9 +12,10 @@ from strawberry.types import Info
 
 from cms import content
 from cms.errors import BadUserInput
+from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import encode_cursor, page_request
 from cms.graphql.snippets import SnippetQuery
-from cms.graphql.types import Article, LocaleArgument, LocalizedNode, requested_locale
+from cms.graphql.types import Article, LocalizedNode
 
 __all__ = ["ArticleConnection", "Query"]
 

@@ -14,15 +14,9 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from cms import snippets
-from cms.graphql.types import (
-    FieldLocale,
-    LocaleArgument,
-    Localized,
-    prose_field,
-    requested_locale,
-)
+from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
+from cms.graphql.types import prose_field
 from cms.jsonld import snippet_json_ld
-from cms.locales import same_language
 from cms.snippet_html import snippet_html
 
 __all__ = ["BenefitSnippet", "SnippetArticle", "SnippetPrecaution", "SnippetQuery"]
@@ -83,7 +77,7 @@ class BenefitSnippet(Localized):
                 reviewed_by=article.reviewed_by or None,
                 last_reviewed=article.last_reviewed,
                 locale=locale,
-                field_locales=_field_locales(locale, title=article.title_locale),
+                field_locales=field_locales(locale, title=article.title_locale),
             ),
             precautions=[
                 SnippetPrecaution(
@@ -91,13 +85,13 @@ class BenefitSnippet(Localized):
                     title=p.title,
                     prose={"body": p.body},
                     locale=locale,
-                    field_locales=_field_locales(locale, title=p.title_locale, body=p.body_locale),
+                    field_locales=field_locales(locale, title=p.title_locale, body=p.body_locale),
                 )
                 for p in snippet.precautions
             ],
             disclaimer=snippet.disclaimer,
             locale=locale,
-            field_locales=_field_locales(
+            field_locales=field_locales(
                 locale,
                 title=snippet.benefit.title_locale,
                 body=snippet.benefit.body_locale,
@@ -115,13 +109,6 @@ class BenefitSnippet(Localized):
     @strawberry.field(description="schema.org structured data (`MedicalWebPage`) of the snippet.")
     def json_ld(self) -> JSON:
         return cast(JSON, snippet_json_ld(self.snippet))
-
-
-def _field_locales(locale: str, **fields: str) -> list[FieldLocale]:
-    return [
-        FieldLocale(field=name, locale=source, fallback=not same_language(source, locale))
-        for name, source in fields.items()
-    ]
 
 
 async def _syndicated(

@@ -17,8 +17,9 @@ from cms import models, revisions
 from cms.access import Scope
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
+from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
-from cms.locales import LocaleView, LocalizedText, parse_locale, same_language
+from cms.locales import LocaleView
 from cms.text import TextFormat, render
 
 __all__ = [
@@ -27,70 +28,16 @@ __all__ = [
     "Author",
     "Benefit",
     "Conclusion",
-    "FieldLocale",
-    "LocaleArgument",
-    "Localized",
     "LocalizedNode",
     "NutritionTip",
     "Precaution",
     "Section",
-    "field_locales",
-    "requested_locale",
 ]
 
 FormatArgument = Annotated[
     TextFormat,
     strawberry.argument(description="The format to return the prose in."),
 ]
-
-
-LocaleArgument = Annotated[
-    str | None,
-    strawberry.argument(
-        description="Read the content in this locale, a BCP 47 tag such as `de` or `de-AT`. "
-        "Each text field falls back on its own, to the tag's language (`de`) and then to the "
-        "article's own locale; `fieldLocales` says where each value came from. Every nested "
-        "field follows it. Default: the article's own locale."
-    ),
-]
-
-
-def requested_locale(locale: str | None) -> str | None:
-    """The locale argument in canonical case; `BAD_USER_INPUT` when it is no locale."""
-    return None if locale is None else parse_locale(locale)
-
-
-@strawberry.type(description="Where the value of one text field came from.")
-class FieldLocale:
-    field: str = strawberry.field(description="The field's name in its type, e.g. `title`.")
-    locale: str = strawberry.field(description="The locale its value is written in.")
-    fallback: bool = strawberry.field(
-        description="True when `locale` is another language than the one the item was read "
-        "for (not merely another region of it, as `de` for `de-AT`): the field is not "
-        "translated yet and fell back."
-    )
-
-
-@strawberry.interface(
-    description="Content read for a locale. Says, field by field, which locale each text came "
-    "from, so a frontend can mark (or hide) what is not translated."
-)
-class Localized:
-    locale: str = strawberry.field(
-        description="The locale this was read for: the one requested, else the article's own."
-    )
-    field_locales: list[FieldLocale] = strawberry.field(
-        description="The locale of every localized text field of this type, in field order."
-    )
-
-
-def field_locales(view: LocaleView, **fields: LocalizedText) -> list[FieldLocale]:
-    return [
-        FieldLocale(
-            field=name, locale=text.locale, fallback=not same_language(text.locale, view.locale)
-        )
-        for name, text in fields.items()
-    ]
 
 
 def prose_field(name: str, description: str) -> Any:
@@ -157,8 +104,8 @@ class _ChildNode(LocalizedNode):
         body = view.item_field(cls.list_name, row.slug, "body", row.body)
         return cls(
             id=row.id, slug=row.slug, title=title.value, position=row.position,
-            prose={"body": body.value}, locale=view.locale,
-            field_locales=field_locales(view, title=title, body=body), **extra,
+            prose={"body": body.value}, locale=view.locale, **extra,
+            field_locales=field_locales(view.locale, title=title.locale, body=body.locale),
         )  # type: ignore[call-arg]  # fmt: skip
 
     @classmethod
@@ -284,7 +231,9 @@ class Article(LocalizedNode, Localized):
             last_reviewed=row.last_reviewed, base_locale=row.locale, row=row, view=view,
             author_id=row.author_id, conclusion_title=row.conclusion_title,
             prose={"intro": intro.value, "conclusion": row.conclusion}, locale=view.locale,
-            field_locales=field_locales(view, title=title, headline=headline, intro=intro),
+            field_locales=field_locales(
+                view.locale, title=title.locale, headline=headline.locale, intro=intro.locale
+            ),
         )  # fmt: skip
 
     @classmethod
@@ -394,7 +343,7 @@ class Article(LocalizedNode, Localized):
         body = self.view.conclusion_field("body", self.prose["conclusion"])
         return Conclusion(
             title=title.value, prose={"body": body.value}, locale=self.view.locale,
-            field_locales=field_locales(self.view, title=title, body=body),
+            field_locales=field_locales(self.view.locale, title=title.locale, body=body.locale),
         )  # fmt: skip
 
 
