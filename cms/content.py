@@ -22,9 +22,13 @@ from cms.documents import (
     AuthorDocument,
     BenefitDocument,
     ConclusionDocument,
+    Location,
     NutritionTipDocument,
     PrecautionDocument,
     SectionDocument,
+    TranslationDocument,
+    field_path,
+    translation_problems,
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
@@ -32,6 +36,7 @@ from cms.models import (
     CHILD_MODELS,
     Article,
     ArticleStatus,
+    ArticleTranslation,
     Author,
     Benefit,
     ChildModel,
@@ -54,10 +59,14 @@ __all__ = [
     "children_by_ids",
     "count_articles",
     "delete_article",
+    "delete_article_translation",
     "edit_article_document",
     "get_article_document",
+    "get_translation_documents",
     "has_articles",
     "save_article_document",
+    "save_article_translation",
+    "translations_by_article_ids",
 ]
 
 ChildT = TypeVar("ChildT", bound=ChildModel)
@@ -203,6 +212,18 @@ async def children_by_ids(
     return await _rows(session, _CHILDREN_BY_ID[model][include_drafts], ids)
 
 
+async def translations_by_article_ids(
+    session: AsyncSession, article_ids: Sequence[int]
+) -> list[ArticleTranslation]:
+    """The translations of the given articles, whose visibility is the caller's to check."""
+    statement = (
+        select(ArticleTranslation)
+        .where(col(ArticleTranslation.article_id).in_(article_ids))
+        .order_by(col(ArticleTranslation.article_id), col(ArticleTranslation.locale))
+    )
+    return list((await session.exec(statement)).all())
+
+
 async def articles_page(
     session: AsyncSession,
     *,
@@ -272,6 +293,7 @@ async def _document_of(session: AsyncSession, article: Article) -> ArticleDocume
     )
     return ArticleDocument(
         slug=article.slug,
+        locale=article.locale,
         title=article.title,
         headline=article.headline,
         status=article.status,
@@ -363,6 +385,8 @@ async def save_article_document(
         await _sync_children(
             session, child_list, article.id, items, new_article=outcome is SaveOutcome.CREATED
         )
+    if outcome is SaveOutcome.UPDATED:
+        await _fit_translations(session, article.id, document)
     await record_revision(
         session, article=article, document=document, action=action or outcome.value, actor=actor
     )
@@ -421,6 +445,118 @@ async def delete_article(
     return article
 
 
+async def get_translation_documents(
+    session: AsyncSession, *, slug: str
+) -> list[TranslationDocument]:
+    """Every translation of an article, by locale."""
+    article = (await session.exec(select(Article).where(Article.slug == slug))).first()
+    if article is None or article.id is None:
+        return []
+    rows = await translations_by_article_ids(session, [article.id])
+    return [
+        TranslationDocument.of(translation_of=slug, locale=row.locale, overlay=row.document)
+        for row in rows
+    ]
+
+
+async def save_article_translation(
+    session: AsyncSession,
+    document: TranslationDocument,
+    *,
+    source: str = "",
+    line_of: Callable[[Location], int | None] | None = None,
+    now: datetime | None = None,
+) -> SaveOutcome:
+    """Make the stored translation of the article `document.translation_of` into
+    `document.locale` equal `document`. Refused with `InvalidContent` (naming `source` and the
+    lines `line_of` gives) when there is no such article, when the locale is the article's own,
+    or when it translates items the article has not. A change records an `article.updated`
+    event carrying the locale and bumps the content revision; the article's version and its
+    revisions (snapshots of the base document) are left as they are."""
+    now = now or utc_now()
+    article = await _locked_article(session, document.translation_of)
+    if article is None or article.id is None:
+        line = line_of(("translation_of",)) if line_of else None
+        message = f"there is no article {document.translation_of!r} to translate"
+        raise InvalidContent([ContentProblem(source, "translation_of", message, line)])
+    problems = [
+        ContentProblem(source, field_path(loc), msg, line_of(loc) if line_of else None)
+        for loc, msg in translation_problems(document, await _document_of(session, article))
+    ]
+    if problems:
+        raise InvalidContent(problems)
+    statement = select(ArticleTranslation).where(
+        ArticleTranslation.article_id == article.id, ArticleTranslation.locale == document.locale
+    )
+    row = (await session.exec(statement)).first()
+    overlay = document.overlay()
+    if row is not None and row.document == overlay:
+        return SaveOutcome.UNCHANGED
+    if row is None:
+        row = ArticleTranslation(
+            article_id=article.id, locale=document.locale, document=overlay,
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        outcome = SaveOutcome.CREATED
+    else:
+        row.document, row.updated_at = overlay, now
+        outcome = SaveOutcome.UPDATED
+    session.add(row)
+    await record_event(
+        session, event_type=EventType.UPDATED, article=article, occurred_at=now,
+        locale=document.locale,
+    )  # fmt: skip
+    await session.flush()
+    return outcome
+
+
+async def _fit_translations(
+    session: AsyncSession, article_id: int, document: ArticleDocument
+) -> None:
+    """Keep the stored translations true to a changed article: an item it no longer has loses
+    its translation with it. A translation into the article's new locale is refused."""
+    for row in await translations_by_article_ids(session, [article_id]):
+        if row.locale == document.locale:
+            message = (
+                f"the article has a translation into {row.locale!r}; delete it before making "
+                "that the article's own locale"
+            )
+            raise InvalidContent([ContentProblem("", "locale", message)])
+        fitted = dict(row.document)
+        for list_name in ("sections", "benefits", "nutrition_tips", "precautions"):
+            known = {item.slug for item in getattr(document, list_name)}
+            items = {
+                slug: text for slug, text in fitted.get(list_name, {}).items() if slug in known
+            }
+            if items:
+                fitted[list_name] = items
+            else:
+                fitted.pop(list_name, None)
+        if document.conclusion is None:
+            fitted.pop("conclusion", None)
+        if fitted != row.document:
+            row.document, row.updated_at = fitted, utc_now()
+            session.add(row)
+
+
+async def delete_article_translation(session: AsyncSession, *, slug: str, locale: str) -> None:
+    article = await _locked_article(session, slug)
+    if article is None:
+        raise NotFound(f"No article {slug!r}.")
+    deleted = await session.exec(
+        sa.delete(ArticleTranslation).where(
+            col(ArticleTranslation.article_id) == article.id,
+            col(ArticleTranslation.locale) == locale,
+        )
+    )
+    if deleted.rowcount == 0:
+        raise NotFound(f"Article {slug!r} has no translation to {locale!r}.")
+    await record_event(
+        session, event_type=EventType.UPDATED, article=article, occurred_at=utc_now(),
+        locale=locale,
+    )  # fmt: skip
+
+
 async def _locked_article(session: AsyncSession, slug: str) -> Article | None:
     statement = select(Article).where(Article.slug == slug).with_for_update()
     # populate_existing: a row this session read earlier must be re-read under the lock.
@@ -429,6 +565,7 @@ async def _locked_article(session: AsyncSession, slug: str) -> Article | None:
 
 
 def _apply_article_fields(article: Article, document: ArticleDocument, author_id: int) -> None:
+    article.locale = document.locale
     article.title = document.title
     article.headline = document.headline
     article.status = document.status

@@ -6,6 +6,7 @@ holds on every path into the database. The JSON Schema of seed files is generate
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -16,11 +17,13 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
 
 from cms.errors import ContentProblem, InvalidContent
+from cms.locales import DEFAULT_LOCALE, LOCALE_PATTERN
 from cms.models import ArticleStatus, SectionKind, TipKind
 
 __all__ = [
@@ -31,9 +34,13 @@ __all__ = [
     "NutritionTipDocument",
     "PrecautionDocument",
     "SectionDocument",
+    "ItemTranslation",
     "Location",
+    "SeedDocument",
+    "TranslationDocument",
     "field_path",
     "seed_file_json_schema",
+    "translation_problems",
     "validate_document",
     "validation_problems",
 ]
@@ -48,6 +55,14 @@ Slug = Annotated[
     Field(
         description="Lower-case words joined by hyphens, e.g. `stress-relief`. Stable: "
         "it addresses the item in URLs and snippets."
+    ),
+]
+Locale = Annotated[
+    str,
+    StringConstraints(pattern=LOCALE_PATTERN, max_length=35),
+    Field(
+        description="A BCP 47 language tag in canonical case: a language, then an optional "
+        "script and region, e.g. `en`, `de`, `de-AT`."
     ),
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -107,6 +122,9 @@ class PrecautionDocument(_Document):
     draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
 
 
+Headline = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
 class ConclusionDocument(_Document):
     title: Title
     body: RequiredMarkdown
@@ -116,8 +134,13 @@ class ArticleDocument(_Document):
     """One article with everything it owns. Lists are in reading order."""
 
     slug: Slug
+    locale: Locale = Field(
+        default=DEFAULT_LOCALE,
+        description="The locale the article is written in. Translations (seed files with "
+        "`translation_of`) add others.",
+    )
     title: Title
-    headline: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    headline: Headline = ""
     status: ArticleStatus = Field(
         default=ArticleStatus.DRAFT,
         description="Only `published` articles whose `published_at` has come are public.",
@@ -157,6 +180,64 @@ class ArticleDocument(_Document):
         return self.model_copy(update={"published_at": published_at})
 
 
+class _Overlay(_Document):
+    @model_validator(mode="after")
+    def _translates_something(self) -> _Overlay:
+        if not self.model_dump(exclude_defaults=True):
+            raise ValueError("translates nothing: give at least one of its fields")
+        return self
+
+
+class ItemTranslation(_Overlay):
+    """The translated text of one item of a list; fields left out fall back."""
+
+    title: Title | None = None
+    body: RequiredMarkdown | None = None
+
+
+class ConclusionTranslation(_Overlay):
+    title: Title | None = None
+    body: RequiredMarkdown | None = None
+
+
+ItemTranslations = Annotated[
+    dict[Slug, ItemTranslation],
+    Field(description="Translated items, by the slug they have in the article."),
+]
+
+
+class TranslationDocument(_Document):
+    """An article's text in one more locale. Holds only what is translated: every field left
+    out (and every item not listed) falls back to the article's base locale, reported as such.
+    Slugs, order, status and everything else stay the article's own."""
+
+    translation_of: Slug = Field(description="The slug of the article this translates.")
+    locale: Locale
+    title: Title | None = None
+    headline: Headline | None = None
+    intro: RequiredMarkdown | None = None
+    sections: ItemTranslations = Field(default_factory=dict)
+    benefits: ItemTranslations = Field(default_factory=dict)
+    nutrition_tips: ItemTranslations = Field(default_factory=dict)
+    precautions: ItemTranslations = Field(default_factory=dict)
+    conclusion: ConclusionTranslation | None = None
+
+    def overlay(self) -> dict[str, Any]:
+        """What `ArticleTranslation.document` stores: the translated fields only."""
+        return self.model_dump(
+            mode="json", exclude_defaults=True, exclude={"translation_of", "locale"}
+        )
+
+    @classmethod
+    def of(
+        cls, *, translation_of: str, locale: str, overlay: dict[str, Any]
+    ) -> TranslationDocument:
+        return cls.model_validate({"translation_of": translation_of, "locale": locale, **overlay})
+
+
+SeedDocument = ArticleDocument | TranslationDocument
+
+
 class DuplicateSlug(ValueError):
     """Raised inside validation; carries the exact location so errors can point at the line."""
 
@@ -165,8 +246,28 @@ class DuplicateSlug(ValueError):
         super().__init__(f"duplicate slug {slug!r}: already used by {list_name}[{first_index}]")
 
 
+def translation_problems(
+    translation: TranslationDocument, article: ArticleDocument
+) -> Iterator[tuple[Location, str]]:
+    """What makes a translation not fit its article: the same locale, or items it has not."""
+    if translation.locale == article.locale:
+        yield (
+            ("locale",),
+            f"{article.slug!r} is written in {article.locale!r}: "
+            "a translation needs another locale",
+        )
+    for list_name in ("sections", "benefits", "nutrition_tips", "precautions"):
+        known = {item.slug for item in getattr(article, list_name)}
+        for slug in getattr(translation, list_name):
+            if slug not in known:
+                yield (list_name, slug), f"{article.slug!r} has no {list_name} item {slug!r}"
+    if translation.conclusion is not None and article.conclusion is None:
+        yield ("conclusion",), f"{article.slug!r} has no conclusion to translate"
+
+
 def seed_file_json_schema() -> dict[str, Any]:
-    schema = ArticleDocument.model_json_schema()
+    """An article, or (with `translation_of`) a translation of one."""
+    schema = TypeAdapter(SeedDocument).json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://backwalk-cms.dev/schema/seed.schema.json"
     schema["title"] = "CMS article seed file"
@@ -179,9 +280,12 @@ def validation_problems(error: ValidationError) -> list[tuple[Location, str]]:
     for detail in error.errors(include_url=False):
         location: Location = tuple(detail["loc"])
         message = detail["msg"]
-        cause = (detail.get("ctx") or {}).get("error")
+        context = detail.get("ctx") or {}
+        cause = context.get("error")
         if isinstance(cause, DuplicateSlug):
             location, message = cause.location, str(cause)
+        elif context.get("pattern") == LOCALE_PATTERN:
+            message = "not a locale: expected a BCP 47 tag in canonical case, e.g. `de` or `de-AT`"
         problems.append((location, _plain(message)))
     return problems
 

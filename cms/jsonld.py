@@ -37,7 +37,7 @@ def _medical_web_page(
         "@id": article.url,
         "url": article.url,
         "name": article.title,
-        "inLanguage": "en",
+        "inLanguage": article.language,
         "author": {"@type": "Person", "name": article.author_name},
         "dateModified": _instant(article.updated_at),
     }
@@ -57,17 +57,21 @@ def _medical_web_page(
             for p in article.precautions
         ],
     }
-    page["hasPart"] = [
-        {
-            "@type": "WebPageElement",
-            "@id": f"{article.url}#{b.slug}",
-            "url": f"{article.url}#{b.slug}",
-            "name": b.title,
-            "text": to_text(b.body),
-        }
-        for b in benefits
-    ]
+    page["hasPart"] = [_part(article, b) for b in benefits]
     return page
+
+
+def _part(article: SyndicatedArticle, benefit: SnippetItem) -> dict[str, Any]:
+    part: dict[str, Any] = {
+        "@type": "WebPageElement",
+        "@id": f"{article.url}#{benefit.slug}",
+        "url": f"{article.url}#{benefit.slug}",
+        "name": benefit.title,
+        "text": to_text(benefit.body),
+    }
+    if benefit.body_locale != article.language:
+        part["inLanguage"] = benefit.body_locale  # not translated: its text fell back
+    return part
 
 
 def _instant(value: datetime) -> str:

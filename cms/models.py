@@ -19,6 +19,7 @@ __all__ = [
     "ApiToken",
     "Article",
     "ArticleStatus",
+    "ArticleTranslation",
     "Author",
     "Benefit",
     "CHILD_MODELS",
@@ -132,6 +133,11 @@ class Article(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, unique=True)
+    # The locale the article is written in; translations overlay it (`ArticleTranslation`).
+    locale: str = Field(
+        default="en",
+        sa_column=sa.Column(sa.String(35), nullable=False, server_default="en"),
+    )
     title: str = Field(max_length=300)
     headline: str = Field(default="", max_length=500)
     intro: str = ""
@@ -196,6 +202,24 @@ class NutritionTip(ChildModel, table=True):
 class Precaution(ChildModel, table=True):
     __tablename__: ClassVar[str] = "precaution"
     __table_args__ = _child_table_args("precaution")
+
+
+class ArticleTranslation(SQLModel, table=True):
+    """The text of an article in one more locale: an overlay of the fields it translates, the
+    children addressed by slug (see `cms.locales`). Fields it leaves out fall back."""
+
+    __tablename__: ClassVar[str] = "article_translation"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "locale", name="uq_article_translation_article_locale"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Indexed by the (article_id, locale) unique constraint.
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    locale: str = Field(max_length=35)
+    document: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
 
 CHILD_MODELS: tuple[type[ChildModel], ...] = (Section, Benefit, NutritionTip, Precaution)

@@ -132,9 +132,23 @@ class ContentChange:
 
 
 async def record_event(
-    session: AsyncSession, *, event_type: EventType, article: Article, occurred_at: datetime
+    session: AsyncSession,
+    *,
+    event_type: EventType,
+    article: Article,
+    occurred_at: datetime,
+    locale: str | None = None,
 ) -> None:
+    """`locale` is set when only the article's translation into that locale changed."""
     key = str(uuid.uuid4())
+    article_payload: dict[str, object] = {
+        "slug": article.slug,
+        "version": article.version,
+        "status": article.status.value,
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+    }
+    if locale is not None:
+        article_payload["locale"] = locale
     revision = await _bump_content_revision(session)
     await session.exec(
         sa.insert(OutboxEvent).values(
@@ -148,14 +162,7 @@ async def record_event(
                 "event": event_type.value,
                 "idempotency_key": key,
                 "occurred_at": occurred_at.isoformat(),
-                "article": {
-                    "slug": article.slug,
-                    "version": article.version,
-                    "status": article.status.value,
-                    "published_at": article.published_at.isoformat()
-                    if article.published_at
-                    else None,
-                },
+                "article": article_payload,
             },
         )
     )

@@ -1,4 +1,5 @@
-"""Loading seed files into the database, all or nothing, and exporting articles back to files."""
+"""Loading seed files into the database, all or nothing, and exporting articles (and their
+translations, as `<slug>.<locale>.yaml`) back to files."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms import content
 from cms.db import session_scope
+from cms.documents import ArticleDocument, TranslationDocument
 from cms.models import Article
 from cms.seed_files import (
     SeedFile,
@@ -53,22 +56,51 @@ async def seed_database(
     `prune`, articles that no file holds are deleted, in the same transaction. `inline` is for
     commands: see `cms.db.session_scope`."""
     seed_files = read_seed_files(discover_seed_files(paths))
+    articles = [f for f in seed_files if isinstance(f.document, ArticleDocument)]
+    translations = [f for f in seed_files if isinstance(f.document, TranslationDocument)]
     report = SeedReport()
     async with session_scope(engine, inline=inline) as session:
-        for seed_file in seed_files:
+        for seed_file in articles:
+            assert isinstance(seed_file.document, ArticleDocument)
             report.outcomes[seed_file.path] = await content.save_article_document(
                 session, seed_file.document, actor="seed"
             )
             if progress is not None:
                 progress(seed_file)
+        # After every article: a translation may be of an article another file creates.
+        for seed_file in translations:
+            assert isinstance(seed_file.document, TranslationDocument)
+            report.outcomes[seed_file.path] = await content.save_article_translation(
+                session, seed_file.document, source=str(seed_file.path), line_of=seed_file.line_of
+            )
+            if progress is not None:
+                progress(seed_file)
         if prune:
-            kept = {seed_file.document.slug for seed_file in seed_files}
-            stored = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()
-            for slug in stored:
-                if slug not in kept:
-                    await content.delete_article(session, slug=slug)
-                    report.deleted.append(slug)
+            await _prune(session, seed_files, report)
     return report
+
+
+async def _prune(session: AsyncSession, seed_files: Sequence[SeedFile], report: SeedReport) -> None:
+    kept: set[str] = set()
+    kept_translations: set[tuple[str, str]] = set()
+    for seed_file in seed_files:
+        document = seed_file.document
+        if isinstance(document, TranslationDocument):
+            kept_translations.add((document.translation_of, document.locale))
+        else:
+            kept.add(document.slug)
+    stored = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()
+    for slug in stored:
+        if slug not in kept:
+            await content.delete_article(session, slug=slug)
+            report.deleted.append(slug)
+            continue
+        for translation in await content.get_translation_documents(session, slug=slug):
+            if (slug, translation.locale) not in kept_translations:
+                await content.delete_article_translation(
+                    session, slug=slug, locale=translation.locale
+                )
+                report.deleted.append(f"{slug}.{translation.locale}")
 
 
 async def seed_if_empty(engine: AsyncEngine, seed_dir: Path | None) -> SeedReport | None:
@@ -81,7 +113,8 @@ async def seed_if_empty(engine: AsyncEngine, seed_dir: Path | None) -> SeedRepor
 
 
 async def export_articles(engine: AsyncEngine, out_dir: Path) -> list[Path]:
-    """Write every article to `<out_dir>/<slug>.yaml` in the canonical seed layout."""
+    """Write every article to `<out_dir>/<slug>.yaml` and every translation of it to
+    `<out_dir>/<slug>.<locale>.yaml`, in the canonical seed layout."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     async with session_scope(engine) as session:
@@ -92,4 +125,8 @@ async def export_articles(engine: AsyncEngine, out_dir: Path) -> list[Path]:
             path = out_dir / f"{slug}.yaml"
             path.write_text(dump_document(document, schema_ref=SCHEMA_REF), "utf-8")
             written.append(path)
+            for translation in await content.get_translation_documents(session, slug=slug):
+                path = out_dir / f"{slug}.{translation.locale}.yaml"
+                path.write_text(dump_document(translation, schema_ref=SCHEMA_REF), "utf-8")
+                written.append(path)
     return written

@@ -1,4 +1,5 @@
-"""The seed file format: YAML on disk <-> validated `ArticleDocument`s.
+"""The seed file format: YAML on disk <-> validated `ArticleDocument`s and, in files that name
+the article they are a `translation_of`, `TranslationDocument`s.
 
 Reading reports every problem of every file at once, each with the file, the field path and the
 line, before anything is written. Writing (`dump_document`) emits the canonical layout, so a file
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,15 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from cms.documents import ArticleDocument, Location, field_path, validation_problems
+from cms.documents import (
+    ArticleDocument,
+    Location,
+    SeedDocument,
+    TranslationDocument,
+    field_path,
+    translation_problems,
+    validation_problems,
+)
 from cms.errors import ContentProblem, InvalidContent
 
 __all__ = [
@@ -39,7 +48,12 @@ _Location = Location
 @dataclass(frozen=True)
 class SeedFile:
     path: Path
-    document: ArticleDocument
+    document: SeedDocument
+    # The line of every field path, for problems found after parsing.
+    lines: dict[Location, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def line_of(self, location: Location) -> int | None:
+        return _nearest_line(self.lines, location)
 
 
 def bundled_seed_dir() -> Path:
@@ -72,7 +86,8 @@ def read_seed_files(paths: Sequence[Path]) -> list[SeedFile]:
     problems: list[ContentProblem] = []
     for path in paths:
         try:
-            seed_files.append(SeedFile(path, parse_document(path.read_text("utf-8"), str(path))))
+            document, lines = _parse(path.read_text("utf-8"), str(path))
+            seed_files.append(SeedFile(path, document, lines))
         except InvalidContent as error:
             problems.extend(error.problems)
         except (OSError, UnicodeDecodeError) as error:
@@ -83,7 +98,11 @@ def read_seed_files(paths: Sequence[Path]) -> list[SeedFile]:
     return seed_files
 
 
-def parse_document(text: str, file_name: str) -> ArticleDocument:
+def parse_document(text: str, file_name: str) -> SeedDocument:
+    return _parse(text, file_name)[0]
+
+
+def _parse(text: str, file_name: str) -> tuple[SeedDocument, dict[_Location, int]]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -107,8 +126,9 @@ def parse_document(text: str, file_name: str) -> ArticleDocument:
         raise InvalidContent(
             [ContentProblem(file_name, "", "the file must hold a mapping of fields", 1)]
         )
+    model: type[SeedDocument] = TranslationDocument if "translation_of" in data else ArticleDocument
     try:
-        return ArticleDocument.model_validate(data)
+        return model.model_validate(data), lines
     except ValidationError as error:
         raise InvalidContent(_validation_problems(error, lines, file_name)) from None
 
@@ -161,8 +181,23 @@ def _nearest_line(lines: dict[_Location, int], location: _Location) -> int | Non
 def _cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProblem]:
     article_files: dict[str, Path] = {}
     authors: dict[str, tuple[Path, Any]] = {}
+    articles: dict[str, ArticleDocument] = {}
+    translation_files: dict[tuple[str, str], Path] = {}
     for seed_file in seed_files:
         document = seed_file.document
+        if isinstance(document, TranslationDocument):
+            key = (document.translation_of, document.locale)
+            if key in translation_files:
+                yield ContentProblem(
+                    str(seed_file.path),
+                    "locale",
+                    f"{document.translation_of!r} is also translated to {document.locale!r} "
+                    f"by {translation_files[key]}",
+                    seed_file.line_of(("locale",)),
+                )
+            translation_files.setdefault(key, seed_file.path)
+            continue
+        articles.setdefault(document.slug, document)
         if document.slug in article_files:
             yield ContentProblem(
                 str(seed_file.path),
@@ -178,6 +213,20 @@ def _cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProb
                 f"author {document.author.slug!r} differs from the one in {first[0]}; "
                 "an author must read the same in every file",
             )
+
+    for seed_file in seed_files:
+        document = seed_file.document
+        if isinstance(document, TranslationDocument):
+            article = articles.get(document.translation_of)
+            # A translation of an article in no file is checked against the database on seeding.
+            if article is not None:
+                for location, message in translation_problems(document, article):
+                    yield ContentProblem(
+                        str(seed_file.path),
+                        field_path(location),
+                        message,
+                        seed_file.line_of(location),
+                    )
 
 
 class _SeedDumper(yaml.SafeDumper):
@@ -203,7 +252,7 @@ _SeedDumper.add_representer(datetime, _represent_datetime)
 _PROSE_FIELDS = frozenset({"body", "bio", "intro"})
 
 
-def dump_document(document: ArticleDocument, *, schema_ref: str | None = None) -> str:
+def dump_document(document: SeedDocument, *, schema_ref: str | None = None) -> str:
     """The canonical seed file for a document: fields in model order, defaults left out, prose as
     literal blocks, a `yaml-language-server` modeline pointing at the JSON Schema."""
     data = _prose_as_blocks(document.model_dump(mode="python", exclude_defaults=True))

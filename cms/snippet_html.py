@@ -9,13 +9,14 @@ they cannot collide with a partner's own styles.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from cms.snippets import Snippet
 from cms.text import to_html
 
-__all__ = ["EMBED_CSS", "SNIPPET_CSS", "embed_document", "json_script", "snippet_html"]
+__all__ = ["EMBED_CSS", "LABELS", "SNIPPET_CSS", "embed_document", "json_script", "snippet_html"]
 
 SNIPPET_CSS = """\
 .bwk-snippet{font:16px/1.5 system-ui,sans-serif;color:#1a1a1a;background:#fff;\
@@ -34,37 +35,88 @@ margin:.5em 0 0}
 EMBED_CSS = SNIPPET_CSS + "body{margin:0}\n"
 
 
+@dataclass(frozen=True)
+class _Labels:
+    precautions: str
+    reviewed_by: str  # {name}
+    reviewed_by_on: str  # {name}, {date}
+    not_reviewed: str
+    attribution: str  # {title}, {author}
+    date_format: str
+
+
+# The snippet's own words, in the languages we have them in; others fall back to English.
+LABELS = {
+    "en": _Labels(
+        precautions="Precautions",
+        reviewed_by="Medically reviewed by {name}.",
+        reviewed_by_on="Medically reviewed by {name} on {date}.",
+        not_reviewed="Not yet medically reviewed.",
+        attribution="From {title} by {author}",
+        date_format="%d %B %Y",
+    ),
+    "de": _Labels(
+        precautions="Vorsichtsmaßnahmen",
+        reviewed_by="Medizinisch geprüft von {name}.",
+        reviewed_by_on="Medizinisch geprüft von {name} am {date}.",
+        not_reviewed="Noch nicht medizinisch geprüft.",
+        attribution="Aus {title} von {author}",
+        date_format="%d.%m.%Y",
+    ),
+}
+
+
+def _lang(locale: str, around: str) -> str:
+    """A `lang` attribute where an element's language differs from the one around it."""
+    return f' lang="{escape(locale)}"' if locale != around else ""
+
+
 def snippet_html(snippet: Snippet) -> str:
     """An `<article>` fragment: heading, body, the list of precautions, the review, the
-    disclaimer and an attribution link. Safe to insert into any page."""
+    disclaimer and an attribution link. Safe to insert into any page. Its `lang` is the locale
+    the snippet was read for; every part written in another locale (not translated yet, so
+    fallen back) carries its own `lang`."""
     article = snippet.article
+    language = article.language
+    ui = next((locale for locale in article.chain if locale in LABELS), "en")
+    labels = LABELS[ui]
+    ui_lang = _lang(ui, language)
     precautions = "".join(
-        f'<li class="bwk-snippet__precaution"><strong class="bwk-snippet__precaution-title">'
+        f'<li class="bwk-snippet__precaution"{_lang(p.body_locale, language)}>'
+        f'<strong class="bwk-snippet__precaution-title"{_lang(p.title_locale, p.body_locale)}>'
         f"{escape(p.title)}</strong>{to_html(p.body)}</li>"
         for p in snippet.precautions
     )
+    name = escape(article.reviewed_by)
     if article.reviewed_by and article.last_reviewed:
-        review = (
-            f"Medically reviewed by {escape(article.reviewed_by)} on "
+        date = (
             f'<time datetime="{article.last_reviewed.isoformat()}">'
-            f"{article.last_reviewed:%d %B %Y}</time>."
+            f"{article.last_reviewed.strftime(labels.date_format)}</time>"
         )
+        review = labels.reviewed_by_on.format(name=name, date=date)
     elif article.reviewed_by:
-        review = f"Medically reviewed by {escape(article.reviewed_by)}."
+        review = labels.reviewed_by.format(name=name)
     else:
-        review = "Not yet medically reviewed."
+        review = labels.not_reviewed
+    benefit = snippet.benefit
+    link = (
+        f'<a href="{escape(snippet.url)}" rel="noopener noreferrer" target="_blank"'
+        f"{_lang(article.title_locale, ui)}>{escape(article.title)}</a>"
+    )
+    attribution = labels.attribution.format(title=link, author=escape(article.author_name))
     return (
-        f'<article class="bwk-snippet" lang="en">'
-        f'<h2 class="bwk-snippet__title">{escape(snippet.benefit.title)}</h2>'
-        f'<div class="bwk-snippet__body">{to_html(snippet.benefit.body)}</div>'
-        f'<section class="bwk-snippet__precautions" aria-label="Precautions">'
-        f'<h3 class="bwk-snippet__precautions-title">Precautions</h3>'
+        f'<article class="bwk-snippet" lang="{escape(language)}">'
+        f'<h2 class="bwk-snippet__title"{_lang(benefit.title_locale, language)}>'
+        f"{escape(benefit.title)}</h2>"
+        f'<div class="bwk-snippet__body"{_lang(benefit.body_locale, language)}>'
+        f"{to_html(benefit.body)}</div>"
+        f'<section class="bwk-snippet__precautions" aria-label="{escape(labels.precautions)}">'
+        f'<h3 class="bwk-snippet__precautions-title"{ui_lang}>{escape(labels.precautions)}</h3>'
         f'<ul class="bwk-snippet__precaution-list">{precautions}</ul></section>'
-        f'<p class="bwk-snippet__review">{review}</p>'
-        f'<p class="bwk-snippet__disclaimer" role="note">{escape(snippet.disclaimer)}</p>'
-        f'<p class="bwk-snippet__attribution">From '
-        f'<a href="{escape(snippet.url)}" rel="noopener noreferrer" target="_blank">'
-        f"{escape(article.title)}</a> by {escape(article.author_name)}</p>"
+        f'<p class="bwk-snippet__review"{ui_lang}>{review}</p>'
+        f'<p class="bwk-snippet__disclaimer" role="note"'
+        f"{_lang(snippet.disclaimer_locale, language)}>{escape(snippet.disclaimer)}</p>"
+        f'<p class="bwk-snippet__attribution"{ui_lang}>{attribution}</p>'
         f"</article>"
     )
 
@@ -82,7 +134,7 @@ def embed_document(snippet: Snippet, *, oembed_url: str, json_ld: dict[str, Any]
     title = f"{snippet.benefit.title} – {snippet.article.title}"
     return (
         "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
+        f'<html lang="{escape(snippet.article.language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title>"
         f'<link rel="canonical" href="{escape(snippet.url)}">'

@@ -14,10 +14,12 @@ from datetime import date, datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms import content
+from cms.locales import LocaleView
 from cms.models import Article, Author, Benefit, Precaution
 
 __all__ = [
     "DISCLAIMER",
+    "DISCLAIMERS",
     "Snippet",
     "SnippetItem",
     "SyndicatedArticle",
@@ -30,6 +32,13 @@ DISCLAIMER = (
     "This information is for general education and is not medical advice. Talk to a qualified "
     "healthcare professional before starting any new therapy."
 )
+# The disclaimer in every language we have it in; others fall back to English, reported.
+DISCLAIMERS = {
+    "en": DISCLAIMER,
+    "de": "Diese Informationen dienen der allgemeinen Aufklärung und sind keine medizinische "
+    "Beratung. Sprechen Sie mit einer qualifizierten medizinischen Fachperson, bevor Sie eine "
+    "neue Therapie beginnen.",
+}
 
 
 def article_url(site_url: str, slug: str) -> str:
@@ -39,11 +48,14 @@ def article_url(site_url: str, slug: str) -> str:
 
 @dataclass(frozen=True)
 class SnippetItem:
-    """A benefit or a precaution: its slug, title and Markdown body."""
+    """A benefit or a precaution: its slug, title and Markdown body, and the locale each of the
+    two is written in."""
 
     slug: str
     title: str
     body: str
+    title_locale: str
+    body_locale: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,11 @@ class SyndicatedArticle:
     updated_at: datetime
     benefits: tuple[SnippetItem, ...]
     precautions: tuple[SnippetItem, ...]
+    # The locale the article is read for, the fallback chain behind it, and where the title
+    # came from.
+    language: str
+    chain: tuple[str, ...]
+    title_locale: str
 
     def snippets(self) -> list[Snippet]:
         """Every benefit as a snippet; none at all when the article has no precautions, since a
@@ -77,7 +94,15 @@ class SyndicatedArticle:
 class Snippet:
     article: SyndicatedArticle
     benefit: SnippetItem
-    disclaimer: str = DISCLAIMER
+
+    @property
+    def disclaimer_locale(self) -> str:
+        """The first locale of the fallback chain we have the disclaimer in; else English."""
+        return next((loc for loc in self.article.chain if loc in DISCLAIMERS), "en")
+
+    @property
+    def disclaimer(self) -> str:
+        return DISCLAIMERS[self.disclaimer_locale]
 
     @property
     def url(self) -> str:
@@ -96,20 +121,33 @@ def syndicated_article(
     benefits: Sequence[Benefit],
     precautions: Sequence[Precaution],
     site_url: str,
+    view: LocaleView | None = None,
 ) -> SyndicatedArticle:
-    """Assemble from rows the caller has already read with `include_drafts=False`."""
+    """Assemble from rows the caller has already read with `include_drafts=False`, in the
+    locale of `view` (by default the article's own)."""
+    view = view or LocaleView(base=article.locale)
+    title = view.article_field("title", article.title)
+
+    def item(list_name: str, row: Benefit | Precaution) -> SnippetItem:
+        title = view.item_field(list_name, row.slug, "title", row.title)
+        body = view.item_field(list_name, row.slug, "body", row.body)
+        return SnippetItem(row.slug, title.value, body.value, title.locale, body.locale)
+
     return SyndicatedArticle(
         slug=article.slug,
-        title=article.title,
-        headline=article.headline,
+        title=title.value,
+        headline=view.article_field("headline", article.headline).value,
         url=article_url(site_url, article.slug),
         author_name=author.name,
         reviewed_by=article.reviewed_by,
         last_reviewed=article.last_reviewed,
         published_at=article.published_at,
         updated_at=article.updated_at,
-        benefits=tuple(SnippetItem(b.slug, b.title, b.body) for b in benefits),
-        precautions=tuple(SnippetItem(p.slug, p.title, p.body) for p in precautions),
+        benefits=tuple(item("benefits", b) for b in benefits),
+        precautions=tuple(item("precautions", p) for p in precautions),
+        language=view.locale,
+        chain=view.chain,
+        title_locale=title.locale,
     )
 
 

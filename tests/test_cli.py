@@ -30,7 +30,7 @@ def _run(
 
 def test_validate_accepts_the_shipped_seed(tmp_path: Path) -> None:
     result = _run("validate", str(SEED_DIR), cwd=tmp_path)
-    assert (result.returncode, result.stdout.strip()) == (0, "1 file(s) valid.")
+    assert (result.returncode, result.stdout.strip()) == (0, "2 file(s) valid.")
 
 
 def test_validate_names_file_line_and_field_and_fails(tmp_path: Path) -> None:
@@ -46,8 +46,8 @@ def test_seed_reports_what_it_did_and_is_idempotent(tmp_path: Path) -> None:
     env = {"CMS_DATABASE_URL": f"sqlite:///{tmp_path / 'cms.db'}"}
     first = _run("seed", str(SEED_DIR), cwd=tmp_path, env=env)
     second = _run("seed", str(SEED_DIR), cwd=tmp_path, env=env)
-    assert "1 created, 0 updated, 0 unchanged, 0 deleted" in first.stdout
-    assert "0 created, 0 updated, 1 unchanged, 0 deleted" in second.stdout
+    assert "2 created, 0 updated, 0 unchanged, 0 deleted" in first.stdout
+    assert "0 created, 0 updated, 2 unchanged, 0 deleted" in second.stdout
 
 
 def test_seed_with_an_invalid_file_exits_non_zero_and_writes_nothing(tmp_path: Path) -> None:

@@ -44,9 +44,9 @@ async def _outcomes(report: SeedReport) -> list[str]:
 async def test_seeding_twice_changes_nothing(
     engine: AsyncEngine, seed_dir: Path, graphql: GraphQL
 ) -> None:
-    assert await _outcomes(await seed_database(engine, [seed_dir])) == ["created"]
+    assert await _outcomes(await seed_database(engine, [seed_dir])) == ["created", "created"]
     before = await graphql(BENEFITS)
-    assert await _outcomes(await seed_database(engine, [seed_dir])) == ["unchanged"]
+    assert await _outcomes(await seed_database(engine, [seed_dir])) == ["unchanged", "unchanged"]
     assert await graphql(BENEFITS) == before
 
 
@@ -58,7 +58,7 @@ async def test_editing_a_body_updates_exactly_that_benefit(
     _edit(
         seed_dir, "Regular back walking sessions can", "Regular, gentle back walking sessions can"
     )
-    assert await _outcomes(await seed_database(engine, [seed_dir])) == ["updated"]
+    assert await _outcomes(await seed_database(engine, [seed_dir])) == ["updated", "unchanged"]
     after = (await graphql(BENEFITS))["data"]["article"]
     assert after["version"] == before["version"] + 1
     changed = [
@@ -77,6 +77,7 @@ async def test_removing_a_benefit_from_the_file_removes_it(
     text = path.read_text("utf-8")
     detox = text[text.index("  - slug: detoxification") : text.index("  - slug: increased-flex")]
     path.write_text(text.replace(detox, ""), "utf-8")
+    (seed_dir / "back-walk.de.yaml").unlink()  # it translates the benefit (see test_seed_locales)
     await seed_database(engine, [seed_dir])
     slugs = [b["slug"] for b in (await graphql(BENEFITS))["data"]["article"]["benefits"]]
     assert "detoxification" not in slugs
@@ -150,8 +151,10 @@ async def test_export_reproduces_the_seed_files_byte_for_byte(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
     await seed_database(engine, [SEED_DIR])
-    (written,) = await export_articles(engine, tmp_path / "export")
-    assert written.read_bytes() == (SEED_DIR / "back-walk.yaml").read_bytes()
+    written = await export_articles(engine, tmp_path / "export")
+    assert [path.name for path in written] == ["back-walk.yaml", "back-walk.de.yaml"]
+    for path in written:
+        assert path.read_bytes() == (SEED_DIR / path.name).read_bytes()
 
 
 async def test_database_constraints_hold_without_python(engine: AsyncEngine) -> None:
@@ -180,7 +183,7 @@ async def test_prune_deletes_articles_no_file_holds_and_only_then(
     assert (await seed_database(engine, [seed_dir])).deleted == []
     report = await seed_database(engine, [seed_dir], prune=True)
     assert report.deleted == ["extra"]
-    assert report.counts()["unchanged"] == 1
+    assert report.counts()["unchanged"] == 2
     async with session_scope(engine) as session:
         slugs = [
             a.slug
@@ -200,7 +203,7 @@ async def test_a_medical_review_round_trips_through_the_database(
         "reviewed_by: Dr. Ada Example, MD\nlast_reviewed: 2026-11-20\nintro: |",
     )
     await seed_database(engine, [seed_dir])
-    (written,) = await export_articles(engine, tmp_path / "export")
+    written, _ = await export_articles(engine, tmp_path / "export")
     assert written.read_bytes() == (seed_dir / "back-walk.yaml").read_bytes()
     async with session_scope(engine) as session:
         article = (await session.exec(select(Article))).one()

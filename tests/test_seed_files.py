@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from cms.documents import seed_file_json_schema
+from cms.documents import ArticleDocument, TranslationDocument, seed_file_json_schema
 from cms.errors import ContentProblem, InvalidContent
 from cms.seed_files import bundled_seed_dir, discover_seed_files, dump_document, read_seed_files
 from tests.conftest import REPO, SEED_DIR
@@ -44,9 +44,14 @@ def _where(problems: list[ContentProblem]) -> list[tuple[str, int | None, str]]:
 
 
 def test_the_shipped_seed_files_are_valid() -> None:
-    (seed_file,) = read_seed_files(discover_seed_files([SEED_DIR]))
-    assert seed_file.document.slug == "back-walk"
-    assert len(seed_file.document.benefits) == 7
+    german, article = read_seed_files(discover_seed_files([SEED_DIR]))  # sorted by name
+    assert isinstance(article.document, ArticleDocument)
+    assert isinstance(german.document, TranslationDocument)
+    assert (article.document.slug, article.document.locale) == ("back-walk", "en")
+    assert len(article.document.benefits) == 7
+    assert (german.document.translation_of, german.document.locale) == ("back-walk", "de")
+    assert list(german.document.benefits) == [b.slug for b in article.document.benefits]
+    assert list(german.document.precautions) == [p.slug for p in article.document.precautions]
 
 
 def test_a_valid_file_reads_into_a_document(tmp_path: Path) -> None:

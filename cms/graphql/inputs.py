@@ -132,6 +132,9 @@ class ArticleInput:
     slug: str
     title: str
     author: AuthorInput
+    locale: str = strawberry.field(
+        default="en", description="The locale it is written in, a BCP 47 tag such as `en`."
+    )
     headline: str = ""
     intro: str = ""
     sections: list[SectionInput] = strawberry.field(default_factory=list)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
 from cms import content
+from cms.locales import LocaleView, fallback_chain
 from cms.models import CHILD_MODELS, Article, Author, Benefit, ChildModel, Precaution
 from cms.snippets import SyndicatedArticle, syndicated_article
 
@@ -26,6 +27,7 @@ __all__ = [
     "ChildByIdLoader",
     "ChildrenByArticleIdLoader",
     "Loaders",
+    "TranslationsByArticleIdLoader",
 ]
 
 ChildT = TypeVar("ChildT", bound=ChildModel)
@@ -84,6 +86,23 @@ class ChildByIdLoader(DataLoader[int, ChildT | None], Generic[ChildT]):
         super().__init__(load_fn=load)
 
 
+Overlays = dict[str, dict[str, Any]]
+
+
+class TranslationsByArticleIdLoader(DataLoader[int, Overlays]):
+    """Every translation of each article, as `{locale: overlay}`."""
+
+    def __init__(self, db: RequestDatabase) -> None:
+        async def load(article_ids: list[int]) -> list[Overlays]:
+            rows = await db.run(content.translations_by_article_ids, article_ids)
+            grouped: dict[int, Overlays] = defaultdict(dict)
+            for row in rows:
+                grouped[row.article_id][row.locale] = row.document
+            return [grouped[article_id] for article_id in article_ids]
+
+        super().__init__(load_fn=load)
+
+
 RowT = TypeVar("RowT")
 
 
@@ -106,8 +125,20 @@ class Loaders:
             model: ChildByIdLoader(db, model, include_drafts=include_drafts)
             for model in CHILD_MODELS
         }
+        self.translations_by_article_id = TranslationsByArticleIdLoader(db)
 
-    async def syndicated_article(self, article: Article, *, site_url: str) -> SyndicatedArticle:
+    async def locale_view(self, article: Article, requested: str | None) -> LocaleView:
+        """The article as read for `requested`. Its translations are loaded only when the
+        fallback chain goes beyond the article's own locale."""
+        assert article.id is not None
+        if len(fallback_chain(requested, article.locale)) == 1:
+            return LocaleView(base=article.locale, requested=requested)
+        translations = await self.translations_by_article_id.load(article.id)
+        return LocaleView(base=article.locale, requested=requested, translations=translations)
+
+    async def syndicated_article(
+        self, article: Article, *, site_url: str, view: LocaleView | None = None
+    ) -> SyndicatedArticle:
         """The article with what travels with its snippets, through the same loaders as the rest
         of the request (so asking for snippets and the article together costs nothing extra)."""
         assert article.id is not None
@@ -121,4 +152,5 @@ class Loaders:
             benefits=cast(list[Benefit], benefits),
             precautions=cast(list[Precaution], precautions),
             site_url=site_url,
+            view=view,
         )

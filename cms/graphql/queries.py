@@ -13,9 +13,10 @@ from strawberry.types import Info
 from cms import content
 from cms.errors import BadUserInput
 from cms.graphql.changes import ChangeQuery
+from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import encode_cursor, page_request
 from cms.graphql.snippets import SnippetQuery
-from cms.graphql.types import Article
+from cms.graphql.types import Article, LocalizedNode
 
 __all__ = ["ArticleConnection", "Query"]
 
@@ -45,18 +46,25 @@ class Query(SnippetQuery, ChangeQuery):
         self,
         info: Info,
         id: Annotated[relay.GlobalID, strawberry.argument(description="A global id.")],
+        locale: LocaleArgument = None,
     ) -> relay.Node | None:
+        requested = requested_locale(locale)
         try:
             node_type = id.resolve_type(info)
         except relay.GlobalIDValueError:
             raise BadUserInput("Invalid node id.") from None
+        if issubclass(node_type, LocalizedNode):
+            (node,) = await node_type.resolve_localized(info, [id.node_id], requested)
+            return node
         resolved = node_type.resolve_node(id.node_id, info=info, required=False)
         return await resolved if inspect.isawaitable(resolved) else resolved
 
     @strawberry.field(description="One article by slug; null when there is none you may see.")
-    async def article(self, info: Info, slug: str) -> Article | None:
+    async def article(self, info: Info, slug: str, locale: LocaleArgument = None) -> Article | None:
+        requested = requested_locale(locale)
         row = await info.context.loaders.article_by_slug.load(slug)
-        return Article.from_row(row) if row else None
+        (article,) = await Article.for_locale(info, [row], requested)
+        return article
 
     @strawberry.field(
         description="Articles ordered by slug, as a Relay connection with keyset cursors. "
@@ -77,8 +85,10 @@ class Query(SnippetQuery, ChangeQuery):
         before: Annotated[
             str | None, strawberry.argument(description="End before this cursor.")
         ] = None,
+        locale: LocaleArgument = None,
     ) -> ArticleConnection:
         context = info.context
+        requested = requested_locale(locale)
         request = page_request(
             first=first, after=after, last=last, before=before,
             max_size=context.settings.max_page_size,
@@ -107,8 +117,11 @@ class Query(SnippetQuery, ChangeQuery):
                 )
                 > 0
             )
+        articles = await Article.for_locale(info, list(rows), requested)
         edges = [
-            relay.Edge(cursor=encode_cursor(row.slug), node=Article.from_row(row)) for row in rows
+            relay.Edge(cursor=encode_cursor(row.slug), node=article)
+            for row, article in zip(rows, articles, strict=True)
+            if article is not None
         ]
         return ArticleConnection(
             edges=edges,

@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from cms import snippets
+from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
 from cms.graphql.types import prose_field
 from cms.jsonld import snippet_json_ld
 from cms.snippet_html import snippet_html
@@ -22,7 +23,7 @@ __all__ = ["BenefitSnippet", "SnippetArticle", "SnippetPrecaution", "SnippetQuer
 
 
 @strawberry.type(description="The article a snippet comes from: what attribution needs.")
-class SnippetArticle:
+class SnippetArticle(Localized):
     slug: str
     title: str
     url: str = strawberry.field(description="The canonical address of the article.")
@@ -34,7 +35,7 @@ class SnippetArticle:
 
 
 @strawberry.type(description="A precaution that travels with every snippet of its article.")
-class SnippetPrecaution:
+class SnippetPrecaution(Localized):
     slug: str
     title: str
     prose: strawberry.Private[dict[str, str]]
@@ -45,7 +46,7 @@ class SnippetPrecaution:
     description="One benefit of a published article, ready to show on another site. It always "
     "carries the article's precautions, a medical disclaimer and the attribution."
 )
-class BenefitSnippet:
+class BenefitSnippet(Localized):
     snippet: strawberry.Private[snippets.Snippet]
     slug: str = strawberry.field(description="The benefit's slug.")
     title: str = strawberry.field(description="The benefit's title.")
@@ -61,6 +62,7 @@ class BenefitSnippet:
     @classmethod
     def of(cls, snippet: snippets.Snippet) -> BenefitSnippet:
         article = snippet.article
+        locale = article.language
         return cls(
             snippet=snippet,
             slug=snippet.benefit.slug,
@@ -74,12 +76,27 @@ class BenefitSnippet:
                 author_name=article.author_name,
                 reviewed_by=article.reviewed_by or None,
                 last_reviewed=article.last_reviewed,
+                locale=locale,
+                field_locales=field_locales(locale, title=article.title_locale),
             ),
             precautions=[
-                SnippetPrecaution(slug=p.slug, title=p.title, prose={"body": p.body})
+                SnippetPrecaution(
+                    slug=p.slug,
+                    title=p.title,
+                    prose={"body": p.body},
+                    locale=locale,
+                    field_locales=field_locales(locale, title=p.title_locale, body=p.body_locale),
+                )
                 for p in snippet.precautions
             ],
             disclaimer=snippet.disclaimer,
+            locale=locale,
+            field_locales=field_locales(
+                locale,
+                title=snippet.benefit.title_locale,
+                body=snippet.benefit.body_locale,
+                disclaimer=snippet.disclaimer_locale,
+            ),
         )
 
     @strawberry.field(
@@ -94,13 +111,18 @@ class BenefitSnippet:
         return cast(JSON, snippet_json_ld(self.snippet))
 
 
-async def _syndicated(info: Info, slug: str) -> snippets.SyndicatedArticle | None:
+async def _syndicated(
+    info: Info, slug: str, locale: str | None
+) -> snippets.SyndicatedArticle | None:
+    requested = requested_locale(locale)
     loaders = info.context.loaders
     row = await loaders.article_by_slug.load(slug)
     if row is None:
         return None
     article: snippets.SyndicatedArticle = await loaders.syndicated_article(
-        row, site_url=info.context.settings.site_url
+        row,
+        site_url=info.context.settings.site_url,
+        view=await loaders.locale_view(row, requested),
     )
     return article
 
@@ -116,8 +138,9 @@ class SnippetQuery:
         info: Info,
         article: Annotated[str, strawberry.argument(description="The article's slug.")],
         benefit: Annotated[str, strawberry.argument(description="The benefit's slug.")],
+        locale: LocaleArgument = None,
     ) -> BenefitSnippet | None:
-        syndicated = await _syndicated(info, article)
+        syndicated = await _syndicated(info, article, locale)
         snippet = syndicated.snippet(benefit) if syndicated else None
         return BenefitSnippet.of(snippet) if snippet else None
 
@@ -129,6 +152,7 @@ class SnippetQuery:
         self,
         info: Info,
         article: Annotated[str, strawberry.argument(description="The article's slug.")],
+        locale: LocaleArgument = None,
     ) -> list[BenefitSnippet]:
-        syndicated = await _syndicated(info, article)
+        syndicated = await _syndicated(info, article, locale)
         return [BenefitSnippet.of(s) for s in syndicated.snippets()] if syndicated else []

@@ -1,7 +1,9 @@
-"""The GraphQL object types of content. Built from rows; prose is rendered on demand."""
+"""The GraphQL object types of content. Built from rows, read for a locale (`cms.locales`);
+prose is rendered on demand."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Self, cast
@@ -15,7 +17,9 @@ from cms import models, revisions
 from cms.access import Scope
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
+from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
+from cms.locales import LocaleView
 from cms.text import TextFormat, render
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "Author",
     "Benefit",
     "Conclusion",
+    "LocalizedNode",
     "NutritionTip",
     "Precaution",
     "Section",
@@ -70,31 +75,62 @@ class ArticleItem:
     position: int = strawberry.field(description="Zero-based place in reading order.")
 
 
-class _ChildNode(relay.Node):
-    """Shared construction and node lookup of the children of an article."""
-
-    model: ClassVar[type[models.ChildModel]]
+class LocalizedNode(relay.Node):
+    """A node that can be looked up for a locale (`Query.node(locale:)`)."""
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
-        extra = {"kind": row.kind} if "kind" in cls.__annotations__ else {}
-        return cls(
-            id=row.id, slug=row.slug, title=row.title, position=row.position,
-            prose={"body": row.body}, **extra,
-        )  # type: ignore[call-arg]  # fmt: skip
+    async def resolve_localized(
+        cls, info: Info, node_ids: Iterable[str], locale: str | None
+    ) -> list[Self | None]:
+        raise NotImplementedError
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        loader = info.context.loaders.child_by_id[cls.model]
-        rows = await loader.load_many(_int_ids(node_ids))
-        return [cls.from_row(row) if row else None for row in rows]
+        return await cls.resolve_localized(info, node_ids, None)
+
+
+class _ChildNode(LocalizedNode):
+    """Shared construction and node lookup of the children of an article."""
+
+    model: ClassVar[type[models.ChildModel]]
+    list_name: ClassVar[str]
+
+    @classmethod
+    def from_row(cls, row: Any, view: LocaleView) -> Self:
+        extra = {"kind": row.kind} if "kind" in cls.__annotations__ else {}
+        title = view.item_field(cls.list_name, row.slug, "title", row.title)
+        body = view.item_field(cls.list_name, row.slug, "body", row.body)
+        return cls(
+            id=row.id, slug=row.slug, title=title.value, position=row.position,
+            prose={"body": body.value}, locale=view.locale, **extra,
+            field_locales=field_locales(view.locale, title=title.locale, body=body.locale),
+        )  # type: ignore[call-arg]  # fmt: skip
+
+    @classmethod
+    async def resolve_localized(
+        cls, info: Info, node_ids: Iterable[str], locale: str | None
+    ) -> list[Self | None]:
+        loaders = info.context.loaders
+        rows = await loaders.child_by_id[cls.model].load_many(_int_ids(node_ids))
+        # The same loader as the article's own lookups: their visibility rules apply here too.
+        loaded = await loaders.article_by_id.load_many([row.article_id for row in rows if row])
+        articles = [article for article in loaded if article is not None]
+        views = await asyncio.gather(*(loaders.locale_view(a, locale) for a in articles))
+        view_of = {article.id: view for article, view in zip(articles, views, strict=True)}
+        return [
+            cls.from_row(row, view_of[row.article_id])
+            if row is not None and row.article_id in view_of
+            else None
+            for row in rows
+        ]
 
 
 @strawberry.type(description="A prose section of an article, with its heading.")
-class Section(_ChildNode, ArticleItem):
+class Section(_ChildNode, ArticleItem, Localized):
     model = models.Section
+    list_name = "sections"
     id: relay.NodeID[int]
     kind: models.SectionKind = strawberry.field(description="What the section introduces.")
     prose: strawberry.Private[dict[str, str]]
@@ -102,16 +138,18 @@ class Section(_ChildNode, ArticleItem):
 
 
 @strawberry.type(description="One health benefit claimed by an article.")
-class Benefit(_ChildNode, ArticleItem):
+class Benefit(_ChildNode, ArticleItem, Localized):
     model = models.Benefit
+    list_name = "benefits"
     id: relay.NodeID[int]
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "What the benefit is and why.")
 
 
 @strawberry.type(description="A nutrition or hydration tip that supports the practice.")
-class NutritionTip(_ChildNode, ArticleItem):
+class NutritionTip(_ChildNode, ArticleItem, Localized):
     model = models.NutritionTip
+    list_name = "nutrition_tips"
     id: relay.NodeID[int]
     kind: models.TipKind
     prose: strawberry.Private[dict[str, str]]
@@ -119,15 +157,16 @@ class NutritionTip(_ChildNode, ArticleItem):
 
 
 @strawberry.type(description="A safety precaution. Travels with every claim of its article.")
-class Precaution(_ChildNode, ArticleItem):
+class Precaution(_ChildNode, ArticleItem, Localized):
     model = models.Precaution
+    list_name = "precautions"
     id: relay.NodeID[int]
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "Who should take care, and how.")
 
 
 @strawberry.type(description="The closing words of an article.")
-class Conclusion:
+class Conclusion(Localized):
     title: str
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "The conclusion's text.")
@@ -150,7 +189,7 @@ class Revision:
 
 
 @strawberry.type(description="An article with its sections, benefits, tips and precautions.")
-class Article(relay.Node):
+class Article(LocalizedNode, Localized):
     id: relay.NodeID[int]
     slug: str = strawberry.field(description="Stable, URL-safe identifier, unique.")
     title: str
@@ -168,30 +207,62 @@ class Article(relay.Node):
     last_reviewed: date | None = strawberry.field(
         description="When that medical review happened; null while it has not."
     )
+    base_locale: str = strawberry.field(
+        description="The locale the article is written in; translations add others."
+    )
     row: strawberry.Private[models.Article]
+    view: strawberry.Private[LocaleView]
     author_id: strawberry.Private[int]
     conclusion_title: strawberry.Private[str]
     prose: strawberry.Private[dict[str, str]]
     intro = prose_field("intro", "The opening paragraphs.")
 
     @classmethod
-    def from_row(cls, row: models.Article) -> Self:
+    def from_row(cls, row: models.Article, view: LocaleView | None = None) -> Self:
         assert row.id is not None
+        view = view or LocaleView(base=row.locale)
+        title = view.article_field("title", row.title)
+        headline = view.article_field("headline", row.headline)
+        intro = view.article_field("intro", row.intro)
         return cls(
-            id=row.id, slug=row.slug, title=row.title, headline=row.headline, status=row.status,
-            published_at=row.published_at, created_at=row.created_at, updated_at=row.updated_at,
-            version=row.version, reviewed_by=row.reviewed_by or None,
-            last_reviewed=row.last_reviewed, row=row, author_id=row.author_id,
-            conclusion_title=row.conclusion_title,
-            prose={"intro": row.intro, "conclusion": row.conclusion},
+            id=row.id, slug=row.slug, title=title.value, headline=headline.value,
+            status=row.status, published_at=row.published_at, created_at=row.created_at,
+            updated_at=row.updated_at, version=row.version, reviewed_by=row.reviewed_by or None,
+            last_reviewed=row.last_reviewed, base_locale=row.locale, row=row, view=view,
+            author_id=row.author_id, conclusion_title=row.conclusion_title,
+            prose={"intro": intro.value, "conclusion": row.conclusion}, locale=view.locale,
+            field_locales=field_locales(
+                view.locale, title=title.locale, headline=headline.locale, intro=intro.locale
+            ),
         )  # fmt: skip
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    async def resolve_localized(
+        cls, info: Info, node_ids: Iterable[str], locale: str | None
     ) -> list[Self | None]:
-        rows = await info.context.loaders.article_by_id.load_many(_int_ids(node_ids))
-        return [cls.from_row(row) if row else None for row in rows]
+        loaders = info.context.loaders
+        rows = await loaders.article_by_id.load_many(_int_ids(node_ids))
+        return await cls.for_locale(info, rows, locale)
+
+    @classmethod
+    async def for_locale(
+        cls, info: Info, rows: list[models.Article | None], locale: str | None
+    ) -> list[Self | None]:
+        """Articles read for `locale`; their translations are loaded in one batch."""
+        loaders = info.context.loaders
+        views = await asyncio.gather(
+            *(loaders.locale_view(row, locale) for row in rows if row is not None)
+        )
+        found = iter(views)
+        return [cls.from_row(row, next(found)) if row is not None else None for row in rows]
+
+    @strawberry.field(
+        description="Every locale the article can be read in: its own first, then those of its "
+        "translations, sorted."
+    )
+    async def available_locales(self, info: Info) -> list[str]:
+        translations = await info.context.loaders.translations_by_article_id.load(self.id)
+        return [self.base_locale, *sorted(translations)]
 
     @strawberry.field(description="Who wrote the article.")
     async def author(self, info: Info) -> Author:
@@ -200,11 +271,11 @@ class Article(relay.Node):
 
     @strawberry.field(description="Prose sections in reading order.")
     async def sections(self, info: Info) -> list[Section]:
-        return await _children(info, Section, self.id)
+        return await _children(info, Section, self)
 
     @strawberry.field(description="Health benefits in reading order.")
     async def benefits(self, info: Info) -> list[Benefit]:
-        return await _children(info, Benefit, self.id)
+        return await _children(info, Benefit, self)
 
     @strawberry.field(description="Nutrition and hydration tips in reading order.")
     async def nutrition_tips(
@@ -214,12 +285,12 @@ class Article(relay.Node):
             models.TipKind | None, strawberry.argument(description="Only tips of this kind.")
         ] = None,
     ) -> list[NutritionTip]:
-        tips = await _children(info, NutritionTip, self.id)
+        tips = await _children(info, NutritionTip, self)
         return [tip for tip in tips if kind is None or tip.kind == kind]
 
     @strawberry.field(description="Safety precautions in reading order.")
     async def precautions(self, info: Info) -> list[Precaution]:
-        return await _children(info, Precaution, self.id)
+        return await _children(info, Precaution, self)
 
     @strawberry.field(description="Saved versions, newest first. Needs `content:read-drafts`.")
     async def revisions(
@@ -260,7 +331,7 @@ class Article(relay.Node):
     )
     async def json_ld(self, info: Info) -> JSON:
         article = await info.context.loaders.syndicated_article(
-            self.row, site_url=info.context.settings.site_url
+            self.row, site_url=info.context.settings.site_url, view=self.view
         )
         return cast(JSON, article_json_ld(article))
 
@@ -268,12 +339,17 @@ class Article(relay.Node):
     def conclusion(self) -> Conclusion | None:
         if not self.conclusion_title and not self.prose["conclusion"]:
             return None
-        return Conclusion(title=self.conclusion_title, prose={"body": self.prose["conclusion"]})
+        title = self.view.conclusion_field("title", self.conclusion_title)
+        body = self.view.conclusion_field("body", self.prose["conclusion"])
+        return Conclusion(
+            title=title.value, prose={"body": body.value}, locale=self.view.locale,
+            field_locales=field_locales(self.view.locale, title=title.locale, body=body.locale),
+        )  # fmt: skip
 
 
-async def _children(info: Info, node_type: type[Any], article_id: int) -> list[Any]:
-    rows = await info.context.loaders.children_by_article_id[node_type.model].load(article_id)
-    return [node_type.from_row(row) for row in rows]
+async def _children(info: Info, node_type: type[Any], article: Article) -> list[Any]:
+    rows = await info.context.loaders.children_by_article_id[node_type.model].load(article.id)
+    return [node_type.from_row(row, article.view) for row in rows]
 
 
 def _int_ids(node_ids: Iterable[str]) -> list[int]:

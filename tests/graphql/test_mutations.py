@@ -436,16 +436,18 @@ async def test_each_change_writes_exactly_one_outbox_event(
         events = (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()
     assert [(e.event_type, e.article_version) for e in events] == [
         ("article.published", 1),  # the seed
+        ("article.updated", 1),  # the seed's German translation
         ("article.updated", 2),
         ("article.unpublished", 3),
         ("article.published", 4),
         ("article.deleted", 4),
     ]
-    assert len({e.idempotency_key for e in events}) == 5
+    assert len({e.idempotency_key for e in events}) == 6
+    assert events[1].payload["article"]["locale"] == "de"
 
 
 async def test_seed_and_content_layer_agree_on_versions(seeded: AsyncEngine) -> None:
     async with session_scope(seeded) as session:
         count = (await session.exec(select(func.count()).select_from(OutboxEvent))).one()
         document = await content.get_article_document(session, slug="back-walk")
-    assert count == 1 and document is not None
+    assert count == 2 and document is not None  # the article, then its German translation
