@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cms import migrate, tokens, webhooks
+from cms import lint, migrate, tokens, webhooks
 from cms.access import Scope
 from cms.db import AsyncSession, create_engine, session_scope
 from cms.dispatcher import dispatch_once, http_client, retry_policy, run_dispatcher
@@ -145,6 +146,64 @@ def validate(paths: PathsArgument = None) -> None:
     except InvalidContent as error:
         raise _fail_with(error, wrote_nothing=False) from None
     console.print(f"{len(seed_files)} file(s) valid.")
+
+
+class LintFormat(enum.StrEnum):
+    AUTO = "auto"
+    TABLE = "table"
+    PLAIN = "plain"
+
+
+@app.command("lint")
+def lint_command(
+    paths: PathsArgument = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    output: Annotated[
+        LintFormat,
+        typer.Option(
+            "--format", help="A table, or one line per finding; auto: a table on a terminal."
+        ),
+    ] = LintFormat.AUTO,
+    max_review_age: Annotated[
+        int | None, typer.Option(min=1, help="Days before a review is overdue.")
+    ] = None,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An absolute claim to report; repeat for several (replaces the configured list)."
+        ),
+    ] = None,
+) -> None:
+    """Check content files against the editorial rules (and the schema). Exits 1 on any error,
+    or with --strict on any warning."""
+    settings = get_settings()
+    rules = lint.LintRules(
+        absolute_claims=claim or settings.lint_absolute_claims,
+        review_max_age_days=max_review_age or settings.lint_review_max_age_days,
+        site_url=settings.site_url,
+    )
+    findings = lint.lint_paths(_seed_paths(paths), rules)
+    errors_found = sum(f.severity is lint.Severity.ERROR for f in findings)
+    warnings_found = len(findings) - errors_found
+    as_table = output is LintFormat.TABLE or (output is LintFormat.AUTO and console.is_terminal)
+    if as_table and findings:
+        table = Table("file:line", "severity", "rule", "field", "message")
+        for column in table.columns[1:3]:
+            column.no_wrap = True
+        for finding in findings:
+            where = f"{finding.file}:{finding.line}" if finding.line else finding.file
+            style = "red" if finding.severity is lint.Severity.ERROR else "yellow"
+            table.add_row(
+                where, f"[{style}]{finding.severity}[/]", str(finding.rule), finding.field,
+                finding.message,
+            )  # fmt: skip
+        console.print(table)
+    else:
+        for finding in findings:
+            typer.echo(str(finding))
+    typer.echo(f"{errors_found} error(s), {warnings_found} warning(s).")
+    if errors_found or (strict and warnings_found):
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     request_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a request may run before it is cut off (504)."
     )
+    lint_absolute_claims: list[str] = Field(
+        default=["cures", "cure", "guaranteed", "100% safe", "miracle", "no side effects"],
+        description="Words and phrases `cms lint` reports as absolute claims (a JSON list).",
+    )
+    lint_review_max_age_days: int = Field(
+        default=365, ge=1, description="Days after `last_reviewed` before `cms lint` warns."
+    )
     introspection: bool = True
     graphiql: bool = True
 
