@@ -16,14 +16,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cms import lint, migrate, tokens, webhooks
+from cms import lint, migrate, partners, tokens, webhooks
 from cms.access import Scope
 from cms.db import AsyncSession, create_engine, session_scope
 from cms.dispatcher import dispatch_once, http_client, retry_policy, run_dispatcher
 from cms.documents import seed_file_json_schema
 from cms.errors import CMSError, InvalidContent
 from cms.logs import uvicorn_log_config
-from cms.models import utc_now
+from cms.models import Partner, utc_now
 from cms.outbox import EventType
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
@@ -294,6 +294,80 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
 
     _run_in_session(revoke)
     console.print(f"revoked {name}")
+
+
+partner_app = typer.Typer(help="Partners that syndicate snippets.", no_args_is_help=True)
+app.add_typer(partner_app, name="partner")
+
+
+@partner_app.command("create")
+def partner_create(
+    name: Annotated[str, typer.Option(help="A unique name for the partner.")],
+    origin: Annotated[
+        list[str],
+        typer.Option(help="An origin its pages run on, e.g. https://acme.example; repeat."),
+    ],
+    rate_limit: Annotated[int, typer.Option(min=1, help="Requests per minute.")] = 600,
+) -> None:
+    """Create a partner and print its key. It is shown only this once; only a hash is stored."""
+
+    async def create(session: AsyncSession) -> str:
+        _, key = await partners.create_partner(
+            session, name=name, origins=origin, rate_limit=rate_limit
+        )
+        return key
+
+    key = _run_in_session(create)
+    errors.print("Give this key to the partner now; it cannot be shown again:")
+    typer.echo(key)
+
+
+@partner_app.command("list")
+def partner_list() -> None:
+    """List partners: name, origins, rate limit, snippets served, state. Keys are never shown."""
+
+    async def read(session: AsyncSession) -> tuple[list[Partner], dict[int, int]]:
+        return await partners.list_partners(session), await partners.usage_totals(session)
+
+    rows, totals = _run_in_session(read)
+    table = Table("name", "origins", "limit/min", "served", "created", "state")
+    for partner in rows:
+        assert partner.id is not None
+        table.add_row(
+            partner.name, partner.origins.replace(" ", "\n"), str(partner.rate_limit),
+            str(totals.get(partner.id, 0)), f"{partner.created_at:%Y-%m-%d %H:%M}",
+            "revoked" if partner.revoked_at else "active",
+        )  # fmt: skip
+    console.print(table)
+
+
+@partner_app.command("revoke")
+def partner_revoke(name: Annotated[str, typer.Argument(help="The partner's name.")]) -> None:
+    """Revoke a partner's key at once; requests carrying it are refused (401) from now on."""
+
+    async def revoke(session: AsyncSession) -> None:
+        await partners.revoke_partner(session, name=name)
+
+    _run_in_session(revoke)
+    console.print(f"revoked {name}")
+
+
+@partner_app.command("usage")
+def partner_usage(
+    name: Annotated[
+        str | None, typer.Argument(help="One partner; default: all, keyless traffic too.")
+    ] = None,
+) -> None:
+    """Snippets served, per partner and snippet, most used first. A running server writes its
+    counts every CMS_USAGE_FLUSH_INTERVAL seconds."""
+
+    async def read(session: AsyncSession) -> list[partners.SnippetUsage]:
+        return await partners.usage_by_snippet(session, name=name)
+
+    table = Table("partner", "article", "benefit", "served")
+    for row in _run_in_session(read):
+        table.add_row(row.partner or "(no key)", row.article_slug, row.benefit_slug, str(row.count))
+    console.print(table)
 
 
 webhook_app = typer.Typer(help="Webhook endpoints and their deliveries.", no_args_is_help=True)

@@ -19,6 +19,7 @@ from cms.settings import Settings
 
 __all__ = [
     "REVISION_KEY",
+    "SERVED_SNIPPETS_KEY",
     "CloseRequestDatabase",
     "Context",
     "ReadContentRevision",
@@ -26,6 +27,8 @@ __all__ = [
 ]
 
 REVISION_KEY = "cms.content_revision"
+# The (article slug, benefit slug) of every snippet a request served, for usage counts.
+SERVED_SNIPPETS_KEY = "cms.served_snippets"
 
 logger = logging.getLogger("cms.graphql")
 P = ParamSpec("P")
@@ -94,6 +97,7 @@ class Context:
     principal: Principal = ANONYMOUS
     request: Any = None
     content_revision: ContentRevision | None = None
+    served_snippets: list[tuple[str, str]] = field(default_factory=list)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

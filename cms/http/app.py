@@ -21,7 +21,9 @@ from cms.http.admin import mount_admin
 from cms.http.graphql import GraphQLEndpoint
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware
+from cms.http.partners import PartnerMiddleware
 from cms.settings import Settings, get_settings
+from cms.usage import UsageBuffer
 
 __all__ = ["create_app"]
 
@@ -55,9 +57,14 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             if settings.webhooks_dispatch
             else None
         )
+        usage_writer = asyncio.create_task(
+            usage.run(settings.usage_flush_interval, stop), name="snippet-usage"
+        )
         try:
             yield
         finally:
+            stop.set()
+            await asyncio.gather(usage_writer, return_exceptions=True)
             if dispatcher is not None:
                 stop.set()
                 # A send cut short is retried after its lease: delivery is at least once.
@@ -68,6 +75,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             await dispose_engine(engine)
 
     graphql = GraphQLEndpoint(settings, engine)
+    usage = UsageBuffer(engine)
     metrics = Metrics()
     metrics.watch(lambda: _gauges(graphql, engine))
     app = Starlette(
@@ -84,13 +92,20 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
                 metrics=metrics,
                 max_body_bytes=settings.max_body_bytes,
                 request_timeout=settings.request_timeout,
-            )  # fmt: skip
+            ),  # fmt: skip
+            Middleware(
+                PartnerMiddleware,
+                engine=engine,
+                usage=usage,
+                anonymous_rate_limit=settings.anonymous_rate_limit,
+            ),
         ],
         lifespan=lifespan,
     )
     mount_admin(app, engine, settings)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.usage = usage
     return app
 
 

@@ -4,7 +4,7 @@ queries and the response cache, with ETags and Cache-Control on every query resp
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -20,7 +20,7 @@ from cms.access import ANONYMOUS, Principal
 from cms.access import Scope as AccessScope
 from cms.db import AsyncSession, database_unavailable
 from cms.errors import Unauthenticated
-from cms.graphql.context import REVISION_KEY, Context, RequestDatabase
+from cms.graphql.context import REVISION_KEY, SERVED_SNIPPETS_KEY, Context, RequestDatabase
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.graphql.schema import build_schema
 from cms.http.graphql_request import BadRequest, parse_graphql_request, replay_body
@@ -143,6 +143,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 revision = await self.content_revision.current()
                 cached = self.response_cache.get(key, revision)
                 if cached is not None:
+                    scope.setdefault(SERVED_SNIPPETS_KEY, []).extend(cached.served_snippets)
                     await self._send_query_response(
                         scope, send, request, principal, cached, media_type
                     )
@@ -154,7 +155,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return
         revision_read = scope.get(REVISION_KEY)
         if self.response_cache is not None and key is not None and revision_read is not None:
-            self.response_cache.put(key, revision_read, finished)
+            served = tuple(scope.get(SERVED_SNIPPETS_KEY, ()))
+            self.response_cache.put(key, revision_read, replace(finished, served_snippets=served))
         await self._send_query_response(scope, send, request, principal, finished, media_type)
 
     async def _send_query_response(
@@ -208,6 +210,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             content_revision=self.content_revision if self.response_cache is not None else None,
             principal=request.scope.get(PRINCIPAL_KEY, ANONYMOUS),
             request=request,
+            served_snippets=request.scope.setdefault(SERVED_SNIPPETS_KEY, []),
         )
 
     def encode_json(self, data: Any) -> bytes:
