@@ -83,6 +83,14 @@ class Settings(BaseSettings):
         description="Keyless snippet reads (GraphQL and /embed) a client IP may make per minute; "
         "partners have their own limit, set with `cms partner create --rate-limit`.",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db to keep rate-limit counts in, shared by every worker; "
+        "unset, each worker counts on its own.",
+    )
+    redis_prefix: str = Field(
+        default="cms", description="Prefix of this deployment's keys in Redis."
+    )
     usage_flush_interval: float = Field(
         default=10.0, gt=0, description="Seconds between writes of counted snippet usage."
     )

@@ -22,6 +22,7 @@ from cms.http.graphql import GraphQLEndpoint
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware
 from cms.http.partners import PartnerMiddleware
+from cms.http.rate_limit import create_limiter
 from cms.settings import Settings, get_settings
 from cms.usage import UsageBuffer
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         finally:
             stop.set()
             await asyncio.gather(usage_writer, return_exceptions=True)
+            await limiter.close()
             if dispatcher is not None:
                 stop.set()
                 # A send cut short is retried after its lease: delivery is at least once.
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     graphql = GraphQLEndpoint(settings, engine)
     usage = UsageBuffer(engine)
+    limiter = create_limiter(settings)
     metrics = Metrics()
     metrics.watch(lambda: _gauges(graphql, engine))
     app = Starlette(
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
                 engine=engine,
                 usage=usage,
                 anonymous_rate_limit=settings.anonymous_rate_limit,
+                limiter=limiter,
             ),
         ],
         lifespan=lifespan,
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.settings = settings
     app.state.engine = engine
     app.state.usage = usage
+    app.state.limiter = limiter
     return app
 
 

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.db import AsyncSession, database_unavailable
 from cms.graphql.context import SERVED_SNIPPETS_KEY
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
-from cms.http.rate_limit import FixedWindowLimiter
+from cms.http.rate_limit import Limiter
 from cms.partners import PartnerIdentity, identify_partner, normalise_origin
 from cms.usage import UsageBuffer
 
@@ -51,13 +51,13 @@ class PartnerMiddleware:
         engine: AsyncEngine,
         usage: UsageBuffer,
         anonymous_rate_limit: int,
-        limiter: FixedWindowLimiter | None = None,
+        limiter: Limiter,
     ) -> None:
         self.app = app
         self.engine = engine
         self.usage = usage
         self.anonymous_rate_limit = anonymous_rate_limit
-        self.limiter = limiter or FixedWindowLimiter()
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"] if scope["type"] == "http" else ""
@@ -110,7 +110,7 @@ class PartnerMiddleware:
                     return
             client, limit = f"ip:{_client_ip(scope)}", self.anonymous_rate_limit
 
-        decision = self.limiter.hit(client, limit)
+        decision = await self.limiter.hit(client, limit)
         if not decision.allowed:
             extra = [(b"retry-after", str(decision.retry_after).encode())]
             if partner is not None:
@@ -193,24 +193,25 @@ def _client_ip(scope: Scope) -> str:
 async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     """Read the whole body, and a receive that hands it on again."""
     chunks: list[bytes] = []
+    message: Message = {"type": "http.disconnect"}
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"", receive
+            break  # the client went away: hand that on
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
+            message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
             break
-    body = b"".join(chunks)
-    replayed = False
+    first: Message | None = message
 
     async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
+        nonlocal first
+        if first is None:
             return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        message, first = first, None
+        return message
 
-    return body, replay
+    return b"".join(chunks), replay
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: Headers) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+import redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
@@ -34,7 +36,6 @@ ARTICLES = "{ articles(first: 1) { nodes { slug } } }"
 STRESS = {"article": "back-walk", "benefit": "stress-relief"}
 
 
-
 async def _fresh_window() -> None:
     """Wait out the last seconds of a clock minute, so a test's requests share one window."""
     left = WINDOW_SECONDS - time.time() % WINDOW_SECONDS
@@ -48,8 +49,11 @@ async def _app(
 ) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
     app = create_app(settings.model_copy(update=overrides), engine)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
-        yield app, client
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
+            yield app, client
+    finally:
+        await app.state.limiter.close()
 
 
 async def _partner(
@@ -303,3 +307,39 @@ async def test_a_partner_sees_only_published_snippets(
         assert hidden.json() == {"data": {"benefitSnippet": None}}
         assert unpublished.json() == {"data": {"benefitSnippets": []}}
         assert await _usage(engine, app) == [("acme", "open", "public-benefit", 1)]
+
+
+def _redis_url() -> str:
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    return url
+
+
+async def test_with_redis_the_limit_holds_across_workers(
+    seeded: AsyncEngine, settings: Settings
+) -> None:
+    key = await _partner(seeded, limit=3)
+    shared = {"redis_url": _redis_url(), "redis_prefix": f"test-{uuid.uuid4().hex}"}
+    await _fresh_window()
+    async with (
+        _app(seeded, settings, **shared) as (_, first),
+        _app(seeded, settings, **shared) as (_, second),
+    ):
+        # Two apps with their own limiter each, as two worker processes have.
+        statuses = [(await _post(client, key=key)).status_code
+                    for client in (first, second, first, second)]  # fmt: skip
+        assert statuses == [200, 200, 200, 429]
+        refused = await _post(first, key=key)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+async def test_an_unreachable_redis_lets_requests_through(
+    seeded: AsyncEngine, settings: Settings
+) -> None:
+    key = await _partner(seeded, limit=1)
+    async with _app(seeded, settings, redis_url="redis://127.0.0.1:1/0") as (_, client):
+        assert [(await _post(client, key=key)).status_code for _ in range(2)] == [200, 200]
