@@ -8,6 +8,7 @@ For requests to `/graphql` and `/embed/*`:
   and `Vary: Origin` only when that Origin is one of the partner's; from any other Origin it is
   refused with 403 `ORIGIN_NOT_ALLOWED` and no CORS header, so the browser refuses it too. A
   keyed response never carries the wildcard, whatever an inner layer set.
+- Keyed responses vary on `Origin` and `X-Partner-Key`, so shared caches keep them apart.
 - Keyed requests count against the partner's own per-minute limit; keyless snippet reads
   against `anonymous_rate_limit` per client IP. Over it: 429 `RATE_LIMITED` with `Retry-After`.
 - The snippets a request served (listed by the resolvers under `SERVED_SNIPPETS_KEY`) are
@@ -166,7 +167,9 @@ def _with_keyed_cors(headers: Headers, origin: str | None) -> Headers:
         for k, v in headers
         if k.lower() != b"vary" and not k.lower().startswith(b"access-control-")
     ]
-    merged = b", ".join([*vary, b"Origin"]) if vary else b"Origin"
+    # A shared cache must not answer one partner (or a keyless caller) with another's response:
+    # it would skip that caller's origin check, limit and usage count.
+    merged = b", ".join([*vary, b"Origin, X-Partner-Key"])
     return [*kept, (b"vary", merged), *_cors_headers(origin)[1:]]
 
 
