@@ -80,6 +80,11 @@ class FixedWindowLimiter:
         self._windows[client] = (window, count + 1)
         return Decision(True, limit - count - 1, retry_after)
 
+    @property
+    def tracked(self) -> int:
+        """How many clients it holds a count for (bounded by `max_clients`)."""
+        return len(self._windows)
+
     async def close(self) -> None:
         self._windows.clear()
 
