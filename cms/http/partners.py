@@ -33,7 +33,7 @@ from cms.http.rate_limit import Limiter
 from cms.partners import PartnerIdentity, identify_partner, normalise_origin
 from cms.usage import UsageBuffer
 
-__all__ = ["PARTNER_KEY", "PartnerMiddleware"]
+__all__ = ["PARTNER_KEY", "PartnerMiddleware", "count_served"]
 
 PARTNER_KEY = "cms.partner"
 _KEY_HEADER = b"x-partner-key"
@@ -134,6 +134,14 @@ class PartnerMiddleware:
             await send(message)
 
         return keyed
+
+
+def count_served(scope: Scope, article_slug: str, benefit_slug: str) -> None:
+    """Count one snippet served by a route behind this middleware (an embed page, say) for the
+    request's partner, or for no partner."""
+    served = scope.get(SERVED_SNIPPETS_KEY)
+    if served is not None:
+        served.append((article_slug, benefit_slug))
 
 
 def _allowed(origin: str, partner: PartnerIdentity) -> bool:

@@ -14,13 +14,19 @@ import pytest
 import redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from cms import content, partners
 from cms.db import session_scope
 from cms.http import create_app
-from cms.http.rate_limit import WINDOW_SECONDS
+from cms.http.partners import PartnerMiddleware, count_served
+from cms.http.rate_limit import WINDOW_SECONDS, FixedWindowLimiter
 from cms.models import ArticleStatus
 from cms.settings import Settings
+from cms.usage import UsageBuffer
 from tests.documents import article_document
 
 pytestmark = pytest.mark.anyio
@@ -343,3 +349,39 @@ async def test_an_unreachable_redis_lets_requests_through(
     key = await _partner(seeded, limit=1)
     async with _app(seeded, settings, redis_url="redis://127.0.0.1:1/0") as (_, client):
         assert [(await _post(client, key=key)).status_code for _ in range(2)] == [200, 200]
+
+
+async def test_a_keyed_response_never_keeps_an_inner_wildcard_and_embed_servings_count(
+    seeded: AsyncEngine,
+) -> None:
+    # A stand-in for the embed routes, which answer every request with the public wildcard.
+    async def embed(request: Request) -> Response:
+        count_served(request.scope, "back-walk", request.path_params["benefit"])
+        return Response("<p>snippet</p>", headers={"Access-Control-Allow-Origin": "*"})
+
+    key = await _partner(seeded)
+    usage = UsageBuffer(seeded)
+    app = Starlette(
+        routes=[Route("/embed/back-walk/{benefit}", embed)],
+        middleware=[
+            Middleware(
+                PartnerMiddleware, engine=seeded, usage=usage, anonymous_rate_limit=100,
+                limiter=FixedWindowLimiter(),
+            )
+        ],
+    )  # fmt: skip
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
+        keyed = await client.get(
+            "/embed/back-walk/detoxification", params={"partner_key": key}, headers={"Origin": ACME}
+        )
+        keyless = await client.get("/embed/back-walk/detoxification", headers={"Origin": ACME})
+    assert keyed.headers.get_list("access-control-allow-origin") == [ACME]
+    assert keyless.headers.get_list("access-control-allow-origin") == ["*"]
+    await usage.flush()
+    async with session_scope(seeded) as session:
+        rows = await partners.usage_by_snippet(session)
+    assert [(r.partner, r.benefit_slug, r.count) for r in rows] == [
+        (None, "detoxification", 1),
+        ("acme", "detoxification", 1),
+    ]
