@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -15,14 +16,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cms import migrate, tokens, webhooks
+from cms import lint, migrate, partners, tokens, webhooks
 from cms.access import Scope
 from cms.db import AsyncSession, create_engine, session_scope
 from cms.dispatcher import dispatch_once, http_client, retry_policy, run_dispatcher
 from cms.documents import seed_file_json_schema
 from cms.errors import CMSError, InvalidContent
 from cms.logs import uvicorn_log_config
-from cms.models import utc_now
+from cms.models import Partner, utc_now
 from cms.outbox import EventType
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
@@ -147,6 +148,64 @@ def validate(paths: PathsArgument = None) -> None:
     console.print(f"{len(seed_files)} file(s) valid.")
 
 
+class LintFormat(enum.StrEnum):
+    AUTO = "auto"
+    TABLE = "table"
+    PLAIN = "plain"
+
+
+@app.command("lint")
+def lint_command(
+    paths: PathsArgument = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    output: Annotated[
+        LintFormat,
+        typer.Option(
+            "--format", help="A table, or one line per finding; auto: a table on a terminal."
+        ),
+    ] = LintFormat.AUTO,
+    max_review_age: Annotated[
+        int | None, typer.Option(min=1, help="Days before a review is overdue.")
+    ] = None,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An absolute claim to report; repeat for several (replaces the configured list)."
+        ),
+    ] = None,
+) -> None:
+    """Check content files against the editorial rules (and the schema). Exits 1 on any error,
+    or with --strict on any warning."""
+    settings = get_settings()
+    rules = lint.LintRules(
+        absolute_claims=claim or settings.lint_absolute_claims,
+        review_max_age_days=max_review_age or settings.lint_review_max_age_days,
+        site_url=settings.site_url,
+    )
+    findings = lint.lint_paths(_seed_paths(paths), rules)
+    errors_found = sum(f.severity is lint.Severity.ERROR for f in findings)
+    warnings_found = len(findings) - errors_found
+    as_table = output is LintFormat.TABLE or (output is LintFormat.AUTO and console.is_terminal)
+    if as_table and findings:
+        table = Table("file:line", "severity", "rule", "field", "message")
+        for column in table.columns[1:3]:
+            column.no_wrap = True
+        for finding in findings:
+            where = f"{finding.file}:{finding.line}" if finding.line else finding.file
+            style = "red" if finding.severity is lint.Severity.ERROR else "yellow"
+            table.add_row(
+                where, f"[{style}]{finding.severity}[/]", str(finding.rule), finding.field,
+                finding.message,
+            )  # fmt: skip
+        console.print(table)
+    else:
+        for finding in findings:
+            typer.echo(str(finding))
+    typer.echo(f"{errors_found} error(s), {warnings_found} warning(s).")
+    if errors_found or (strict and warnings_found):
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def export(
     out: Annotated[Path, typer.Option(help="Folder to write <slug>.yaml files into.")] = Path(
@@ -235,6 +294,80 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
 
     _run_in_session(revoke)
     console.print(f"revoked {name}")
+
+
+partner_app = typer.Typer(help="Partners that syndicate snippets.", no_args_is_help=True)
+app.add_typer(partner_app, name="partner")
+
+
+@partner_app.command("create")
+def partner_create(
+    name: Annotated[str, typer.Option(help="A unique name for the partner.")],
+    origin: Annotated[
+        list[str],
+        typer.Option(help="An origin its pages run on, e.g. https://acme.example; repeat."),
+    ],
+    rate_limit: Annotated[int, typer.Option(min=1, help="Requests per minute.")] = 600,
+) -> None:
+    """Create a partner and print its key. It is shown only this once; only a hash is stored."""
+
+    async def create(session: AsyncSession) -> str:
+        _, key = await partners.create_partner(
+            session, name=name, origins=origin, rate_limit=rate_limit
+        )
+        return key
+
+    key = _run_in_session(create)
+    errors.print("Give this key to the partner now; it cannot be shown again:")
+    typer.echo(key)
+
+
+@partner_app.command("list")
+def partner_list() -> None:
+    """List partners: name, origins, rate limit, snippets served, state. Keys are never shown."""
+
+    async def read(session: AsyncSession) -> tuple[list[Partner], dict[int, int]]:
+        return await partners.list_partners(session), await partners.usage_totals(session)
+
+    rows, totals = _run_in_session(read)
+    table = Table("name", "origins", "limit/min", "served", "created", "state")
+    for partner in rows:
+        assert partner.id is not None
+        table.add_row(
+            partner.name, partner.origins.replace(" ", "\n"), str(partner.rate_limit),
+            str(totals.get(partner.id, 0)), f"{partner.created_at:%Y-%m-%d %H:%M}",
+            "revoked" if partner.revoked_at else "active",
+        )  # fmt: skip
+    console.print(table)
+
+
+@partner_app.command("revoke")
+def partner_revoke(name: Annotated[str, typer.Argument(help="The partner's name.")]) -> None:
+    """Revoke a partner's key at once; requests carrying it are refused (401) from now on."""
+
+    async def revoke(session: AsyncSession) -> None:
+        await partners.revoke_partner(session, name=name)
+
+    _run_in_session(revoke)
+    console.print(f"revoked {name}")
+
+
+@partner_app.command("usage")
+def partner_usage(
+    name: Annotated[
+        str | None, typer.Argument(help="One partner; default: all, keyless traffic too.")
+    ] = None,
+) -> None:
+    """Snippets served, per partner and snippet, most used first. A running server writes its
+    counts every CMS_USAGE_FLUSH_INTERVAL seconds."""
+
+    async def read(session: AsyncSession) -> list[partners.SnippetUsage]:
+        return await partners.usage_by_snippet(session, name=name)
+
+    table = Table("partner", "article", "benefit", "served")
+    for row in _run_in_session(read):
+        table.add_row(row.partner or "(no key)", row.article_slug, row.benefit_slug, str(row.count))
+    console.print(table)
 
 
 webhook_app = typer.Typer(help="Webhook endpoints and their deliveries.", no_args_is_help=True)

@@ -28,6 +28,8 @@ __all__ = [
     "ContentState",
     "NutritionTip",
     "OutboxEvent",
+    "Partner",
+    "PartnerUsage",
     "Precaution",
     "Revision",
     "Section",
@@ -237,6 +239,44 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     expires_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
     revoked_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+
+
+class Partner(SQLModel, table=True):
+    """A site that syndicates snippets. Its key is kept as a SHA-256 hash, like an API token's;
+    requests carrying it are let through only from its allowed origins, at its own rate."""
+
+    __tablename__: ClassVar[str] = "partner"
+    __table_args__ = (sa.CheckConstraint("rate_limit > 0", name="partner_rate_limit_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    origins: str = Field(
+        default="", description="Space-separated origins, e.g. https://acme.example."
+    )
+    rate_limit: int = Field(default=600, description="Requests per minute.")
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+
+
+class PartnerUsage(SQLModel, table=True):
+    """How many times one benefit snippet was served to one partner on one (UTC) day. Keyless
+    traffic is counted with no partner. Read totals with SUM: keyless rows may be split."""
+
+    __tablename__: ClassVar[str] = "partner_usage"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "partner_id", "article_slug", "benefit_slug", "day", name="uq_partner_usage_key"
+        ),
+        sa.CheckConstraint("count >= 0", name="partner_usage_count_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", ondelete="CASCADE")
+    article_slug: str = Field(max_length=100)
+    benefit_slug: str = Field(max_length=100)
+    day: date
+    count: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))
 
 
 class Revision(SQLModel, table=True):

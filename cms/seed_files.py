@@ -31,10 +31,15 @@ from cms.documents import (
 from cms.errors import ContentProblem, InvalidContent
 
 __all__ = [
+    "LineIndex",
     "SeedFile",
     "bundled_seed_dir",
+    "cross_file_problems",
     "discover_seed_files",
+    "nearest_line",
     "dump_document",
+    "parse_document",
+    "parse_document_with_lines",
     "read_seed_files",
 ]
 
@@ -43,6 +48,7 @@ SCHEMA_MODELINE = "# yaml-language-server: $schema={schema}\n"
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Location = Location
+LineIndex = dict[Location, int]
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class SeedFile:
     lines: dict[Location, int] = field(default_factory=dict, compare=False, repr=False)
 
     def line_of(self, location: Location) -> int | None:
-        return _nearest_line(self.lines, location)
+        return nearest_line(self.lines, location)
 
 
 def bundled_seed_dir() -> Path:
@@ -86,23 +92,25 @@ def read_seed_files(paths: Sequence[Path]) -> list[SeedFile]:
     problems: list[ContentProblem] = []
     for path in paths:
         try:
-            document, lines = _parse(path.read_text("utf-8"), str(path))
+            document, lines = parse_document_with_lines(path.read_text("utf-8"), str(path))
             seed_files.append(SeedFile(path, document, lines))
         except InvalidContent as error:
             problems.extend(error.problems)
         except (OSError, UnicodeDecodeError) as error:
             problems.append(ContentProblem(str(path), "", f"cannot be read: {error}"))
-    problems.extend(_cross_file_problems(seed_files))
+    problems.extend(cross_file_problems(seed_files))
     if problems:
         raise InvalidContent(problems)
     return seed_files
 
 
 def parse_document(text: str, file_name: str) -> SeedDocument:
-    return _parse(text, file_name)[0]
+    return parse_document_with_lines(text, file_name)[0]
 
 
-def _parse(text: str, file_name: str) -> tuple[SeedDocument, dict[_Location, int]]:
+def parse_document_with_lines(text: str, file_name: str) -> tuple[SeedDocument, LineIndex]:
+    """The document, and the 1-based line of every field path in it (keys where there is one:
+    `("benefits", 2, "title")` -> the line of `title:` in the third benefit)."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -167,18 +175,19 @@ def _validation_problems(
     error: ValidationError, lines: dict[_Location, int], file_name: str
 ) -> list[ContentProblem]:
     return [
-        ContentProblem(file_name, field_path(location), message, _nearest_line(lines, location))
+        ContentProblem(file_name, field_path(location), message, nearest_line(lines, location))
         for location, message in validation_problems(error)
     ]
 
 
-def _nearest_line(lines: dict[_Location, int], location: _Location) -> int | None:
+def nearest_line(lines: LineIndex, location: Location) -> int | None:
     while location not in lines and location:
         location = location[:-1]
     return lines.get(location)
 
 
-def _cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProblem]:
+def cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProblem]:
+    """Problems between files: an article slug used twice, an author that reads differently."""
     article_files: dict[str, Path] = {}
     authors: dict[str, tuple[Path, Any]] = {}
     articles: dict[str, ArticleDocument] = {}

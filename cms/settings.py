@@ -93,6 +93,30 @@ class Settings(BaseSettings):
     request_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a request may run before it is cut off (504)."
     )
+    anonymous_rate_limit: int = Field(
+        default=120,
+        ge=1,
+        description="Keyless snippet reads (GraphQL and /embed) a client IP may make per minute; "
+        "partners have their own limit, set with `cms partner create --rate-limit`.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db to keep rate-limit counts in, shared by every worker; "
+        "unset, each worker counts on its own.",
+    )
+    redis_prefix: str = Field(
+        default="cms", description="Prefix of this deployment's keys in Redis."
+    )
+    usage_flush_interval: float = Field(
+        default=10.0, gt=0, description="Seconds between writes of counted snippet usage."
+    )
+    lint_absolute_claims: list[str] = Field(
+        default=["cures", "cure", "guaranteed", "100% safe", "miracle", "no side effects"],
+        description="Words and phrases `cms lint` reports as absolute claims (a JSON list).",
+    )
+    lint_review_max_age_days: int = Field(
+        default=365, ge=1, description="Days after `last_reviewed` before `cms lint` warns."
+    )
     introspection: bool = True
     graphiql: bool = True
 

@@ -20,6 +20,7 @@ from cms.settings import Settings
 
 __all__ = [
     "REVISION_KEY",
+    "SERVED_SNIPPETS_KEY",
     "CloseRequestDatabase",
     "Context",
     "ReadContentRevision",
@@ -27,6 +28,8 @@ __all__ = [
 ]
 
 REVISION_KEY = "cms.content_revision"
+# The (article slug, benefit slug) of every snippet a request served, for usage counts.
+SERVED_SNIPPETS_KEY = "cms.served_snippets"
 
 logger = logging.getLogger("cms.graphql")
 P = ParamSpec("P")
@@ -98,6 +101,7 @@ class Context:
     changes: ChangeChannel | None = None
     # A websocket's `connection_init` payload (Strawberry sets it).
     connection_params: dict[str, Any] | None = None
+    served_snippets: list[tuple[str, str]] = field(default_factory=list)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

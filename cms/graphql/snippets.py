@@ -127,6 +127,11 @@ async def _syndicated(
     return article
 
 
+def _served(info: Info, served: list[snippets.Snippet]) -> list[BenefitSnippet]:
+    info.context.served_snippets.extend((s.article.slug, s.benefit.slug) for s in served)
+    return [BenefitSnippet.of(s) for s in served]
+
+
 @strawberry.type
 class SnippetQuery:
     @strawberry.field(
@@ -142,7 +147,7 @@ class SnippetQuery:
     ) -> BenefitSnippet | None:
         syndicated = await _syndicated(info, article, locale)
         snippet = syndicated.snippet(benefit) if syndicated else None
-        return BenefitSnippet.of(snippet) if snippet else None
+        return _served(info, [snippet])[0] if snippet else None
 
     @strawberry.field(
         description="Every benefit of a published article as a snippet, in reading order; empty "
@@ -155,4 +160,4 @@ class SnippetQuery:
         locale: LocaleArgument = None,
     ) -> list[BenefitSnippet]:
         syndicated = await _syndicated(info, article, locale)
-        return [BenefitSnippet.of(s) for s in syndicated.snippets()] if syndicated else []
+        return _served(info, syndicated.snippets()) if syndicated else []

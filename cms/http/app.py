@@ -26,7 +26,10 @@ from cms.http.hot_path import HotPath
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware, RequestObserver
 from cms.http.oembed import OEmbed
+from cms.http.partners import PartnerMiddleware
+from cms.http.rate_limit import create_limiter
 from cms.settings import Settings, get_settings
+from cms.usage import UsageBuffer
 
 __all__ = ["create_app"]
 
@@ -62,9 +65,15 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             if settings.webhooks_dispatch
             else None
         )
+        usage_writer = asyncio.create_task(
+            usage.run(settings.usage_flush_interval, stop), name="snippet-usage"
+        )
         try:
             yield
         finally:
+            stop.set()
+            await asyncio.gather(usage_writer, return_exceptions=True)
+            await limiter.close()
             if dispatcher is not None:
                 stop.set()
                 # A send cut short is retried after its lease: delivery is at least once.
@@ -77,6 +86,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     changes = ChangeChannel(engine, settings)
     graphql = GraphQLEndpoint(settings, engine, changes)
+    usage = UsageBuffer(engine)
+    limiter = create_limiter(settings)
     metrics = Metrics()
     metrics.watch(lambda: _gauges(graphql, engine, changes))
     observer = RequestObserver(metrics)
@@ -109,6 +120,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
                 max_body_bytes=settings.max_body_bytes,
                 request_timeout=settings.request_timeout,
             ),  # fmt: skip
+            Middleware(
+                PartnerMiddleware,
+                engine=engine,
+                usage=usage,
+                anonymous_rate_limit=settings.anonymous_rate_limit,
+                limiter=limiter,
+            ),
         ],
         lifespan=lifespan,
     )
@@ -116,6 +134,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.settings = settings
     app.state.engine = engine
     app.state.changes = changes
+    app.state.usage = usage
+    app.state.limiter = limiter
     return app
 
 

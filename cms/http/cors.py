@@ -1,11 +1,13 @@
 """CORS for keyless cross-origin reads of the public API: `/graphql`, `/oembed` and `/embed.js`.
 
-- A request without credentials (no `Authorization`, no `Cookie`) gets
+- A request without credentials (no `Authorization`, no `Cookie`, no `X-Partner-Key`) gets
   `Access-Control-Allow-Origin: *`, so any page may read public content. Credentials are never
   allowed with it: an authenticated request gets no CORS headers at all, and a browser will not
   send a cross-origin `Authorization` header since no preflight allows it.
 - A preflight (`OPTIONS` with `Access-Control-Request-Method`) is answered here: GET and POST,
   with the headers `content-type` and `x-partner-key`, cached by the browser for `max_age`.
+- On `/graphql`, a request carrying `X-Partner-Key`, or a preflight asking for it, is left
+  untouched to the partner-key layer, which answers only its partners' origins, never `*`.
 - A response that already names its own `Access-Control-Allow-Origin` is left as it is: that is
   how partner-key checks restrict the origins of keyed requests.
 - Every response on these paths says `Vary: Authorization, Cookie`, so a shared cache never hands
@@ -26,7 +28,10 @@ ALLOWED_METHODS = "GET, POST"
 ALLOWED_HEADERS = "content-type, x-partner-key"
 # Chromium caps preflight caching at two hours; asking for more gains nothing.
 PREFLIGHT_MAX_AGE = 7200
-_CREDENTIALS = ("authorization", "cookie")
+# A partner key is a credential too: its requests get its partner's origins, never the wildcard.
+_KEY_HEADER = "x-partner-key"
+_PARTNER_PATHS = frozenset({"/graphql"})
+_CREDENTIALS = ("authorization", "cookie", _KEY_HEADER)
 _VARY = ("Authorization", "Cookie")
 
 
@@ -47,6 +52,14 @@ class KeylessCORS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        keyed = _KEY_HEADER in headers or (
+            scope["method"] == "OPTIONS"
+            and _KEY_HEADER in headers.get("access-control-request-headers", "").lower()
+        )
+        if keyed and scope["path"] in _PARTNER_PATHS:
+            # The partner-key layer answers for its partners' origins (cms.http.partners).
+            await self.app(scope, receive, send)
+            return
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await self._preflight(send)
             return

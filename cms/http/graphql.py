@@ -4,7 +4,7 @@ queries and the response cache, with ETags and Cache-Control on every query resp
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -25,12 +25,13 @@ from cms.access import Scope as AccessScope
 from cms.changes import ChangeChannel
 from cms.db import AsyncSession, database_unavailable
 from cms.errors import Unauthenticated
-from cms.graphql.context import REVISION_KEY, Context, RequestDatabase
+from cms.graphql.context import REVISION_KEY, SERVED_SNIPPETS_KEY, Context, RequestDatabase
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.graphql.schema import build_schema
 from cms.http.graphql_request import BadRequest, parse_graphql_request, replay_body
 from cms.http.hot_path import HotResponses
 from cms.http.middleware import OPERATION_KEY
+from cms.http.partners import LIMITED_KEY
 from cms.http.persisted_queries import PersistedQueries, PersistedQueryError
 from cms.http.response_cache import CachedResponse, ResponseCache, cache_key, operation_type
 from cms.outbox import ContentRevision
@@ -161,6 +162,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 revision = await self.content_revision.current()
                 cached = self.response_cache.get(key, revision)
                 if cached is not None:
+                    scope.setdefault(SERVED_SNIPPETS_KEY, []).extend(cached.served_snippets)
                     await self._send_query_response(
                         scope, send, request, principal, cached, media_type, revision
                     )
@@ -172,7 +174,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return
         revision_read = scope.get(REVISION_KEY)
         if self.response_cache is not None and key is not None and revision_read is not None:
-            self.response_cache.put(key, revision_read, finished)
+            served = tuple(scope.get(SERVED_SNIPPETS_KEY, ()))
+            self.response_cache.put(key, revision_read, replace(finished, served_snippets=served))
         await self._send_query_response(
             scope, send, request, principal, finished, media_type, revision_read
         )
@@ -201,7 +204,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if response.etag in _etags(request.headers.get("if-none-match", "")):
             await Response(status_code=304, headers=headers)(scope, _no_receive, send)
             return
-        if self.hot_responses is not None and revision is not None and not principal.authenticated:
+        if (
+            self.hot_responses is not None
+            and revision is not None
+            and not principal.authenticated
+            # Snippet reads are rate-limited and counted per request (cms.http.partners).
+            and not scope.get(LIMITED_KEY)
+            and not scope.get(SERVED_SNIPPETS_KEY)
+        ):
             self.hot_responses.remember(
                 scope, revision=revision, etag=response.etag, operation=scope.get(OPERATION_KEY)
             )
@@ -249,6 +259,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             changes=self.changes,
             principal=request.scope.get(PRINCIPAL_KEY, ANONYMOUS),
             request=request,
+            served_snippets=request.scope.setdefault(SERVED_SNIPPETS_KEY, []),
         )
 
     def encode_json(self, data: Any) -> bytes:

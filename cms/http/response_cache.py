@@ -27,6 +27,8 @@ __all__ = ["CachedResponse", "ResponseCache", "cache_key", "operation_type"]
 class CachedResponse:
     body: bytes
     etag: str
+    # The snippets the response serves, counted again each time it is reused.
+    served_snippets: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, body: bytes) -> CachedResponse:

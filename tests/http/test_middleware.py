@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,18 @@ async def unreachable(tmp_path: Path, database_url: str) -> AsyncIterator[httpx.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         yield c
     await dispose_engine(engine)
+    await _aiosqlite_threads_finished()
+
+
+async def _aiosqlite_threads_finished() -> None:
+    """A failed aiosqlite connect stops its worker thread after the error has reached us; the
+    thread then reports to the event loop. Let it, before the test's loop is closed under it
+    (which made the next test fail with "Event loop is closed" from that thread)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+        "_connection_worker_thread" in thread.name for thread in threading.enumerate()
+    ):
+        await asyncio.sleep(0.01)
 
 
 async def test_an_unreachable_database_is_a_503_and_not_ready_but_alive(

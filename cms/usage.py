@@ -1,0 +1,67 @@
+"""Snippet usage counted in memory and written in batches, off the request path.
+
+Requests only add to a dict; `flush` writes the sums in one transaction, from a background loop
+of the server (every `usage_flush_interval` seconds) and once more at shutdown. Counts that fail
+to write are kept for the next flush, so a database blip loses nothing; a crash loses at most
+one interval's counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cms.db import session_scope
+from cms.partners import UsageKey, add_usage
+
+__all__ = ["UsageBuffer"]
+
+logger = logging.getLogger("cms.usage")
+
+
+class UsageBuffer:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._counts: Counter[UsageKey] = Counter()
+        self._lock = asyncio.Lock()
+
+    def add(self, partner_id: int | None, snippets: Iterable[tuple[str, str]]) -> None:
+        """Count one serving of each (article slug, benefit slug), today (UTC)."""
+        day = datetime.now(UTC).date()
+        for article_slug, benefit_slug in snippets:
+            self._counts[(partner_id, article_slug, benefit_slug, day)] += 1
+
+    @property
+    def pending(self) -> int:
+        return sum(self._counts.values())
+
+    async def flush(self) -> int:
+        """Write what has been counted; return how many servings were written."""
+        async with self._lock:
+            counts, self._counts = self._counts, Counter()
+            if not counts:
+                return 0
+            try:
+                async with session_scope(self._engine) as session:
+                    await add_usage(session, counts)
+            except Exception:
+                self._counts.update(counts)
+                raise
+            return sum(counts.values())
+
+    async def run(self, interval: float, stop: asyncio.Event) -> None:
+        """Flush every `interval` seconds until `stop` is set, then once more."""
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+            try:
+                await self.flush()
+            except Exception:  # noqa: BLE001 - kept for the next try; the server goes on
+                logger.warning("writing snippet usage failed; retrying later", exc_info=True)
