@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -32,6 +33,8 @@ __all__ = [
     "PrecautionDocument",
     "SectionDocument",
     "Location",
+    "TAG_PATTERN",
+    "Tags",
     "field_path",
     "seed_file_json_schema",
     "validate_document",
@@ -48,6 +51,29 @@ Slug = Annotated[
     Field(
         description="Lower-case words joined by hyphens, e.g. `stress-relief`. Stable: "
         "it addresses the item in URLs and snippets."
+    ),
+]
+TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+MAX_TAGS = 20
+
+
+def _unique_tags(tags: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for tag in tags:
+        if tag in seen:
+            raise ValueError(f"duplicate tag {tag!r}")
+        seen.add(tag)
+    return tags
+
+
+Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN, max_length=50)]
+Tags = Annotated[
+    list[Tag],
+    AfterValidator(_unique_tags),
+    Field(
+        max_length=MAX_TAGS,
+        description="Topic slugs, e.g. `stress-relief`, each at most once, in the order shown. "
+        "Articles sharing tags are related.",
     ),
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -88,6 +114,7 @@ class SectionDocument(_Document):
 class BenefitDocument(_Document):
     slug: Slug
     title: Title
+    tags: Tags = Field(default_factory=list)
     body: RequiredMarkdown
     draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
 
@@ -136,6 +163,7 @@ class ArticleDocument(_Document):
     last_reviewed: date | None = Field(
         default=None, description="When that medical review happened, e.g. 2026-11-20."
     )
+    tags: Tags = Field(default_factory=list)
     intro: Markdown = ""
     sections: list[SectionDocument] = Field(default_factory=list)
     benefits: list[BenefitDocument] = Field(default_factory=list)

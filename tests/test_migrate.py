@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from cms import content, migrate
+from cms import content, migrate, models
 from cms.db import create_engine, session_scope
 from cms.documents import ArticleDocument
 from cms.seed import seed_database
@@ -33,7 +33,8 @@ async def empty_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 async def _schema_differences(engine: AsyncEngine) -> list[Any]:
     def compare(connection: sa.Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_name": models.is_schema_object}
+        context = MigrationContext.configure(connection, opts=options)
         return list(compare_metadata(context, SQLModel.metadata))
 
     async with engine.connect() as connection:

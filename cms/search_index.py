@@ -1,0 +1,68 @@
+"""What full-text search indexes, and keeping it current: one `SearchDocument` per part of an
+article, rewritten by `cms.content` in the transaction of every write.
+
+The text indexed is what a reader sees (Markdown rendered to plain text), so excerpts carry no
+Markdown syntax. The two characters that mark matches in excerpts are removed from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cms.documents import ArticleDocument
+from cms.models import SearchDocument, SearchPart
+from cms.text import to_text
+
+__all__ = ["MATCH_END", "MATCH_START", "reindex_article", "search_rows"]
+
+# Put around every match in an excerpt by the database; turned into <mark> (or dropped) on read.
+MATCH_START = "\x02"
+MATCH_END = "\x03"
+_MARKERS = str.maketrans("", "", MATCH_START + MATCH_END)
+
+_ITEM_LISTS = (
+    ("sections", SearchPart.SECTION),
+    ("benefits", SearchPart.BENEFIT),
+    ("nutrition_tips", SearchPart.NUTRITION_TIP),
+    ("precautions", SearchPart.PRECAUTION),
+)
+
+
+def _clean(text: str) -> str:
+    return text.translate(_MARKERS)
+
+
+def search_rows(document: ArticleDocument) -> list[dict[str, Any]]:
+    """The search documents of an article, in reading order: its own title with the headline
+    and intro, each item, then the conclusion. Drafts are kept, marked as such."""
+    own_text = "\n\n".join(part for part in (document.headline, to_text(document.intro)) if part)
+    rows = [_row(SearchPart.ARTICLE, "", document.title, own_text, draft=False)]
+    for list_name, part in _ITEM_LISTS:
+        for item in getattr(document, list_name):
+            rows.append(_row(part, item.slug, item.title, to_text(item.body), draft=item.draft))
+    if document.conclusion is not None:
+        conclusion = document.conclusion
+        rows.append(
+            _row(SearchPart.CONCLUSION, "", conclusion.title, to_text(conclusion.body), False)
+        )
+    return rows
+
+
+def _row(part: SearchPart, slug: str, title: str, body: str, draft: bool) -> dict[str, Any]:
+    return {"part": part, "slug": slug, "title": _clean(title), "body": _clean(body),
+            "is_draft": draft}  # fmt: skip
+
+
+async def reindex_article(
+    session: AsyncSession, *, article_id: int, document: ArticleDocument
+) -> None:
+    """Replace the article's search documents with those of `document` (two statements)."""
+    await session.exec(
+        sa.delete(SearchDocument).where(col(SearchDocument.article_id) == article_id)
+    )
+    rows = [{"article_id": article_id, **row} for row in search_rows(document)]
+    await session.exec(sa.insert(SearchDocument), params=rows)
