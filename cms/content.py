@@ -61,6 +61,7 @@ __all__ = [
     "related_articles",
     "save_article_document",
     "tags_by_article_ids",
+    "visible_articles",
 ]
 
 ChildT = TypeVar("ChildT", bound=ChildModel)
@@ -101,7 +102,8 @@ def _article_is_public(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def _visible_articles(include_drafts: bool, tag: str | None = None) -> Any:
+def visible_articles(include_drafts: bool, tag: str | None = None) -> Any:
+    """A SELECT of the articles the caller may see (and that carry `tag`, if given)."""
     statement = select(Article)
     if tag is not None:
         # Served by ix_article_tag_tag_article; the page still walks slugs in order.
@@ -120,14 +122,14 @@ async def has_articles(session: AsyncSession) -> bool:
 async def articles_by_slugs(
     session: AsyncSession, slugs: Sequence[str], *, include_drafts: bool
 ) -> list[Article]:
-    statement = _visible_articles(include_drafts).where(col(Article.slug).in_(slugs))
+    statement = visible_articles(include_drafts).where(col(Article.slug).in_(slugs))
     return list((await session.exec(statement)).all())
 
 
 async def articles_by_ids(
     session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
 ) -> list[Article]:
-    statement = _visible_articles(include_drafts).where(col(Article.id).in_(ids))
+    statement = visible_articles(include_drafts).where(col(Article.id).in_(ids))
     return list((await session.exec(statement)).all())
 
 
@@ -186,7 +188,7 @@ async def articles_page(
     """Up to `limit` articles in slug order strictly between the two bounds (keyset pagination,
     served by the unique index on slug). With `from_end`, the last `limit` of that range. With
     `tag`, only articles that carry it."""
-    statement = _visible_articles(include_drafts, tag)
+    statement = visible_articles(include_drafts, tag)
     if after_slug is not None:
         statement = statement.where(col(Article.slug) > after_slug)
     if before_slug is not None:
@@ -207,7 +209,7 @@ async def count_articles(
 ) -> int:
     """How many visible articles (with `tag`, if given) have a slug within the inclusive bounds,
     counting at most `limit` (so `limit=1` is an existence check that stops at the first row)."""
-    statement = _visible_articles(include_drafts, tag).with_only_columns(col(Article.id))
+    statement = visible_articles(include_drafts, tag).with_only_columns(col(Article.id))
     if slug_at_most is not None:
         statement = statement.where(col(Article.slug) <= slug_at_most)
     if slug_at_least is not None:
@@ -243,7 +245,10 @@ async def related_articles(
             col(theirs.article_id).label("related_id"),
             sa.func.count().label("shared"),
         )
-        .join(theirs, sa.and_(theirs.tag == mine.tag, theirs.article_id != mine.article_id))
+        .join(
+            theirs,
+            sa.and_(col(theirs.tag) == col(mine.tag), col(theirs.article_id) != mine.article_id),
+        )
         .where(col(mine.article_id).in_(article_ids))
         .group_by(col(mine.article_id), col(theirs.article_id))
         .subquery()
@@ -254,7 +259,7 @@ async def related_articles(
         .label("place")
     )
     ranked = (
-        _visible_articles(include_drafts)
+        visible_articles(include_drafts)
         .join(shared, shared.c.related_id == Article.id)
         .add_columns(shared.c.source_id, place)
         .subquery()

@@ -297,10 +297,10 @@ def _add_search_ddl() -> None:
     table = SearchDocument.__table__  # type: ignore[attr-defined]
     for dialect, statements in SEARCH_DDL.items():
         for statement in statements:
-            sa.event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect=dialect))
+            sa.event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
     for dialect, statements in SEARCH_DROP_DDL.items():
         for statement in statements:
-            sa.event.listen(table, "before_drop", sa.DDL(statement).execute_if(dialect=dialect))
+            sa.event.listen(table, "before_drop", sa.DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
 
 
 _add_search_ddl()

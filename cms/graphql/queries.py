@@ -13,6 +13,7 @@ from strawberry.types import Info
 from cms import content
 from cms.errors import BadUserInput
 from cms.graphql.pagination import encode_cursor, page_request
+from cms.graphql.search import SearchQuery
 from cms.graphql.snippets import SnippetQuery
 from cms.graphql.types import Article
 
@@ -38,7 +39,7 @@ class ArticleConnection:
 
 
 @strawberry.type
-class Query(SnippetQuery):
+class Query(SnippetQuery, SearchQuery):
     @strawberry.field(description="Any object by its global id; null when you may not see it.")
     async def node(
         self,

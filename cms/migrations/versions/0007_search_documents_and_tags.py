@@ -81,10 +81,22 @@ def upgrade() -> None:
 
     op.create_table(
         "search_document",
-        sa.Column("part", sa.Enum(
-            "article", "section", "benefit", "nutrition_tip", "precaution", "conclusion",
-            name="search_part", native_enum=False, create_constraint=True, length=20,
-        ), nullable=False),  # fmt: skip
+        sa.Column(
+            "part",
+            sa.Enum(
+                "article",
+                "section",
+                "benefit",
+                "nutrition_tip",
+                "precaution",
+                "conclusion",
+                name="search_part",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),  # fmt: skip
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.Column("slug", sa.String(length=100), nullable=False),
