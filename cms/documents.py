@@ -72,6 +72,7 @@ Tags = Annotated[
     AfterValidator(_unique_tags),
     Field(
         max_length=MAX_TAGS,
+        json_schema_extra={"uniqueItems": True},
         description="Topic slugs, e.g. `stress-relief`, each at most once, in the order shown. "
         "Articles sharing tags are related.",
     ),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Annotated
 
 import strawberry
@@ -11,7 +12,9 @@ from strawberry import relay
 from strawberry.types import Info
 
 from cms import content
+from cms.documents import TAG_PATTERN
 from cms.errors import BadUserInput
+from cms.graphql.inputs import ArticleFilter
 from cms.graphql.pagination import encode_cursor, page_request
 from cms.graphql.search import SearchQuery
 from cms.graphql.snippets import SnippetQuery
@@ -24,6 +27,7 @@ __all__ = ["ArticleConnection", "Query"]
 class ArticleConnection:
     edges: list[relay.Edge[Article]]
     page_info: relay.PageInfo = strawberry.field(description="Where this page sits in the list.")
+    tag: strawberry.Private[str | None] = None
 
     @strawberry.field(description="The articles of this page, without their cursors.")
     def nodes(self) -> list[Article]:
@@ -33,7 +37,7 @@ class ArticleConnection:
     async def total_count(self, info: Info) -> int:
         context = info.context
         count: int = await context.db.run(
-            content.count_articles, include_drafts=context.include_drafts
+            content.count_articles, include_drafts=context.include_drafts, tag=self.tag
         )
         return count
 
@@ -77,8 +81,16 @@ class Query(SnippetQuery, SearchQuery):
         before: Annotated[
             str | None, strawberry.argument(description="End before this cursor.")
         ] = None,
+        filter: Annotated[
+            ArticleFilter | None, strawberry.argument(description="Only matching articles.")
+        ] = None,
     ) -> ArticleConnection:
         context = info.context
+        tag = filter.tag if filter is not None else None
+        if tag is not None and not re.fullmatch(TAG_PATTERN, tag):
+            raise BadUserInput(
+                f"`filter.tag` must be a tag: lower-case words joined by hyphens; got {tag!r}."
+            )
         request = page_request(
             first=first, after=after, last=last, before=before,
             max_size=context.settings.max_page_size,
@@ -91,6 +103,7 @@ class Query(SnippetQuery, SearchQuery):
             limit=request.size + 1,
             from_end=request.from_end,
             include_drafts=include_drafts,
+            tag=tag,
         )
         has_more = len(rows) > request.size
         if has_more:
@@ -103,7 +116,11 @@ class Query(SnippetQuery, SearchQuery):
             bound = {"slug_at_least": boundary} if request.from_end else {"slug_at_most": boundary}
             beyond_cursor = (
                 await context.db.run(
-                    content.count_articles, include_drafts=include_drafts, limit=1, **bound
+                    content.count_articles,
+                    include_drafts=include_drafts,
+                    limit=1,
+                    tag=tag,
+                    **bound,
                 )
                 > 0
             )
@@ -118,4 +135,5 @@ class Query(SnippetQuery, SearchQuery):
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
+            tag=tag,
         )
