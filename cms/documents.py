@@ -33,6 +33,7 @@ __all__ = [
     "PrecautionDocument",
     "SectionDocument",
     "Location",
+    "MAX_TAG_LENGTH",
     "TAG_PATTERN",
     "Tags",
     "field_path",
@@ -55,6 +56,7 @@ Slug = Annotated[
 ]
 TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
 
 
 def _unique_tags(tags: list[str]) -> list[str]:
@@ -66,7 +68,7 @@ def _unique_tags(tags: list[str]) -> list[str]:
     return tags
 
 
-Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN, max_length=50)]
+Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN, max_length=MAX_TAG_LENGTH)]
 Tags = Annotated[
     list[Tag],
     AfterValidator(_unique_tags),

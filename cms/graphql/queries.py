@@ -12,7 +12,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from cms import content
-from cms.documents import TAG_PATTERN
+from cms.documents import MAX_TAG_LENGTH, TAG_PATTERN
 from cms.errors import BadUserInput
 from cms.graphql.inputs import ArticleFilter
 from cms.graphql.pagination import encode_cursor, page_request
@@ -87,7 +87,7 @@ class Query(SnippetQuery, SearchQuery):
     ) -> ArticleConnection:
         context = info.context
         tag = filter.tag if filter is not None else None
-        if tag is not None and not re.fullmatch(TAG_PATTERN, tag):
+        if tag is not None and not (len(tag) <= MAX_TAG_LENGTH and re.fullmatch(TAG_PATTERN, tag)):
             raise BadUserInput(
                 f"`filter.tag` must be a tag: lower-case words joined by hyphens; got {tag!r}."
             )
