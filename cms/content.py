@@ -394,7 +394,12 @@ async def save_article_document(
             session, child_list, article.id, items, new_article=outcome is SaveOutcome.CREATED
         )
     await _sync_tags(session, article.id, document.tags, new_article=outcome is SaveOutcome.CREATED)
-    await reindex_article(session, article_id=article.id, document=document)
+    await reindex_article(
+        session,
+        article_id=article.id,
+        document=document,
+        new_article=outcome is SaveOutcome.CREATED,
+    )
     await record_revision(
         session, article=article, document=document, action=action or outcome.value, actor=actor
     )
