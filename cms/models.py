@@ -31,6 +31,7 @@ __all__ = [
     "Precaution",
     "Revision",
     "SEARCH_DDL",
+    "SQLITE_SEARCH_INSERT_TRIGGER",
     "SearchDocument",
     "SearchPart",
     "Section",
@@ -262,12 +263,15 @@ class SearchDocument(SQLModel, table=True):
 
 
 # The full-text index, per database. Created with the tables (`create_all`) and by migration 0007.
+SQLITE_SEARCH_INSERT_TRIGGER = (
+    "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END"
+)
 SEARCH_DDL: dict[str, tuple[str, ...]] = {
     "sqlite": (
         "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_document', "
         "content_rowid='id', tokenize='porter unicode61 remove_diacritics 0')",
-        "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
-        "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+        SQLITE_SEARCH_INSERT_TRIGGER,
         "CREATE TRIGGER search_document_ad AFTER DELETE ON search_document BEGIN "
         "INSERT INTO search_fts(search_fts, rowid, title, body) "
         "VALUES ('delete', old.id, old.title, old.body); END",

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from cms import content
 from cms.db import session_scope
 from cms.models import Article
+from cms.search_index import deferred_indexing
 from cms.seed_files import (
     SeedFile,
     bundled_seed_dir,
@@ -55,12 +56,13 @@ async def seed_database(
     seed_files = read_seed_files(discover_seed_files(paths))
     report = SeedReport()
     async with session_scope(engine, inline=inline) as session:
-        for seed_file in seed_files:
-            report.outcomes[seed_file.path] = await content.save_article_document(
-                session, seed_file.document, actor="seed"
-            )
-            if progress is not None:
-                progress(seed_file)
+        async with deferred_indexing(session):
+            for seed_file in seed_files:
+                report.outcomes[seed_file.path] = await content.save_article_document(
+                    session, seed_file.document, actor="seed"
+                )
+                if progress is not None:
+                    progress(seed_file)
         if prune:
             kept = {seed_file.document.slug for seed_file in seed_files}
             stored = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()

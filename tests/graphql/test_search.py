@@ -290,6 +290,19 @@ async def test_seeding_indexes_new_text_and_forgets_the_old(
     assert await _found(graphql, "immune") == []
 
 
+async def test_a_failed_seed_leaves_the_index_as_it_was_and_still_kept_per_write(
+    engine: AsyncEngine, graphql: GraphQL
+) -> None:
+    def die(_: object) -> None:
+        raise RuntimeError("the process died mid-way")
+
+    with pytest.raises(RuntimeError):
+        await seed_database(engine, [SEED_DIR], progress=die)
+    assert await _found(graphql, "lymphatic") == []
+    await _save(engine, text_document("after", "After", intro="Lymphatic drainage."))
+    assert await _found(graphql, "lymphatic") == ["after"]
+
+
 # --- pagination --------------------------------------------------------------------------------
 
 
