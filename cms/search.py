@@ -79,8 +79,8 @@ def _fts_query(terms: Sequence[str]) -> str:
     return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-def _hits(dialect: str, terms: Sequence[str], include_drafts: bool) -> Any:
-    """Every matching search document with its score, higher is better."""
+def _hits(dialect: str, terms: Sequence[str], include_drafts: bool, scored: bool = True) -> Any:
+    """Every matching search document with its score, higher is better (0 unless `scored`)."""
     if dialect == "sqlite":
         fts = sa.table("search_fts", sa.column("rowid"))
         fts_name: Any = sa.literal_column("search_fts")
@@ -101,7 +101,7 @@ def _hits(dialect: str, terms: Sequence[str], include_drafts: bool) -> Any:
             col(SearchDocument.id).label("document_id"),
             col(SearchDocument.part).label("part"),
             col(SearchDocument.slug).label("part_slug"),
-            score.label("score"),
+            (score if scored else sa.literal(0.0)).label("score"),
         )
         .select_from(source)
         .where(match)
@@ -162,8 +162,12 @@ async def search_page(
 async def count_search_hits(
     session: AsyncSession, terms: Sequence[str], *, include_drafts: bool
 ) -> int:
-    best = _best_per_article(_dialect(session), terms, include_drafts)
-    statement = select(sa.func.count()).select_from(best).where(best.c.place == 1)
+    # No ranking needed to count: matching visible articles, each once.
+    hits = _hits(_dialect(session), terms, include_drafts, scored=False)
+    matched = visible_articles(include_drafts).where(
+        col(Article.id).in_(sa.select(hits.c.article_id))
+    )
+    statement = select(sa.func.count()).select_from(matched.subquery())
     return int((await session.exec(statement)).one())
 
 
