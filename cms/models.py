@@ -243,7 +243,8 @@ class SearchDocument(SQLModel, table=True):
     `cms.content` in the transaction of every write, so the index is never behind the content.
 
     The full-text index itself lives outside this metadata (`SEARCH_DDL`): an FTS5 table kept
-    by triggers on SQLite, a GIN expression index on PostgreSQL. Never alter this table with a
+    by triggers on SQLite; on PostgreSQL a generated, weighted `search_vector` tsvector column
+    (title A, body B) with a GIN index. Never alter this table with a
     batch (copy-and-drop) migration on SQLite without creating the triggers again.
     """
 
@@ -281,9 +282,10 @@ SEARCH_DDL: dict[str, tuple[str, ...]] = {
         "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
     ),
     "postgresql": (
-        "CREATE INDEX ix_search_document_fts ON search_document USING gin "
-        "((setweight(to_tsvector('english', title), 'A') "
-        "|| setweight(to_tsvector('english', body), 'B')))",
+        "ALTER TABLE search_document ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+        "(setweight(to_tsvector('english', title), 'A') "
+        "|| setweight(to_tsvector('english', body), 'B')) STORED",
+        "CREATE INDEX ix_search_document_fts ON search_document USING gin (search_vector)",
     ),
 }
 SEARCH_DROP_DDL: dict[str, tuple[str, ...]] = {
@@ -317,6 +319,8 @@ def is_schema_object(name: str | None, type_: str, _parent: Any = None) -> bool:
         return True
     if type_ == "table":
         return not name.startswith("search_fts")
+    if type_ == "column":
+        return name != "search_vector"
     return name != "ix_search_document_fts"
 
 

@@ -39,10 +39,8 @@ EXCERPT_WORDS = 24
 ELLIPSIS = "…"
 # Weights of a match in the title against one in the body.
 _SQLITE_WEIGHTS = (10.0, 1.0)
-_PG_VECTOR = (
-    "setweight(to_tsvector('english', search_document.title), 'A') "
-    "|| setweight(to_tsvector('english', search_document.body), 'B')"
-)  # the expression of ix_search_document_fts (cms.models.SEARCH_DDL), so the index serves it
+# The generated tsvector column, GIN-indexed (cms.models.SEARCH_DDL); ranking reads it as stored.
+_PG_VECTOR = "search_document.search_vector"
 
 # PostgreSQL's `english` stop words, left out on SQLite too so a query means the same on both.
 STOP_WORDS = frozenset(

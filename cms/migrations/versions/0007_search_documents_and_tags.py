@@ -4,8 +4,8 @@ Revision ID: 0007
 Revises: 0005
 Create Date: 2026-11-27 03:50:00
 
-Adds the full-text index (an FTS5 table kept by triggers on SQLite, a GIN expression index on
-PostgreSQL) and fills it from the articles already stored.
+Adds the full-text index (an FTS5 table kept by triggers on SQLite, a generated tsvector column
+with a GIN index on PostgreSQL) and fills it from the articles already stored.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ SEARCH_DDL: dict[str, tuple[str, ...]] = {
         "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
     ),
     "postgresql": (
-        "CREATE INDEX ix_search_document_fts ON search_document USING gin "
-        "((setweight(to_tsvector('english', title), 'A') "
-        "|| setweight(to_tsvector('english', body), 'B')))",
+        "ALTER TABLE search_document ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+        "(setweight(to_tsvector('english', title), 'A') "
+        "|| setweight(to_tsvector('english', body), 'B')) STORED",
+        "CREATE INDEX ix_search_document_fts ON search_document USING gin (search_vector)",
     ),
 }
 SEARCH_DROP_DDL: dict[str, tuple[str, ...]] = {
