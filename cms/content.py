@@ -36,6 +36,7 @@ from cms.models import (
     CHILD_MODELS,
     Article,
     ArticleStatus,
+    ArticleTag,
     ArticleTranslation,
     Author,
     Benefit,
@@ -47,6 +48,7 @@ from cms.models import (
 )
 from cms.outbox import EventType, event_type_for_change, record_event
 from cms.revisions import record_revision
+from cms.search_index import reindex_article
 
 __all__ = [
     "ChildList",
@@ -64,9 +66,12 @@ __all__ = [
     "get_article_document",
     "get_translation_documents",
     "has_articles",
+    "related_articles",
     "save_article_document",
     "save_article_translation",
+    "tags_by_article_ids",
     "translations_by_article_ids",
+    "visible_articles",
 ]
 
 ChildT = TypeVar("ChildT", bound=ChildModel)
@@ -84,7 +89,7 @@ class ChildList:
 
 CHILD_LISTS = (
     ChildList("sections", Section, SectionDocument, ("kind",)),
-    ChildList("benefits", Benefit, BenefitDocument),
+    ChildList("benefits", Benefit, BenefitDocument, ("tags",)),
     ChildList("nutrition_tips", NutritionTip, NutritionTipDocument, ("kind",)),
     ChildList("precautions", Precaution, PrecautionDocument),
 )
@@ -107,8 +112,13 @@ def _article_is_public(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def _visible_articles(include_drafts: bool) -> Any:
+def visible_articles(include_drafts: bool, tag: str | None = None) -> Any:
+    """A SELECT of the articles the caller may see (and that carry `tag`, if given)."""
     statement = select(Article)
+    if tag is not None:
+        # Served by ix_article_tag_tag_article; the page still walks slugs in order.
+        tagged = select(ArticleTag.article_id).where(ArticleTag.tag == tag)
+        statement = statement.where(col(Article.id).in_(tagged))
     return statement if include_drafts else statement.where(_article_is_public(utc_now()))
 
 
@@ -232,10 +242,12 @@ async def articles_page(
     limit: int,
     from_end: bool,
     include_drafts: bool,
+    tag: str | None = None,
 ) -> list[Article]:
     """Up to `limit` articles in slug order strictly between the two bounds (keyset pagination,
-    served by the unique index on slug). With `from_end`, the last `limit` of that range."""
-    statement = _visible_articles(include_drafts)
+    served by the unique index on slug). With `from_end`, the last `limit` of that range. With
+    `tag`, only articles that carry it."""
+    statement = visible_articles(include_drafts, tag)
     if after_slug is not None:
         statement = statement.where(col(Article.slug) > after_slug)
     if before_slug is not None:
@@ -252,10 +264,11 @@ async def count_articles(
     slug_at_most: str | None = None,
     slug_at_least: str | None = None,
     limit: int | None = None,
+    tag: str | None = None,
 ) -> int:
-    """How many visible articles have a slug within the inclusive bounds, counting at most
-    `limit` (so `limit=1` is an existence check that stops at the first row)."""
-    statement = _visible_articles(include_drafts).with_only_columns(col(Article.id))
+    """How many visible articles (with `tag`, if given) have a slug within the inclusive bounds,
+    counting at most `limit` (so `limit=1` is an existence check that stops at the first row)."""
+    statement = visible_articles(include_drafts, tag).with_only_columns(col(Article.id))
     if slug_at_most is not None:
         statement = statement.where(col(Article.slug) <= slug_at_most)
     if slug_at_least is not None:
@@ -264,6 +277,59 @@ async def count_articles(
         statement = statement.limit(limit)
     counted = select(sa.func.count()).select_from(statement.subquery())
     return int((await session.exec(counted)).one())
+
+
+async def tags_by_article_ids(
+    session: AsyncSession, article_ids: Sequence[int]
+) -> list[ArticleTag]:
+    """The tags of the given articles, each article's in the editor's order."""
+    statement = (
+        select(ArticleTag)
+        .where(col(ArticleTag.article_id).in_(article_ids))
+        .order_by(col(ArticleTag.article_id), col(ArticleTag.position))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def related_articles(
+    session: AsyncSession, article_ids: Sequence[int], *, limit: int, include_drafts: bool
+) -> list[tuple[int, Article]]:
+    """For each given article, up to `limit` other visible articles sharing the most tags with
+    it, ties broken by slug: (given article id, related article) pairs in that order. One
+    statement for any number of given articles."""
+    mine, theirs = sa.orm.aliased(ArticleTag), sa.orm.aliased(ArticleTag)
+    shared = (
+        select(
+            col(mine.article_id).label("source_id"),
+            col(theirs.article_id).label("related_id"),
+            sa.func.count().label("shared"),
+        )
+        .join(
+            theirs,
+            sa.and_(col(theirs.tag) == col(mine.tag), col(theirs.article_id) != mine.article_id),
+        )
+        .where(col(mine.article_id).in_(article_ids))
+        .group_by(col(mine.article_id), col(theirs.article_id))
+        .subquery()
+    )
+    place = (
+        sa.func.row_number()
+        .over(partition_by=shared.c.source_id, order_by=(shared.c.shared.desc(), Article.slug))
+        .label("place")
+    )
+    ranked = (
+        visible_articles(include_drafts)
+        .join(shared, shared.c.related_id == Article.id)
+        .add_columns(shared.c.source_id, place)
+        .subquery()
+    )
+    related = sa.orm.aliased(Article, ranked)
+    statement = (
+        select(ranked.c.source_id, related)
+        .where(ranked.c.place <= limit)
+        .order_by(ranked.c.source_id, ranked.c.place)
+    )
+    return [(source_id, row) for source_id, row in (await session.exec(statement)).all()]
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -291,6 +357,7 @@ async def _document_of(session: AsyncSession, article: Article) -> ArticleDocume
         if article.conclusion_title or article.conclusion
         else None
     )
+    tags = [row.tag for row in await tags_by_article_ids(session, [article.id])]
     return ArticleDocument(
         slug=article.slug,
         locale=article.locale,
@@ -301,6 +368,7 @@ async def _document_of(session: AsyncSession, article: Article) -> ArticleDocume
         author=AuthorDocument(slug=author.slug, name=author.name, bio=author.bio),
         reviewed_by=article.reviewed_by,
         last_reviewed=article.last_reviewed,
+        tags=tags,
         intro=article.intro,
         conclusion=conclusion,
         **lists,
@@ -385,6 +453,13 @@ async def save_article_document(
         await _sync_children(
             session, child_list, article.id, items, new_article=outcome is SaveOutcome.CREATED
         )
+    await _sync_tags(session, article.id, document.tags, new_article=outcome is SaveOutcome.CREATED)
+    await reindex_article(
+        session,
+        article_id=article.id,
+        document=document,
+        new_article=outcome is SaveOutcome.CREATED,
+    )
     if outcome is SaveOutcome.UPDATED:
         await _fit_translations(session, article.id, document)
     await record_revision(
@@ -590,6 +665,18 @@ async def _upsert_author(session: AsyncSession, document: AuthorDocument, now: d
     session.add(author)
     await session.flush()
     return author
+
+
+async def _sync_tags(
+    session: AsyncSession, article_id: int, tags: Sequence[str], *, new_article: bool
+) -> None:
+    if not new_article:
+        await session.exec(sa.delete(ArticleTag).where(col(ArticleTag.article_id) == article_id))
+    if tags:
+        # Core, not the ORM's bulk insert: this runs once per article in every seed.
+        table: sa.Table = ArticleTag.__table__  # type: ignore[attr-defined]
+        rows = [{"article_id": article_id, "tag": tag, "position": i} for i, tag in enumerate(tags)]
+        await session.exec(sa.insert(table), params=rows)
 
 
 async def _sync_children(

@@ -147,6 +147,9 @@ class InlineSession:
     async def exec(self, statement: Any, **kwargs: Any) -> Any:
         return self._session.exec(statement, **kwargs)
 
+    def get_bind(self) -> Any:
+        return self._session.get_bind()
+
     async def get(self, entity: Any, ident: Any) -> Any:
         return self._session.get(entity, ident)
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -36,7 +37,10 @@ __all__ = [
     "SectionDocument",
     "ItemTranslation",
     "Location",
+    "MAX_TAG_LENGTH",
     "SeedDocument",
+    "TAG_PATTERN",
+    "Tags",
     "TranslationDocument",
     "field_path",
     "seed_file_json_schema",
@@ -63,6 +67,32 @@ Locale = Annotated[
     Field(
         description="A BCP 47 language tag in canonical case: a language, then an optional "
         "script and region, e.g. `en`, `de`, `de-AT`."
+    ),
+]
+
+TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+
+
+def _unique_tags(tags: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for tag in tags:
+        if tag in seen:
+            raise ValueError(f"duplicate tag {tag!r}")
+        seen.add(tag)
+    return tags
+
+
+Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN, max_length=MAX_TAG_LENGTH)]
+Tags = Annotated[
+    list[Tag],
+    AfterValidator(_unique_tags),
+    Field(
+        max_length=MAX_TAGS,
+        json_schema_extra={"uniqueItems": True},
+        description="Topic slugs, e.g. `stress-relief`, each at most once, in the order shown. "
+        "Articles sharing tags are related.",
     ),
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -103,6 +133,7 @@ class SectionDocument(_Document):
 class BenefitDocument(_Document):
     slug: Slug
     title: Title
+    tags: Tags = Field(default_factory=list)
     body: RequiredMarkdown
     draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
 
@@ -159,6 +190,7 @@ class ArticleDocument(_Document):
     last_reviewed: date | None = Field(
         default=None, description="When that medical review happened, e.g. 2026-11-20."
     )
+    tags: Tags = Field(default_factory=list)
     intro: Markdown = ""
     sections: list[SectionDocument] = Field(default_factory=list)
     benefits: list[BenefitDocument] = Field(default_factory=list)

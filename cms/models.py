@@ -19,6 +19,7 @@ __all__ = [
     "ApiToken",
     "Article",
     "ArticleStatus",
+    "ArticleTag",
     "ArticleTranslation",
     "Author",
     "Benefit",
@@ -32,11 +33,16 @@ __all__ = [
     "PartnerUsage",
     "Precaution",
     "Revision",
+    "SEARCH_DDL",
+    "SQLITE_SEARCH_INSERT_TRIGGER",
+    "SearchDocument",
+    "SearchPart",
     "Section",
     "SectionKind",
     "TipKind",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "is_schema_object",
     "utc_now",
 ]
 
@@ -193,6 +199,11 @@ class Benefit(ChildModel, table=True):
     __tablename__: ClassVar[str] = "benefit"
     __table_args__ = _child_table_args("benefit")
 
+    # Shown, never queried: a JSON list of tag slugs in the editor's order.
+    tags: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False, server_default="[]")
+    )
+
 
 class NutritionTip(ChildModel, table=True):
     __tablename__: ClassVar[str] = "nutrition_tip"
@@ -225,6 +236,118 @@ class ArticleTranslation(SQLModel, table=True):
 
 
 CHILD_MODELS: tuple[type[ChildModel], ...] = (Section, Benefit, NutritionTip, Precaution)
+
+
+class ArticleTag(SQLModel, table=True):
+    """One tag of an article, at its place in the editor's list. The primary key serves an
+    article's tags; `ix_article_tag_tag_article` serves the tag filter and related articles."""
+
+    __tablename__: ClassVar[str] = "article_tag"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "position", name="uq_article_tag_article_position"),
+        sa.Index("ix_article_tag_tag_article", "tag", "article_id"),
+    )
+
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE", primary_key=True)
+    tag: str = Field(max_length=50, primary_key=True)
+    position: int
+
+
+class SearchPart(enum.StrEnum):
+    """Which part of an article a search document holds."""
+
+    ARTICLE = "article"
+    SECTION = "section"
+    BENEFIT = "benefit"
+    NUTRITION_TIP = "nutrition_tip"
+    PRECAUTION = "precaution"
+    CONCLUSION = "conclusion"
+
+
+class SearchDocument(SQLModel, table=True):
+    """The plain text of one part of an article, as full-text search sees it. Rewritten by
+    `cms.content` in the transaction of every write, so the index is never behind the content.
+
+    The full-text index itself lives outside this metadata (`SEARCH_DDL`): an FTS5 table kept
+    by triggers on SQLite; on PostgreSQL a generated, weighted `search_vector` tsvector column
+    (title A, body B) with a GIN index. Never alter this table with a
+    batch (copy-and-drop) migration on SQLite without creating the triggers again.
+    """
+
+    __tablename__: ClassVar[str] = "search_document"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "part", "slug", name="uq_search_document_part"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    part: SearchPart = Field(sa_column=_enum_column(SearchPart, "search_part"))
+    # The item's slug; empty for the article's own text and for its conclusion.
+    slug: str = Field(default="", max_length=100)
+    title: str = ""
+    body: str = ""
+    is_draft: bool = False
+
+
+# The full-text index, per database. Created with the tables (`create_all`) and by migration 0007.
+SQLITE_SEARCH_INSERT_TRIGGER = (
+    "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END"
+)
+SEARCH_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_document', "
+        "content_rowid='id', tokenize='porter unicode61 remove_diacritics 0')",
+        SQLITE_SEARCH_INSERT_TRIGGER,
+        "CREATE TRIGGER search_document_ad AFTER DELETE ON search_document BEGIN "
+        "INSERT INTO search_fts(search_fts, rowid, title, body) "
+        "VALUES ('delete', old.id, old.title, old.body); END",
+        "CREATE TRIGGER search_document_au AFTER UPDATE ON search_document BEGIN "
+        "INSERT INTO search_fts(search_fts, rowid, title, body) "
+        "VALUES ('delete', old.id, old.title, old.body); "
+        "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+    ),
+    "postgresql": (
+        "ALTER TABLE search_document ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+        "(setweight(to_tsvector('english', title), 'A') "
+        "|| setweight(to_tsvector('english', body), 'B')) STORED",
+        "CREATE INDEX ix_search_document_fts ON search_document USING gin (search_vector)",
+    ),
+}
+SEARCH_DROP_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS search_document_au",
+        "DROP TRIGGER IF EXISTS search_document_ad",
+        "DROP TRIGGER IF EXISTS search_document_ai",
+        "DROP TABLE IF EXISTS search_fts",
+    ),
+    "postgresql": ("DROP INDEX IF EXISTS ix_search_document_fts",),
+}
+
+
+def _add_search_ddl() -> None:
+    table = SearchDocument.__table__  # type: ignore[attr-defined]
+    for dialect, statements in SEARCH_DDL.items():
+        for statement in statements:
+            sa.event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
+    for dialect, statements in SEARCH_DROP_DDL.items():
+        for statement in statements:
+            sa.event.listen(table, "before_drop", sa.DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
+
+
+_add_search_ddl()
+
+
+def is_schema_object(name: str | None, type_: str, _parent: Any = None) -> bool:
+    """False for the full-text index objects, which the models do not describe (an Alembic
+    `include_name` hook: autogenerate and schema comparisons leave them alone)."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith("search_fts")
+    if type_ == "column":
+        return name != "search_vector"
+    return name != "ix_search_document_fts"
 
 
 class ApiToken(SQLModel, table=True):

@@ -16,6 +16,7 @@ from cms import content
 from cms.db import session_scope
 from cms.documents import ArticleDocument, TranslationDocument
 from cms.models import Article
+from cms.search_index import deferred_indexing
 from cms.seed_files import (
     SeedFile,
     bundled_seed_dir,
@@ -60,13 +61,14 @@ async def seed_database(
     translations = [f for f in seed_files if isinstance(f.document, TranslationDocument)]
     report = SeedReport()
     async with session_scope(engine, inline=inline) as session:
-        for seed_file in articles:
-            assert isinstance(seed_file.document, ArticleDocument)
-            report.outcomes[seed_file.path] = await content.save_article_document(
-                session, seed_file.document, actor="seed"
-            )
-            if progress is not None:
-                progress(seed_file)
+        async with deferred_indexing(session):
+            for seed_file in articles:
+                assert isinstance(seed_file.document, ArticleDocument)
+                report.outcomes[seed_file.path] = await content.save_article_document(
+                    session, seed_file.document, actor="seed"
+                )
+                if progress is not None:
+                    progress(seed_file)
         # After every article: a translation may be of an article another file creates.
         for seed_file in translations:
             assert isinstance(seed_file.document, TranslationDocument)

@@ -56,3 +56,28 @@ def article_document(
             "conclusion": {"title": "End", "body": "The end."},
         }
     )
+
+
+def text_document(
+    slug: str,
+    title: str,
+    *,
+    intro: str = "",
+    benefits: list[dict[str, Any]] | None = None,
+    tags: list[str] | None = None,
+    status: ArticleStatus = ArticleStatus.PUBLISHED,
+    published_at: Any = None,
+) -> ArticleDocument:
+    """An article with just the text a search or tag test needs."""
+    return ArticleDocument.model_validate(
+        {
+            "slug": slug,
+            "title": title,
+            "status": status,
+            "published_at": published_at,
+            "author": {"slug": "penci", "name": "Penci"},
+            "intro": intro,
+            "benefits": benefits or [],
+            "tags": tags or [],
+        }
+    )

@@ -199,8 +199,8 @@ async def test_a_medical_review_round_trips_through_the_database(
 ) -> None:
     _edit(
         seed_dir,
-        "intro: |",
-        "reviewed_by: Dr. Ada Example, MD\nlast_reviewed: 2026-11-20\nintro: |",
+        "\ntags:\n",
+        "\nreviewed_by: Dr. Ada Example, MD\nlast_reviewed: 2026-11-20\ntags:\n",
     )
     await seed_database(engine, [seed_dir])
     written, _ = await export_articles(engine, tmp_path / "export")

@@ -88,6 +88,18 @@ def test_a_wrong_type_names_the_field_and_line(tmp_path: Path) -> None:
     assert _where(problems) == [("benefits[0].title", 9, "Input should be a valid string")]
 
 
+def test_a_bad_tag_names_its_place_and_line(tmp_path: Path) -> None:
+    text = VALID.replace("status: published", "status: published\ntags:\n  - calm\n  - Two Words")
+    assert _where(_problems(tmp_path, text)) == [
+        ("tags[1]", 6, "String should match pattern '^[a-z0-9]+(?:-[a-z0-9]+)*$'")
+    ]
+
+
+def test_a_tag_given_twice_is_refused(tmp_path: Path) -> None:
+    text = VALID.replace("    title: Ease\n", "    title: Ease\n    tags: [calm, calm]\n")
+    assert _where(_problems(tmp_path, text)) == [("benefits[1].tags", 13, "duplicate tag 'calm'")]
+
+
 def test_an_unknown_key_is_refused(tmp_path: Path) -> None:
     problems = _problems(tmp_path, VALID.replace("title: Tiny", "title: Tiny\ntitel: Tiny"))
     assert _where(problems) == [("titel", 3, "unknown field")]

@@ -11,7 +11,7 @@ import strawberry
 from cms import models
 from cms.text import TextFormat
 
-__all__ = ["ArticleStatus", "SectionKind", "TextFormat", "TipKind"]
+__all__ = ["ArticleStatus", "SearchPart", "SectionKind", "TextFormat", "TipKind"]
 
 strawberry.enum(
     TextFormat,
@@ -24,7 +24,9 @@ strawberry.enum(
     description="What a section introduces: standalone prose, or the lead-in of a list.",
 )
 strawberry.enum(models.TipKind, description="Whether a tip is about food or water.")
+strawberry.enum(models.SearchPart, description="A part of an article that search looks in.")
 
 ArticleStatus = models.ArticleStatus
+SearchPart = models.SearchPart
 SectionKind = models.SectionKind
 TipKind = models.TipKind

@@ -11,6 +11,7 @@ from cms import models
 from cms.graphql import enums as enums  # registers the enums first
 
 __all__ = [
+    "ArticleFilter",
     "ArticleInput",
     "ArticleUpdateInput",
     "AuthorInput",
@@ -77,6 +78,7 @@ class BenefitInput:
     title: str
     body: str
     draft: bool = False
+    tags: list[str] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="Only the fields given are changed.")
@@ -85,6 +87,7 @@ class BenefitUpdateInput:
     title: str | None = UNSET
     body: str | None = UNSET
     draft: bool | None = UNSET
+    tags: list[str] | None = UNSET
 
 
 @strawberry.input
@@ -127,6 +130,11 @@ class ConclusionInput:
     body: str
 
 
+@strawberry.input(description="Narrows a list of articles; every field given must hold.")
+class ArticleFilter:
+    tag: str | None = strawberry.field(default=None, description="Only articles with this tag.")
+
+
 @strawberry.input(description="A new article. It starts as a draft; publish it separately.")
 class ArticleInput:
     slug: str
@@ -136,6 +144,7 @@ class ArticleInput:
         default="en", description="The locale it is written in, a BCP 47 tag such as `en`."
     )
     headline: str = ""
+    tags: list[str] = strawberry.field(default_factory=list)
     intro: str = ""
     sections: list[SectionInput] = strawberry.field(default_factory=list)
     benefits: list[BenefitInput] = strawberry.field(default_factory=list)
@@ -149,6 +158,7 @@ class ArticleUpdateInput:
     title: str | None = UNSET
     headline: str | None = UNSET
     author: AuthorInput | None = UNSET
+    tags: list[str] | None = UNSET
     intro: str | None = UNSET
     sections: list[SectionInput] | None = UNSET
     benefits: list[BenefitInput] | None = UNSET

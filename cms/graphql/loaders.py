@@ -27,6 +27,8 @@ __all__ = [
     "ChildByIdLoader",
     "ChildrenByArticleIdLoader",
     "Loaders",
+    "RelatedArticlesLoader",
+    "TagsByArticleIdLoader",
     "TranslationsByArticleIdLoader",
 ]
 
@@ -103,6 +105,37 @@ class TranslationsByArticleIdLoader(DataLoader[int, Overlays]):
         super().__init__(load_fn=load)
 
 
+class TagsByArticleIdLoader(DataLoader[int, list[str]]):
+    def __init__(self, db: RequestDatabase) -> None:
+        async def load(article_ids: list[int]) -> list[list[str]]:
+            rows = await db.run(content.tags_by_article_ids, article_ids)
+            grouped: dict[int, list[str]] = defaultdict(list)
+            for row in rows:
+                grouped[row.article_id].append(row.tag)
+            return [grouped[article_id] for article_id in article_ids]
+
+        super().__init__(load_fn=load)
+
+
+class RelatedArticlesLoader(DataLoader[tuple[int, int], list[Article]]):
+    """Keyed by (article id, how many): one statement for a whole page of articles, whatever
+    each asks for (the batch fetches the largest number asked and cuts)."""
+
+    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+        async def load(keys: list[tuple[int, int]]) -> list[list[Article]]:
+            article_ids = list(dict.fromkeys(article_id for article_id, _ in keys))
+            limit = max(first for _, first in keys)
+            pairs = await db.run(
+                content.related_articles, article_ids, limit=limit, include_drafts=include_drafts
+            )
+            grouped: dict[int, list[Article]] = defaultdict(list)
+            for source_id, row in pairs:
+                grouped[source_id].append(row)
+            return [grouped[article_id][:first] for article_id, first in keys]
+
+        super().__init__(load_fn=load)
+
+
 RowT = TypeVar("RowT")
 
 
@@ -115,6 +148,8 @@ class Loaders:
         self.article_by_slug = ArticleBySlugLoader(db, include_drafts=include_drafts)
         self.article_by_id = ArticleByIdLoader(db, include_drafts=include_drafts)
         self.author_by_id = AuthorByIdLoader(db, include_drafts=include_drafts)
+        self.tags_by_article_id = TagsByArticleIdLoader(db)
+        self.related_articles = RelatedArticlesLoader(db, include_drafts=include_drafts)
         self.children_by_article_id: dict[type[ChildModel], ChildrenByArticleIdLoader[ChildModel]]
         self.child_by_id: dict[type[ChildModel], ChildByIdLoader[ChildModel]]
         self.children_by_article_id = {

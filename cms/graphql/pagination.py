@@ -4,29 +4,62 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from dataclasses import dataclass
 
 from cms.errors import BadUserInput
 
-__all__ = ["PageRequest", "decode_cursor", "encode_cursor", "page_request"]
+__all__ = [
+    "PageRequest",
+    "decode_cursor",
+    "decode_ranked_cursor",
+    "encode_cursor",
+    "encode_ranked_cursor",
+    "page_request",
+]
 
 _CURSOR_PREFIX = "v1:slug:"
+_RANKED_PREFIX = "v1:ranked:"
 DEFAULT_PAGE_SIZE = 20
 
 
-def encode_cursor(slug: str) -> str:
-    return base64.urlsafe_b64encode((_CURSOR_PREFIX + slug).encode()).decode().rstrip("=")
+def _encode(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, argument: str) -> str:
+def _decode(cursor: str, prefix: str, argument: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         decoded = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         decoded = ""
-    if not decoded.startswith(_CURSOR_PREFIX) or decoded == _CURSOR_PREFIX:
+    if not decoded.startswith(prefix) or decoded == prefix:
         raise BadUserInput(f"`{argument}` is not a valid cursor; pass a cursor this API returned.")
-    return decoded.removeprefix(_CURSOR_PREFIX)
+    return decoded.removeprefix(prefix)
+
+
+def encode_cursor(slug: str) -> str:
+    return _encode(_CURSOR_PREFIX + slug)
+
+
+def decode_cursor(cursor: str, argument: str) -> str:
+    return _decode(cursor, _CURSOR_PREFIX, argument)
+
+
+def encode_ranked_cursor(score: float, slug: str) -> str:
+    """A place in a ranked list (best score first, ties by slug); `repr` keeps the float exact."""
+    return _encode(f"{_RANKED_PREFIX}{score!r}:{slug}")
+
+
+def decode_ranked_cursor(cursor: str, argument: str) -> tuple[float, str]:
+    score, _, slug = _decode(cursor, _RANKED_PREFIX, argument).partition(":")
+    try:
+        value = float(score)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not slug:
+        raise BadUserInput(f"`{argument}` is not a valid cursor; pass a cursor this API returned.")
+    return value, slug
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Annotated
 
 import strawberry
@@ -11,10 +12,13 @@ from strawberry import relay
 from strawberry.types import Info
 
 from cms import content
+from cms.documents import MAX_TAG_LENGTH, TAG_PATTERN
 from cms.errors import BadUserInput
 from cms.graphql.changes import ChangeQuery
+from cms.graphql.inputs import ArticleFilter
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import encode_cursor, page_request
+from cms.graphql.search import SearchQuery
 from cms.graphql.snippets import SnippetQuery
 from cms.graphql.types import Article, LocalizedNode
 
@@ -25,6 +29,7 @@ __all__ = ["ArticleConnection", "Query"]
 class ArticleConnection:
     edges: list[relay.Edge[Article]]
     page_info: relay.PageInfo = strawberry.field(description="Where this page sits in the list.")
+    tag: strawberry.Private[str | None] = None
 
     @strawberry.field(description="The articles of this page, without their cursors.")
     def nodes(self) -> list[Article]:
@@ -34,13 +39,13 @@ class ArticleConnection:
     async def total_count(self, info: Info) -> int:
         context = info.context
         count: int = await context.db.run(
-            content.count_articles, include_drafts=context.include_drafts
+            content.count_articles, include_drafts=context.include_drafts, tag=self.tag
         )
         return count
 
 
 @strawberry.type
-class Query(SnippetQuery, ChangeQuery):
+class Query(SnippetQuery, SearchQuery, ChangeQuery):
     @strawberry.field(description="Any object by its global id; null when you may not see it.")
     async def node(
         self,
@@ -85,10 +90,18 @@ class Query(SnippetQuery, ChangeQuery):
         before: Annotated[
             str | None, strawberry.argument(description="End before this cursor.")
         ] = None,
+        filter: Annotated[
+            ArticleFilter | None, strawberry.argument(description="Only matching articles.")
+        ] = None,
         locale: LocaleArgument = None,
     ) -> ArticleConnection:
         context = info.context
         requested = requested_locale(locale)
+        tag = filter.tag if filter is not None else None
+        if tag is not None and not (len(tag) <= MAX_TAG_LENGTH and re.fullmatch(TAG_PATTERN, tag)):
+            raise BadUserInput(
+                f"`filter.tag` must be a tag: lower-case words joined by hyphens; got {tag!r}."
+            )
         request = page_request(
             first=first, after=after, last=last, before=before,
             max_size=context.settings.max_page_size,
@@ -101,6 +114,7 @@ class Query(SnippetQuery, ChangeQuery):
             limit=request.size + 1,
             from_end=request.from_end,
             include_drafts=include_drafts,
+            tag=tag,
         )
         has_more = len(rows) > request.size
         if has_more:
@@ -113,7 +127,11 @@ class Query(SnippetQuery, ChangeQuery):
             bound = {"slug_at_least": boundary} if request.from_end else {"slug_at_most": boundary}
             beyond_cursor = (
                 await context.db.run(
-                    content.count_articles, include_drafts=include_drafts, limit=1, **bound
+                    content.count_articles,
+                    include_drafts=include_drafts,
+                    limit=1,
+                    tag=tag,
+                    **bound,
                 )
                 > 0
             )
@@ -131,4 +149,5 @@ class Query(SnippetQuery, ChangeQuery):
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
+            tag=tag,
         )

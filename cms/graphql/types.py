@@ -99,7 +99,9 @@ class _ChildNode(LocalizedNode):
 
     @classmethod
     def from_row(cls, row: Any, view: LocaleView) -> Self:
-        extra = {"kind": row.kind} if "kind" in cls.__annotations__ else {}
+        extra = {
+            name: getattr(row, name) for name in ("kind", "tags") if name in cls.__annotations__
+        }
         title = view.item_field(cls.list_name, row.slug, "title", row.title)
         body = view.item_field(cls.list_name, row.slug, "body", row.body)
         return cls(
@@ -142,6 +144,9 @@ class Benefit(_ChildNode, ArticleItem, Localized):
     model = models.Benefit
     list_name = "benefits"
     id: relay.NodeID[int]
+    tags: list[str] = strawberry.field(
+        description="Topic slugs of this benefit, e.g. `stress-relief`, in the editor's order."
+    )
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "What the benefit is and why.")
 
@@ -263,6 +268,31 @@ class Article(LocalizedNode, Localized):
     async def available_locales(self, info: Info) -> list[str]:
         translations = await info.context.loaders.translations_by_article_id.load(self.id)
         return [self.base_locale, *sorted(translations)]
+
+    @strawberry.field(
+        description="Topic slugs, e.g. `stress-relief`, in the editor's order. Filter the "
+        "article list by one with `articles(filter: {tag: ...})`."
+    )
+    async def tags(self, info: Info) -> list[str]:
+        tags: list[str] = await info.context.loaders.tags_by_article_id.load(self.id)
+        return tags
+
+    @strawberry.field(
+        description="Other articles you may see that share tags with this one, those sharing "
+        "the most first, ties by slug. Empty when the article has no tags."
+    )
+    async def related(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="At most this many.")] = 5,
+    ) -> list[Article]:
+        max_size = info.context.settings.max_page_size
+        if not 0 <= first <= max_size:
+            raise BadUserInput(f"`first` must be between 0 and {max_size}; got {first}.")
+        if first == 0:
+            return []
+        rows = await info.context.loaders.related_articles.load((self.id, first))
+        return [Article.from_row(row) for row in rows]
 
     @strawberry.field(description="Who wrote the article.")
     async def author(self, info: Info) -> Author:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from cms import models as models  # registers every table on SQLModel.metadata
+from cms.models import is_schema_object
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -16,6 +17,7 @@ context.configure(
     target_metadata=SQLModel.metadata,
     render_as_batch=True,  # SQLite alters tables by copying them; batch mode does that for us
     compare_type=True,
+    include_name=is_schema_object,  # the full-text index is made by hand (models.SEARCH_DDL)
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,0 +1,218 @@
+"""Full-text search over articles: user text to safe terms, the best-ranked part of each matching
+article, and excerpts with the matches marked.
+
+SQLite answers with FTS5 (`bm25`, `snippet`), PostgreSQL with its text search (`ts_rank`,
+`ts_headline`) over the GIN index; both rank a title match above a body match, stem English
+words, ignore the same stop words and need every term to match. User text never reaches either
+query language: it is cut into words first, so quotes, operators and `NEAR(` are just
+punctuation. Scores are comparable only within one database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cms.content import visible_articles
+from cms.models import Article, SearchDocument, SearchPart
+from cms.search_index import MATCH_END, MATCH_START
+
+__all__ = [
+    "MAX_QUERY_LENGTH",
+    "SearchHit",
+    "count_search_hits",
+    "search_excerpts",
+    "search_page",
+    "search_terms",
+]
+
+MAX_QUERY_LENGTH = 500
+MAX_TERMS = 16
+EXCERPT_WORDS = 24
+ELLIPSIS = "…"
+# Weights of a match in the title against one in the body.
+_SQLITE_WEIGHTS = (10.0, 1.0)
+# The generated tsvector column, GIN-indexed (cms.models.SEARCH_DDL); ranking reads it as stored.
+_PG_VECTOR = "search_document.search_vector"
+
+# PostgreSQL's `english` stop words, left out on SQLite too so a query means the same on both.
+STOP_WORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+    she her hers herself it its itself they them their theirs themselves what which who whom this
+    that these those am is are was were be been being have has had having do does did doing a an
+    the and but if or because as until while of at by for with about against between into through
+    during before after above below to from up down in out on off over under again further then
+    once here there when where why how all any both each few more most other some such no nor not
+    only own same so than too very s t can will just don should now""".split()
+)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a query, lower-cased, stop words and repeats left out, at most 16."""
+    words = (word for word in _WORD.findall(query.lower()) if word not in STOP_WORDS)
+    return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """An article and its best-matching part."""
+
+    article: Article
+    document_id: int
+    part: SearchPart
+    part_slug: str
+    score: float
+
+
+def _fts_query(terms: Sequence[str]) -> str:
+    # Each term quoted: FTS5 reads it as a plain string, whatever it holds.
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def _hits(dialect: str, terms: Sequence[str], include_drafts: bool, scored: bool = True) -> Any:
+    """Every matching search document with its score, higher is better (0 unless `scored`)."""
+    if dialect == "sqlite":
+        fts = sa.table("search_fts", sa.column("rowid"))
+        fts_name: Any = sa.literal_column("search_fts")
+        score: Any = -sa.func.bm25(fts_name, *_SQLITE_WEIGHTS)
+        source: Any = fts.join(SearchDocument, col(SearchDocument.id) == fts.c.rowid)
+        match = fts_name.op("MATCH")(_fts_query(terms))
+    else:
+        vector: Any = sa.literal_column(_PG_VECTOR)
+        tsquery = sa.func.websearch_to_tsquery(
+            sa.literal_column("'english'::regconfig"), " ".join(terms)
+        )
+        score = sa.cast(sa.func.ts_rank(vector, tsquery), sa.Float)
+        source = SearchDocument
+        match = vector.op("@@")(tsquery)
+    statement = (
+        sa.select(
+            col(SearchDocument.article_id).label("article_id"),
+            col(SearchDocument.id).label("document_id"),
+            col(SearchDocument.part).label("part"),
+            col(SearchDocument.slug).label("part_slug"),
+            (score if scored else sa.literal(0.0)).label("score"),
+        )
+        .select_from(source)
+        .where(match)
+    )
+    if not include_drafts:
+        statement = statement.where(col(SearchDocument.is_draft).is_(False))
+    return statement.subquery("hits")
+
+
+def _best_per_article(dialect: str, terms: Sequence[str], include_drafts: bool) -> Any:
+    """One row per visible matching article: the article and its best part."""
+    hits = _hits(dialect, terms, include_drafts)
+    place = sa.func.row_number().over(
+        partition_by=hits.c.article_id, order_by=(hits.c.score.desc(), hits.c.document_id)
+    )
+    return (
+        visible_articles(include_drafts)
+        .join(hits, hits.c.article_id == Article.id)
+        .add_columns(
+            hits.c.document_id, hits.c.part, hits.c.part_slug, hits.c.score, place.label("place")
+        )
+        .subquery("best")
+    )
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def search_page(
+    session: AsyncSession,
+    terms: Sequence[str],
+    *,
+    after: tuple[float, str] | None,
+    limit: int,
+    include_drafts: bool,
+    at_or_before: bool = False,
+) -> list[SearchHit]:
+    """Up to `limit` matching articles, best first, ties by slug, after the (score, slug)
+    cursor. With `at_or_before`, the articles up to and including the cursor instead."""
+    best = _best_per_article(_dialect(session), terms, include_drafts)
+    article = aliased(Article, best)
+    statement = sa.select(article, best.c.document_id, best.c.part, best.c.part_slug, best.c.score)
+    statement = statement.where(best.c.place == 1)
+    if after is not None:
+        score, slug = after
+        beyond = sa.or_(best.c.score < score, sa.and_(best.c.score == score, best.c.slug > slug))
+        statement = statement.where(sa.not_(beyond) if at_or_before else beyond)
+    statement = statement.order_by(best.c.score.desc(), best.c.slug).limit(limit)
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return [
+        SearchHit(article=row, document_id=document_id, part=SearchPart(part),
+                  part_slug=part_slug, score=float(score))
+        for row, document_id, part, part_slug, score in rows
+    ]  # fmt: skip
+
+
+async def count_search_hits(
+    session: AsyncSession, terms: Sequence[str], *, include_drafts: bool
+) -> int:
+    # No ranking needed to count: matching visible articles, each once.
+    hits = _hits(_dialect(session), terms, include_drafts, scored=False)
+    matched = visible_articles(include_drafts).where(
+        col(Article.id).in_(sa.select(hits.c.article_id))
+    )
+    statement = select(sa.func.count()).select_from(matched.subquery())
+    return int((await session.exec(statement)).one())
+
+
+async def search_excerpts(
+    session: AsyncSession, terms: Sequence[str], document_ids: Sequence[int]
+) -> dict[int, str]:
+    """A short passage of each search document around its matches, which are put between
+    `MATCH_START` and `MATCH_END`; an ellipsis where the passage cuts the text."""
+    if not document_ids:
+        return {}
+    if _dialect(session) == "sqlite":
+        sqlite_statement = sa.text(
+            "SELECT rowid, snippet(search_fts, -1, :start, :end, :ellipsis, :words) "
+            "FROM search_fts WHERE search_fts MATCH :query AND rowid IN :ids"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        params = {
+            "start": MATCH_START,
+            "end": MATCH_END,
+            "ellipsis": ELLIPSIS,
+            "words": EXCERPT_WORDS,
+            "query": _fts_query(terms),
+            "ids": list(document_ids),
+        }
+        rows = (await session.exec(sqlite_statement, params=params)).all()  # type: ignore[call-overload]
+        return {document_id: excerpt for document_id, excerpt in rows}
+    pg_statement = sa.text(
+        "SELECT id, source, ts_headline('english', source, q, :options) FROM "
+        "(SELECT d.id, q, CASE WHEN to_tsvector('english', d.body) @@ q THEN d.body "
+        "ELSE d.title END AS source FROM search_document AS d, "
+        "websearch_to_tsquery('english', :query) AS q WHERE d.id IN :ids) AS chosen"
+    ).bindparams(sa.bindparam("ids", expanding=True))
+    options = (
+        f"StartSel={MATCH_START}, StopSel={MATCH_END}, "
+        f"MaxWords={EXCERPT_WORDS}, MinWords={EXCERPT_WORDS // 2}, ShortWord=0"
+    )
+    params = {"options": options, "query": " ".join(terms), "ids": list(document_ids)}
+    rows = (await session.exec(pg_statement, params=params)).all()  # type: ignore[call-overload]
+    return {document_id: _with_ellipses(source, excerpt) for document_id, source, excerpt in rows}
+
+
+def _with_ellipses(source: str, excerpt: str) -> str:
+    """Mark where `ts_headline` cut the text, as FTS5's `snippet` does."""
+    plain = excerpt.replace(MATCH_START, "").replace(MATCH_END, "").strip()
+    text = source.strip()
+    excerpt = excerpt.strip()
+    if plain and not text.startswith(plain):
+        excerpt = ELLIPSIS + excerpt
+    if plain and not text.endswith(plain):
+        excerpt += ELLIPSIS
+    return excerpt
