@@ -22,7 +22,7 @@ from cms.http.admin import mount_admin
 from cms.http.cors import KeylessCORS
 from cms.http.embeds import embed_routes
 from cms.http.graphql import GraphQLEndpoint
-from cms.http.hot_path import HotPath
+from cms.http.hot_path import StarletteWithHotPath
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware, RequestObserver
 from cms.http.oembed import OEmbed
@@ -34,7 +34,9 @@ from cms.usage import UsageBuffer
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, engine: AsyncEngine | None = None
+) -> StarletteWithHotPath:
     """Build the app. The engine is created here (or passed in by tests) and disposed at shutdown;
     the schema is expected to exist already (`cms serve` and `cms seed` create it)."""
     settings = settings or get_settings()
@@ -91,13 +93,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     metrics = Metrics()
     metrics.watch(lambda: _gauges(graphql, engine, changes))
     observer = RequestObserver(metrics)
-    hot_path = (
-        [Middleware(HotPath, responses=graphql.hot_responses,
-                    current_revision=graphql.content_revision.current, observer=observer)]
-        if graphql.hot_responses is not None
-        else []
-    )  # fmt: skip
-    app = Starlette(
+    app = StarletteWithHotPath(
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
@@ -109,9 +105,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             *embed_routes(settings, engine),
         ],
         middleware=[
-            # Repeated anonymous queries are answered before any other layer runs; the hot path
-            # keeps each response as the layers below made it, CORS headers included.
-            *hot_path,
             # So that even a 413 or 504 can be read by the page that asked.
             Middleware(KeylessCORS),
             Middleware(
@@ -130,6 +123,14 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         ],
         lifespan=lifespan,
     )
+    if graphql.hot_responses is not None:
+        # Repeated anonymous queries are answered before any other layer runs; the hot path
+        # keeps each response as every layer made it, CORS headers included.
+        app.put_hot_path_in_front(
+            responses=graphql.hot_responses,
+            current_revision=graphql.content_revision.current,
+            observer=observer,
+        )
     mount_admin(app, engine, settings)
     app.state.settings = settings
     app.state.engine = engine

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import time
@@ -32,6 +33,8 @@ __all__ = [
 REQUEST_ID_KEY = "cms.request_id"
 OPERATION_KEY = "cms.operation"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_PROCESS_ID = uuid.uuid4().hex[:16]
+_request_numbers = itertools.count(1)
 access_log = logging.getLogger("cms.http.access")
 _ROUTES = ("/graphql", "/admin", "/healthz", "/readyz", "/metrics", "/oembed", "/embed.js",
            "/embed.css", "/embed")  # fmt: skip
@@ -42,9 +45,14 @@ class BodyTooLarge(Exception):
 
 
 def request_id_of(headers: dict[bytes, bytes]) -> str:
-    """The client's `X-Request-ID` when it is sane, else a new one."""
-    given = headers.get(b"x-request-id", b"").decode("latin-1")
-    return given if _SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    """The client's `X-Request-ID` when it is sane, else a new one: this process's random prefix
+    and a counter, unique across processes and hosts and cheaper to make than a UUID."""
+    given = headers.get(b"x-request-id")
+    if given is not None:
+        text = given.decode("latin-1")
+        if _SANE_REQUEST_ID.match(text):
+            return text
+    return f"{_PROCESS_ID}{next(_request_numbers):016x}"
 
 
 class RequestObserver:

@@ -30,6 +30,8 @@ async def test_every_response_carries_a_request_id(
 ) -> None:
     generated = await client.post("/graphql", json={"query": READ})
     assert len(generated.headers["x-request-id"]) == 32
+    again = await client.post("/graphql", json={"query": READ})
+    assert again.headers["x-request-id"] != generated.headers["x-request-id"]
     echoed = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert echoed.headers["x-request-id"] == "abc-123"
     replaced = await client.get("/healthz", headers={"X-Request-ID": "bad id\x7f" * 20})
