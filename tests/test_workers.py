@@ -218,3 +218,37 @@ def test_a_subscriber_on_one_worker_hears_a_publication_through_another(
             }
         },
     ]  # fmt: skip
+
+
+def test_cms_serve_runs_several_stateless_workers(database_url: str, tmp_path: Path) -> None:
+    """`cms serve --workers 2`: two processes answer on one port (each request id starts with
+    its process's prefix), and a write through either is read through both within a second."""
+    token = _prepare(database_url)
+    port = free_port()
+    env = {**os.environ, "CMS_DATABASE_URL": database_url, "CMS_WEBHOOKS_DISPATCH": "false"}
+    command = [sys.executable, "-m", "cms", "serve", "--port", str(port), "--workers", "2"]
+    log = tmp_path / "serve.log"
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out) as serve:
+        try:
+            _wait(lambda: _answers(url), 30, f"cms serve did not start: {log.read_text()}")
+            prefixes: set[str] = set()
+            for _ in range(200):  # a new connection each time: the kernel spreads them
+                response = httpx.post(f"{url}/graphql", json=READ, timeout=10)
+                prefixes.add(response.headers["x-request-id"][:16])
+                if len(prefixes) == 2:
+                    break
+            assert len(prefixes) == 2, "only one worker answered 200 connections"
+            _edit(url, token)
+            for _ in range(20):  # reads land on both workers: each shows the write within 1 s
+                _read_within(url, "Calm", seconds=1.0)
+        finally:
+            serve.terminate()
+            serve.wait(timeout=15)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
