@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms import models as models  # registers every table on SQLModel.metadata
 from cms.settings import Settings
+from cms.slow_queries import log_slow_queries
 
 __all__ = [
     "AsyncSession",
@@ -68,14 +69,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
-        return engine
-    return create_async_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        pool_pre_ping=True,
-    )
+    else:
+        engine = create_async_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            pool_pre_ping=True,
+        )
+    log_slow_queries(engine.sync_engine, settings.slow_query_ms)
+    _slow_query_ms[id(engine)] = settings.slow_query_ms
+    return engine
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
@@ -100,6 +104,7 @@ def _begin_sqlite_transaction(connection: Any) -> None:
 
 
 _inline_readers: dict[int, sa.Engine] = {}
+_slow_query_ms: dict[int, float] = {}
 
 
 def inline_reader(engine: AsyncEngine) -> sa.Engine | None:
@@ -119,6 +124,7 @@ def inline_reader(engine: AsyncEngine) -> sa.Engine | None:
             poolclass=StaticPool,
         )
         event.listen(reader, "connect", _configure_sqlite_reader)
+        log_slow_queries(reader, _slow_query_ms.get(id(engine), 0))
         _inline_readers[id(engine)] = reader
     return reader
 
@@ -207,6 +213,7 @@ def sqlite_data_version(engine: AsyncEngine) -> int | None:
 
 async def dispose_engine(engine: AsyncEngine) -> None:
     await engine.dispose()
+    _slow_query_ms.pop(id(engine), None)
     reader = _inline_readers.pop(id(engine), None)
     if reader is not None:
         reader.dispose()

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         description="SQLite only: seconds between checks for changes committed by other "
         "processes on the same file (PostgreSQL pushes them with LISTEN/NOTIFY).",
     )
+    slow_query_ms: float = Field(
+        default=200.0,
+        description="SQL statements slower than this many milliseconds are logged as warnings "
+        "(logger `cms.db.slow`, with the request id); 0 switches the log off.",
+    )
     max_body_bytes: int = Field(default=1_000_000, ge=1, description="Largest request body.")
     request_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a request may run before it is cut off (504)."
