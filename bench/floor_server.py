@@ -29,6 +29,10 @@ from strawberry.asgi import GraphQL
 from strawberry.types import Info
 
 from cms import models
+from cms.settings import Settings
+from cms.snippets import DISCLAIMER
+
+SITE_URL = Settings().site_url
 
 __all__ = ["create_app_from_env", "create_floor_app", "sync_database_url"]
 
@@ -236,6 +240,28 @@ class Article:
 
 
 @strawberry.type
+class SnippetArticle:
+    title: str
+    url: str
+    author_name: str
+
+
+@strawberry.type
+class BenefitSnippet:
+    slug: str
+    title: str
+    url: str
+    disclaimer: str
+    article: SnippetArticle
+    precautions: list[Precaution]
+    body_markdown: strawberry.Private[str]
+
+    @strawberry.field
+    def body(self, format: TextFormat = TextFormat.MARKDOWN) -> str:
+        return render(self.body_markdown, format)
+
+
+@strawberry.type
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
@@ -271,6 +297,34 @@ class Query:
             statement = _visible(select(models.Article).where(models.Article.slug == slug))
             row = session.exec(statement).first()
         return Article(row=row) if row else None
+
+    @strawberry.field
+    def benefit_snippet(self, info: Info, article: str, benefit: str) -> BenefitSnippet | None:
+        with _session(info) as session:
+            statement = _visible(select(models.Article).where(models.Article.slug == article))
+            row = session.exec(statement).first()
+            if row is None:
+                return None
+            author = session.get_one(models.Author, row.author_id)
+            claim = session.exec(
+                select(models.Benefit).where(
+                    models.Benefit.article_id == row.id, models.Benefit.slug == benefit,
+                    col(models.Benefit.is_draft).is_(False),
+                )
+            ).first()  # fmt: skip
+        precautions = _children(info, models.Precaution, row.id) if claim else []
+        if claim is None or not precautions:
+            return None
+        url = f"{SITE_URL}/articles/{row.slug}"
+        return BenefitSnippet(
+            slug=claim.slug, title=claim.title, url=f"{url}#{claim.slug}",
+            disclaimer=DISCLAIMER, body_markdown=claim.body,
+            article=SnippetArticle(title=row.title, url=url, author_name=author.name),
+            precautions=[
+                Precaution(slug=p.slug, title=p.title, position=p.position, body_markdown=p.body)
+                for p in precautions
+            ],
+        )  # fmt: skip
 
     @strawberry.field
     def articles(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:

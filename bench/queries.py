@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["HOT", "LIST", "BENCH_QUERIES", "BenchQuery", "page_query"]
+__all__ = ["HOT", "LIST", "SNIPPET", "BENCH_QUERIES", "BenchQuery", "page_query"]
 
 HOT_DOCUMENT = """
 query Hot($slug: String!) {
@@ -38,6 +38,17 @@ query List($first: Int!) {
       benefits { title }
       precautions { title }
     }
+  }
+}
+"""
+
+# A partner's read: one benefit with its precautions, attribution and disclaimer.
+SNIPPET_DOCUMENT = """
+query Snippet($article: String!, $benefit: String!) {
+  benefitSnippet(article: $article, benefit: $benefit) {
+    slug title url body(format: HTML) disclaimer
+    article { title url authorName }
+    precautions { slug title body(format: HTML) }
   }
 }
 """
@@ -70,7 +81,10 @@ def _request(document: str, variables: dict[str, Any]) -> bytes:
 
 HOT = BenchQuery("hot", _request(HOT_DOCUMENT, {"slug": "back-walk"}))
 LIST = BenchQuery("list", _request(LIST_DOCUMENT, {"first": 20}))
-BENCH_QUERIES: tuple[BenchQuery, ...] = (HOT, LIST)
+SNIPPET = BenchQuery(
+    "snippet", _request(SNIPPET_DOCUMENT, {"article": "back-walk", "benefit": "stress-relief"})
+)
+BENCH_QUERIES: tuple[BenchQuery, ...] = (HOT, LIST, SNIPPET)
 
 
 def page_query(name: str, *, first: int, after: str | None) -> BenchQuery:

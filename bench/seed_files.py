@@ -1,7 +1,7 @@
 """Many seed files for timing `cms seed`: copies of the back walk article under new slugs.
 
-    python -m bench.seed_files --count 10000 --out /tmp/seed-10k
-    time CMS_DATABASE_URL=sqlite:////tmp/seed-10k.db cms seed /tmp/seed-10k
+python -m bench.seed_files --count 10000 --out /tmp/seed-10k
+time CMS_DATABASE_URL=sqlite:////tmp/seed-10k.db cms seed /tmp/seed-10k
 """
 
 from __future__ import annotations
