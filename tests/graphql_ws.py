@@ -37,7 +37,10 @@ class Subscriber:
         await self.socket.send(orjson.dumps(message).decode())
 
     async def receive(self, timeout: float = 5) -> dict[str, Any]:
-        message: dict[str, Any] = orjson.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+        frame = await asyncio.wait_for(self.socket.recv(), timeout)
+        # Like graphql-ws clients (the JavaScript reference one included): text frames only.
+        assert isinstance(frame, str), f"a binary frame: {frame!r}"
+        message: dict[str, Any] = orjson.loads(frame)
         return message
 
     async def subscribe(

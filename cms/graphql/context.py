@@ -103,6 +103,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     served_snippets: list[tuple[str, str]] = field(default_factory=list)
     loaders: Loaders = field(init=False)
+    _public_loaders: Loaders | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.reset_loaders()
@@ -111,9 +112,20 @@ class Context:
     def include_drafts(self) -> bool:
         return self.principal.can(Scope.READ_DRAFTS)
 
+    @property
+    def public_loaders(self) -> Loaders:
+        """Loaders that see published content only, whoever asks: what is syndicated (snippets)
+        is read through these, so an editor's preview token never syndicates a draft."""
+        if not self.include_drafts:
+            return self.loaders
+        if self._public_loaders is None:
+            self._public_loaders = Loaders(self.db, include_drafts=False)
+        return self._public_loaders
+
     def reset_loaders(self) -> None:
         """Fresh loaders, with no memo: called after every write so reads see it."""
         self.loaders = Loaders(self.db, include_drafts=self.include_drafts)
+        self._public_loaders = None
 
 
 class ReadContentRevision(SchemaExtension):

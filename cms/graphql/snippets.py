@@ -115,7 +115,7 @@ async def _syndicated(
     info: Info, slug: str, locale: str | None
 ) -> snippets.SyndicatedArticle | None:
     requested = requested_locale(locale)
-    loaders = info.context.loaders
+    loaders = info.context.public_loaders
     row = await loaders.article_by_slug.load(slug)
     if row is None:
         return None

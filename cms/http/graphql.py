@@ -262,8 +262,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             served_snippets=request.scope.setdefault(SERVED_SNIPPETS_KEY, []),
         )
 
-    def encode_json(self, data: Any) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: Any) -> str:
+        # Text, not bytes: Strawberry sends bytes over a websocket as binary frames, which
+        # graphql-ws clients (the JavaScript reference one included) refuse.
+        return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson's errors (bad JSON and bad UTF-8 alike) subclass json.JSONDecodeError, which

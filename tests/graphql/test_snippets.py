@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import content
+from cms.access import Scope
 from cms.db import session_scope
 from cms.documents import ArticleDocument
 from cms.models import ArticleStatus
 from cms.snippets import DISCLAIMER
-from tests.conftest import GraphQL
+from tests.conftest import GraphQL, TokenFactory
 from tests.documents import article_document
 
 pytestmark = pytest.mark.anyio
@@ -118,12 +119,26 @@ async def test_a_snippet_shows_the_medical_review(engine: AsyncEngine, graphql: 
     )
 
 
-async def test_a_draft_benefit_has_no_snippet(engine: AsyncEngine, graphql: GraphQL) -> None:
+@pytest.mark.parametrize("preview", [False, True], ids=["public", "preview token"])
+async def test_a_draft_benefit_has_no_snippet(
+    engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory, preview: bool
+) -> None:
+    """Not even for an editor who may read drafts: a snippet is what partners syndicate."""
     await _save(engine, article_document(draft_benefit=True))
-    one = await graphql(SNIPPET, {"article": "x", "benefit": "draft-benefit"})
-    every = await graphql(SNIPPETS, {"article": "x"})
+    token = await make_token(Scope.READ_DRAFTS) if preview else None
+    one = await graphql(SNIPPET, {"article": "x", "benefit": "draft-benefit"}, token=token)
+    every = await graphql(SNIPPETS, {"article": "x"}, token=token)
     assert one == {"data": {"benefitSnippet": None}}
     assert every == {"data": {"benefitSnippets": [{"slug": "public-benefit"}]}}
+
+
+async def test_a_draft_article_has_no_snippets_even_for_a_preview_token(
+    engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    await _save(engine, article_document(status=ArticleStatus.DRAFT))
+    token = await make_token(Scope.READ_DRAFTS)
+    one = await graphql(SNIPPET, {"article": "x", "benefit": "public-benefit"}, token=token)
+    assert one == {"data": {"benefitSnippet": None}}
 
 
 @pytest.mark.parametrize("status", [ArticleStatus.DRAFT, ArticleStatus.UNPUBLISHED])
