@@ -51,7 +51,7 @@ def decode_change_cursor(cursor: str) -> int:
         decoded = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
         if decoded.startswith(_CURSOR_PREFIX):
             revision = int(decoded.removeprefix(_CURSOR_PREFIX))
-            if revision >= 0:
+            if 0 <= revision < 2**63:  # the revision column is a 64-bit integer
                 return revision
     except (binascii.Error, UnicodeError, ValueError):
         pass

@@ -148,6 +148,11 @@ async def _edit(
 
 def _status_change(target: ArticleStatus, publish_at: datetime | None = None) -> Any:
     def change(document: ArticleDocument) -> ArticleDocument:
+        if publish_at is not None and publish_at.utcoffset() is None:
+            # A time without a zone names no moment: refuse it rather than guess one.
+            raise InvalidContent(
+                [_problem("publishAt", "give a time zone, e.g. 2026-12-01T09:00:00Z")]
+            )
         return transition(document, target, now=utc_now(), publish_at=publish_at)
 
     return change

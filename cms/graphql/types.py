@@ -382,8 +382,14 @@ async def _children(info: Info, node_type: type[Any], article: Article) -> list[
     return [node_type.from_row(row, article.view) for row in rows]
 
 
+_LARGEST_ID = 2**31 - 1  # the primary keys are 32-bit integers on PostgreSQL
+
+
 def _int_ids(node_ids: Iterable[str]) -> list[int]:
     try:
-        return [int(node_id) for node_id in node_ids]
+        ids = [int(node_id) for node_id in node_ids]
     except ValueError:
         raise BadUserInput("Invalid node id.") from None
+    if any(not 0 < key <= _LARGEST_ID for key in ids):
+        raise BadUserInput("Invalid node id.")
+    return ids

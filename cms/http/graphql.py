@@ -46,6 +46,7 @@ PRINCIPAL_KEY = "cms.principal"
 DATABASE_KEY = "cms.database"
 QUERY = OperationType.QUERY
 MUTATION = OperationType.MUTATION
+SUBSCRIPTION = OperationType.SUBSCRIPTION
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Errors raised before execution: the request itself is at fault (GraphQL-over-HTTP 400).
 _REQUEST_ERRORS = frozenset(
@@ -143,6 +144,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             )
             refusal.headers["allow"] = "POST"
             await refusal(scope, receive, send)
+            return
+        if kind is SUBSCRIPTION:
+            await _error_response(
+                "SUBSCRIPTION_NOT_OVER_HTTP",
+                "Subscriptions are served over a websocket at /graphql (graphql-transport-ws).",
+                400,
+            )(scope, receive, send)
             return
         if query is None or kind is not QUERY:
             captured = await _Captured.run(super().__call__, scope, receive)

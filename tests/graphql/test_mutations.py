@@ -378,6 +378,24 @@ async def test_a_scheduled_publication_stays_hidden_until_its_time(
     }
 
 
+async def test_a_publication_time_without_a_time_zone_is_refused(
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
+    await graphql(ARTICLE_CREATE, {"input": NEW_ARTICLE}, token=token)
+    body = await graphql(
+        PUBLISH, {"slug": "cupping", "v": 1, "at": "2030-01-01T00:00:00"}, token=token
+    )
+    result = _result(body, "articlePublish")
+    assert result["article"] is None
+    assert result["errors"] == [
+        {"field": "publishAt", "message": "give a time zone, e.g. 2026-12-01T09:00:00Z",
+         "code": "INVALID", "currentVersion": None}
+    ]  # fmt: skip
+    still = await graphql('{ article(slug: "cupping") { status version } }', token=token)
+    assert still["data"]["article"] == {"status": "DRAFT", "version": 1}
+
+
 async def test_deleting_an_article_is_checked_against_its_version(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:

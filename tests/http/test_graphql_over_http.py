@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -126,3 +128,42 @@ async def test_document_limits_are_refused_with_a_code_and_no_database_work(
     assert response.status_code == 400
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == [code]
     assert sql_statements == []
+
+
+async def test_a_subscription_over_http_is_refused_with_a_code(
+    seeded: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    subscription = "subscription { contentChanged { slug } }"
+    response = await client.post("/graphql", json={"query": subscription})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_NOT_OVER_HTTP"
+
+
+def _global_id(type_name: str, key: str) -> str:
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+def _change_cursor(revision: str) -> str:
+    return base64.urlsafe_b64encode(f"v1:change:{revision}".encode()).decode().rstrip("=")
+
+
+NODE = "query Node($id: ID!) { node(id: $id) { id } }"
+CHANGES = "query Changes($since: String) { changes(since: $since) { endCursor } }"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (NODE, {"id": _global_id("Article", "9" * 30)}),
+        (NODE, {"id": _global_id("Benefit", "-1")}),
+        (CHANGES, {"since": _change_cursor("9" * 30)}),
+    ],
+    ids=["huge node id", "negative node id", "huge change cursor"],
+)
+async def test_out_of_range_ids_and_cursors_are_bad_input(
+    seeded: AsyncEngine, client: httpx.AsyncClient, query: str, variables: dict[str, str]
+) -> None:
+    """Beyond what the database can hold: bad input, not a fault."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
