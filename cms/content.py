@@ -1,8 +1,9 @@
-"""Reads of content for the API, and the only code that writes content.
+"""The write path of articles, the only code that writes them: save, edit and delete an article
+document, and the documents of stored articles. Translations are written by `cms.translations`;
+the API's reads are in `cms.reads`.
 
-Every write goes through `save_article_document`, which takes a whole validated
-`ArticleDocument` and makes the database match it inside the caller's transaction. Reads take an
-`include_drafts` flag: public callers pass False and see only what is published and due.
+Every write of an article goes through `save_article_document`, which takes a whole validated
+`ArticleDocument` and makes the database match it inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -22,22 +23,16 @@ from cms.documents import (
     AuthorDocument,
     BenefitDocument,
     ConclusionDocument,
-    Location,
     NutritionTipDocument,
     PrecautionDocument,
     SectionDocument,
-    TranslationDocument,
-    field_path,
-    translation_problems,
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
 from cms.models import (
-    CHILD_MODELS,
     Article,
     ArticleStatus,
     ArticleTag,
-    ArticleTranslation,
     Author,
     Benefit,
     ChildModel,
@@ -47,34 +42,20 @@ from cms.models import (
     utc_now,
 )
 from cms.outbox import EventType, event_type_for_change, record_event
+from cms.reads import children_by_article_ids, tags_by_article_ids, translations_by_article_ids
 from cms.revisions import record_revision
 from cms.search_index import reindex_article
 
 __all__ = [
     "ChildList",
     "SaveOutcome",
-    "articles_by_ids",
-    "articles_by_slugs",
-    "articles_page",
-    "authors_by_ids",
-    "children_by_article_ids",
-    "children_by_ids",
-    "count_articles",
     "delete_article",
-    "delete_article_translation",
+    "document_of",
     "edit_article_document",
     "get_article_document",
-    "get_translation_documents",
-    "has_articles",
-    "related_articles",
+    "locked_article",
     "save_article_document",
-    "save_article_translation",
-    "tags_by_article_ids",
-    "translations_by_article_ids",
-    "visible_articles",
 ]
-
-ChildT = TypeVar("ChildT", bound=ChildModel)
 
 
 @dataclass(frozen=True)
@@ -101,237 +82,6 @@ class SaveOutcome(enum.Enum):
     UNCHANGED = "unchanged"
 
 
-# --- visibility -------------------------------------------------------------------------------
-
-
-def _article_is_public(now: datetime) -> sa.ColumnElement[bool]:
-    # A scheduled article becomes public when its time comes, with no job having to run then.
-    return sa.and_(
-        col(Article.status) == ArticleStatus.PUBLISHED,
-        col(Article.published_at) <= now,
-    )
-
-
-def visible_articles(include_drafts: bool, tag: str | None = None) -> Any:
-    """A SELECT of the articles the caller may see (and that carry `tag`, if given)."""
-    statement = select(Article)
-    if tag is not None:
-        # Served by ix_article_tag_tag_article; the page still walks slugs in order.
-        tagged = select(ArticleTag.article_id).where(ArticleTag.tag == tag)
-        statement = statement.where(col(Article.id).in_(tagged))
-    return statement if include_drafts else statement.where(_article_is_public(utc_now()))
-
-
-# --- reads ------------------------------------------------------------------------------------
-
-
-async def has_articles(session: AsyncSession) -> bool:
-    return (await session.exec(select(Article.id).limit(1))).first() is not None
-
-
-# The reads below run on every API request. They are prebuilt Core statements (no statement is
-# built per request) and return plain rows of their table rather than ORM instances: a row has
-# the same attributes, with the same Python values, as the model it is typed as, and costs a
-# fraction of an instance to make. Callers only read attributes; nothing is loaded lazily.
-
-
-def _table(model: type[Any]) -> sa.Table:
-    return cast(sa.Table, sa.inspect(model).local_table)
-
-
-_ARTICLES = _table(Article)
-_AUTHORS = _table(Author)
-_KEYS: sa.BindParameter[Any] = sa.bindparam("keys", expanding=True)
-_PUBLIC = sa.and_(
-    _ARTICLES.c.status == ArticleStatus.PUBLISHED, _ARTICLES.c.published_at <= sa.bindparam("now")
-)
-
-
-def _by(column: sa.ColumnElement[Any], *public: sa.ColumnElement[bool]) -> dict[bool, Any]:
-    """A statement selecting rows whose `column` is in `:keys`, for drafts (True) and public
-    callers (False, with the `public` conditions added)."""
-    table = column.table
-    everything = sa.select(table).where(column.in_(_KEYS))
-    return {True: everything, False: everything.where(*public)}
-
-
-_ARTICLES_BY_SLUG = _by(_ARTICLES.c.slug, _PUBLIC)
-_ARTICLES_BY_ID = _by(_ARTICLES.c.id, _PUBLIC)
-_AUTHORS_BY_ID = _by(
-    _AUTHORS.c.id,
-    sa.select(_ARTICLES.c.id).where(_ARTICLES.c.author_id == _AUTHORS.c.id, _PUBLIC).exists(),
-)
-_CHILDREN_BY_ARTICLE_ID: dict[type[ChildModel], dict[bool, Any]] = {
-    model: {
-        include_drafts: statement.order_by(table.c.article_id, table.c.position)
-        for include_drafts, statement in _by(
-            table.c.article_id, table.c.is_draft.is_(False)
-        ).items()
-    }
-    for model in CHILD_MODELS
-    for table in [_table(model)]
-}
-_CHILDREN_BY_ID: dict[type[ChildModel], dict[bool, Any]] = {
-    model: {
-        True: sa.select(table).where(table.c.id.in_(_KEYS)),
-        False: sa.select(table)
-        .join(_ARTICLES, _ARTICLES.c.id == table.c.article_id)
-        .where(table.c.id.in_(_KEYS), table.c.is_draft.is_(False), _PUBLIC),
-    }
-    for model in CHILD_MODELS
-    for table in [_table(model)]
-}
-
-
-async def _rows(session: AsyncSession, statement: Any, keys: Sequence[Any]) -> list[Any]:
-    result = await session.exec(statement, params={"keys": list(keys), "now": utc_now()})
-    return list(result.all())
-
-
-async def articles_by_slugs(
-    session: AsyncSession, slugs: Sequence[str], *, include_drafts: bool
-) -> list[Article]:
-    return await _rows(session, _ARTICLES_BY_SLUG[include_drafts], slugs)
-
-
-async def articles_by_ids(
-    session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
-) -> list[Article]:
-    return await _rows(session, _ARTICLES_BY_ID[include_drafts], ids)
-
-
-async def authors_by_ids(
-    session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
-) -> list[Author]:
-    """Authors by id; a public caller sees only authors of at least one public article."""
-    return await _rows(session, _AUTHORS_BY_ID[include_drafts], ids)
-
-
-async def children_by_article_ids(
-    session: AsyncSession, model: type[ChildT], article_ids: Sequence[int], *, include_drafts: bool
-) -> list[ChildT]:
-    """The children of the given articles in reading order. The articles' own visibility is the
-    caller's to check: these ids come from articles it has already read."""
-    return await _rows(session, _CHILDREN_BY_ARTICLE_ID[model][include_drafts], article_ids)
-
-
-async def children_by_ids(
-    session: AsyncSession, model: type[ChildT], ids: Sequence[int], *, include_drafts: bool
-) -> list[ChildT]:
-    """Children looked up by their own id, so the parent's visibility is checked here."""
-    return await _rows(session, _CHILDREN_BY_ID[model][include_drafts], ids)
-
-
-async def translations_by_article_ids(
-    session: AsyncSession, article_ids: Sequence[int]
-) -> list[ArticleTranslation]:
-    """The translations of the given articles, whose visibility is the caller's to check."""
-    statement = (
-        select(ArticleTranslation)
-        .where(col(ArticleTranslation.article_id).in_(article_ids))
-        .order_by(col(ArticleTranslation.article_id), col(ArticleTranslation.locale))
-    )
-    return list((await session.exec(statement)).all())
-
-
-async def articles_page(
-    session: AsyncSession,
-    *,
-    after_slug: str | None,
-    before_slug: str | None,
-    limit: int,
-    from_end: bool,
-    include_drafts: bool,
-    tag: str | None = None,
-) -> list[Article]:
-    """Up to `limit` articles in slug order strictly between the two bounds (keyset pagination,
-    served by the unique index on slug). With `from_end`, the last `limit` of that range. With
-    `tag`, only articles that carry it."""
-    statement = visible_articles(include_drafts, tag)
-    if after_slug is not None:
-        statement = statement.where(col(Article.slug) > after_slug)
-    if before_slug is not None:
-        statement = statement.where(col(Article.slug) < before_slug)
-    order = col(Article.slug).desc() if from_end else col(Article.slug).asc()
-    rows = list((await session.exec(statement.order_by(order).limit(limit))).all())
-    return rows[::-1] if from_end else rows
-
-
-async def count_articles(
-    session: AsyncSession,
-    *,
-    include_drafts: bool,
-    slug_at_most: str | None = None,
-    slug_at_least: str | None = None,
-    limit: int | None = None,
-    tag: str | None = None,
-) -> int:
-    """How many visible articles (with `tag`, if given) have a slug within the inclusive bounds,
-    counting at most `limit` (so `limit=1` is an existence check that stops at the first row)."""
-    statement = visible_articles(include_drafts, tag).with_only_columns(col(Article.id))
-    if slug_at_most is not None:
-        statement = statement.where(col(Article.slug) <= slug_at_most)
-    if slug_at_least is not None:
-        statement = statement.where(col(Article.slug) >= slug_at_least)
-    if limit is not None:
-        statement = statement.limit(limit)
-    counted = select(sa.func.count()).select_from(statement.subquery())
-    return int((await session.exec(counted)).one())
-
-
-async def tags_by_article_ids(
-    session: AsyncSession, article_ids: Sequence[int]
-) -> list[ArticleTag]:
-    """The tags of the given articles, each article's in the editor's order."""
-    statement = (
-        select(ArticleTag)
-        .where(col(ArticleTag.article_id).in_(article_ids))
-        .order_by(col(ArticleTag.article_id), col(ArticleTag.position))
-    )
-    return list((await session.exec(statement)).all())
-
-
-async def related_articles(
-    session: AsyncSession, article_ids: Sequence[int], *, limit: int, include_drafts: bool
-) -> list[tuple[int, Article]]:
-    """For each given article, up to `limit` other visible articles sharing the most tags with
-    it, ties broken by slug: (given article id, related article) pairs in that order. One
-    statement for any number of given articles."""
-    mine, theirs = sa.orm.aliased(ArticleTag), sa.orm.aliased(ArticleTag)
-    shared = (
-        select(
-            col(mine.article_id).label("source_id"),
-            col(theirs.article_id).label("related_id"),
-            sa.func.count().label("shared"),
-        )
-        .join(
-            theirs,
-            sa.and_(col(theirs.tag) == col(mine.tag), col(theirs.article_id) != mine.article_id),
-        )
-        .where(col(mine.article_id).in_(article_ids))
-        .group_by(col(mine.article_id), col(theirs.article_id))
-        .subquery()
-    )
-    place = (
-        sa.func.row_number()
-        .over(partition_by=shared.c.source_id, order_by=(shared.c.shared.desc(), Article.slug))
-        .label("place")
-    )
-    ranked = (
-        visible_articles(include_drafts)
-        .join(shared, shared.c.related_id == Article.id)
-        .add_columns(shared.c.source_id, place)
-        .subquery()
-    )
-    related = sa.orm.aliased(Article, ranked)
-    statement = (
-        select(ranked.c.source_id, related)
-        .where(ranked.c.place <= limit)
-        .order_by(ranked.c.source_id, ranked.c.place)
-    )
-    return [(source_id, row) for source_id, row in (await session.exec(statement)).all()]
-
-
 # --- documents --------------------------------------------------------------------------------
 
 
@@ -340,10 +90,11 @@ async def get_article_document(session: AsyncSession, *, slug: str) -> ArticleDo
     article = (await session.exec(select(Article).where(Article.slug == slug))).first()
     if article is None:
         return None
-    return await _document_of(session, article)
+    return await document_of(session, article)
 
 
-async def _document_of(session: AsyncSession, article: Article) -> ArticleDocument:
+async def document_of(session: AsyncSession, article: Article) -> ArticleDocument:
+    """A stored article, drafts included, as the document an editor would write."""
     assert article.id is not None
     author = await session.get_one(Author, article.author_id)
     lists: dict[str, list[Any]] = {}
@@ -412,7 +163,7 @@ async def save_article_document(
     is locked first (`FOR UPDATE` on PostgreSQL; SQLite allows one writer at a time), so two
     concurrent editors cannot both pass the check. Runs in the caller's transaction."""
     now = now or utc_now()
-    article = await _locked_article(session, document.slug)
+    article = await locked_article(session, document.slug)
     if expected_version is not None:
         current = article.version if article is not None else 0
         if current != expected_version:
@@ -439,7 +190,7 @@ async def save_article_document(
         if published_at is None and document.status is ArticleStatus.PUBLISHED:
             published_at = now
         document = document.with_published_at(published_at)
-        if await _document_of(session, article) == document:
+        if await document_of(session, article) == document:
             return SaveOutcome.UNCHANGED
         _apply_article_fields(article, document, author.id)
         article.version += 1
@@ -496,7 +247,7 @@ async def edit_article_document(
     await save_article_document(
         session, document, expected_version=expected_version, actor=actor, action=action
     )
-    article = await _locked_article(session, slug)
+    article = await locked_article(session, slug)
     assert article is not None
     return article
 
@@ -505,7 +256,7 @@ async def delete_article(
     session: AsyncSession, *, slug: str, expected_version: int | None = None
 ) -> Article:
     """Delete an article and its children; its revisions stay, detached, as history."""
-    article = await _locked_article(session, slug)
+    article = await locked_article(session, slug)
     if article is None:
         raise NotFound(f"No article {slug!r}.")
     if expected_version is not None and article.version != expected_version:
@@ -518,71 +269,6 @@ async def delete_article(
     await session.delete(article)
     await session.flush()
     return article
-
-
-async def get_translation_documents(
-    session: AsyncSession, *, slug: str
-) -> list[TranslationDocument]:
-    """Every translation of an article, by locale."""
-    article = (await session.exec(select(Article).where(Article.slug == slug))).first()
-    if article is None or article.id is None:
-        return []
-    rows = await translations_by_article_ids(session, [article.id])
-    return [
-        TranslationDocument.of(translation_of=slug, locale=row.locale, overlay=row.document)
-        for row in rows
-    ]
-
-
-async def save_article_translation(
-    session: AsyncSession,
-    document: TranslationDocument,
-    *,
-    source: str = "",
-    line_of: Callable[[Location], int | None] | None = None,
-    now: datetime | None = None,
-) -> SaveOutcome:
-    """Make the stored translation of the article `document.translation_of` into
-    `document.locale` equal `document`. Refused with `InvalidContent` (naming `source` and the
-    lines `line_of` gives) when there is no such article, when the locale is the article's own,
-    or when it translates items the article has not. A change records an `article.updated`
-    event carrying the locale and bumps the content revision; the article's version and its
-    revisions (snapshots of the base document) are left as they are."""
-    now = now or utc_now()
-    article = await _locked_article(session, document.translation_of)
-    if article is None or article.id is None:
-        line = line_of(("translation_of",)) if line_of else None
-        message = f"there is no article {document.translation_of!r} to translate"
-        raise InvalidContent([ContentProblem(source, "translation_of", message, line)])
-    problems = [
-        ContentProblem(source, field_path(loc), msg, line_of(loc) if line_of else None)
-        for loc, msg in translation_problems(document, await _document_of(session, article))
-    ]
-    if problems:
-        raise InvalidContent(problems)
-    statement = select(ArticleTranslation).where(
-        ArticleTranslation.article_id == article.id, ArticleTranslation.locale == document.locale
-    )
-    row = (await session.exec(statement)).first()
-    overlay = document.overlay()
-    if row is not None and row.document == overlay:
-        return SaveOutcome.UNCHANGED
-    if row is None:
-        row = ArticleTranslation(
-            article_id=article.id, locale=document.locale, document=overlay,
-            created_at=now, updated_at=now,
-        )  # fmt: skip
-        outcome = SaveOutcome.CREATED
-    else:
-        row.document, row.updated_at = overlay, now
-        outcome = SaveOutcome.UPDATED
-    session.add(row)
-    await record_event(
-        session, event_type=EventType.UPDATED, article=article, occurred_at=now,
-        locale=document.locale,
-    )  # fmt: skip
-    await session.flush()
-    return outcome
 
 
 async def _fit_translations(
@@ -614,25 +300,8 @@ async def _fit_translations(
             session.add(row)
 
 
-async def delete_article_translation(session: AsyncSession, *, slug: str, locale: str) -> None:
-    article = await _locked_article(session, slug)
-    if article is None:
-        raise NotFound(f"No article {slug!r}.")
-    deleted = await session.exec(
-        sa.delete(ArticleTranslation).where(
-            col(ArticleTranslation.article_id) == article.id,
-            col(ArticleTranslation.locale) == locale,
-        )
-    )
-    if deleted.rowcount == 0:
-        raise NotFound(f"Article {slug!r} has no translation to {locale!r}.")
-    await record_event(
-        session, event_type=EventType.UPDATED, article=article, occurred_at=utc_now(),
-        locale=locale,
-    )  # fmt: skip
-
-
-async def _locked_article(session: AsyncSession, slug: str) -> Article | None:
+async def locked_article(session: AsyncSession, slug: str) -> Article | None:
+    """The article with `slug`, locked for a write until the caller's transaction ends."""
     statement = select(Article).where(Article.slug == slug).with_for_update()
     # populate_existing: a row this session read earlier must be re-read under the lock.
     statement = statement.execution_options(populate_existing=True)

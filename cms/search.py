@@ -20,8 +20,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cms.content import visible_articles
 from cms.models import Article, SearchDocument, SearchPart
+from cms.reads import visible_articles
 from cms.search_index import MATCH_END, MATCH_START
 
 __all__ = [

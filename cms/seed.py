@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cms import content
+from cms import content, reads
 from cms.db import session_scope
 from cms.documents import ArticleDocument, TranslationDocument
 from cms.models import Article
@@ -23,6 +23,11 @@ from cms.seed_files import (
     discover_seed_files,
     dump_document,
     read_seed_files,
+)
+from cms.translations import (
+    delete_article_translation,
+    get_translation_documents,
+    save_article_translation,
 )
 
 __all__ = ["SeedReport", "export_articles", "seed_database", "seed_if_empty"]
@@ -72,7 +77,7 @@ async def seed_database(
         # After every article: a translation may be of an article another file creates.
         for seed_file in translations:
             assert isinstance(seed_file.document, TranslationDocument)
-            report.outcomes[seed_file.path] = await content.save_article_translation(
+            report.outcomes[seed_file.path] = await save_article_translation(
                 session, seed_file.document, source=str(seed_file.path), line_of=seed_file.line_of
             )
             if progress is not None:
@@ -97,11 +102,9 @@ async def _prune(session: AsyncSession, seed_files: Sequence[SeedFile], report: 
             await content.delete_article(session, slug=slug)
             report.deleted.append(slug)
             continue
-        for translation in await content.get_translation_documents(session, slug=slug):
+        for translation in await get_translation_documents(session, slug=slug):
             if (slug, translation.locale) not in kept_translations:
-                await content.delete_article_translation(
-                    session, slug=slug, locale=translation.locale
-                )
+                await delete_article_translation(session, slug=slug, locale=translation.locale)
                 report.deleted.append(f"{slug}.{translation.locale}")
 
 
@@ -109,7 +112,7 @@ async def seed_if_empty(engine: AsyncEngine, seed_dir: Path | None) -> SeedRepor
     """Load the seed content only into a database with no article: a restart never overwrites
     what editors have changed since. The schema must exist (`cms.migrate.ensure_schema`)."""
     async with session_scope(engine) as session:
-        if await content.has_articles(session):
+        if await reads.has_articles(session):
             return None
     return await seed_database(engine, [seed_dir or bundled_seed_dir()])
 
@@ -127,7 +130,7 @@ async def export_articles(engine: AsyncEngine, out_dir: Path) -> list[Path]:
             path = out_dir / f"{slug}.yaml"
             path.write_text(dump_document(document, schema_ref=SCHEMA_REF), "utf-8")
             written.append(path)
-            for translation in await content.get_translation_documents(session, slug=slug):
+            for translation in await get_translation_documents(session, slug=slug):
                 path = out_dir / f"{slug}.{translation.locale}.yaml"
                 path.write_text(dump_document(translation, schema_ref=SCHEMA_REF), "utf-8")
                 written.append(path)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cms import content
+from cms import reads
 from cms.locales import LocaleView
 from cms.models import Article, Author, Benefit, Precaution
 
@@ -156,16 +156,16 @@ async def read_syndicated_article(
 ) -> SyndicatedArticle | None:
     """A published article by slug, with its published benefits and precautions (4 statements);
     None when there is no such public article."""
-    articles = await content.articles_by_slugs(session, [slug], include_drafts=False)
+    articles = await reads.articles_by_slugs(session, [slug], include_drafts=False)
     if not articles:
         return None
     article = articles[0]
     assert article.id is not None
-    (author,) = await content.authors_by_ids(session, [article.author_id], include_drafts=False)
-    benefits = await content.children_by_article_ids(
+    (author,) = await reads.authors_by_ids(session, [article.author_id], include_drafts=False)
+    benefits = await reads.children_by_article_ids(
         session, Benefit, [article.id], include_drafts=False
     )
-    precautions = await content.children_by_article_ids(
+    precautions = await reads.children_by_article_ids(
         session, Precaution, [article.id], include_drafts=False
     )
     return syndicated_article(

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col, select
 
-from cms import content, migrate, models, search
+from cms import content, migrate, models, reads, search
 from cms.db import create_engine, session_scope
 from cms.documents import ArticleDocument
 from cms.search_index import search_rows
@@ -97,7 +97,7 @@ async def test_a_database_made_before_migrations_is_adopted(empty_engine: AsyncE
     await migrate.upgrade(empty_engine)
     assert await migrate.pending_revisions(empty_engine) == []
     async with session_scope(empty_engine) as session:
-        assert await content.has_articles(session)
+        assert await reads.has_articles(session)
 
 
 async def test_pending_migrations_are_refused_when_auto_migrate_is_off(

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from cms import content
+from cms import reads
 from cms.db import session_scope
 from cms.errors import InvalidContent
 from cms.models import Article, Benefit
@@ -163,7 +163,7 @@ async def test_database_constraints_hold_without_python(engine: AsyncEngine) -> 
     from sqlalchemy.exc import IntegrityError
 
     async with session_scope(engine) as session:
-        (article,) = await content.articles_by_slugs(session, ["back-walk"], include_drafts=True)
+        (article,) = await reads.articles_by_slugs(session, ["back-walk"], include_drafts=True)
     with pytest.raises(IntegrityError):
         async with session_scope(engine) as session:
             session.add(
@@ -187,7 +187,7 @@ async def test_prune_deletes_articles_no_file_holds_and_only_then(
     async with session_scope(engine) as session:
         slugs = [
             a.slug
-            for a in await content.articles_by_slugs(
+            for a in await reads.articles_by_slugs(
                 session, ["back-walk", "extra"], include_drafts=True
             )
         ]

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from cms import content
+from cms import reads
 from cms.db import session_scope
 from cms.documents import TranslationDocument
 from cms.errors import InvalidContent
@@ -178,7 +178,7 @@ async def test_editing_a_translation_updates_it_and_bumps_the_content_revision(
     async with session_scope(engine) as session:
         assert await content_revision(session) == revision + 1
         (row,) = (await session.exec(select(ArticleTranslation))).all()
-        (article,) = await content.articles_by_slugs(session, ["tiny"], include_drafts=True)
+        (article,) = await reads.articles_by_slugs(session, ["tiny"], include_drafts=True)
     assert row.document["benefits"] == {"calm": {"title": "Gelassenheit", "body": "Beruhigt dich."}}
     assert article.version == 1  # the article itself did not change
 

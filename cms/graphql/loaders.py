@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
-from cms import content
+from cms import reads
 from cms.locales import LocaleView, fallback_chain
 from cms.models import CHILD_MODELS, Article, Author, Benefit, ChildModel, Precaution
 from cms.snippets import SyndicatedArticle, syndicated_article
@@ -38,7 +38,7 @@ ChildT = TypeVar("ChildT", bound=ChildModel)
 class ArticleBySlugLoader(DataLoader[str, Article | None]):
     def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
         async def load(slugs: list[str]) -> list[Article | None]:
-            rows = await db.run(content.articles_by_slugs, slugs, include_drafts=include_drafts)
+            rows = await db.run(reads.articles_by_slugs, slugs, include_drafts=include_drafts)
             by_slug = {row.slug: row for row in rows}
             return [by_slug.get(slug) for slug in slugs]
 
@@ -48,7 +48,7 @@ class ArticleBySlugLoader(DataLoader[str, Article | None]):
 class ArticleByIdLoader(DataLoader[int, Article | None]):
     def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
         async def load(ids: list[int]) -> list[Article | None]:
-            rows = await db.run(content.articles_by_ids, ids, include_drafts=include_drafts)
+            rows = await db.run(reads.articles_by_ids, ids, include_drafts=include_drafts)
             return _in_order(ids, {row.id: row for row in rows})
 
         super().__init__(load_fn=load)
@@ -57,7 +57,7 @@ class ArticleByIdLoader(DataLoader[int, Article | None]):
 class AuthorByIdLoader(DataLoader[int, Author | None]):
     def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
         async def load(ids: list[int]) -> list[Author | None]:
-            rows = await db.run(content.authors_by_ids, ids, include_drafts=include_drafts)
+            rows = await db.run(reads.authors_by_ids, ids, include_drafts=include_drafts)
             return _in_order(ids, {row.id: row for row in rows})
 
         super().__init__(load_fn=load)
@@ -69,7 +69,7 @@ class ChildrenByArticleIdLoader(DataLoader[int, list[ChildT]], Generic[ChildT]):
     def __init__(self, db: RequestDatabase, model: type[ChildT], *, include_drafts: bool) -> None:
         async def load(article_ids: list[int]) -> list[list[ChildT]]:
             rows = await db.run(
-                content.children_by_article_ids, model, article_ids, include_drafts=include_drafts
+                reads.children_by_article_ids, model, article_ids, include_drafts=include_drafts
             )
             grouped: dict[int, list[ChildT]] = defaultdict(list)
             for row in rows:
@@ -82,7 +82,7 @@ class ChildrenByArticleIdLoader(DataLoader[int, list[ChildT]], Generic[ChildT]):
 class ChildByIdLoader(DataLoader[int, ChildT | None], Generic[ChildT]):
     def __init__(self, db: RequestDatabase, model: type[ChildT], *, include_drafts: bool) -> None:
         async def load(ids: list[int]) -> list[ChildT | None]:
-            rows = await db.run(content.children_by_ids, model, ids, include_drafts=include_drafts)
+            rows = await db.run(reads.children_by_ids, model, ids, include_drafts=include_drafts)
             return _in_order(ids, {row.id: row for row in rows})
 
         super().__init__(load_fn=load)
@@ -96,7 +96,7 @@ class TranslationsByArticleIdLoader(DataLoader[int, Overlays]):
 
     def __init__(self, db: RequestDatabase) -> None:
         async def load(article_ids: list[int]) -> list[Overlays]:
-            rows = await db.run(content.translations_by_article_ids, article_ids)
+            rows = await db.run(reads.translations_by_article_ids, article_ids)
             grouped: dict[int, Overlays] = defaultdict(dict)
             for row in rows:
                 grouped[row.article_id][row.locale] = row.document
@@ -108,7 +108,7 @@ class TranslationsByArticleIdLoader(DataLoader[int, Overlays]):
 class TagsByArticleIdLoader(DataLoader[int, list[str]]):
     def __init__(self, db: RequestDatabase) -> None:
         async def load(article_ids: list[int]) -> list[list[str]]:
-            rows = await db.run(content.tags_by_article_ids, article_ids)
+            rows = await db.run(reads.tags_by_article_ids, article_ids)
             grouped: dict[int, list[str]] = defaultdict(list)
             for row in rows:
                 grouped[row.article_id].append(row.tag)
@@ -126,7 +126,7 @@ class RelatedArticlesLoader(DataLoader[tuple[int, int], list[Article]]):
             article_ids = list(dict.fromkeys(article_id for article_id, _ in keys))
             limit = max(first for _, first in keys)
             pairs = await db.run(
-                content.related_articles, article_ids, limit=limit, include_drafts=include_drafts
+                reads.related_articles, article_ids, limit=limit, include_drafts=include_drafts
             )
             grouped: dict[int, list[Article]] = defaultdict(list)
             for source_id, row in pairs:

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from cms import content
+from cms import content, reads
 from cms.access import Scope
 from cms.documents import ArticleDocument, validate_document
 from cms.errors import Conflict, InvalidContent, InvalidTransition, NotFound
@@ -168,7 +168,7 @@ class ArticleMutations:
         async def operation(session: Any) -> Any:
             document = validate_document(data)
             await content.save_article_document(session, document, expected_version=0, actor=actor)
-            (row,) = await content.articles_by_slugs(session, [document.slug], include_drafts=True)
+            (row,) = await reads.articles_by_slugs(session, [document.slug], include_drafts=True)
             return row
 
         row, errors = await _write(info, Scope.WRITE, operation)
@@ -253,7 +253,7 @@ class ArticleMutations:
             current = await content.get_article_document(session, slug=slug)
             if current is None:
                 raise NotFound(f"No article {slug!r}.")
-            (row,) = await content.articles_by_slugs(session, [slug], include_drafts=True)
+            (row,) = await reads.articles_by_slugs(session, [slug], include_drafts=True)
             from cms.revisions import get_revision, snapshot_of
 
             assert row.id is not None

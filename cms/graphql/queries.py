@@ -11,7 +11,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from cms import content
+from cms import reads
 from cms.documents import MAX_TAG_LENGTH, TAG_PATTERN
 from cms.errors import BadUserInput
 from cms.graphql.changes import ChangeQuery
@@ -39,7 +39,7 @@ class ArticleConnection:
     async def total_count(self, info: Info) -> int:
         context = info.context
         count: int = await context.db.run(
-            content.count_articles, include_drafts=context.include_drafts, tag=self.tag
+            reads.count_articles, include_drafts=context.include_drafts, tag=self.tag
         )
         return count
 
@@ -108,7 +108,7 @@ class Query(SnippetQuery, SearchQuery, ChangeQuery):
         )  # fmt: skip
         include_drafts = context.include_drafts
         rows = await context.db.run(
-            content.articles_page,
+            reads.articles_page,
             after_slug=request.after,
             before_slug=request.before,
             limit=request.size + 1,
@@ -127,7 +127,7 @@ class Query(SnippetQuery, SearchQuery, ChangeQuery):
             bound = {"slug_at_least": boundary} if request.from_end else {"slug_at_most": boundary}
             beyond_cursor = (
                 await context.db.run(
-                    content.count_articles,
+                    reads.count_articles,
                     include_drafts=include_drafts,
                     limit=1,
                     tag=tag,

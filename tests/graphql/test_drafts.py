@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from strawberry.relay import to_base64
 
-from cms import content
+from cms import content, reads
 from cms.access import Scope
 from cms.db import session_scope
 from cms.documents import ArticleDocument
@@ -60,7 +60,7 @@ async def drafts(seeded: AsyncEngine) -> dict[str, str]:
         for model in (Section, Benefit, Precaution, NutritionTip):
             rows = (await session.exec(select(model).where(model.slug.startswith("draft-")))).all()
             ids[model.__name__] = to_base64(model.__name__, rows[0].id)
-        (secret_row,) = await content.articles_by_slugs(session, ["secret"], include_drafts=True)
+        (secret_row,) = await reads.articles_by_slugs(session, ["secret"], include_drafts=True)
         ids["Article"] = to_base64("Article", secret_row.id)
         secret_benefit = (
             await session.exec(select(Benefit).where(Benefit.article_id == secret_row.id))

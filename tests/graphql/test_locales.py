@@ -14,6 +14,7 @@ from cms.access import Scope
 from cms.db import session_scope
 from cms.documents import TranslationDocument
 from cms.seed import export_articles, seed_database
+from cms.translations import save_article_translation
 from tests.conftest import GraphQL, TokenFactory
 from tests.documents import article_document
 
@@ -75,7 +76,7 @@ async def _save(engine: AsyncEngine, *translations: dict[str, Any], slug: str = 
         await content.save_article_document(session, article_document(slug=slug))
         for translation in translations:
             document = TranslationDocument.model_validate({**translation, "translation_of": slug})
-            await content.save_article_translation(session, document)
+            await save_article_translation(session, document)
 
 
 async def test_the_shipped_german_translation_reads_end_to_end(
@@ -298,7 +299,7 @@ async def test_a_changed_translation_is_read_at_once(engine: AsyncEngine, graphq
     assert before["data"]["article"]["title"] == "Artikel x"
     async with session_scope(engine) as session:
         changed = TranslationDocument.model_validate({**GERMAN, "title": "Neuer Titel"})
-        await content.save_article_translation(session, changed)
+        await save_article_translation(session, changed)
     after = await graphql(ARTICLE, {"slug": "x", "locale": "de"})
     assert after["data"]["article"]["title"] == "Neuer Titel"
 
@@ -335,9 +336,7 @@ async def _save_many(engine: AsyncEngine, count: int, benefit_count: int) -> Non
             document = article_document(slug=slug, benefit_count=benefit_count)
             await content.save_article_document(session, document)
             german = {**GERMAN, "translation_of": slug}
-            await content.save_article_translation(
-                session, TranslationDocument.model_validate(german)
-            )
+            await save_article_translation(session, TranslationDocument.model_validate(german))
 
 
 @pytest.mark.parametrize("benefit_count", [1, 40])

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms import content
+from cms import content, reads
 from cms.db import session_scope
-from cms.models import ArticleStatus, utc_now
+from cms.models import ArticleStatus, Benefit, utc_now
 from tests.conftest import SOURCE_ARTICLE, GraphQL
 
 pytestmark = pytest.mark.anyio
@@ -193,8 +193,8 @@ async def test_a_draft_child_of_a_published_article_is_invisible(
     body = await graphql('{ article(slug: "x") { benefits { slug } } }')
     assert body["data"]["article"]["benefits"] == [{"slug": "public-benefit"}]
     async with session_scope(engine) as session:
-        draft = (await content.children_by_article_ids(
-            session, content.Benefit, [1], include_drafts=True
+        draft = (await reads.children_by_article_ids(
+            session, Benefit, [1], include_drafts=True
         ))  # fmt: skip
     from strawberry.relay import to_base64
 
@@ -206,7 +206,7 @@ async def _article_global_id(engine: AsyncEngine, slug: str) -> str:
     from strawberry.relay import to_base64
 
     async with session_scope(engine) as session:
-        (row,) = await content.articles_by_slugs(session, [slug], include_drafts=True)
+        (row,) = await reads.articles_by_slugs(session, [slug], include_drafts=True)
     return to_base64("Article", row.id)
 
 

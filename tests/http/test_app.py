@@ -39,12 +39,12 @@ async def test_queries_work_over_get(seeded: AsyncEngine, client: httpx.AsyncCli
 async def test_an_unexpected_error_is_masked(
     seeded: AsyncEngine, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cms import content
+    from cms import reads
 
     async def explode(*_: object, **__: object) -> None:
         raise RuntimeError("secret detail /etc/passwd SELECT * FROM article")
 
-    monkeypatch.setattr(content, "articles_by_slugs", explode)
+    monkeypatch.setattr(reads, "articles_by_slugs", explode)
     response = await client.post("/graphql", json={"query": '{ article(slug: "x") { id } }'})
     (error,) = response.json()["errors"]
     assert error["message"] == "Internal server error."

@@ -55,13 +55,13 @@ async def test_a_body_over_the_limit_is_refused_before_any_work(
 async def test_a_request_over_the_time_limit_is_cut_off(
     seeded: AsyncEngine, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cms import content
+    from cms import reads
 
     async def slow(*_: Any, **__: Any) -> list[Any]:
         await asyncio.sleep(5)
         return []
 
-    monkeypatch.setattr(content, "articles_by_slugs", slow)
+    monkeypatch.setattr(reads, "articles_by_slugs", slow)
     quick = settings.model_copy(update={"request_timeout": 0.2, "response_cache": False})
     app = create_app(quick, seeded)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:

@@ -1,0 +1,221 @@
+"""The `cms` command's top level: serve, seed, validate, lint, export and schema, and the
+command groups (`token`, `partner`, `webhook`, `db`) from their own modules."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cms import lint, migrate
+from cms.cli.db import db_app
+from cms.cli.partner import partner_app
+from cms.cli.shared import PathsArgument, console, errors, fail_with, seed_paths
+from cms.cli.token import token_app
+from cms.cli.webhook import webhook_app
+from cms.db import create_engine
+from cms.documents import seed_file_json_schema
+from cms.errors import InvalidContent
+from cms.logs import uvicorn_log_config
+from cms.seed import export_articles, seed_database, seed_if_empty
+from cms.seed_files import discover_seed_files, read_seed_files
+from cms.settings import get_settings
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="A headless CMS for health content, served over GraphQL.", no_args_is_help=True
+)
+app.add_typer(token_app, name="token")
+app.add_typer(partner_app, name="partner")
+app.add_typer(webhook_app, name="webhook")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Create missing tables, load the seed content into an empty database, and serve the API."""
+    settings = get_settings()
+
+    async def prepare() -> None:
+        engine = create_engine(settings)
+        try:
+            applied = await migrate.ensure_schema(engine, auto_migrate=settings.auto_migrate)
+            report = await seed_if_empty(engine, settings.seed_dir)
+        finally:
+            await engine.dispose()
+        if applied:
+            console.print(f"Applied migrations: {', '.join(applied)}")
+        if report is not None:
+            console.print(f"Seeded an empty database: {dict(report.counts())}")
+
+    try:
+        asyncio.run(prepare())
+    except InvalidContent as error:
+        raise fail_with(error) from None
+    except migrate.SchemaOutdated as error:
+        errors.print(error.message, markup=False)
+        raise typer.Exit(code=1) from None
+    console.print(f"GraphQL API and GraphiQL at http://{host}:{port}/graphql")
+    uvicorn.run(
+        "cms.http:create_app", factory=True, host=host, port=port, workers=workers,
+        log_config=uvicorn_log_config(), proxy_headers=False,
+    )  # fmt: skip
+
+
+@app.command()
+def seed(
+    paths: PathsArgument = None,
+    prune: Annotated[
+        bool, typer.Option(help="Also delete stored articles that no given file holds.")
+    ] = False,
+) -> None:
+    """Validate seed files, then create, update (or with --prune delete) articles in one
+    transaction."""
+    try:
+        files = discover_seed_files(seed_paths(paths))
+    except InvalidContent as error:
+        raise fail_with(error) from None
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await migrate.ensure_schema(engine, auto_migrate=settings.auto_migrate)
+            with Progress(
+                TextColumn("Seeding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=console, transient=len(files) < 20,
+            ) as progress:  # fmt: skip
+                task = progress.add_task("seed", total=len(files))
+                report = await seed_database(
+                    engine, files, prune=prune, inline=True,
+                    progress=lambda _: progress.advance(task),
+                )  # fmt: skip
+        finally:
+            await engine.dispose()
+        counts = report.counts()
+        console.print(
+            f"{len(files)} file(s): {counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged, {counts['deleted']} deleted"
+        )
+
+    try:
+        asyncio.run(run())
+    except InvalidContent as error:
+        raise fail_with(error) from None
+    except migrate.SchemaOutdated as error:
+        errors.print(error.message, markup=False)
+        raise typer.Exit(code=1) from None
+
+
+@app.command()
+def validate(paths: PathsArgument = None) -> None:
+    """Check seed files without touching any database."""
+    try:
+        seed_files = read_seed_files(discover_seed_files(seed_paths(paths)))
+    except InvalidContent as error:
+        raise fail_with(error, wrote_nothing=False) from None
+    console.print(f"{len(seed_files)} file(s) valid.")
+
+
+class LintFormat(enum.StrEnum):
+    AUTO = "auto"
+    TABLE = "table"
+    PLAIN = "plain"
+
+
+@app.command("lint")
+def lint_command(
+    paths: PathsArgument = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    output: Annotated[
+        LintFormat,
+        typer.Option(
+            "--format", help="A table, or one line per finding; auto: a table on a terminal."
+        ),
+    ] = LintFormat.AUTO,
+    max_review_age: Annotated[
+        int | None, typer.Option(min=1, help="Days before a review is overdue.")
+    ] = None,
+    claim: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An absolute claim to report; repeat for several (replaces the configured list)."
+        ),
+    ] = None,
+) -> None:
+    """Check content files against the editorial rules (and the schema). Exits 1 on any error,
+    or with --strict on any warning."""
+    settings = get_settings()
+    rules = lint.LintRules(
+        absolute_claims=claim or settings.lint_absolute_claims,
+        review_max_age_days=max_review_age or settings.lint_review_max_age_days,
+        site_url=settings.site_url,
+    )
+    findings = lint.lint_paths(seed_paths(paths), rules)
+    errors_found = sum(f.severity is lint.Severity.ERROR for f in findings)
+    warnings_found = len(findings) - errors_found
+    as_table = output is LintFormat.TABLE or (output is LintFormat.AUTO and console.is_terminal)
+    if as_table and findings:
+        table = Table("file:line", "severity", "rule", "field", "message")
+        for column in table.columns[1:3]:
+            column.no_wrap = True
+        for finding in findings:
+            where = f"{finding.file}:{finding.line}" if finding.line else finding.file
+            style = "red" if finding.severity is lint.Severity.ERROR else "yellow"
+            table.add_row(
+                where, f"[{style}]{finding.severity}[/]", str(finding.rule), finding.field,
+                finding.message,
+            )  # fmt: skip
+        console.print(table)
+    else:
+        for finding in findings:
+            typer.echo(str(finding))
+    typer.echo(f"{errors_found} error(s), {warnings_found} warning(s).")
+    if errors_found or (strict and warnings_found):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="Folder to write <slug>.yaml files into.")] = Path(
+        "seed"
+    ),
+) -> None:
+    """Write every article back to seed files, in the canonical layout."""
+
+    async def run() -> list[Path]:
+        engine = create_engine(get_settings())
+        try:
+            return await export_articles(engine, out)
+        finally:
+            await engine.dispose()
+
+    for path in asyncio.run(run()):
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def schema(
+    seed_format: Annotated[
+        bool, typer.Option("--seed-format", help="Print the JSON Schema of seed files instead.")
+    ] = False,
+) -> None:
+    """Print the GraphQL SDL (the public contract), or the JSON Schema of seed files."""
+    if seed_format:
+        typer.echo(json.dumps(seed_file_json_schema(), indent=2, ensure_ascii=False))
+    else:
+        from cms.graphql.schema import schema_sdl
+
+        typer.echo(schema_sdl(), nl=False)

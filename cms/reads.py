@@ -1,0 +1,276 @@
+"""Reads of content for the API: visibility, lookups by id and slug, pages, counts, tags,
+related articles and the stored translations of articles. Nothing here writes; every write of
+content goes through `cms.content` (articles) and `cms.translations` (translations).
+
+Reads take an `include_drafts` flag: public callers pass False and see only what is published
+and due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cms.models import (
+    CHILD_MODELS,
+    Article,
+    ArticleStatus,
+    ArticleTag,
+    ArticleTranslation,
+    Author,
+    ChildModel,
+    utc_now,
+)
+
+__all__ = [
+    "articles_by_ids",
+    "articles_by_slugs",
+    "articles_page",
+    "authors_by_ids",
+    "children_by_article_ids",
+    "children_by_ids",
+    "count_articles",
+    "has_articles",
+    "related_articles",
+    "tags_by_article_ids",
+    "translations_by_article_ids",
+    "visible_articles",
+]
+
+ChildT = TypeVar("ChildT", bound=ChildModel)
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+def _article_is_public(now: datetime) -> sa.ColumnElement[bool]:
+    # A scheduled article becomes public when its time comes, with no job having to run then.
+    return sa.and_(
+        col(Article.status) == ArticleStatus.PUBLISHED,
+        col(Article.published_at) <= now,
+    )
+
+
+def visible_articles(include_drafts: bool, tag: str | None = None) -> Any:
+    """A SELECT of the articles the caller may see (and that carry `tag`, if given)."""
+    statement = select(Article)
+    if tag is not None:
+        # Served by ix_article_tag_tag_article; the page still walks slugs in order.
+        tagged = select(ArticleTag.article_id).where(ArticleTag.tag == tag)
+        statement = statement.where(col(Article.id).in_(tagged))
+    return statement if include_drafts else statement.where(_article_is_public(utc_now()))
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+async def has_articles(session: AsyncSession) -> bool:
+    return (await session.exec(select(Article.id).limit(1))).first() is not None
+
+
+# The reads below run on every API request. They are prebuilt Core statements (no statement is
+# built per request) and return plain rows of their table rather than ORM instances: a row has
+# the same attributes, with the same Python values, as the model it is typed as, and costs a
+# fraction of an instance to make. Callers only read attributes; nothing is loaded lazily.
+
+
+def _table(model: type[Any]) -> sa.Table:
+    return cast(sa.Table, sa.inspect(model).local_table)
+
+
+_ARTICLES = _table(Article)
+_AUTHORS = _table(Author)
+_KEYS: sa.BindParameter[Any] = sa.bindparam("keys", expanding=True)
+_PUBLIC = sa.and_(
+    _ARTICLES.c.status == ArticleStatus.PUBLISHED, _ARTICLES.c.published_at <= sa.bindparam("now")
+)
+
+
+def _by(column: sa.ColumnElement[Any], *public: sa.ColumnElement[bool]) -> dict[bool, Any]:
+    """A statement selecting rows whose `column` is in `:keys`, for drafts (True) and public
+    callers (False, with the `public` conditions added)."""
+    table = column.table
+    everything = sa.select(table).where(column.in_(_KEYS))
+    return {True: everything, False: everything.where(*public)}
+
+
+_ARTICLES_BY_SLUG = _by(_ARTICLES.c.slug, _PUBLIC)
+_ARTICLES_BY_ID = _by(_ARTICLES.c.id, _PUBLIC)
+_AUTHORS_BY_ID = _by(
+    _AUTHORS.c.id,
+    sa.select(_ARTICLES.c.id).where(_ARTICLES.c.author_id == _AUTHORS.c.id, _PUBLIC).exists(),
+)
+_CHILDREN_BY_ARTICLE_ID: dict[type[ChildModel], dict[bool, Any]] = {
+    model: {
+        include_drafts: statement.order_by(table.c.article_id, table.c.position)
+        for include_drafts, statement in _by(
+            table.c.article_id, table.c.is_draft.is_(False)
+        ).items()
+    }
+    for model in CHILD_MODELS
+    for table in [_table(model)]
+}
+_CHILDREN_BY_ID: dict[type[ChildModel], dict[bool, Any]] = {
+    model: {
+        True: sa.select(table).where(table.c.id.in_(_KEYS)),
+        False: sa.select(table)
+        .join(_ARTICLES, _ARTICLES.c.id == table.c.article_id)
+        .where(table.c.id.in_(_KEYS), table.c.is_draft.is_(False), _PUBLIC),
+    }
+    for model in CHILD_MODELS
+    for table in [_table(model)]
+}
+
+
+async def _rows(session: AsyncSession, statement: Any, keys: Sequence[Any]) -> list[Any]:
+    result = await session.exec(statement, params={"keys": list(keys), "now": utc_now()})
+    return list(result.all())
+
+
+async def articles_by_slugs(
+    session: AsyncSession, slugs: Sequence[str], *, include_drafts: bool
+) -> list[Article]:
+    return await _rows(session, _ARTICLES_BY_SLUG[include_drafts], slugs)
+
+
+async def articles_by_ids(
+    session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
+) -> list[Article]:
+    return await _rows(session, _ARTICLES_BY_ID[include_drafts], ids)
+
+
+async def authors_by_ids(
+    session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
+) -> list[Author]:
+    """Authors by id; a public caller sees only authors of at least one public article."""
+    return await _rows(session, _AUTHORS_BY_ID[include_drafts], ids)
+
+
+async def children_by_article_ids(
+    session: AsyncSession, model: type[ChildT], article_ids: Sequence[int], *, include_drafts: bool
+) -> list[ChildT]:
+    """The children of the given articles in reading order. The articles' own visibility is the
+    caller's to check: these ids come from articles it has already read."""
+    return await _rows(session, _CHILDREN_BY_ARTICLE_ID[model][include_drafts], article_ids)
+
+
+async def children_by_ids(
+    session: AsyncSession, model: type[ChildT], ids: Sequence[int], *, include_drafts: bool
+) -> list[ChildT]:
+    """Children looked up by their own id, so the parent's visibility is checked here."""
+    return await _rows(session, _CHILDREN_BY_ID[model][include_drafts], ids)
+
+
+async def translations_by_article_ids(
+    session: AsyncSession, article_ids: Sequence[int]
+) -> list[ArticleTranslation]:
+    """The translations of the given articles, whose visibility is the caller's to check."""
+    statement = (
+        select(ArticleTranslation)
+        .where(col(ArticleTranslation.article_id).in_(article_ids))
+        .order_by(col(ArticleTranslation.article_id), col(ArticleTranslation.locale))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def articles_page(
+    session: AsyncSession,
+    *,
+    after_slug: str | None,
+    before_slug: str | None,
+    limit: int,
+    from_end: bool,
+    include_drafts: bool,
+    tag: str | None = None,
+) -> list[Article]:
+    """Up to `limit` articles in slug order strictly between the two bounds (keyset pagination,
+    served by the unique index on slug). With `from_end`, the last `limit` of that range. With
+    `tag`, only articles that carry it."""
+    statement = visible_articles(include_drafts, tag)
+    if after_slug is not None:
+        statement = statement.where(col(Article.slug) > after_slug)
+    if before_slug is not None:
+        statement = statement.where(col(Article.slug) < before_slug)
+    order = col(Article.slug).desc() if from_end else col(Article.slug).asc()
+    rows = list((await session.exec(statement.order_by(order).limit(limit))).all())
+    return rows[::-1] if from_end else rows
+
+
+async def count_articles(
+    session: AsyncSession,
+    *,
+    include_drafts: bool,
+    slug_at_most: str | None = None,
+    slug_at_least: str | None = None,
+    limit: int | None = None,
+    tag: str | None = None,
+) -> int:
+    """How many visible articles (with `tag`, if given) have a slug within the inclusive bounds,
+    counting at most `limit` (so `limit=1` is an existence check that stops at the first row)."""
+    statement = visible_articles(include_drafts, tag).with_only_columns(col(Article.id))
+    if slug_at_most is not None:
+        statement = statement.where(col(Article.slug) <= slug_at_most)
+    if slug_at_least is not None:
+        statement = statement.where(col(Article.slug) >= slug_at_least)
+    if limit is not None:
+        statement = statement.limit(limit)
+    counted = select(sa.func.count()).select_from(statement.subquery())
+    return int((await session.exec(counted)).one())
+
+
+async def tags_by_article_ids(
+    session: AsyncSession, article_ids: Sequence[int]
+) -> list[ArticleTag]:
+    """The tags of the given articles, each article's in the editor's order."""
+    statement = (
+        select(ArticleTag)
+        .where(col(ArticleTag.article_id).in_(article_ids))
+        .order_by(col(ArticleTag.article_id), col(ArticleTag.position))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def related_articles(
+    session: AsyncSession, article_ids: Sequence[int], *, limit: int, include_drafts: bool
+) -> list[tuple[int, Article]]:
+    """For each given article, up to `limit` other visible articles sharing the most tags with
+    it, ties broken by slug: (given article id, related article) pairs in that order. One
+    statement for any number of given articles."""
+    mine, theirs = sa.orm.aliased(ArticleTag), sa.orm.aliased(ArticleTag)
+    shared = (
+        select(
+            col(mine.article_id).label("source_id"),
+            col(theirs.article_id).label("related_id"),
+            sa.func.count().label("shared"),
+        )
+        .join(
+            theirs,
+            sa.and_(col(theirs.tag) == col(mine.tag), col(theirs.article_id) != mine.article_id),
+        )
+        .where(col(mine.article_id).in_(article_ids))
+        .group_by(col(mine.article_id), col(theirs.article_id))
+        .subquery()
+    )
+    place = (
+        sa.func.row_number()
+        .over(partition_by=shared.c.source_id, order_by=(shared.c.shared.desc(), Article.slug))
+        .label("place")
+    )
+    ranked = (
+        visible_articles(include_drafts)
+        .join(shared, shared.c.related_id == Article.id)
+        .add_columns(shared.c.source_id, place)
+        .subquery()
+    )
+    related = sa.orm.aliased(Article, ranked)
+    statement = (
+        select(ranked.c.source_id, related)
+        .where(ranked.c.place <= limit)
+        .order_by(ranked.c.source_id, ranked.c.place)
+    )
+    return [(source_id, row) for source_id, row in (await session.exec(statement)).all()]
