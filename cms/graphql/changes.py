@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from cms import outbox
 from cms.errors import BadUserInput
+from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.types import Article
 
 __all__ = [
@@ -68,11 +69,13 @@ class Change:
     @strawberry.field(
         description="The article as it is now; null when it is deleted or you may not see it."
     )
-    async def article(self, info: Info) -> Article | None:
+    async def article(self, info: Info, locale: LocaleArgument = None) -> Article | None:
+        requested = requested_locale(locale)
         if self.type is outbox.ChangeKind.DELETED:
             return None
         row = await info.context.loaders.article_by_slug.load(self.slug)
-        return Article.from_row(row) if row else None
+        (article,) = await Article.for_locale(info, [row], requested)
+        return article
 
     @classmethod
     def of(cls, change: outbox.ContentChange, kind: outbox.ChangeKind) -> Change:
