@@ -65,6 +65,10 @@ class Change:
     slug: str = strawberry.field(description="The article's slug.")
     occurred_at: datetime = strawberry.field(description="When the change was made.")
     cursor: str = strawberry.field(description="Pass as `since` to resume after this change.")
+    locale: str | None = strawberry.field(
+        description="Set when only the article's translation into this locale changed (saved "
+        "or deleted); null when the article itself changed."
+    )
 
     @strawberry.field(
         description="The article as it is now; null when it is deleted or you may not see it."
@@ -84,6 +88,7 @@ class Change:
             slug=change.slug,
             occurred_at=change.occurred_at,
             cursor=encode_change_cursor(change.revision),
+            locale=change.locale,
         )
 
 

@@ -47,7 +47,7 @@ query Read($locale: String) {
 FEED = """
 query Feed($since: String) {
   changes(since: $since) {
-    nodes { type slug article(locale: "fr") { title locale } } endCursor
+    nodes { type slug locale article(locale: "fr") { title locale } } endCursor
   }
 }
 """
@@ -140,25 +140,30 @@ async def test_the_response_cache_never_serves_the_old_translation(
     assert (await _read(graphql, "de"))["title"] == "Back Walk Benefits"
 
 
+@pytest.mark.parametrize("reader", ["public", "editor"])
 async def test_the_change_feed_sees_saves_and_deletions(
-    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory, reader: str
 ) -> None:
     token = await _editor(make_token)
-    start = (await graphql(FEED, {"since": None}))["data"]["changes"]["endCursor"]
+    # An editor sees every change; a translation of the (version 1) article still updates it.
+    viewer = await make_token(Scope.READ_DRAFTS) if reader == "editor" else None
+    start = (await graphql(FEED, {"since": None}, token=viewer))["data"]["changes"]["endCursor"]
     await _save(graphql, token, FRENCH)
     await _save(graphql, token, FRENCH)  # unchanged: no change recorded
-    feed = (await graphql(FEED, {"since": start}))["data"]["changes"]
+    feed = (await graphql(FEED, {"since": start}, token=viewer))["data"]["changes"]
     assert feed["nodes"] == [
         {
-            "type": "UPDATED", "slug": "back-walk",
+            "type": "UPDATED", "slug": "back-walk", "locale": "fr",
             "article": {"title": "Les bienfaits du Back Walk", "locale": "fr"},
         }
     ]  # fmt: skip
     await graphql(DELETE, {"slug": "back-walk", "locale": "fr"}, token=token)
-    feed = (await graphql(FEED, {"since": feed["endCursor"]}))["data"]["changes"]
+    feed = (await graphql(FEED, {"since": feed["endCursor"]}, token=viewer))["data"]["changes"]
     assert feed["nodes"] == [
-        {"type": "UPDATED", "slug": "back-walk", "article": {"title": "Back Walk Benefits",
-                                                              "locale": "fr"}}
+        {
+            "type": "UPDATED", "slug": "back-walk", "locale": "fr",
+            "article": {"title": "Back Walk Benefits", "locale": "fr"},
+        }
     ]  # fmt: skip
 
 
@@ -292,7 +297,7 @@ async def test_translations_need_the_write_scope(
 # --- live --------------------------------------------------------------------------------------
 
 CHANGED = """subscription {
-  contentChanged { type slug article(locale: "de") { title locale } }
+  contentChanged { type slug locale article(locale: "de") { title locale } }
 }"""
 
 
@@ -319,7 +324,7 @@ async def test_content_changed_hears_a_translation_saved(
         )  # fmt: skip
         assert response.json()["data"]["articleTranslationSave"]["errors"] == []
         assert (await subscriber.next())["contentChanged"] == {
-            "type": "UPDATED", "slug": "back-walk",
+            "type": "UPDATED", "slug": "back-walk", "locale": "de",
             "article": {"title": "Rückenlauf", "locale": "de"},
         }  # fmt: skip
         await subscriber.assert_quiet()
