@@ -77,6 +77,8 @@ class ContentChange:
     version: int
     status: ArticleStatus  # after the change; for a deletion, the status it was deleted in
     occurred_at: datetime
+    # Set when only the article's translation into this locale changed.
+    locale: str | None = None
 
     def kind_for(self, *, include_drafts: bool) -> ChangeKind | None:
         """The change as the caller sees it; None when it is invisible to them. For the public
@@ -85,7 +87,8 @@ class ContentChange:
         if include_drafts:
             if self.event is EventType.DELETED:
                 return ChangeKind.DELETED
-            return ChangeKind.CREATED if self.version == 1 else ChangeKind.UPDATED
+            created = self.version == 1 and self.locale is None
+            return ChangeKind.CREATED if created else ChangeKind.UPDATED
         if self.event is EventType.PUBLISHED:
             return ChangeKind.CREATED
         if self.event is EventType.UNPUBLISHED:
@@ -103,6 +106,7 @@ class ContentChange:
                 "version": self.version,
                 "status": self.status.value,
                 "occurred_at": self.occurred_at.isoformat(),
+                "locale": self.locale,
             }
         )
 
@@ -117,6 +121,7 @@ class ContentChange:
             version=int(fields["version"]),
             status=ArticleStatus(fields["status"]),
             occurred_at=datetime.fromisoformat(fields["occurred_at"]),
+            locale=None if fields.get("locale") is None else str(fields["locale"]),
         )
 
     @classmethod
@@ -128,6 +133,7 @@ class ContentChange:
             version=event.article_version,
             status=ArticleStatus(event.payload["article"]["status"]),
             occurred_at=event.created_at,
+            locale=event.payload["article"].get("locale"),
         )
 
 
@@ -173,6 +179,7 @@ async def record_event(
         version=article.version,
         status=article.status,
         occurred_at=occurred_at,
+        locale=locale,
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # Queued by the server until this transaction commits; dropped if it rolls back.

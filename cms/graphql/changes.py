@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from cms import outbox
 from cms.errors import BadUserInput
+from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.types import Article
 
 __all__ = [
@@ -64,15 +65,21 @@ class Change:
     slug: str = strawberry.field(description="The article's slug.")
     occurred_at: datetime = strawberry.field(description="When the change was made.")
     cursor: str = strawberry.field(description="Pass as `since` to resume after this change.")
+    locale: str | None = strawberry.field(
+        description="Set when only the article's translation into this locale changed (saved "
+        "or deleted); null when the article itself changed."
+    )
 
     @strawberry.field(
         description="The article as it is now; null when it is deleted or you may not see it."
     )
-    async def article(self, info: Info) -> Article | None:
+    async def article(self, info: Info, locale: LocaleArgument = None) -> Article | None:
+        requested = requested_locale(locale)
         if self.type is outbox.ChangeKind.DELETED:
             return None
         row = await info.context.loaders.article_by_slug.load(self.slug)
-        return Article.from_row(row) if row else None
+        (article,) = await Article.for_locale(info, [row], requested)
+        return article
 
     @classmethod
     def of(cls, change: outbox.ContentChange, kind: outbox.ChangeKind) -> Change:
@@ -81,6 +88,7 @@ class Change:
             slug=change.slug,
             occurred_at=change.occurred_at,
             cursor=encode_change_cursor(change.revision),
+            locale=change.locale,
         )
 
 

@@ -15,16 +15,21 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.tools import merge_types
 
 from cms.graphql.changes import Subscription
 from cms.graphql.context import CloseRequestDatabase, ReadContentRevision
 from cms.graphql.errors import ErrorCodes
-from cms.graphql.mutations import Mutation
+from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
 from cms.graphql.queries import Query
+from cms.graphql.translations import TranslationMutations
 from cms.settings import Settings
 
 __all__ = ["build_schema", "schema_sdl"]
+
+
+Mutation = merge_types("Mutation", (ContentMutation, TranslationMutations))
 
 
 class _Schema(strawberry.Schema):

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from cms import search
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
+from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import DEFAULT_PAGE_SIZE, decode_ranked_cursor, encode_ranked_cursor
 from cms.graphql.types import Article
 from cms.models import SearchPart
@@ -63,7 +64,9 @@ class SearchEdge:
 
     @strawberry.field(
         description="A passage of the best-matching part around the matched words. In HTML, "
-        "the text is escaped and each match is wrapped in `<mark>`; nothing else is markup."
+        "the text is escaped and each match is wrapped in `<mark>`; nothing else is markup. "
+        "It comes from the text that matched, in the article's own locale, whatever `locale` "
+        "the search asked for."
     )
     def excerpt(self, format: ExcerptFormat = ExcerptFormat.HTML) -> str:
         if format is ExcerptFormat.TEXT:
@@ -117,8 +120,10 @@ class SearchQuery:
         after: Annotated[
             str | None, strawberry.argument(description="Start after this cursor.")
         ] = None,
+        locale: LocaleArgument = None,
     ) -> SearchConnection:
         context = info.context
+        requested = requested_locale(locale)
         if not query.strip():
             raise BadUserInput("`query` must not be empty.")
         if len(query) > search.MAX_QUERY_LENGTH:
@@ -151,16 +156,18 @@ class SearchQuery:
         excerpts = await context.db.run(
             search.search_excerpts, terms, [hit.document_id for hit in hits]
         )
+        nodes = await Article.for_locale(info, [hit.article for hit in hits], requested)
         edges = [
             SearchEdge(
                 cursor=encode_ranked_cursor(hit.score, hit.article.slug),
-                node=Article.from_row(hit.article),
+                node=node,
                 score=hit.score,
                 part=hit.part,
                 part_slug=hit.part_slug or None,
                 marked_excerpt=excerpts.get(hit.document_id, ""),
             )  # fmt: skip
-            for hit in hits
+            for hit, node in zip(hits, nodes, strict=True)
+            if node is not None
         ]
         page_info = relay.PageInfo(
             has_next_page=has_next,

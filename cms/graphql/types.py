@@ -279,7 +279,8 @@ class Article(LocalizedNode, Localized):
 
     @strawberry.field(
         description="Other articles you may see that share tags with this one, those sharing "
-        "the most first, ties by slug. Empty when the article has no tags."
+        "the most first, ties by slug. Empty when the article has no tags. They are read in "
+        "the locale this article was requested in."
     )
     async def related(
         self,
@@ -292,7 +293,8 @@ class Article(LocalizedNode, Localized):
         if first == 0:
             return []
         rows = await info.context.loaders.related_articles.load((self.id, first))
-        return [Article.from_row(row) for row in rows]
+        related = await Article.for_locale(info, list(rows), self.view.requested)
+        return [article for article in related if article is not None]
 
     @strawberry.field(description="Who wrote the article.")
     async def author(self, info: Info) -> Author:

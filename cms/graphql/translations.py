@@ -1,0 +1,240 @@
+"""Editing translations over GraphQL: `articleTranslationSave` and `articleTranslationDelete`.
+
+Both go through `cms.content` like every other write (one transaction, an outbox event, a new
+content revision). Errors come back in the payload as `ContentError`s addressed to an argument
+(`slug`, `locale`) or an input field (`input.benefits[1].slug`); nothing is written then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import strawberry
+from pydantic import ValidationError
+from strawberry.types import Info
+
+from cms import content, models
+from cms.access import Scope
+from cms.documents import TranslationDocument, field_path, validation_problems
+from cms.errors import ContentProblem, InvalidContent, NotFound
+from cms.graphql.inputs import provided_fields
+from cms.graphql.mutations import ContentError, ContentErrorCode
+from cms.graphql.types import Article
+from cms.locales import canonical_locale
+
+__all__ = [
+    "ArticleTranslationInput",
+    "ArticleTranslationPayload",
+    "ConclusionTranslationInput",
+    "ItemTranslationInput",
+    "TranslationMutations",
+]
+
+UNSET: Any = strawberry.UNSET
+ITEM_LISTS = ("sections", "benefits", "nutrition_tips", "precautions")
+_NOT_FOUND = ContentErrorCode.NOT_FOUND
+NOT_A_LOCALE = "not a locale: expected a BCP 47 tag such as `de` or `de-AT`"
+
+
+@strawberry.input(description="The translated text of one item; a field left out falls back.")
+class ItemTranslationInput:
+    slug: str = strawberry.field(description="The item's slug in the article.")
+    title: str | None = UNSET
+    body: str | None = UNSET
+
+
+@strawberry.input(description="The translated conclusion; a field left out falls back.")
+class ConclusionTranslationInput:
+    title: str | None = UNSET
+    body: str | None = UNSET
+
+
+@strawberry.input(
+    description="An article's whole text in one more locale. Only what is given is translated: "
+    "every field left out (and every item not listed) falls back to the article's own text."
+)
+class ArticleTranslationInput:
+    title: str | None = UNSET
+    headline: str | None = UNSET
+    intro: str | None = UNSET
+    sections: list[ItemTranslationInput] = strawberry.field(default_factory=list)
+    benefits: list[ItemTranslationInput] = strawberry.field(default_factory=list)
+    nutrition_tips: list[ItemTranslationInput] = strawberry.field(default_factory=list)
+    precautions: list[ItemTranslationInput] = strawberry.field(default_factory=list)
+    conclusion: ConclusionTranslationInput | None = UNSET
+
+
+@strawberry.type(description="The article read in the locale edited, or why the edit was refused.")
+class ArticleTranslationPayload:
+    article: Article | None = strawberry.field(
+        description="The article read for `locale` after the edit; null when it was refused."
+    )
+    errors: list[ContentError]
+
+
+SlugArgument = Annotated[str, strawberry.argument(description="The article's slug.")]
+TranslationLocaleArgument = Annotated[
+    str,
+    strawberry.argument(
+        description="The locale of the translation, a BCP 47 tag such as `de` or `de-AT`; "
+        "not the article's own."
+    ),
+]
+
+
+class _UnknownArticle(NotFound):
+    """The article to translate does not exist (as opposed to its translation)."""
+
+
+class _Fields:
+    """Turns a document path (`benefits.<slug>.title`) into the input field it came from
+    (`input.benefits[2].title`)."""
+
+    def __init__(self, items: dict[str, list[str]]) -> None:
+        self._index = {
+            name: {slug: index for index, slug in enumerate(slugs)} for name, slugs in items.items()
+        }
+
+    def locate(self, path: str) -> str:
+        head, _, rest = path.partition(".")
+        if head == "locale":
+            return "locale"
+        if head == "translation_of":
+            return "slug"
+        if head in self._index and rest:
+            slug, _, tail = rest.partition(".")
+            index = self._index[head].get(slug)
+            if index is not None:
+                at = f"input.{_camel(head)}[{index}]"
+                return f"{at}.{tail}" if tail else f"{at}.slug"
+        return f"input.{_camel(path)}" if path else "input"
+
+
+def _camel(path: str) -> str:
+    head, *rest = path.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def _document(slug: str, locale: str, input: ArticleTranslationInput) -> TranslationDocument:
+    """Validate the input as a translation; `InvalidContent` with input paths otherwise."""
+    data: dict[str, Any] = {
+        name: value
+        for name, value in provided_fields(input).items()
+        if name not in ITEM_LISTS and value is not None
+    }
+    problems: list[ContentProblem] = []
+    for name in ITEM_LISTS:
+        items: dict[str, Any] = {}
+        for index, item in enumerate(getattr(input, name)):
+            text = {k: v for k, v in provided_fields(item).items() if v is not None}
+            item_slug = text.pop("slug")
+            at = f"{_camel(name)}[{index}]"
+            if not text:
+                message = "translates nothing: give its title or body"
+                problems.append(ContentProblem("", at, message))
+            elif item_slug in items:
+                message = f"duplicate slug {item_slug!r}: listed twice"
+                problems.append(ContentProblem("", f"{at}.slug", message))
+            items[item_slug] = text
+        if items:
+            data[name] = items
+    if problems:
+        raise InvalidContent([_at_input(p) for p in problems])
+    try:
+        return TranslationDocument.model_validate(
+            {"translation_of": slug, "locale": locale, **data}
+        )
+    except ValidationError as error:
+        raise InvalidContent(
+            [ContentProblem("", field_path(loc), msg) for loc, msg in validation_problems(error)]
+        ) from None
+
+
+def _at_input(problem: ContentProblem) -> ContentProblem:
+    return ContentProblem("", f"input.{problem.field}", problem.message)
+
+
+async def _translate(
+    info: Info,
+    slug: str,
+    locale: str,
+    operation: Callable[[Any, str], Awaitable[models.Article]],
+    fields: _Fields,
+) -> ArticleTranslationPayload:
+    context = info.context
+    context.principal.require(Scope.WRITE)
+    canonical = canonical_locale(locale)
+    if canonical is None:
+        return _refused(
+            ContentError(field="locale", message=NOT_A_LOCALE, code=ContentErrorCode.INVALID)
+        )
+    try:
+        row = await context.db.write(operation, canonical)
+    except NotFound as error:
+        # An unknown article is the slug's fault; a translation that is not there, the locale's.
+        field = "slug" if isinstance(error, _UnknownArticle) else "locale"
+        return _refused(ContentError(field=field, message=error.message, code=_NOT_FOUND))
+    except InvalidContent as error:
+        return _refused(
+            *(
+                ContentError(
+                    field=p.field if p.field.startswith("input") else fields.locate(p.field),
+                    message=p.message,
+                    code=ContentErrorCode.INVALID,
+                )
+                for p in error.problems
+            )
+        )
+    context.reset_loaders()
+    (article,) = await Article.for_locale(info, [row], canonical)
+    return ArticleTranslationPayload(article=article, errors=[])
+
+
+def _refused(*errors: ContentError) -> ArticleTranslationPayload:
+    return ArticleTranslationPayload(article=None, errors=list(errors))
+
+
+async def _article(session: Any, slug: str) -> models.Article:
+    rows = await content.articles_by_slugs(session, [slug], include_drafts=True)
+    if not rows:
+        raise _UnknownArticle(f"No article {slug!r}.")
+    row: models.Article = rows[0]
+    return row
+
+
+@strawberry.type
+class TranslationMutations:
+    @strawberry.mutation(
+        description="Make the article's translation into `locale` exactly `input`, creating it "
+        "if need be. Readers of that locale see it at once (as does the `changes` feed). The "
+        "article's own version is left as it is. Needs `content:write`."
+    )
+    async def article_translation_save(
+        self,
+        info: Info,
+        slug: SlugArgument,
+        locale: TranslationLocaleArgument,
+        input: ArticleTranslationInput,
+    ) -> ArticleTranslationPayload:
+        async def operation(session: Any, canonical: str) -> models.Article:
+            article = await _article(session, slug)
+            await content.save_article_translation(session, _document(slug, canonical, input))
+            return article
+
+        items = {name: [item.slug for item in getattr(input, name)] for name in ITEM_LISTS}
+        return await _translate(info, slug, locale, operation, _Fields(items))
+
+    @strawberry.mutation(
+        description="Delete the article's translation into `locale`: that locale then reads "
+        "the article's own text. Needs `content:write`."
+    )
+    async def article_translation_delete(
+        self, info: Info, slug: SlugArgument, locale: TranslationLocaleArgument
+    ) -> ArticleTranslationPayload:
+        async def operation(session: Any, canonical: str) -> models.Article:
+            article = await _article(session, slug)
+            await content.delete_article_translation(session, slug=slug, locale=canonical)
+            return article
+
+        return await _translate(info, slug, locale, operation, _Fields({}))
