@@ -14,7 +14,7 @@ import strawberry
 from pydantic import ValidationError
 from strawberry.types import Info
 
-from cms import content, models
+from cms import models, reads, translations
 from cms.access import Scope
 from cms.documents import TranslationDocument, field_path, validation_problems
 from cms.errors import ContentProblem, InvalidContent, NotFound
@@ -196,7 +196,7 @@ def _refused(*errors: ContentError) -> ArticleTranslationPayload:
 
 
 async def _article(session: Any, slug: str) -> models.Article:
-    rows = await content.articles_by_slugs(session, [slug], include_drafts=True)
+    rows = await reads.articles_by_slugs(session, [slug], include_drafts=True)
     if not rows:
         raise _UnknownArticle(f"No article {slug!r}.")
     row: models.Article = rows[0]
@@ -219,7 +219,7 @@ class TranslationMutations:
     ) -> ArticleTranslationPayload:
         async def operation(session: Any, canonical: str) -> models.Article:
             article = await _article(session, slug)
-            await content.save_article_translation(session, _document(slug, canonical, input))
+            await translations.save_article_translation(session, _document(slug, canonical, input))
             return article
 
         items = {name: [item.slug for item in getattr(input, name)] for name in ITEM_LISTS}
@@ -234,7 +234,7 @@ class TranslationMutations:
     ) -> ArticleTranslationPayload:
         async def operation(session: Any, canonical: str) -> models.Article:
             article = await _article(session, slug)
-            await content.delete_article_translation(session, slug=slug, locale=canonical)
+            await translations.delete_article_translation(session, slug=slug, locale=canonical)
             return article
 
         return await _translate(info, slug, locale, operation, _Fields({}))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms import content
+from cms import content, translations
 from cms.db import session_scope
 from cms.documents import ArticleDocument, TranslationDocument
 from tests.conftest import GraphQL
@@ -46,7 +46,7 @@ async def _save(engine: AsyncEngine, *documents: ArticleDocument | dict[str, Any
                 await content.save_article_document(session, document)
             else:
                 translation = TranslationDocument.model_validate(document)
-                await content.save_article_translation(session, translation)
+                await translations.save_article_translation(session, translation)
 
 
 def _german(slug: str, title: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms import content
+from cms import translations
 from cms.access import Scope
 from cms.db import session_scope
 from cms.http import create_app
@@ -79,7 +79,7 @@ async def _read(graphql: GraphQL, locale: str | None = "fr") -> dict[str, Any]:
 
 async def _stored(engine: AsyncEngine) -> list[tuple[str, dict[str, Any]]]:
     async with session_scope(engine) as session:
-        documents = await content.get_translation_documents(session, slug="back-walk")
+        documents = await translations.get_translation_documents(session, slug="back-walk")
     return [(document.locale, document.overlay()) for document in documents]
 
 
