@@ -11,6 +11,7 @@ when it commits and never for a rollback; every database also keeps it in the se
 from __future__ import annotations
 
 import enum
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms.db import inline_reader, sqlite_data_version
-from cms.models import Article, ArticleStatus, ContentState, OutboxEvent
+from cms.models import Article, ArticleStatus, ContentState, OutboxEvent, utc_now
 
 __all__ = [
     "NOTIFY_CHANNEL",
@@ -219,22 +220,48 @@ async def content_revision(session: AsyncSession) -> int:
 
 
 class ContentRevision:
-    """`content_revision` for every request of a server, kept cheap.
+    """The revision caches key on, for every request of a server, kept cheap.
 
-    On PostgreSQL, while the server's change listener is connected (`live` returns a number), it
-    is that in-memory number and costs no query: the writer's own process bumps it right after
-    commit and the listener on notifications from every other process. Without a listener it is
-    one index lookup per call, never stale. On SQLite it is read again only when `data_version`
-    says another connection has committed since."""
+    It moves with `content_revision`, which every write bumps. On PostgreSQL, while the server's
+    change listener is connected (`live` returns a number), that is an in-memory number and costs
+    no query: the writer's own process bumps it right after commit and the listener on
+    notifications from every other process. Without a listener it is one index lookup per call,
+    never stale. On SQLite it is read again only when `data_version` says another connection has
+    committed since.
+
+    It also moves, with no write at all, when a scheduled publication comes due: an article
+    published with a future `publishedAt` becomes public by the clock alone, so the earliest
+    such moment is kept (read again whenever the content revision moves) and passing it counts
+    as a change. The number returned is `content_revision << 24` plus the publications that came
+    due since, so it only ever grows."""
 
     _QUERY = "SELECT coalesce(max(revision), 0) FROM content_state"
+    _NEXT_DUE = sa.select(sa.func.min(col(Article.published_at))).where(
+        col(Article.status) == ArticleStatus.PUBLISHED,
+        col(Article.published_at) > sa.bindparam("now"),
+    )
 
     def __init__(self, engine: AsyncEngine, live: Callable[[], int | None] | None = None) -> None:
         self._engine = engine
         self._live = live
         self._seen: tuple[int, int] | None = None  # (data_version, revision)
+        # The revision the next due time was read at, that time (epoch seconds), and how many
+        # due times have passed since.
+        self._due_read_at: int | None = None
+        self._next_due: float | None = None
+        self._came_due = 0
 
     async def current(self) -> int:
+        revision = await self._content_revision()
+        if revision != self._due_read_at:
+            self._next_due = await self._read_next_due()
+            self._due_read_at, self._came_due = revision, 0
+        if self._next_due is not None and time.time() >= self._next_due:
+            self._came_due += 1
+            self._next_due = await self._read_next_due()
+        return (revision << 24) + self._came_due
+
+    async def _content_revision(self) -> int:
         version = sqlite_data_version(self._engine)
         if version is None:
             live = self._live() if self._live is not None else None
@@ -248,3 +275,15 @@ class ContentRevision:
             with reader.connect() as connection:
                 self._seen = (version, int(connection.exec_driver_sql(self._QUERY).scalar_one()))
         return self._seen[1]
+
+    async def _read_next_due(self) -> float | None:
+        """When the next scheduled publication comes due, if any is scheduled."""
+        parameters = {"now": utc_now()}
+        reader = inline_reader(self._engine)
+        if reader is not None:
+            with reader.connect() as connection:
+                due = connection.execute(self._NEXT_DUE, parameters).scalar_one()
+        else:
+            async with self._engine.connect() as connection:
+                due = (await connection.execute(self._NEXT_DUE, parameters)).scalar_one()
+        return due.timestamp() if due is not None else None

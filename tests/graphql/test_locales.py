@@ -348,8 +348,9 @@ async def test_reading_an_article_in_a_locale_costs_one_statement_more(
     body = await graphql(HOT_QUERY, {"slug": "a-000", "locale": "de-AT"})
     assert body["data"]["article"]["benefits"][0]["title"] == "Öffentlich"
     assert len(body["data"]["article"]["benefits"]) == benefit_count
-    # content revision, article, translations, author, sections, benefits, tips, precautions
-    assert len(sql_statements) == 8, sql_statements
+    # content revision, next scheduled publication (read once after each write), article,
+    # translations, author, sections, benefits, tips, precautions
+    assert len(sql_statements) == 9, sql_statements
 
 
 @pytest.mark.parametrize("article_count", [1, 25])
@@ -362,8 +363,9 @@ async def test_a_page_of_articles_in_a_locale_loads_translations_in_one_statemen
     nodes = body["data"]["articles"]["nodes"]
     assert len(nodes) == article_count
     assert {node["benefits"][0]["title"] for node in nodes} == {"Öffentlich"}
-    # content revision, page, translations, count, author, sections, benefits, tips, precautions
-    assert len(sql_statements) == 9, sql_statements
+    # content revision, next scheduled publication (read once after each write), page,
+    # translations, count, author, sections, benefits, tips, precautions
+    assert len(sql_statements) == 10, sql_statements
 
 
 BENEFIT_DELETE = """

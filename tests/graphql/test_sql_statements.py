@@ -45,15 +45,16 @@ async def _save_articles(engine: AsyncEngine, count: int, benefit_count: int) ->
 
 
 @pytest.mark.parametrize("benefit_count", [1, 40])
-async def test_one_article_with_all_children_takes_seven_statements_then_one(
+async def test_one_article_with_all_children_takes_eight_statements_then_one(
     engine: AsyncEngine, graphql: GraphQL, sql_statements: list[str], benefit_count: int
 ) -> None:
     await _save_articles(engine, 1, benefit_count)
     sql_statements.clear()
     body = await graphql(HOT_QUERY, {"slug": "a-000"})
     assert len(body["data"]["article"]["benefits"]) == benefit_count
-    # content revision, article, author, sections, benefits, nutrition tips, precautions
-    assert len(sql_statements) == 7, sql_statements
+    # content revision, next scheduled publication (read once after each write), article,
+    # author, sections, benefits, nutrition tips, precautions
+    assert len(sql_statements) == 8, sql_statements
     sql_statements.clear()
     assert await graphql(HOT_QUERY, {"slug": "a-000"}) == body
     # Answered from the response cache. PostgreSQL reads the content revision; SQLite knows it
@@ -62,12 +63,13 @@ async def test_one_article_with_all_children_takes_seven_statements_then_one(
 
 
 @pytest.mark.parametrize("article_count", [1, 25])
-async def test_a_page_of_articles_with_children_takes_eight_statements(
+async def test_a_page_of_articles_with_children_takes_nine_statements(
     engine: AsyncEngine, graphql: GraphQL, sql_statements: list[str], article_count: int
 ) -> None:
     await _save_articles(engine, article_count, 3)
     sql_statements.clear()
     body = await graphql(LIST_QUERY, {"first": 100})
     assert len(body["data"]["articles"]["nodes"]) == article_count
-    # content revision, page, count, author, sections, benefits, nutrition tips, precautions
-    assert len(sql_statements) == 8, sql_statements
+    # content revision, next scheduled publication (read once after each write), page, count,
+    # author, sections, benefits, nutrition tips, precautions
+    assert len(sql_statements) == 9, sql_statements

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import httpx
 import orjson
 import pytest
@@ -176,3 +178,24 @@ async def test_a_persisted_query_with_a_wrong_hash_is_refused(
     digest = hashlib.sha256(READ.encode()).hexdigest()
     still_unknown = (await client.post("/graphql", json=_apq(None, digest))).json()
     assert still_unknown["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_a_scheduled_publication_is_served_once_it_comes_due(
+    seeded: AsyncEngine, client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    """Nothing is written when the time comes; the caches notice the clock passing it."""
+    token = await make_token(Scope.PUBLISH)
+    unpublished = await _post(
+        client, _mutation('articleUnpublish(slug: "back-walk", expectedVersion: 1)'), token
+    )
+    assert unpublished.json()["data"]["articleUnpublish"]["errors"] == []
+    due = datetime.now(UTC) + timedelta(seconds=1.5)
+    schedule = (
+        f'articlePublish(slug: "back-walk", expectedVersion: 2, publishAt: "{due.isoformat()}")'
+    )
+    scheduled = await _post(client, _mutation(schedule), token)
+    assert scheduled.json()["data"]["articlePublish"]["errors"] == []
+    for _ in range(3):  # the full path, then the response cache and the hot path
+        assert (await _data(client, READ))["article"] is None
+    await anyio.sleep((due - datetime.now(UTC)).total_seconds() + 0.1)
+    assert (await _data(client, READ))["article"]["title"] == "Back Walk Benefits"
