@@ -3,6 +3,8 @@
 CMSError
 ├── NotFound          the thing asked for does not exist (or is not visible to the caller)
 ├── BadUserInput      a request argument is out of range or malformed (page size, cursor, id)
+├── RateLimited       the caller is over its rate limit; says when to retry
+├── NotOverWebsocket  a query or mutation sent over the websocket (subscriptions only there)
 └── InvalidContent    content failed validation; carries one `ContentProblem` per problem
 """
 
@@ -19,6 +21,8 @@ __all__ = [
     "InvalidContent",
     "InvalidTransition",
     "NotFound",
+    "NotOverWebsocket",
+    "RateLimited",
     "Unauthenticated",
 ]
 
@@ -37,6 +41,20 @@ class NotFound(CMSError):
 
 class BadUserInput(CMSError):
     code = "BAD_USER_INPUT"
+
+
+class RateLimited(CMSError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        # graphql-core copies these onto the GraphQL error it wraps this in.
+        self.extensions = {"code": self.code, "retryAfter": retry_after}
+
+
+class NotOverWebsocket(CMSError):
+    code = "OPERATION_NOT_OVER_WEBSOCKET"
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from cms.access import ANONYMOUS, Principal, Scope
 from cms.changes import ChangeChannel
 from cms.db import AsyncSession, inline_read_session, inline_reader, session_scope
+from cms.errors import NotOverWebsocket
 from cms.graphql.loaders import Loaders
 from cms.outbox import ContentRevision
 from cms.settings import Settings
@@ -23,6 +25,7 @@ __all__ = [
     "SERVED_SNIPPETS_KEY",
     "CloseRequestDatabase",
     "Context",
+    "OnlySubscriptionsOverWebsocket",
     "ReadContentRevision",
     "RequestDatabase",
 ]
@@ -102,6 +105,9 @@ class Context:
     # A websocket's `connection_init` payload (Strawberry sets it).
     connection_params: dict[str, Any] | None = None
     served_snippets: list[tuple[str, str]] = field(default_factory=list)
+    # Awaited by every snippet field before it reads: counts the request against the keyless
+    # snippet limit when nothing counted it yet; raises `RateLimited` when over it.
+    snippet_limit: Callable[[], Awaitable[None]] | None = None
     loaders: Loaders = field(init=False)
     _public_loaders: Loaders | None = field(init=False, default=None)
 
@@ -165,3 +171,23 @@ class CloseRequestDatabase(SchemaExtension):
                     await context.db.close()
                 except Exception:  # noqa: BLE001 - never unmasked to the client; see above
                     logger.warning("closing the request's session failed", exc_info=True)
+
+
+class OnlySubscriptionsOverWebsocket(SchemaExtension):
+    """Queries and mutations go over HTTP, where rate limits, usage counts, the request timeout
+    and caching apply; a websocket carries subscriptions only. Anything else sent over it is
+    answered with one `OPERATION_NOT_OVER_WEBSOCKET` error and is not executed."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        request = getattr(execution.context, "request", None)
+        scope = getattr(request, "scope", None) or {}
+        if (
+            scope.get("type") == "websocket"
+            and execution.operation_type is not OperationType.SUBSCRIPTION
+        ):
+            raise NotOverWebsocket(
+                "Over the websocket only subscriptions are served; "
+                "send queries and mutations to /graphql over HTTP."
+            )
+        yield

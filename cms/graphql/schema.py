@@ -18,7 +18,11 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from cms.graphql.changes import Subscription
-from cms.graphql.context import CloseRequestDatabase, ReadContentRevision
+from cms.graphql.context import (
+    CloseRequestDatabase,
+    OnlySubscriptionsOverWebsocket,
+    ReadContentRevision,
+)
 from cms.graphql.errors import ErrorCodes
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
@@ -44,6 +48,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     rules = _validation_rules(settings)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         ErrorCodes,
+        OnlySubscriptionsOverWebsocket,
         CloseRequestDatabase,
         ParserCache,
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),

@@ -114,6 +114,11 @@ class BenefitSnippet(Localized):
 async def _syndicated(
     info: Info, slug: str, locale: str | None
 ) -> snippets.SyndicatedArticle | None:
+    limit = info.context.snippet_limit
+    if limit is not None:
+        # Here, not on the raw request, is where a snippet read is certain (escaped field
+        # names, GET, hash-only persisted queries alike); refused before anything is read.
+        await limit()
     requested = requested_locale(locale)
     loaders = info.context.public_loaders
     row = await loaders.article_by_slug.load(slug)

@@ -87,9 +87,9 @@ def create_app(
             await dispose_engine(engine)
 
     changes = ChangeChannel(engine, settings)
-    graphql = GraphQLEndpoint(settings, engine, changes)
-    usage = UsageBuffer(engine)
     limiter = create_limiter(settings)
+    graphql = GraphQLEndpoint(settings, engine, changes, limiter)
+    usage = UsageBuffer(engine)
     metrics = Metrics()
     metrics.watch(lambda: _gauges(graphql, engine, changes))
     observer = RequestObserver(metrics)

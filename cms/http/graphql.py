@@ -1,8 +1,14 @@
 """The GraphQL endpoint: Strawberry's ASGI view, behind token authentication, automatic persisted
-queries and the response cache, with ETags and Cache-Control on every query response."""
+queries and the response cache, with ETags and Cache-Control on every query response.
+
+Keyless snippet reads are limited per client IP here too, where they are certain: the snippet
+resolvers (and a cached response that serves snippets) count a request `PartnerMiddleware` did
+not already count, and over the limit answer 429 `RATE_LIMITED` with `Retry-After`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -24,15 +30,16 @@ from cms.access import ANONYMOUS, Principal
 from cms.access import Scope as AccessScope
 from cms.changes import ChangeChannel
 from cms.db import AsyncSession, database_unavailable
-from cms.errors import Unauthenticated
+from cms.errors import RateLimited, Unauthenticated
 from cms.graphql.context import REVISION_KEY, SERVED_SNIPPETS_KEY, Context, RequestDatabase
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.graphql.schema import build_schema
 from cms.http.graphql_request import BadRequest, parse_graphql_request, replay_body
 from cms.http.hot_path import HotResponses
 from cms.http.middleware import OPERATION_KEY
-from cms.http.partners import LIMITED_KEY
+from cms.http.partners import LIMITED_KEY, keyless_client
 from cms.http.persisted_queries import PersistedQueries, PersistedQueryError
+from cms.http.rate_limit import Decision, FixedWindowLimiter, Limiter
 from cms.http.response_cache import CachedResponse, ResponseCache, cache_key, operation_type
 from cms.outbox import ContentRevision
 from cms.settings import Settings
@@ -44,6 +51,8 @@ logger = logging.getLogger("cms.http")
 
 PRINCIPAL_KEY = "cms.principal"
 DATABASE_KEY = "cms.database"
+SNIPPET_LIMIT_KEY = "cms.snippet_limit"
+RATE_LIMITED = "RATE_LIMITED"
 QUERY = OperationType.QUERY
 MUTATION = OperationType.MUTATION
 SUBSCRIPTION = OperationType.SUBSCRIPTION
@@ -57,7 +66,11 @@ _REQUEST_ERRORS = frozenset(
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(
-        self, settings: Settings, engine: AsyncEngine, changes: ChangeChannel | None = None
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        changes: ChangeChannel | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings),
@@ -70,6 +83,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.settings = settings
         self.engine = engine
         self.changes = changes
+        # The same limiter (and so the same windows) as `PartnerMiddleware`'s.
+        self.limiter: Limiter = limiter if limiter is not None else FixedWindowLimiter()
         self.persisted_queries = PersistedQueries()
         self.content_revision = ContentRevision(
             engine, changes.live_revision if changes is not None else None
@@ -134,6 +149,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             graphql_request = graphql_request.with_query(query)
         scope[OPERATION_KEY] = graphql_request.operation_name
         scope, receive = graphql_request.rewrite(scope, receive)
+        limit = _KeylessSnippetLimit(scope, self.limiter, self.settings.anonymous_rate_limit)
+        scope[SNIPPET_LIMIT_KEY] = limit
 
         media_type = _negotiate(request.headers.get("accept", ""))
         kind = operation_type(query, graphql_request.operation_name) if query else None
@@ -170,6 +187,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 revision = await self.content_revision.current()
                 cached = self.response_cache.get(key, revision)
                 if cached is not None:
+                    if cached.reads_snippets:
+                        try:
+                            await limit()
+                        except RateLimited as error:
+                            await _rate_limited(error)(scope, receive, send)
+                            return
                     scope.setdefault(SERVED_SNIPPETS_KEY, []).extend(cached.served_snippets)
                     await self._send_query_response(
                         scope, send, request, principal, cached, media_type, revision
@@ -183,7 +206,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         revision_read = scope.get(REVISION_KEY)
         if self.response_cache is not None and key is not None and revision_read is not None:
             served = tuple(scope.get(SERVED_SNIPPETS_KEY, ()))
-            self.response_cache.put(key, revision_read, replace(finished, served_snippets=served))
+            stored = replace(finished, served_snippets=served, reads_snippets=limit.asked)
+            self.response_cache.put(key, revision_read, stored)
         await self._send_query_response(
             scope, send, request, principal, finished, media_type, revision_read
         )
@@ -268,6 +292,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             principal=request.scope.get(PRINCIPAL_KEY, ANONYMOUS),
             request=request,
             served_snippets=request.scope.setdefault(SERVED_SNIPPETS_KEY, []),
+            snippet_limit=request.scope.get(SNIPPET_LIMIT_KEY),
         )
 
     def encode_json(self, data: Any) -> str:
@@ -314,7 +339,8 @@ class _Captured:
         """Send on what Strawberry made, with the negotiated media type, and the status the
         GraphQL-over-HTTP spec asks for: 503 when the database was unreachable (retry, not a
         broken query); with `application/graphql-response+json`, 400 and no `data` entry for
-        a request that failed before execution (it did not parse or validate)."""
+        a request that failed before execution (it did not parse or validate); 429 with
+        `Retry-After` when a snippet field was over the keyless rate limit."""
         start, *rest = self.messages
         if start.get("type") != "http.response.start" or start.get("status") != 200:
             for message in self.messages:
@@ -327,16 +353,52 @@ class _Captured:
         except orjson.JSONDecodeError:
             data = None
         codes = _error_codes(data)
+        headers: dict[str, str] = {}
         if SERVICE_UNAVAILABLE in codes:
             status = 503
+        elif RATE_LIMITED in codes:
+            status, headers["retry-after"] = 429, str(_retry_after(data))
         elif media_type == GRAPHQL_RESPONSE and codes and codes <= _REQUEST_ERRORS:
             assert isinstance(data, dict)
             if data.get("data") is None:
                 data.pop("data", None)
                 status, body = 400, orjson.dumps(data)
-        await Response(body, status_code=status, media_type=media_type)(
+        await Response(body, status_code=status, media_type=media_type, headers=headers)(
             {"type": "http"}, _no_receive, send
         )
+
+
+class _KeylessSnippetLimit:
+    """The keyless per-IP snippet limit for one request, awaited by every snippet field.
+
+    `PartnerMiddleware` counts a request before it runs when it is keyed, or when its raw body or
+    query string plainly names a snippet field (and sets `LIMITED_KEY`). Anything it missed (an
+    escaped field name, a URL-encoded GET, a hash-only persisted query) is counted here, against
+    the same window, once however many snippet fields the request selects."""
+
+    def __init__(self, scope: Scope, limiter: Limiter, limit: int) -> None:
+        self._scope = scope
+        self._limiter = limiter
+        self._limit = limit
+        self._decision: asyncio.Future[Decision] | None = None
+        self.asked = False
+        """Whether a snippet field ran: a cached copy of the response is a snippet read too."""
+
+    async def __call__(self) -> None:
+        self.asked = True
+        if self._decision is None:
+            if self._scope.get(LIMITED_KEY):
+                return  # counted already, against a partner's limit or this one
+            # Also keeps the answer off the hot path, which skips every limit.
+            self._scope[LIMITED_KEY] = True
+            hit = self._limiter.hit(keyless_client(self._scope), self._limit)
+            self._decision = asyncio.ensure_future(hit)
+        decision = await self._decision
+        if not decision.allowed:
+            raise RateLimited(
+                f"Over {self._limit} snippet reads a minute; retry in {decision.retry_after} s.",
+                decision.retry_after,
+            )
 
 
 def _error_codes(data: object) -> set[str]:
@@ -344,6 +406,20 @@ def _error_codes(data: object) -> set[str]:
     return {
         str((e.get("extensions") or {}).get("code")) for e in errors or () if isinstance(e, dict)
     }
+
+
+def _retry_after(data: object) -> int:
+    errors = data.get("errors") if isinstance(data, dict) else None
+    seconds = [
+        (e.get("extensions") or {}).get("retryAfter") for e in errors or () if isinstance(e, dict)
+    ]
+    return max((s for s in seconds if isinstance(s, int)), default=1)
+
+
+def _rate_limited(error: RateLimited) -> Response:
+    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+    headers = {"retry-after": str(error.retry_after)}
+    return Response(orjson.dumps(body), 429, headers=headers, media_type="application/json")
 
 
 def _negotiate(accept: str) -> str:

@@ -29,6 +29,8 @@ class CachedResponse:
     etag: str
     # The snippets the response serves, counted again each time it is reused.
     served_snippets: tuple[tuple[str, str], ...] = ()
+    # Whether it selects a snippet field: reusing it is a snippet read, for the rate limit.
+    reads_snippets: bool = False
 
     @classmethod
     def of(cls, body: bytes) -> CachedResponse:
