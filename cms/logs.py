@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["JsonFormatter", "configure_logging", "request_id_var", "uvicorn_log_config"]
+__all__ = ["JsonFormatter", "request_id_var", "uvicorn_log_config"]
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -50,9 +50,3 @@ def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "propagate": False},
         },
     }
-
-
-def configure_logging(level: str = "INFO") -> None:
-    import logging.config
-
-    logging.config.dictConfig(uvicorn_log_config(level))

@@ -289,7 +289,7 @@ class SearchDocument(SQLModel, table=True):
     is_draft: bool = False
 
 
-# The full-text index, per database. Created with the tables (`create_all`) and by migration 0007.
+# The full-text index, per database. Created with the tables (`create_all`) and by migration 0009.
 SQLITE_SEARCH_INSERT_TRIGGER = (
     "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
     "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END"

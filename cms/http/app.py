@@ -149,7 +149,6 @@ def _gauges(
     }
     cache = graphql.response_cache
     if cache is not None:
-        looked_up = cache.hits + cache.misses
         hits = cache.hits + (graphql.hot_responses.hits if graphql.hot_responses else 0)
         looked_up = hits + cache.misses
         gauges["cms_response_cache_hits"] = hits

@@ -16,7 +16,6 @@ the app unchanged, its body replayed.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -38,7 +37,6 @@ HOT_KEY = "cms.hot_key"
 # Bodies above this go the full way: hot queries are small, and a big body is not worth keeping.
 _MAX_HOT_BODY = 16 * 1024
 _PASS_THROUGH_HEADERS = frozenset({b"authorization", b"x-partner-key", b"cookie"})
-access_log = logging.getLogger("cms.http.access")
 
 
 @dataclass(frozen=True)
