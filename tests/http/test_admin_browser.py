@@ -6,7 +6,6 @@ Uses Debian's Chromium driven by Playwright. Under CI=true a missing browser fai
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlmodel import select
 
 from cms.access import Scope
@@ -27,12 +26,6 @@ from cms.settings import Settings
 from cms.tokens import create_token
 from tests.conftest import SEED_DIR
 from tests.live_server import live_server
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 READ = """{ article(slug: "back-walk") {
   version benefits { slug body } revisions(first: 1) { version actor action } } }"""
@@ -52,18 +45,6 @@ class Site:
         )  # fmt: skip
         body: dict[str, Any] = response.json()
         return body
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator
 from html.parser import HTMLParser
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,10 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import content
 from cms.access import Scope
-from cms.db import create_engine, dispose_engine, session_scope
-from cms.http import create_app
+from cms.db import session_scope
 from cms.models import ArticleStatus
-from cms.settings import Settings
 from cms.snippet_html import EMBED_CSS
 from cms.snippets import DISCLAIMER
 from tests.conftest import GraphQL, TokenFactory
@@ -201,21 +197,6 @@ async def test_embed_css_carries_the_snippet_styles(
     assert response.headers["cache-control"] == "public, max-age=3600"
     assert response.text.startswith(".bwk-snippet{")
     assert ":host{display:block}" in response.text
-
-
-@pytest.fixture
-async def unreachable(tmp_path: Path, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    url = (
-        f"sqlite:///{tmp_path / 'missing' / 'cms.db'}"
-        if database_url.startswith("sqlite")
-        else "postgresql://postgres@127.0.0.1:1/none"
-    )
-    settings = Settings(database_url=url, db_pool_timeout=1, _env_file=None)  # type: ignore[call-arg]
-    engine = create_engine(settings)
-    app = create_app(settings, engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        yield c
-    await dispose_engine(engine)
 
 
 async def test_an_unreachable_database_is_a_503_for_embeds_and_oembed(

@@ -9,15 +9,13 @@ one benefit as the oEmbed iframe, as the `<backwalk-benefit>` web component and 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Frame, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Frame, Locator, Page, expect
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
@@ -29,7 +27,6 @@ from cms.seed import seed_database
 from cms.settings import Settings
 from cms.snippets import DISCLAIMER
 from tests.conftest import REPO, SEED_DIR
-from tests.http.test_admin_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.live_server import live_server
 from tests.xss import PAYLOADS, xss_document
 
@@ -48,18 +45,6 @@ class Sites:
     def page_url(self, article: str, benefit: str) -> str:
         query = urlencode({"api": self.api, "article": article, "benefit": benefit})
         return f"{self.partner}/partner.html?{query}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

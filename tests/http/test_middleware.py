@@ -5,17 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
-import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.db import create_engine, dispose_engine
 from cms.http import create_app
 from cms.logs import JsonFormatter, request_id_var
 from cms.settings import Settings
@@ -96,33 +91,6 @@ def test_log_lines_are_json_with_the_request_id() -> None:
     assert (line["message"], line["request_id"], line["operation"]) == (
         "hello there", "req-42", "ReadArticle",
     )  # fmt: skip
-
-
-@pytest.fixture
-async def unreachable(tmp_path: Path, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    url = (
-        f"sqlite:///{tmp_path / 'missing' / 'cms.db'}"
-        if database_url.startswith("sqlite")
-        else "postgresql://postgres@127.0.0.1:1/none"
-    )
-    settings = Settings(database_url=url, db_pool_timeout=1, _env_file=None)  # type: ignore[call-arg]
-    engine = create_engine(settings)
-    app = create_app(settings, engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        yield c
-    await dispose_engine(engine)
-    await _aiosqlite_threads_finished()
-
-
-async def _aiosqlite_threads_finished() -> None:
-    """A failed aiosqlite connect stops its worker thread after the error has reached us; the
-    thread then reports to the event loop. Let it, before the test's loop is closed under it
-    (which made the next test fail with "Event loop is closed" from that thread)."""
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(
-        "_connection_worker_thread" in thread.name for thread in threading.enumerate()
-    ):
-        await asyncio.sleep(0.01)
 
 
 async def test_an_unreachable_database_is_a_503_and_not_ready_but_alive(
