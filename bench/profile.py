@@ -61,6 +61,9 @@ async def _measure(query: BenchQuery, *, cache: bool, requests: int, top: int) -
             async def send(message: dict[str, Any]) -> None:
                 if message["type"] == "http.response.start":
                     statuses.append(message["status"])
+                elif message["type"] == "http.response.body" and b'"errors"' in message["body"]:
+                    # A 200 carrying errors would measure a failure, not the query.
+                    raise AssertionError(message["body"][:500])
 
             await app(_scope(query.body), receive, send)
 
