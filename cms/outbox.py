@@ -267,23 +267,21 @@ class ContentRevision:
             live = self._live() if self._live is not None else None
             if live is not None:
                 return live
-            async with self._engine.connect() as connection:
-                return int((await connection.exec_driver_sql(self._QUERY)).scalar_one())
+            return int(await self._scalar(sa.text(self._QUERY)))
         if self._seen is None or self._seen[0] != version:
-            reader = inline_reader(self._engine)
-            assert reader is not None
-            with reader.connect() as connection:
-                self._seen = (version, int(connection.exec_driver_sql(self._QUERY).scalar_one()))
+            self._seen = (version, int(await self._scalar(sa.text(self._QUERY))))
         return self._seen[1]
 
     async def _read_next_due(self) -> float | None:
         """When the next scheduled publication comes due, if any is scheduled."""
-        parameters = {"now": utc_now()}
+        due = await self._scalar(self._NEXT_DUE, {"now": utc_now()})
+        return due.timestamp() if due is not None else None
+
+    async def _scalar(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
+        """One value, read inline on SQLite (see `cms.db`), on a pooled connection otherwise."""
         reader = inline_reader(self._engine)
         if reader is not None:
             with reader.connect() as connection:
-                due = connection.execute(self._NEXT_DUE, parameters).scalar_one()
-        else:
-            async with self._engine.connect() as connection:
-                due = (await connection.execute(self._NEXT_DUE, parameters)).scalar_one()
-        return due.timestamp() if due is not None else None
+                return connection.execute(statement, parameters or {}).scalar_one()
+        async with self._engine.connect() as connection:
+            return (await connection.execute(statement, parameters or {})).scalar_one()

@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope
 
-__all__ = ["BadRequest", "GraphQLRequest", "parse_graphql_request", "replay_body"]
+__all__ = ["BadRequest", "GraphQLRequest", "parse_graphql_request", "read_body", "replay_body"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,18 @@ class GraphQLRequest:
             "extensions": self.extensions,
         }
         return scope, _replay(orjson.dumps(payload), receive)
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole body; None when the client went away before sending it."""
+    chunks = []
+    while True:
+        message: Message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def replay_body(body: bytes, receive: Receive) -> Receive:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cms.http.graphql_request import replay_body
+from cms.http.graphql_request import read_body, replay_body
 from cms.http.middleware import (
     REQUEST_ID_KEY,
     RequestObserver,
@@ -108,7 +108,7 @@ class HotPath:
             if length is None or not length.isdigit() or int(length) > _MAX_HOT_BODY:
                 await self.app(scope, receive, send)
                 return
-            body = await _read_body(receive)
+            body = await read_body(receive)
             if body is None:
                 return
             request, receive = body, replay_body(body, receive)
@@ -189,18 +189,6 @@ class HotPath:
             )  # fmt: skip
         finally:
             request_id_var.reset(token)
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole body; None when the client went away before sending it."""
-    chunks = []
-    while True:
-        message: Message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _etags(header: bytes | None) -> set[bytes]:

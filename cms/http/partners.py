@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.db import AsyncSession, database_unavailable
 from cms.graphql.context import SERVED_SNIPPETS_KEY
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
+from cms.http.graphql_request import read_body, replay_body
 from cms.http.rate_limit import Limiter
 from cms.partners import PartnerIdentity, identify_partner, normalise_origin
 from cms.usage import UsageBuffer
@@ -106,7 +107,10 @@ class PartnerMiddleware:
             client, limit = f"partner:{partner.id}", partner.rate_limit
         else:
             if not embed:
-                body, receive = await _buffered(receive)
+                body = await read_body(receive)
+                if body is None:  # the client went away
+                    return
+                receive = replay_body(body, receive)
                 if not _reads_snippets(scope, body):
                     served: list[tuple[str, str]] = []
                     scope[SERVED_SNIPPETS_KEY] = served
@@ -207,30 +211,6 @@ def keyless_client(scope: Scope) -> str:
     """Who a keyless request counts as: its client IP."""
     client = scope.get("client")
     return f"ip:{client[0] if client else 'unknown'}"
-
-
-async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
-    """Read the whole body, and a receive that hands it on again."""
-    chunks: list[bytes] = []
-    message: Message = {"type": "http.disconnect"}
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break  # the client went away: hand that on
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            break
-    first: Message | None = message
-
-    async def replay() -> Message:
-        nonlocal first
-        if first is None:
-            return await receive()
-        message, first = first, None
-        return message
-
-    return b"".join(chunks), replay
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: Headers) -> None:
