@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,62 +17,30 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind
 from cms.documents import (
     ArticleDocument,
     AuthorDocument,
-    BenefitDocument,
     ConclusionDocument,
-    NutritionTipDocument,
-    PrecautionDocument,
-    SectionDocument,
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
-from cms.models import (
-    Article,
-    ArticleStatus,
-    ArticleTag,
-    Author,
-    Benefit,
-    ChildModel,
-    NutritionTip,
-    Precaution,
-    Section,
-    utc_now,
-)
+from cms.models import ITEM_TABLES, Article, ArticleStatus, ArticleTag, Author, ItemRow, utc_now
 from cms.outbox import EventType, event_type_for_change, record_event
 from cms.reads import children_by_article_ids, tags_by_article_ids, translations_by_article_ids
-from cms.revisions import record_revision
+from cms.revisions import get_revision, record_revision, snapshot_of
 from cms.search_index import reindex_article
 
 __all__ = [
-    "ChildList",
     "SaveOutcome",
     "delete_article",
     "document_of",
     "edit_article_document",
     "get_article_document",
     "locked_article",
+    "restore_article_revision",
     "save_article_document",
 ]
-
-
-@dataclass(frozen=True)
-class ChildList:
-    """How one list of an `ArticleDocument` maps onto its table."""
-
-    field: str
-    model: type[ChildModel]
-    document: type[Any]
-    extra_columns: tuple[str, ...] = ()
-
-
-CHILD_LISTS = (
-    ChildList("sections", Section, SectionDocument, ("kind",)),
-    ChildList("benefits", Benefit, BenefitDocument, ("tags",)),
-    ChildList("nutrition_tips", NutritionTip, NutritionTipDocument, ("kind",)),
-    ChildList("precautions", Precaution, PrecautionDocument),
-)
 
 
 class SaveOutcome(enum.Enum):
@@ -98,11 +65,11 @@ async def document_of(session: AsyncSession, article: Article) -> ArticleDocumen
     assert article.id is not None
     author = await session.get_one(Author, article.author_id)
     lists: dict[str, list[Any]] = {}
-    for child_list in CHILD_LISTS:
+    for kind in ITEM_KINDS:
         rows = await children_by_article_ids(
-            session, child_list.model, [article.id], include_drafts=True
+            session, ITEM_TABLES[kind], [article.id], include_drafts=True
         )
-        lists[child_list.field] = [_child_document(child_list, row) for row in rows]
+        lists[kind.list_name] = [_item_document(kind, row) for row in rows]
     conclusion = (
         ConclusionDocument(title=article.conclusion_title, body=article.conclusion)
         if article.conclusion_title or article.conclusion
@@ -126,19 +93,14 @@ async def document_of(session: AsyncSession, article: Article) -> ArticleDocumen
     )
 
 
-def _child_document(child_list: ChildList, row: ChildModel) -> Any:
-    extra = {name: getattr(row, name) for name in child_list.extra_columns}
-    return child_list.document(
-        slug=row.slug, title=row.title, body=row.body, draft=row.is_draft, **extra
-    )
+def _item_document(kind: ItemKind, row: ItemRow) -> ItemDocument:
+    values = {name: getattr(row, name) for name in kind.fields if name != "draft"}
+    return kind.document(**values, draft=row.is_draft)
 
 
-def _child_columns(child_list: ChildList, item: Any, position: int) -> dict[str, Any]:
-    extra = {name: getattr(item, name) for name in child_list.extra_columns}
-    return dict(
-        position=position, slug=item.slug, title=item.title, body=item.body,
-        is_draft=item.draft, **extra,
-    )  # fmt: skip
+def _item_columns(kind: ItemKind, item: ItemDocument, position: int) -> dict[str, Any]:
+    values = {name: getattr(item, name) for name in kind.fields if name != "draft"}
+    return {**values, "position": position, "is_draft": item.draft}
 
 
 # --- the write path ---------------------------------------------------------------------------
@@ -199,10 +161,13 @@ async def save_article_document(
         outcome = SaveOutcome.UPDATED
 
     assert article.id is not None
-    for child_list in CHILD_LISTS:
-        items = getattr(document, child_list.field)
-        await _sync_children(
-            session, child_list, article.id, items, new_article=outcome is SaveOutcome.CREATED
+    for kind in ITEM_KINDS:
+        await _sync_items(
+            session,
+            kind,
+            article.id,
+            document.items(kind),
+            new_article=outcome is SaveOutcome.CREATED,
         )
     await _sync_tags(session, article.id, document.tags, new_article=outcome is SaveOutcome.CREATED)
     await reindex_article(
@@ -252,6 +217,32 @@ async def edit_article_document(
     return article
 
 
+async def restore_article_revision(
+    session: AsyncSession, *, slug: str, expected_version: int, version: int, actor: str
+) -> Article:
+    """Make the article's content what it was at `version`, as a new version; its status and
+    publication time stay as they are now."""
+    article = await locked_article(session, slug)
+    if article is None:
+        raise NotFound(f"No article {slug!r}.")
+    assert article.id is not None
+    old = snapshot_of(await get_revision(session, article_id=article.id, version=version))
+
+    def restore(current: ArticleDocument) -> ArticleDocument:
+        return old.model_copy(
+            update={"status": current.status, "published_at": current.published_at}
+        )
+
+    return await edit_article_document(
+        session,
+        slug=slug,
+        expected_version=expected_version,
+        change=restore,
+        actor=actor,
+        action="restored",
+    )
+
+
 async def delete_article(
     session: AsyncSession, *, slug: str, expected_version: int | None = None
 ) -> Article:
@@ -284,15 +275,15 @@ async def _fit_translations(
             )
             raise InvalidContent([ContentProblem("", "locale", message)])
         fitted = dict(row.document)
-        for list_name in ("sections", "benefits", "nutrition_tips", "precautions"):
-            known = {item.slug for item in getattr(document, list_name)}
+        for kind in ITEM_KINDS:
+            known = {item.slug for item in document.items(kind)}
             items = {
-                slug: text for slug, text in fitted.get(list_name, {}).items() if slug in known
+                slug: text for slug, text in fitted.get(kind.list_name, {}).items() if slug in known
             }
             if items:
-                fitted[list_name] = items
+                fitted[kind.list_name] = items
             else:
-                fitted.pop(list_name, None)
+                fitted.pop(kind.list_name, None)
         if document.conclusion is None:
             fitted.pop("conclusion", None)
         if fitted != row.document:
@@ -348,17 +339,17 @@ async def _sync_tags(
         await session.exec(sa.insert(table), params=rows)
 
 
-async def _sync_children(
+async def _sync_items(
     session: AsyncSession,
-    child_list: ChildList,
+    kind: ItemKind,
     article_id: int,
-    items: Sequence[Any],
+    items: Sequence[ItemDocument],
     *,
     new_article: bool,
 ) -> None:
-    model = child_list.model
-    wanted = {item.slug: _child_columns(child_list, item, i) for i, item in enumerate(items)}
-    existing: dict[str, ChildModel] = {}
+    model = ITEM_TABLES[kind]
+    wanted = {item.slug: _item_columns(kind, item, i) for i, item in enumerate(items)}
+    existing: dict[str, ItemRow] = {}
     if not new_article:  # a new article has no children to read back
         # Instances, not rows: the writes below change them in place.
         statement = select(model).where(col(model.article_id) == article_id)

@@ -17,13 +17,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms.models import (
-    CHILD_MODELS,
+    ITEM_TABLES,
     Article,
     ArticleStatus,
     ArticleTag,
     ArticleTranslation,
     Author,
-    ChildModel,
+    ItemRow,
     utc_now,
 )
 
@@ -42,7 +42,7 @@ __all__ = [
     "visible_articles",
 ]
 
-ChildT = TypeVar("ChildT", bound=ChildModel)
+ChildT = TypeVar("ChildT", bound=ItemRow)
 
 
 # --- visibility -------------------------------------------------------------------------------
@@ -105,24 +105,24 @@ _AUTHORS_BY_ID = _by(
     _AUTHORS.c.id,
     sa.select(_ARTICLES.c.id).where(_ARTICLES.c.author_id == _AUTHORS.c.id, _PUBLIC).exists(),
 )
-_CHILDREN_BY_ARTICLE_ID: dict[type[ChildModel], dict[bool, Any]] = {
+_CHILDREN_BY_ARTICLE_ID: dict[type[ItemRow], dict[bool, Any]] = {
     model: {
         include_drafts: statement.order_by(table.c.article_id, table.c.position)
         for include_drafts, statement in _by(
             table.c.article_id, table.c.is_draft.is_(False)
         ).items()
     }
-    for model in CHILD_MODELS
+    for model in ITEM_TABLES.values()
     for table in [_table(model)]
 }
-_CHILDREN_BY_ID: dict[type[ChildModel], dict[bool, Any]] = {
+_CHILDREN_BY_ID: dict[type[ItemRow], dict[bool, Any]] = {
     model: {
         True: sa.select(table).where(table.c.id.in_(_KEYS)),
         False: sa.select(table)
         .join(_ARTICLES, _ARTICLES.c.id == table.c.article_id)
         .where(table.c.id.in_(_KEYS), table.c.is_draft.is_(False), _PUBLIC),
     }
-    for model in CHILD_MODELS
+    for model in ITEM_TABLES.values()
     for table in [_table(model)]
 }
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind, Role
 from cms.documents import ArticleDocument
 from cms.models import SQLITE_SEARCH_INSERT_TRIGGER, SearchDocument, SearchPart
 from cms.text import to_text
@@ -26,13 +27,6 @@ __all__ = ["MATCH_END", "MATCH_START", "deferred_indexing", "reindex_article", "
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 _MARKERS = str.maketrans("", "", MATCH_START + MATCH_END)
-
-_ITEM_LISTS = (
-    ("sections", SearchPart.SECTION),
-    ("benefits", SearchPart.BENEFIT),
-    ("nutrition_tips", SearchPart.NUTRITION_TIP),
-    ("precautions", SearchPart.PRECAUTION),
-)
 
 
 def _clean(text: str) -> str:
@@ -46,15 +40,26 @@ def search_rows(document: ArticleDocument) -> list[dict[str, Any]]:
     and intro, each item, then the conclusion. Drafts are kept, marked as such."""
     own_text = "\n\n".join(part for part in (document.headline, to_text(document.intro)) if part)
     rows = [_row(SearchPart.ARTICLE, "", document.title, own_text, draft=False)]
-    for list_name, part in _ITEM_LISTS:
-        for item in getattr(document, list_name):
-            rows.append(_row(part, item.slug, item.title, to_text(item.body), draft=item.draft))
+    for kind in ITEM_KINDS:
+        part = SearchPart(kind.name)
+        for item in document.items(kind):
+            rows.append(_row(part, item.slug, item.title, _item_text(kind, item), item.draft))
     if document.conclusion is not None:
         conclusion = document.conclusion
         rows.append(
             _row(SearchPart.CONCLUSION, "", conclusion.title, to_text(conclusion.body), False)
         )
     return rows
+
+
+def _item_text(kind: ItemKind, item: ItemDocument) -> str:
+    """Every text field of an item but its title, as readers see it."""
+    texts = (
+        to_text(getattr(item, name)) if role is Role.PROSE else getattr(item, name)
+        for name, role in kind.text_fields.items()
+        if name != "title"
+    )
+    return "\n\n".join(text for text in texts if text)
 
 
 def _row(part: SearchPart, slug: str, title: str, body: str, draft: bool) -> dict[str, Any]:

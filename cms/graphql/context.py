@@ -6,8 +6,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -25,6 +26,7 @@ __all__ = [
     "SERVED_SNIPPETS_KEY",
     "CloseRequestDatabase",
     "Context",
+    "Info",
     "OnlySubscriptionsOverWebsocket",
     "ReadContentRevision",
     "RequestDatabase",
@@ -191,3 +193,7 @@ class OnlySubscriptionsOverWebsocket(SchemaExtension):
                 "send queries and mutations to /graphql over HTTP."
             )
         yield
+
+
+Info: TypeAlias = strawberry.Info[Context, None]
+"""What every resolver takes as `info`: typed, so mypy checks each use of `info.context`."""

@@ -8,7 +8,7 @@ version and a revision by the logged-in token's name.
 from __future__ import annotations
 
 import secrets
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
@@ -19,10 +19,11 @@ from wtforms import Form, HiddenField
 
 from cms import content, tokens
 from cms.access import Principal, Scope
+from cms.content_model import ITEM_KINDS, ItemKind, value_type
 from cms.db import AsyncSession, session_scope
 from cms.documents import ArticleDocument
 from cms.errors import CMSError, NotFound
-from cms.models import Article, Benefit, ChildModel, NutritionTip, Precaution, Revision, Section
+from cms.models import ITEM_TABLES, Article, Revision
 from cms.settings import Settings
 
 __all__ = ["mount_admin"]
@@ -139,7 +140,10 @@ class ArticleAdmin(_ContentView, model=Article):
         return changed
 
 
-def _item_view(model: type[ChildModel], list_name: str, *extra: str) -> type[_ContentView]:
+def _item_view(kind: ItemKind) -> type[_ContentView]:
+    model, list_name = ITEM_TABLES[kind], kind.list_name
+    # The kind's own fields, but lists (tags), which these plain forms cannot edit.
+    extra = [name for name, info in kind.extra_fields.items() if value_type(info) != list[str]]
 
     class ItemAdmin(_ContentView, model=model):
         column_list = ["article_id", "position", "slug", "title", "is_draft"]
@@ -191,11 +195,8 @@ def mount_admin(app: Starlette, engine: AsyncEngine, settings: Settings) -> Admi
     _ContentView.engine = engine
     for view in (
         ArticleAdmin,
-        _item_view(Section, "sections", "kind"),
-        _item_view(Benefit, "benefits"),
-        _item_view(NutritionTip, "nutrition_tips", "kind"),
-        _item_view(Precaution, "precautions"),
+        *(_item_view(kind) for kind in ITEM_KINDS),
         RevisionAdmin,
     ):
-        admin.add_view(view)
+        admin.add_view(cast(type[ModelView], view))
     return admin
