@@ -157,22 +157,6 @@ async def record_event(
     if locale is not None:
         article_payload["locale"] = locale
     revision = await _bump_content_revision(session)
-    await session.exec(
-        sa.insert(OutboxEvent).values(
-            revision=revision,
-            event_type=event_type.value,
-            article_slug=article.slug,
-            article_version=article.version,
-            idempotency_key=key,
-            created_at=occurred_at,
-            payload={
-                "event": event_type.value,
-                "idempotency_key": key,
-                "occurred_at": occurred_at.isoformat(),
-                "article": article_payload,
-            },
-        )
-    )
     change = ContentChange(
         revision=revision,
         event=event_type,
@@ -182,10 +166,25 @@ async def record_event(
         occurred_at=occurred_at,
         locale=locale,
     )
+    insert = sa.insert(OutboxEvent).values(
+        revision=revision,
+        event_type=event_type.value,
+        article_slug=article.slug,
+        article_version=article.version,
+        idempotency_key=key,
+        created_at=occurred_at,
+        payload={
+            "event": event_type.value,
+            "idempotency_key": key,
+            "occurred_at": occurred_at.isoformat(),
+            "article": article_payload,
+        },
+    )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Queued by the server until this transaction commits; dropped if it rolls back.
-        notify = sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, change.to_json().decode()))
-        await session.exec(notify)  # type: ignore[call-overload]
+        # Queued by the server until this transaction commits; dropped if it rolls back. Sent
+        # by the INSERT itself, so the event costs no statement of its own.
+        insert = insert.returning(sa.func.pg_notify(NOTIFY_CHANNEL, change.to_json().decode()))
+    await session.exec(insert)
     session.info.setdefault(PENDING_CHANGES_KEY, []).append(change)
 
 

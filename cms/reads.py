@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.content_model import ITEM_KINDS
 from cms.models import (
     ITEM_TABLES,
     Article,
@@ -34,6 +35,7 @@ __all__ = [
     "authors_by_ids",
     "children_by_article_ids",
     "children_by_ids",
+    "every_item_by_article_ids",
     "count_articles",
     "has_articles",
     "related_articles",
@@ -127,6 +129,33 @@ _CHILDREN_BY_ID: dict[type[ItemRow], dict[bool, Any]] = {
 }
 
 
+def _every_item_by_article_id() -> Any:
+    """The items of every kind of the articles in `:keys`, in one statement: the columns every
+    item has, `item_kind`, and each kind's own columns as text (NULL for other kinds)."""
+    extra = sorted({name for kind in ITEM_KINDS for name in kind.extra_fields})
+    selects = []
+    for kind, model in ITEM_TABLES.items():
+        table = _table(model)
+        own = [
+            sa.cast(table.c[name] if name in table.c else sa.null(), sa.Text).label(name)
+            for name in extra
+        ]
+        columns = [table.c[name] for name in ("id", "article_id", "position", "slug", "title")]
+        selects.append(
+            sa.select(
+                sa.literal_column(f"'{kind.name}'", sa.String).label("item_kind"),
+                *columns,
+                table.c.body,
+                table.c.is_draft,
+                *own,
+            ).where(table.c.article_id.in_(_KEYS))
+        )
+    return sa.union_all(*selects).order_by(sa.column("article_id"), sa.column("position"))
+
+
+_EVERY_ITEM_BY_ARTICLE_ID = _every_item_by_article_id()
+
+
 async def _rows(session: AsyncSession, statement: Any, keys: Sequence[Any]) -> list[Any]:
     result = await session.exec(statement, params={"keys": list(keys), "now": utc_now()})
     return list(result.all())
@@ -157,6 +186,12 @@ async def children_by_article_ids(
     """The children of the given articles in reading order. The articles' own visibility is the
     caller's to check: these ids come from articles it has already read."""
     return await _rows(session, _CHILDREN_BY_ARTICLE_ID[model][include_drafts], article_ids)
+
+
+async def every_item_by_article_ids(session: AsyncSession, article_ids: Sequence[int]) -> list[Any]:
+    """The items of every kind of the given articles, drafts included, in one statement (see
+    `_every_item_by_article_id`): each row's `item_kind` names its kind."""
+    return await _rows(session, _EVERY_ITEM_BY_ARTICLE_ID, article_ids)
 
 
 async def children_by_ids(

@@ -21,7 +21,14 @@ from cms.documents import ArticleDocument
 from cms.models import SQLITE_SEARCH_INSERT_TRIGGER, SearchDocument, SearchPart
 from cms.text import to_text
 
-__all__ = ["MATCH_END", "MATCH_START", "deferred_indexing", "reindex_article", "search_rows"]
+__all__ = [
+    "MATCH_END",
+    "MATCH_START",
+    "deferred_indexing",
+    "reindex_article",
+    "search_rows",
+    "update_search_index",
+]
 
 # Put around every match in an excerpt by the database; turned into <mark> (or dropped) on read.
 MATCH_START = "\x02"
@@ -87,6 +94,35 @@ async def reindex_article(
             params.update({f"{name}{i}": value for name, value in row.items()})
             params[f"part{i}"] = row["part"].value
         await session.exec(_insert_statement(len(chunk)), params=params)  # type: ignore[call-overload]
+
+
+async def update_search_index(
+    session: AsyncSession, *, article_id: int, before: ArticleDocument, after: ArticleDocument
+) -> None:
+    """Rewrite only the search documents that differ between two versions of an article: a
+    one-field edit updates one row."""
+    old = {(row["part"], row["slug"]): row for row in search_rows(before)}
+    new = {(row["part"], row["slug"]): row for row in search_rows(after)}
+    table = SearchDocument.__table__  # type: ignore[attr-defined]
+    of_article = table.c.article_id == article_id
+    for part, slug in old.keys() - new.keys():
+        await session.exec(
+            sa.delete(table).where(of_article, table.c.part == part, table.c.slug == slug)
+        )
+    for key in old.keys() & new.keys():
+        if old[key] != new[key]:
+            part, slug = key
+            changed = {name: value for name, value in new[key].items() if old[key][name] != value}
+            await session.exec(
+                sa.update(table)
+                .where(of_article, table.c.part == part, table.c.slug == slug)
+                .values(**changed)
+            )
+    added = [row for key, row in new.items() if key not in old]
+    if added:
+        await session.exec(
+            sa.insert(table), params=[{"article_id": article_id, **row} for row in added]
+        )
 
 
 _ROWS_PER_INSERT = 500
