@@ -139,7 +139,7 @@ class ChangeChannel:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         _channels.setdefault(self._key, set()).add(self)
-        watch = self._listen if self._database.dialect == "postgresql" else self._watch_file
+        watch = self._listen if self._database.dialect_name == "postgresql" else self._watch_file
         self._task = asyncio.create_task(watch(), name="content-changes")
 
     async def stop(self) -> None:

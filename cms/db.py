@@ -226,7 +226,7 @@ class Database:
 
     def __init__(self, engine: AsyncEngine, *, slow_query_ms: float = 0) -> None:
         self.engine = engine
-        self.dialect = engine.dialect.name
+        self.dialect_name = engine.dialect.name
         self._slow_query_ms = slow_query_ms
         self._reader: sa.Engine | None = None
         self._watcher: sqlite3.Connection | None = None
@@ -238,7 +238,7 @@ class Database:
     @property
     def inline_reader(self) -> sa.Engine | None:
         """The synchronous read-only engine beside SQLite's async one; None on PostgreSQL."""
-        if self.dialect != "sqlite":
+        if self.dialect_name != "sqlite":
             return None
         if self._reader is None:
             # One connection for every inline read of the process. A pool of several would let
@@ -259,7 +259,7 @@ class Database:
         """SQLite's `data_version` seen from a connection kept for this alone: it changes whenever
         any other connection (another request, worker or `cms seed`) commits. Reading it costs a
         few microseconds, so "has anything changed?" needs no query. None on PostgreSQL."""
-        if self.dialect != "sqlite":
+        if self.dialect_name != "sqlite":
             return None
         if self._watcher is None:
             self._watcher = sqlite3.connect(
@@ -268,8 +268,8 @@ class Database:
         version: int = self._watcher.execute("PRAGMA data_version").fetchone()[0]
         return version
 
-    def open_read_session(self) -> AsyncSession | InlineSession:
-        """A session for reads, inline on SQLite; the caller closes it."""
+    def _open_read_session(self) -> AsyncSession | InlineSession:
+        # A session for reads, inline on SQLite; the caller closes it.
         reader = self.inline_reader
         if reader is not None:
             return InlineSession(Session(reader, expire_on_commit=False))
@@ -278,7 +278,7 @@ class Database:
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[ReadSession]:
         """A session for reads, closed when the block ends."""
-        session = self.open_read_session()
+        session = self._open_read_session()
         try:
             yield session
         finally:
@@ -290,9 +290,6 @@ class Database:
         (SQLite only; for commands, never a server) runs the statements without a thread hop
         each."""
         return _write_session(self.engine, inline=inline)
-
-    def request(self) -> RequestDatabase:
-        return RequestDatabase(self)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -339,7 +336,7 @@ class RequestDatabase:
     ) -> R:
         async with self._lock:
             if self._session is None:
-                self._session = self._database.open_read_session()
+                self._session = self._database._open_read_session()
             return await operation(self._session, *args, **kwargs)
 
     @overload
