@@ -20,11 +20,9 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cms.db import inline_reader, sqlite_data_version
+from cms.db import Database, ReadSession, WriteSession
 from cms.models import Article, ArticleStatus, ContentState, OutboxEvent, utc_now
 
 __all__ = [
@@ -139,7 +137,7 @@ class ContentChange:
 
 
 async def record_event(
-    session: AsyncSession,
+    session: WriteSession,
     *,
     event_type: EventType,
     article: Article,
@@ -180,7 +178,7 @@ async def record_event(
             "article": article_payload,
         },
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Queued by the server until this transaction commits; dropped if it rolls back. Sent
         # by the INSERT itself, so the event costs no statement of its own.
         insert = insert.returning(sa.func.pg_notify(NOTIFY_CHANNEL, change.to_json().decode()))
@@ -188,7 +186,7 @@ async def record_event(
     session.info.setdefault(PENDING_CHANGES_KEY, []).append(change)
 
 
-async def _bump_content_revision(session: AsyncSession) -> int:
+async def _bump_content_revision(session: WriteSession) -> int:
     bumped = await session.exec(
         sa.update(ContentState)
         .values(revision=ContentState.revision + 1)
@@ -201,7 +199,7 @@ async def _bump_content_revision(session: AsyncSession) -> int:
     return int(revision)
 
 
-async def events_after(session: AsyncSession, *, revision: int, limit: int) -> list[OutboxEvent]:
+async def events_after(session: ReadSession, *, revision: int, limit: int) -> list[OutboxEvent]:
     """The changes committed after `revision`, in commit order."""
     statement = (
         select(OutboxEvent)
@@ -212,7 +210,7 @@ async def events_after(session: AsyncSession, *, revision: int, limit: int) -> l
     return list((await session.exec(statement)).all())
 
 
-async def content_revision(session: AsyncSession) -> int:
+async def content_revision(session: ReadSession) -> int:
     """A number that grows with every committed content change."""
     revision = (await session.exec(select(ContentState.revision))).first()
     return int(revision or 0)
@@ -240,8 +238,8 @@ class ContentRevision:
         col(Article.published_at) > sa.bindparam("now"),
     )
 
-    def __init__(self, engine: AsyncEngine, live: Callable[[], int | None] | None = None) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, live: Callable[[], int | None] | None = None) -> None:
+        self._database = database
         self._live = live
         self._seen: tuple[int, int] | None = None  # (data_version, revision)
         # The revision the next due time was read at, that time (epoch seconds), and how many
@@ -261,7 +259,7 @@ class ContentRevision:
         return (revision << 24) + self._came_due
 
     async def _content_revision(self) -> int:
-        version = sqlite_data_version(self._engine)
+        version = self._database.data_version()
         if version is None:
             live = self._live() if self._live is not None else None
             if live is not None:
@@ -278,9 +276,9 @@ class ContentRevision:
 
     async def _scalar(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
         """One value, read inline on SQLite (see `cms.db`), on a pooled connection otherwise."""
-        reader = inline_reader(self._engine)
+        reader = self._database.inline_reader
         if reader is not None:
             with reader.connect() as connection:
                 return connection.execute(statement, parameters or {}).scalar_one()
-        async with self._engine.connect() as connection:
+        async with self._database.engine.connect() as connection:
             return (await connection.execute(statement, parameters or {})).scalar_one()

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms import content, reads
-from cms.db import session_scope
+from cms.db import Database, WriteSession, as_async_session, as_database
 from cms.documents import ArticleDocument, TranslationDocument
 from cms.models import Article
 from cms.search_index import deferred_indexing
@@ -50,7 +49,7 @@ class SeedReport:
 
 
 async def seed_database(
-    engine: AsyncEngine,
+    database: Database | AsyncEngine,
     paths: Sequence[Path],
     *,
     prune: bool = False,
@@ -60,17 +59,17 @@ async def seed_database(
     """Validate every file first, then save all articles in one transaction: either every file
     lands or none does. Raises `InvalidContent` (nothing written) listing every problem. With
     `prune`, articles that no file holds are deleted, in the same transaction. `inline` is for
-    commands: see `cms.db.session_scope`."""
+    commands: see `cms.db.Database.write_session`."""
     seed_files = read_seed_files(discover_seed_files(paths))
     articles = [f for f in seed_files if isinstance(f.document, ArticleDocument)]
     translations = [f for f in seed_files if isinstance(f.document, TranslationDocument)]
     report = SeedReport()
-    async with session_scope(engine, inline=inline) as session:
-        async with deferred_indexing(session):
+    async with as_database(database).write_session(inline=inline) as session:
+        async with deferred_indexing(as_async_session(session)):
             for seed_file in articles:
                 assert isinstance(seed_file.document, ArticleDocument)
                 report.outcomes[seed_file.path] = await content.save_article_document(
-                    session, seed_file.document, actor="seed"
+                    as_async_session(session), seed_file.document, actor="seed"
                 )
                 if progress is not None:
                     progress(seed_file)
@@ -87,7 +86,7 @@ async def seed_database(
     return report
 
 
-async def _prune(session: AsyncSession, seed_files: Sequence[SeedFile], report: SeedReport) -> None:
+async def _prune(session: WriteSession, seed_files: Sequence[SeedFile], report: SeedReport) -> None:
     kept: set[str] = set()
     kept_translations: set[tuple[str, str]] = set()
     for seed_file in seed_files:
@@ -99,7 +98,7 @@ async def _prune(session: AsyncSession, seed_files: Sequence[SeedFile], report: 
     stored = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()
     for slug in stored:
         if slug not in kept:
-            await content.delete_article(session, slug=slug)
+            await content.delete_article(as_async_session(session), slug=slug)
             report.deleted.append(slug)
             continue
         for translation in await get_translation_documents(session, slug=slug):
@@ -108,24 +107,27 @@ async def _prune(session: AsyncSession, seed_files: Sequence[SeedFile], report: 
                 report.deleted.append(f"{slug}.{translation.locale}")
 
 
-async def seed_if_empty(engine: AsyncEngine, seed_dir: Path | None) -> SeedReport | None:
+async def seed_if_empty(
+    database: Database | AsyncEngine, seed_dir: Path | None
+) -> SeedReport | None:
     """Load the seed content only into a database with no article: a restart never overwrites
     what editors have changed since. The schema must exist (`cms.migrate.ensure_schema`)."""
-    async with session_scope(engine) as session:
-        if await reads.has_articles(session):
+    database = as_database(database)
+    async with database.write_session() as session:
+        if await reads.has_articles(as_async_session(session)):
             return None
-    return await seed_database(engine, [seed_dir or bundled_seed_dir()])
+    return await seed_database(database, [seed_dir or bundled_seed_dir()])
 
 
-async def export_articles(engine: AsyncEngine, out_dir: Path) -> list[Path]:
+async def export_articles(database: Database | AsyncEngine, out_dir: Path) -> list[Path]:
     """Write every article to `<out_dir>/<slug>.yaml` and every translation of it to
     `<out_dir>/<slug>.<locale>.yaml`, in the canonical seed layout."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    async with session_scope(engine) as session:
+    async with as_database(database).write_session() as session:
         slugs = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()
         for slug in slugs:
-            document = await content.get_article_document(session, slug=slug)
+            document = await content.get_article_document(as_async_session(session), slug=slug)
             assert document is not None
             path = out_dir / f"{slug}.yaml"
             path.write_text(dump_document(document, schema_ref=SCHEMA_REF), "utf-8")

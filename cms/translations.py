@@ -10,9 +10,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms.content import SaveOutcome, document_of, locked_article
+from cms.db import ReadSession, WriteSession, as_async_session
 from cms.documents import Location, TranslationDocument, field_path, translation_problems
 from cms.errors import ContentProblem, InvalidContent, NotFound
 from cms.models import Article, ArticleTranslation, utc_now
@@ -27,13 +27,13 @@ __all__ = [
 
 
 async def get_translation_documents(
-    session: AsyncSession, *, slug: str
+    session: ReadSession, *, slug: str
 ) -> list[TranslationDocument]:
     """Every translation of an article, by locale."""
     article = (await session.exec(select(Article).where(Article.slug == slug))).first()
     if article is None or article.id is None:
         return []
-    rows = await translations_by_article_ids(session, [article.id])
+    rows = await translations_by_article_ids(as_async_session(session), [article.id])
     return [
         TranslationDocument.of(translation_of=slug, locale=row.locale, overlay=row.document)
         for row in rows
@@ -41,7 +41,7 @@ async def get_translation_documents(
 
 
 async def save_article_translation(
-    session: AsyncSession,
+    session: WriteSession,
     document: TranslationDocument,
     *,
     source: str = "",
@@ -55,14 +55,16 @@ async def save_article_translation(
     event carrying the locale and bumps the content revision; the article's version and its
     revisions (snapshots of the base document) are left as they are."""
     now = now or utc_now()
-    article = await locked_article(session, document.translation_of)
+    article = await locked_article(as_async_session(session), document.translation_of)
     if article is None or article.id is None:
         line = line_of(("translation_of",)) if line_of else None
         message = f"there is no article {document.translation_of!r} to translate"
         raise InvalidContent([ContentProblem(source, "translation_of", message, line)])
     problems = [
         ContentProblem(source, field_path(loc), msg, line_of(loc) if line_of else None)
-        for loc, msg in translation_problems(document, await document_of(session, article))
+        for loc, msg in translation_problems(
+            document, await document_of(as_async_session(session), article)
+        )
     ]
     if problems:
         raise InvalidContent(problems)
@@ -91,8 +93,8 @@ async def save_article_translation(
     return outcome
 
 
-async def delete_article_translation(session: AsyncSession, *, slug: str, locale: str) -> None:
-    article = await locked_article(session, slug)
+async def delete_article_translation(session: WriteSession, *, slug: str, locale: str) -> None:
+    article = await locked_article(as_async_session(session), slug)
     if article is None:
         raise NotFound(f"No article {slug!r}.")
     deleted = await session.exec(

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.access import Scope
 from cms.content_model import ITEM_KINDS, ItemKind, Role, role_of, value_type
+from cms.db import Database
 from cms.documents import ArticleDocument
 from cms.seed import export_articles, seed_database
 from cms.seed_files import dump_document, parse_document
@@ -86,14 +86,14 @@ def _read(kind: ItemKind) -> str:
     """
 
 
-async def _seed_with(engine: AsyncEngine, kind: ItemKind, values: dict[str, Any], to: Path) -> None:
+async def _seed_with(database: Database, kind: ItemKind, values: dict[str, Any], to: Path) -> None:
     source = SEED_DIR / "back-walk.yaml"
     document = parse_document(source.read_text("utf-8"), source.name)
     data = document.model_dump(mode="json")
     data[kind.list_name].append(values)
     to.mkdir()
     (to / "back-walk.yaml").write_text(dump_document(type(document).model_validate(data)))
-    await seed_database(engine, [to])
+    await seed_database(database, [to])
 
 
 def _probe(article: dict[str, Any], kind: ItemKind) -> dict[str, Any]:
@@ -104,13 +104,13 @@ def _probe(article: dict[str, Any], kind: ItemKind) -> dict[str, Any]:
 @KINDS
 async def test_every_item_kind_goes_through_every_path(
     kind: ItemKind,
-    engine: AsyncEngine,
+    database: Database,
     graphql: GraphQL,
     make_token: TokenFactory,
     tmp_path: Path,
 ) -> None:
     seeded = _values(kind, "quokka")
-    await _seed_with(engine, kind, seeded, tmp_path / "seed")
+    await _seed_with(database, kind, seeded, tmp_path / "seed")
     token = await make_token(Scope.WRITE)
 
     # GraphQL read: every declared field, as seeded.
@@ -136,7 +136,7 @@ async def test_every_item_kind_goes_through_every_path(
     )
 
     # Export: the seed file written back holds the updated item, field for field.
-    (exported,) = await export_articles(engine, tmp_path / "export")
+    (exported,) = await export_articles(database, tmp_path / "export")
     document = parse_document(exported.read_text("utf-8"), exported.name)
     assert isinstance(document, ArticleDocument)
     (item,) = [i for i in document.items(kind) if i.slug == SLUG]

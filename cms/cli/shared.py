@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from cms import migrate
-from cms.db import AsyncSession, create_engine, session_scope
+from cms.db import AsyncSession, Database, as_async_session
 from cms.errors import CMSError, InvalidContent
 from cms.settings import get_settings
 
@@ -58,13 +58,13 @@ def run_in_session(operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
     async def run() -> T:
         settings = get_settings()
-        engine = create_engine(settings)
+        database = Database.from_settings(settings)
         try:
-            await migrate.ensure_schema(engine, auto_migrate=settings.auto_migrate)
-            async with session_scope(engine) as session:
-                return await operation(session)
+            await migrate.ensure_schema(database.engine, auto_migrate=settings.auto_migrate)
+            async with database.write_session() as session:
+                return await operation(as_async_session(session))
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     try:
         return asyncio.run(run())

@@ -1,21 +1,20 @@
-"""What every resolver gets: one database session per request, the loaders, the caller's access."""
+"""What every resolver gets: the request's database (`cms.db.RequestDatabase`), the loaders, the
+caller's access."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from cms.access import ANONYMOUS, Principal, Scope
 from cms.changes import ChangeChannel
-from cms.db import AsyncSession, inline_read_session, inline_reader, session_scope
+from cms.db import RequestDatabase
 from cms.errors import NotOverWebsocket
 from cms.graphql.loaders import Loaders
 from cms.outbox import ContentRevision
@@ -37,63 +36,6 @@ REVISION_KEY = "cms.content_revision"
 SERVED_SNIPPETS_KEY = "cms.served_snippets"
 
 logger = logging.getLogger("cms.graphql")
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-class RequestDatabase:
-    """One session per request, opened on first use.
-
-    DataLoader batches run as concurrent tasks, and an AsyncSession must not be used by two tasks
-    at once, so every use takes a lock. The request then holds at most one pooled connection,
-    however many loaders it fires: a busy server cannot exhaust the pool by fanning out.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._reader = inline_reader(engine)
-        self._session: AsyncSession | None = None
-        self._lock = asyncio.Lock()
-
-    async def run(
-        self,
-        operation: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        async with self._lock:
-            if self._session is None:
-                self._session = self._new_read_session()
-            return await operation(self._session, *args, **kwargs)
-
-    def _new_read_session(self) -> AsyncSession:
-        if self._reader is not None:
-            # Same read API, run inline: see cms.db on why SQLite reads skip the thread hop.
-            return inline_read_session(self._reader)
-        return AsyncSession(self._engine, expire_on_commit=False)
-
-    async def write(
-        self,
-        operation: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        """Run one write in a transaction of its own: committed when `operation` returns, rolled
-        back entirely when it raises. Later reads in the request see the write."""
-        async with self._lock:
-            await self._close_read_session()
-            async with session_scope(self._engine) as session:
-                return await operation(session, *args, **kwargs)
-
-    async def close(self) -> None:
-        async with self._lock:
-            await self._close_read_session()
-
-    async def _close_read_session(self) -> None:
-        # A read session keeps its snapshot (SQLite) until closed; a write makes it stale.
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
 
 @dataclass

@@ -16,13 +16,11 @@ from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from urllib.parse import quote, urlencode
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cms.db import database_unavailable
-from cms.graphql.context import RequestDatabase
+from cms.db import Database, RequestDatabase, database_unavailable
 from cms.http.conditional import conditional_response, etag_of
 from cms.http.response_cache import CachedResponse, ResponseCache
 from cms.jsonld import snippet_json_ld
@@ -75,10 +73,10 @@ def embed_url(base: str, article: str, benefit: str) -> str:
 
 
 async def read_snippet(
-    engine: AsyncEngine, *, article: str, benefit: str, site_url: str
+    database: Database, *, article: str, benefit: str, site_url: str
 ) -> Snippet | None:
     """A published benefit as a snippet; None when there is none (or no precautions with it)."""
-    db = RequestDatabase(engine)
+    db = RequestDatabase(database)
     try:
         syndicated = await db.run(read_syndicated_article, slug=article, site_url=site_url)
     finally:
@@ -87,10 +85,10 @@ async def read_snippet(
 
 
 class Embeds:
-    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+    def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
-        self.engine = engine
-        self.revision = ContentRevision(engine)
+        self.database = database
+        self.revision = ContentRevision(database)
         self.pages = (
             ResponseCache(settings.response_cache_entries) if settings.response_cache else None
         )
@@ -123,7 +121,7 @@ class Embeds:
             if cached is not None:
                 return cached
         snippet = await read_snippet(
-            self.engine, article=article, benefit=benefit, site_url=self.settings.site_url
+            self.database, article=article, benefit=benefit, site_url=self.settings.site_url
         )
         if snippet is None:
             return None
@@ -159,8 +157,8 @@ def _asset(body: bytes, media_type: str) -> Callable[[Request], Awaitable[Respon
     return serve
 
 
-def embed_routes(settings: Settings, engine: AsyncEngine) -> list[Route]:
-    embeds = Embeds(settings, engine)
+def embed_routes(settings: Settings, database: Database) -> list[Route]:
+    embeds = Embeds(settings, database)
     script = files("cms.http").joinpath("static", "embed.js").read_bytes()
     return [
         Route("/embed.js", _asset(script, "text/javascript")),

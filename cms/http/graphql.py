@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 from graphql import OperationType
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +28,7 @@ from strawberry.types.unset import UnsetType
 from cms.access import ANONYMOUS, Principal
 from cms.access import Scope as AccessScope
 from cms.changes import ChangeChannel
-from cms.db import AsyncSession, database_unavailable
+from cms.db import Database, database_unavailable
 from cms.errors import RateLimited, Unauthenticated
 from cms.graphql.context import REVISION_KEY, SERVED_SNIPPETS_KEY, Context, RequestDatabase
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
@@ -68,7 +67,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(
         self,
         settings: Settings,
-        engine: AsyncEngine,
+        database: Database,
         changes: ChangeChannel | None = None,
         limiter: Limiter | None = None,
     ) -> None:
@@ -81,13 +80,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             max_subscriptions_per_connection=10,
         )
         self.settings = settings
-        self.engine = engine
+        self.database = database
         self.changes = changes
         # The same limiter (and so the same windows) as `PartnerMiddleware`'s.
         self.limiter: Limiter = limiter if limiter is not None else FixedWindowLimiter()
         self.persisted_queries = PersistedQueries()
         self.content_revision = ContentRevision(
-            engine, changes.live_revision if changes is not None else None
+            database, changes.live_revision if changes is not None else None
         )
         self.response_cache = (
             ResponseCache(settings.response_cache_entries) if settings.response_cache else None
@@ -107,7 +106,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except Unauthenticated as error:
             await _error_response(error.code, error.message, 401)(scope, receive, send)
             return
-        db = RequestDatabase(self.engine)
+        db = RequestDatabase(self.database)
         scope[PRINCIPAL_KEY], scope[DATABASE_KEY] = principal, db
         try:
             await self._serve(scope, receive, send, request, principal, db)
@@ -275,7 +274,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("Send the token as: Authorization: Bearer <token>.")
-        async with AsyncSession(self.engine) as session:
+        async with self.database.read_session() as session:
             principal = await authenticate(session, secret.strip())
         if principal is None:
             raise Unauthenticated("The API token is unknown, revoked or expired.")
@@ -285,7 +284,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         return Context(
-            db=request.scope.get(DATABASE_KEY) or RequestDatabase(self.engine),
+            db=request.scope.get(DATABASE_KEY) or RequestDatabase(self.database),
             settings=self.settings,
             content_revision=self.content_revision if self.response_cache is not None else None,
             changes=self.changes,

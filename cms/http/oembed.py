@@ -12,11 +12,10 @@ from html import escape
 from urllib.parse import SplitResult, unquote, urlsplit
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.db import database_unavailable
+from cms.db import Database, database_unavailable
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.http.conditional import conditional_response
 from cms.http.embeds import base_url, embed_url, read_snippet
@@ -33,9 +32,9 @@ _MAX_URL_LENGTH = 2048
 
 
 class OEmbed:
-    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+    def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
-        self.engine = engine
+        self.database = database
 
     async def endpoint(self, request: Request) -> Response:
         params = request.query_params
@@ -57,7 +56,7 @@ class OEmbed:
             article, benefit = target
             try:
                 snippet = await read_snippet(
-                    self.engine, article=article, benefit=benefit, site_url=self.settings.site_url
+                    self.database, article=article, benefit=benefit, site_url=self.settings.site_url
                 )
             except Exception as error:
                 if not database_unavailable(error):

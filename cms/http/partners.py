@@ -25,10 +25,9 @@ import logging
 from urllib.parse import parse_qs
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cms.db import AsyncSession, database_unavailable
+from cms.db import Database, database_unavailable
 from cms.graphql.context import SERVED_SNIPPETS_KEY
 from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
 from cms.http.graphql_request import read_body, replay_body
@@ -54,13 +53,13 @@ class PartnerMiddleware:
         self,
         app: ASGIApp,
         *,
-        engine: AsyncEngine,
+        database: Database,
         usage: UsageBuffer,
         anonymous_rate_limit: int,
         limiter: Limiter,
     ) -> None:
         self.app = app
-        self.engine = engine
+        self.database = database
         self.usage = usage
         self.anonymous_rate_limit = anonymous_rate_limit
         self.limiter = limiter
@@ -84,7 +83,7 @@ class PartnerMiddleware:
         partner: PartnerIdentity | None = None
         if key is not None:
             try:
-                async with AsyncSession(self.engine) as session:
+                async with self.database.read_session() as session:
                     partner = await identify_partner(session, key)
             except Exception as error:
                 if not database_unavailable(error):

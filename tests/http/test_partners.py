@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cms import content, partners
-from cms.db import session_scope
+from cms.db import Database, session_scope
 from cms.http import create_app
 from cms.http.partners import PartnerMiddleware, count_served
 from cms.http.rate_limit import WINDOW_SECONDS, FixedWindowLimiter
@@ -352,7 +352,7 @@ async def test_an_unreachable_redis_lets_requests_through(
 
 
 async def test_a_keyed_response_never_keeps_an_inner_wildcard_and_embed_servings_count(
-    seeded: AsyncEngine,
+    seeded: AsyncEngine, database: Database
 ) -> None:
     # A stand-in for the embed routes, which answer every request with the public wildcard.
     async def embed(request: Request) -> Response:
@@ -365,7 +365,7 @@ async def test_a_keyed_response_never_keeps_an_inner_wildcard_and_embed_servings
         routes=[Route("/embed/back-walk/{benefit}", embed)],
         middleware=[
             Middleware(
-                PartnerMiddleware, engine=seeded, usage=usage, anonymous_rate_limit=100,
+                PartnerMiddleware, database=database, usage=usage, anonymous_rate_limit=100,
                 limiter=FixedWindowLimiter(),
             )
         ],
