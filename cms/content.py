@@ -16,9 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms.content_model import ITEM_KINDS
+from cms.db import WriteSession
 from cms.documents import (
     ArticleDocument,
     AuthorDocument,
@@ -65,13 +65,13 @@ class StoredArticle:
 # --- documents --------------------------------------------------------------------------------
 
 
-async def get_article_document(session: AsyncSession, *, slug: str) -> ArticleDocument | None:
+async def get_article_document(session: WriteSession, *, slug: str) -> ArticleDocument | None:
     """The whole article, drafts included, as the document an editor would write."""
     stored = await stored_article(session, slug, lock=False)
     return stored.document if stored is not None else None
 
 
-async def document_of(session: AsyncSession, article: Article) -> ArticleDocument:
+async def document_of(session: WriteSession, article: Article) -> ArticleDocument:
     """A stored article, drafts included, as the document an editor would write."""
     stored = await stored_article(session, article.slug, lock=False)
     assert stored is not None
@@ -79,7 +79,7 @@ async def document_of(session: AsyncSession, article: Article) -> ArticleDocumen
 
 
 async def stored_article(
-    session: AsyncSession, slug: str, *, lock: bool = True
+    session: WriteSession, slug: str, *, lock: bool = True
 ) -> StoredArticle | None:
     """The article with `slug` and its author (one statement, the article's row locked until
     the transaction ends unless `lock` is false), its items (one) and its tags (one)."""
@@ -122,7 +122,7 @@ async def stored_article(
 
 
 async def save_article_document(
-    session: AsyncSession,
+    session: WriteSession,
     document: ArticleDocument,
     *,
     expected_version: int | None = None,
@@ -152,7 +152,7 @@ async def save_article_document(
 
 
 async def edit_article_document(
-    session: AsyncSession,
+    session: WriteSession,
     *,
     slug: str,
     expected_version: int,
@@ -178,17 +178,14 @@ async def edit_article_document(
 
 
 async def _create(
-    session: AsyncSession,
+    session: WriteSession,
     document: ArticleDocument,
     *,
     actor: str,
     action: str | None,
     now: datetime,
 ) -> None:
-    published_at = document.published_at or (
-        now if document.status is ArticleStatus.PUBLISHED else None
-    )
-    document = document.with_published_at(published_at)
+    document = document.with_published_at(_publication_time(document, None, now))
     author = await _upsert_author(session, document.author, now)
     assert author.id is not None
     article = Article(slug=document.slug, title=document.title, author_id=author.id)
@@ -205,7 +202,7 @@ async def _create(
 
 
 async def _update(
-    session: AsyncSession,
+    session: WriteSession,
     stored: StoredArticle,
     document: ArticleDocument,
     *,
@@ -219,40 +216,53 @@ async def _update(
     now = now or utc_now()
     article, before = stored.article, stored.document
     assert article.id is not None
-    published_at = document.published_at or article.published_at
-    if published_at is None and document.status is ArticleStatus.PUBLISHED:
-        published_at = now
-    document = document.with_published_at(published_at)
+    document = document.with_published_at(_publication_time(document, article.published_at, now))
     if before == document:
         return SaveOutcome.UNCHANGED
     author_id = stored.author.id
     if document.author != before.author:
-        author = await _upsert_author(session, document.author, now)
-        author_id = author.id
+        author_id = (await _upsert_author(session, document.author, now)).id
     assert author_id is not None
     status_before = article.status
     _apply_article_fields(article, document, author_id)
     article.version += 1
     article.updated_at = now
     session.add(article)
-    removed_items = False
     for kind in ITEM_KINDS:
-        old, new = before.items(kind), document.items(kind)
-        if old != new:
-            await write_items(session, kind, article.id, old, new)
-            removed_items |= bool({i.slug for i in old} - {i.slug for i in new})
+        if before.items(kind) != document.items(kind):
+            await write_items(session, kind, article.id, before.items(kind), document.items(kind))
     if document.tags != before.tags:
         await _write_tags(session, article.id, document.tags, new_article=False)
     await update_search_index(session, article_id=article.id, before=before, after=document)
-    lost_conclusion = before.conclusion is not None and document.conclusion is None
-    if removed_items or lost_conclusion or document.locale != before.locale:
+    if _translations_may_not_fit(before, document):
         await _fit_translations(session, article.id, document)
     await _record(session, article, document, status_before, action or "updated", actor, now)
     return SaveOutcome.UPDATED
 
 
+def _publication_time(
+    document: ArticleDocument, stored: datetime | None, now: datetime
+) -> datetime | None:
+    """When the saved article is (or was) published: as the document says, else as stored,
+    else now for an article being published."""
+    published_at = document.published_at or stored
+    if published_at is None and document.status is ArticleStatus.PUBLISHED:
+        return now
+    return published_at
+
+
+def _translations_may_not_fit(before: ArticleDocument, after: ArticleDocument) -> bool:
+    """Whether a translation may hold text of something the article no longer has."""
+    lost_items = any(
+        {item.slug for item in before.items(kind)} - {item.slug for item in after.items(kind)}
+        for kind in ITEM_KINDS
+    )
+    lost_conclusion = before.conclusion is not None and after.conclusion is None
+    return lost_items or lost_conclusion or after.locale != before.locale
+
+
 async def _record(
-    session: AsyncSession,
+    session: WriteSession,
     article: Article,
     document: ArticleDocument,
     status_before: ArticleStatus | None,
@@ -271,7 +281,7 @@ async def _record(
 
 
 async def restore_article_revision(
-    session: AsyncSession, *, slug: str, expected_version: int, version: int, actor: str
+    session: WriteSession, *, slug: str, expected_version: int, version: int, actor: str
 ) -> Article:
     """Make the article's content what it was at `version`, as a new version; its status and
     publication time stay as they are now."""
@@ -297,7 +307,7 @@ async def restore_article_revision(
 
 
 async def delete_article(
-    session: AsyncSession, *, slug: str, expected_version: int | None = None
+    session: WriteSession, *, slug: str, expected_version: int | None = None
 ) -> Article:
     """Delete an article and its children; its revisions stay, detached, as history."""
     article = await locked_article(session, slug)
@@ -316,7 +326,7 @@ async def delete_article(
 
 
 async def _fit_translations(
-    session: AsyncSession, article_id: int, document: ArticleDocument
+    session: WriteSession, article_id: int, document: ArticleDocument
 ) -> None:
     """Keep the stored translations true to a changed article: an item it no longer has loses
     its translation with it. A translation into the article's new locale is refused."""
@@ -344,7 +354,7 @@ async def _fit_translations(
             session.add(row)
 
 
-async def locked_article(session: AsyncSession, slug: str) -> Article | None:
+async def locked_article(session: WriteSession, slug: str) -> Article | None:
     """The article with `slug`, locked for a write until the caller's transaction ends."""
     statement = select(Article).where(Article.slug == slug).with_for_update()
     # populate_existing: a row this session read earlier must be re-read under the lock.
@@ -366,7 +376,7 @@ def _apply_article_fields(article: Article, document: ArticleDocument, author_id
     article.last_reviewed = document.last_reviewed
 
 
-async def _upsert_author(session: AsyncSession, document: AuthorDocument, now: datetime) -> Author:
+async def _upsert_author(session: WriteSession, document: AuthorDocument, now: datetime) -> Author:
     author = (await session.exec(select(Author).where(Author.slug == document.slug))).first()
     if author is None:
         author = Author(slug=document.slug, name=document.name, bio=document.bio)
@@ -381,7 +391,7 @@ async def _upsert_author(session: AsyncSession, document: AuthorDocument, now: d
 
 
 async def _write_tags(
-    session: AsyncSession, article_id: int, tags: Sequence[str], *, new_article: bool
+    session: WriteSession, article_id: int, tags: Sequence[str], *, new_article: bool
 ) -> None:
     if not new_article:
         await session.exec(sa.delete(ArticleTag).where(col(ArticleTag.article_id) == article_id))

@@ -314,23 +314,9 @@ class RequestDatabase:
         self._session: AsyncSession | InlineSession | None = None
         self._lock = asyncio.Lock()
 
-    @overload
     async def run(
         self,
         operation: Callable[Concatenate[ReadSession, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R: ...
-    @overload  # For the merge only: reads whose parameter still says AsyncSession.
-    async def run(
-        self,
-        operation: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R: ...
-    async def run(
-        self,
-        operation: Callable[Concatenate[Any, P], Awaitable[R]],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> R:
@@ -339,23 +325,9 @@ class RequestDatabase:
                 self._session = self._database._open_read_session()
             return await operation(self._session, *args, **kwargs)
 
-    @overload
     async def write(
         self,
         operation: Callable[Concatenate[WriteSession, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R: ...
-    @overload  # For the merge only: writes whose parameter still says AsyncSession.
-    async def write(
-        self,
-        operation: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R: ...
-    async def write(
-        self,
-        operation: Callable[Concatenate[Any, P], Awaitable[R]],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> R:

@@ -7,10 +7,11 @@ holds on every path into the database. The JSON Schema of seed files is generate
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -55,6 +56,8 @@ __all__ = [
     "PrecautionDocument",
     "SectionDocument",
     "ITEM_TRANSLATIONS",
+    "OUT_OF_UTC_RANGE",
+    "representable_in_utc",
     "Location",
     "MAX_TAG_LENGTH",
     "SeedDocument",
@@ -78,6 +81,27 @@ Locale = Annotated[
         "script and region, e.g. `en`, `de`, `de-AT`."
     ),
 ]
+
+
+OUT_OF_UTC_RANGE = "out of range: in UTC it falls outside the years 1 to 9999"
+
+
+def representable_in_utc(value: datetime) -> bool:
+    """Whether a time with a zone is a moment the database can hold (years 1 to 9999 in UTC)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    if not representable_in_utc(value):
+        raise ValueError(OUT_OF_UTC_RANGE)
+    return value
+
+
+PublicationTime = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
 
 
 class _Document(BaseModel):
@@ -113,7 +137,7 @@ class ArticleDocument(_Document):
         default=ArticleStatus.DRAFT,
         description="Only `published` articles whose `published_at` has come are public.",
     )
-    published_at: AwareDatetime | None = Field(
+    published_at: PublicationTime | None = Field(
         default=None,
         description="When the article is (or was) published, with a time zone, e.g. "
         "2026-11-25T08:00:00Z. Set to the time of the first seed when left out.",

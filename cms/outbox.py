@@ -24,6 +24,7 @@ from sqlmodel import col, select
 
 from cms.db import Database, ReadSession, WriteSession
 from cms.models import Article, ArticleStatus, ContentState, OutboxEvent, utc_now
+from cms.visibility import article_is_scheduled
 
 __all__ = [
     "NOTIFY_CHANNEL",
@@ -234,8 +235,7 @@ class ContentRevision:
 
     _QUERY = "SELECT coalesce(max(revision), 0) FROM content_state"
     _NEXT_DUE = sa.select(sa.func.min(col(Article.published_at))).where(
-        col(Article.status) == ArticleStatus.PUBLISHED,
-        col(Article.published_at) > sa.bindparam("now"),
+        article_is_scheduled(sa.bindparam("now"))
     )
 
     def __init__(self, database: Database, live: Callable[[], int | None] | None = None) -> None:

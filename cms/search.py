@@ -23,6 +23,7 @@ from cms.db import ReadSession
 from cms.models import Article, SearchDocument, SearchPart
 from cms.reads import visible_articles
 from cms.search_index import MATCH_END, MATCH_START
+from cms.visibility import item_is_public
 
 __all__ = [
     "MAX_QUERY_LENGTH",
@@ -105,7 +106,7 @@ def _hits(dialect: str, terms: Sequence[str], include_drafts: bool, scored: bool
         .where(match)
     )
     if not include_drafts:
-        statement = statement.where(col(SearchDocument.is_draft).is_(False))
+        statement = statement.where(item_is_public(SearchDocument.__table__))  # type: ignore[attr-defined]
     return statement.subquery("hits")
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind, Role
+from cms.db import WriteSession
 from cms.documents import ArticleDocument
 from cms.models import SQLITE_SEARCH_INSERT_TRIGGER, SearchDocument, SearchPart
 from cms.text import to_text
@@ -75,7 +75,7 @@ def _row(part: SearchPart, slug: str, title: str, body: str, draft: bool) -> dic
 
 
 async def reindex_article(
-    session: AsyncSession, *, article_id: int, document: ArticleDocument, new_article: bool
+    session: WriteSession, *, article_id: int, document: ArticleDocument, new_article: bool
 ) -> None:
     """Replace the article's search documents with those of `document`: one DELETE (none for a
     new article) and one multi-row INSERT."""
@@ -97,7 +97,7 @@ async def reindex_article(
 
 
 async def update_search_index(
-    session: AsyncSession, *, article_id: int, before: ArticleDocument, after: ArticleDocument
+    session: WriteSession, *, article_id: int, before: ArticleDocument, after: ArticleDocument
 ) -> None:
     """Rewrite only the search documents that differ between two versions of an article: a
     one-field edit updates one row."""
@@ -139,7 +139,7 @@ def _insert_statement(count: int) -> sa.TextClause:
 
 
 @asynccontextmanager
-async def deferred_indexing(session: AsyncSession) -> AsyncIterator[None]:
+async def deferred_indexing(session: WriteSession) -> AsyncIterator[None]:
     """For many writes in one transaction (`cms seed`): on SQLite, the search documents written
     in the block are added to the FTS5 index by one statement at its end rather than row by row,
     which costs about half as much. Deletes and updates are still indexed as they happen. The

@@ -9,12 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
 
 from cms import content, reads
-from cms.db import Database, WriteSession, as_async_session, as_database
+from cms.db import Database, WriteSession, as_database
 from cms.documents import ArticleDocument, TranslationDocument
-from cms.models import Article
 from cms.search_index import deferred_indexing
 from cms.seed_files import (
     SeedFile,
@@ -65,11 +63,11 @@ async def seed_database(
     translations = [f for f in seed_files if isinstance(f.document, TranslationDocument)]
     report = SeedReport()
     async with as_database(database).write_session(inline=inline) as session:
-        async with deferred_indexing(as_async_session(session)):
+        async with deferred_indexing(session):
             for seed_file in articles:
                 assert isinstance(seed_file.document, ArticleDocument)
                 report.outcomes[seed_file.path] = await content.save_article_document(
-                    as_async_session(session), seed_file.document, actor="seed"
+                    session, seed_file.document, actor="seed"
                 )
                 if progress is not None:
                     progress(seed_file)
@@ -95,10 +93,10 @@ async def _prune(session: WriteSession, seed_files: Sequence[SeedFile], report: 
             kept_translations.add((document.translation_of, document.locale))
         else:
             kept.add(document.slug)
-    stored = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()
+    stored = await reads.every_article_slug(session)
     for slug in stored:
         if slug not in kept:
-            await content.delete_article(as_async_session(session), slug=slug)
+            await content.delete_article(session, slug=slug)
             report.deleted.append(slug)
             continue
         for translation in await get_translation_documents(session, slug=slug):
@@ -114,7 +112,7 @@ async def seed_if_empty(
     what editors have changed since. The schema must exist (`cms.migrate.ensure_schema`)."""
     database = as_database(database)
     async with database.write_session() as session:
-        if await reads.has_articles(as_async_session(session)):
+        if await reads.has_articles(session):
             return None
     return await seed_database(database, [seed_dir or bundled_seed_dir()])
 
@@ -125,9 +123,9 @@ async def export_articles(database: Database | AsyncEngine, out_dir: Path) -> li
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     async with as_database(database).write_session() as session:
-        slugs = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()
+        slugs = await reads.every_article_slug(session)
         for slug in slugs:
-            document = await content.get_article_document(as_async_session(session), slug=slug)
+            document = await content.get_article_document(session, slug=slug)
             assert document is not None
             path = out_dir / f"{slug}.yaml"
             path.write_text(dump_document(document, schema_ref=SCHEMA_REF), "utf-8")

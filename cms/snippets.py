@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from cms import reads
 from cms.content_model import BENEFIT, PRECAUTION
+from cms.db import ReadSession
 from cms.locales import LocaleView
 from cms.models import ITEM_TABLES, Article, Author, ItemRow
 
@@ -153,7 +152,7 @@ def syndicated_article(
 
 
 async def read_syndicated_article(
-    session: AsyncSession, *, slug: str, site_url: str
+    session: ReadSession, *, slug: str, site_url: str
 ) -> SyndicatedArticle | None:
     """A published article by slug, with its published benefits and precautions (4 statements);
     None when there is no such public article."""

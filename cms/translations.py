@@ -9,15 +9,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import col
 
 from cms.content import SaveOutcome, document_of, locked_article
-from cms.db import ReadSession, WriteSession, as_async_session
+from cms.db import ReadSession, WriteSession
 from cms.documents import Location, TranslationDocument, field_path, translation_problems
 from cms.errors import ContentProblem, InvalidContent, NotFound
-from cms.models import Article, ArticleTranslation, utc_now
+from cms.models import ArticleTranslation, utc_now
 from cms.outbox import EventType, record_event
-from cms.reads import translations_by_article_ids
+from cms.reads import articles_by_slugs, translation_of, translations_by_article_ids
 
 __all__ = [
     "delete_article_translation",
@@ -30,10 +30,10 @@ async def get_translation_documents(
     session: ReadSession, *, slug: str
 ) -> list[TranslationDocument]:
     """Every translation of an article, by locale."""
-    article = (await session.exec(select(Article).where(Article.slug == slug))).first()
-    if article is None or article.id is None:
+    articles = await articles_by_slugs(session, [slug], include_drafts=True)
+    if not articles or articles[0].id is None:
         return []
-    rows = await translations_by_article_ids(as_async_session(session), [article.id])
+    rows = await translations_by_article_ids(session, [articles[0].id])
     return [
         TranslationDocument.of(translation_of=slug, locale=row.locale, overlay=row.document)
         for row in rows
@@ -55,23 +55,18 @@ async def save_article_translation(
     event carrying the locale and bumps the content revision; the article's version and its
     revisions (snapshots of the base document) are left as they are."""
     now = now or utc_now()
-    article = await locked_article(as_async_session(session), document.translation_of)
+    article = await locked_article(session, document.translation_of)
     if article is None or article.id is None:
         line = line_of(("translation_of",)) if line_of else None
         message = f"there is no article {document.translation_of!r} to translate"
         raise InvalidContent([ContentProblem(source, "translation_of", message, line)])
     problems = [
         ContentProblem(source, field_path(loc), msg, line_of(loc) if line_of else None)
-        for loc, msg in translation_problems(
-            document, await document_of(as_async_session(session), article)
-        )
+        for loc, msg in translation_problems(document, await document_of(session, article))
     ]
     if problems:
         raise InvalidContent(problems)
-    statement = select(ArticleTranslation).where(
-        ArticleTranslation.article_id == article.id, ArticleTranslation.locale == document.locale
-    )
-    row = (await session.exec(statement)).first()
+    row = await translation_of(session, article_id=article.id, locale=document.locale)
     overlay = document.overlay()
     if row is not None and row.document == overlay:
         return SaveOutcome.UNCHANGED
@@ -94,7 +89,7 @@ async def save_article_translation(
 
 
 async def delete_article_translation(session: WriteSession, *, slug: str, locale: str) -> None:
-    article = await locked_article(as_async_session(session), slug)
+    article = await locked_article(session, slug)
     if article is None:
         raise NotFound(f"No article {slug!r}.")
     deleted = await session.exec(

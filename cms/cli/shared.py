@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from cms import migrate
-from cms.db import AsyncSession, Database, as_async_session
+from cms.db import Database, WriteSession
 from cms.errors import CMSError, InvalidContent
 from cms.settings import get_settings
 
@@ -52,7 +52,7 @@ def fail_with(error: InvalidContent, *, wrote_nothing: bool = True) -> typer.Exi
     return typer.Exit(code=1)
 
 
-def run_in_session(operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def run_in_session(operation: Callable[[WriteSession], Awaitable[T]]) -> T:
     """Run `operation` in one transaction on an up-to-date database. A `CMSError` is printed
     and exits with status 1."""
 
@@ -62,7 +62,7 @@ def run_in_session(operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
         try:
             await migrate.ensure_schema(database.engine, auto_migrate=settings.auto_migrate)
             async with database.write_session() as session:
-                return await operation(as_async_session(session))
+                return await operation(session)
         finally:
             await database.dispose()
 

@@ -18,7 +18,12 @@ import strawberry
 from cms import content, models, reads
 from cms.access import Scope
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION
-from cms.documents import ArticleDocument, validate_document
+from cms.documents import (
+    OUT_OF_UTC_RANGE,
+    ArticleDocument,
+    representable_in_utc,
+    validate_document,
+)
 from cms.errors import Conflict, ContentProblem, InvalidContent, InvalidTransition, NotFound
 from cms.graphql.context import Info
 from cms.graphql.inputs import (
@@ -159,6 +164,8 @@ def _status_change(target: ArticleStatus, publish_at: datetime | None = None) ->
             # A time without a zone names no moment: refuse it rather than guess one.
             message = "give a time zone, e.g. 2026-12-01T09:00:00Z"
             raise InvalidContent([ContentProblem("", "publishAt", message)])
+        if publish_at is not None and not representable_in_utc(publish_at):
+            raise InvalidContent([ContentProblem("", "publishAt", OUT_OF_UTC_RANGE)])
         return transition(document, target, now=utc_now(), publish_at=publish_at)
 
     return change

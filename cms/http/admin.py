@@ -19,7 +19,7 @@ from wtforms import Form, HiddenField
 from cms import content, tokens
 from cms.access import Principal, Scope
 from cms.content_model import ITEM_KINDS, ItemKind, value_type
-from cms.db import Database, as_async_session
+from cms.db import Database
 from cms.documents import ArticleDocument
 from cms.errors import CMSError, NotFound
 from cms.models import ITEM_TABLES, Article, Revision
@@ -107,7 +107,7 @@ class _ContentView(ModelView):
                 raise NotFound("It was deleted meanwhile.")
             article = await self._article_of(int(pk))
             await content.edit_article_document(
-                as_async_session(session), slug=article.slug, expected_version=expected,
+                session, slug=article.slug, expected_version=expected,
                 change=lambda document: self._apply(document, row, data),
                 actor=principal.name, action="updated",
             )  # fmt: skip
