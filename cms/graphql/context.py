@@ -79,18 +79,20 @@ class Context:
 
 
 class ReadContentRevision(SchemaExtension):
-    """For the response cache: the content revision, read once the document has validated and
-    before it executes, and left in the request's scope under `REVISION_KEY`."""
+    """For the response cache: the content revision a query is answered at, read just before it
+    executes and left in the request's scope under `REVISION_KEY`. Mutations, refused
+    operations and subscriptions read nothing."""
 
-    async def on_validate(self) -> AsyncIterator[None]:
-        yield
+    async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         context = execution.context
         if (
             isinstance(context, Context)
             and context.content_revision is not None
             and context.request is not None
+            and execution.result is None
             and not execution.pre_execution_errors
+            and execution.operation_type is OperationType.QUERY
         ):
             # An exception escaping an extension would reach the client unmasked; without the
             # revision the response is simply not cached, and execution reports the fault.
@@ -98,8 +100,9 @@ class ReadContentRevision(SchemaExtension):
                 revision = await context.content_revision.current()
             except Exception:  # noqa: BLE001
                 logger.warning("content revision unreadable; response not cached", exc_info=True)
-                return
-            context.request.scope[REVISION_KEY] = revision
+            else:
+                context.request.scope[REVISION_KEY] = revision
+        yield
 
 
 class CloseRequestDatabase(SchemaExtension):

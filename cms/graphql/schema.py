@@ -23,6 +23,7 @@ from cms.graphql.context import (
     OnlySubscriptionsOverWebsocket,
     ReadContentRevision,
 )
+from cms.graphql.cost import QueryCost
 from cms.graphql.errors import ErrorCodes
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
@@ -54,6 +55,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1024),
+        lambda: QueryCost(
+            max_cost=settings.max_query_cost, list_size=settings.query_cost_list_size
+        ),
         ReadContentRevision,
     ]
     return _Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
