@@ -22,6 +22,8 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from cms.text import storable
+
 __all__ = [
     "BENEFIT",
     "BenefitDocument",
@@ -84,17 +86,22 @@ Slug = Annotated[
     ),
 ]
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), Role.TEXT
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    AfterValidator(storable),
+    Role.TEXT,
 ]
 Markdown = Annotated[
     str,
     StringConstraints(strip_whitespace=True),
+    AfterValidator(storable),
     Role.PROSE,
     Field(description="Markdown. Rendered as sanitised HTML or plain text."),
 ]
 RequiredMarkdown = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1),
+    AfterValidator(storable),
     Role.PROSE,
     Field(description="Markdown, not empty. Rendered as sanitised HTML or plain text."),
 ]

@@ -46,6 +46,7 @@ from cms.content_model import (
 from cms.errors import ContentProblem, InvalidContent
 from cms.locales import DEFAULT_LOCALE, LOCALE_PATTERN
 from cms.models import ArticleStatus
+from cms.text import storable
 
 __all__ = [
     "ArticleDocument",
@@ -114,7 +115,9 @@ class AuthorDocument(_Document):
     bio: Markdown = ""
 
 
-Headline = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Headline = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(storable)
+]
 
 
 class ConclusionDocument(_Document):
@@ -143,7 +146,9 @@ class ArticleDocument(_Document):
         "2026-11-25T08:00:00Z. Set to the time of the first seed when left out.",
     )
     author: AuthorDocument
-    reviewed_by: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = Field(
+    reviewed_by: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(storable)
+    ] = Field(
         default="",
         description="Who last checked the article medically, with their qualification, "
         "e.g. `Dr. Jane Doe, MD`. Shown with every snippet.",

@@ -25,6 +25,7 @@ from cms.graphql.context import (
 )
 from cms.graphql.cost import QueryCost
 from cms.graphql.errors import ErrorCodes
+from cms.graphql.input_text import RefuseUnstorableText
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
 from cms.graphql.queries import Query
@@ -55,6 +56,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1024),
+        RefuseUnstorableText,
         lambda: QueryCost(
             max_cost=settings.max_query_cost, list_size=settings.query_cost_list_size
         ),
