@@ -32,7 +32,8 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def add_ratios(results: dict[str, Any], *, ours: tuple[str, ...] = ("ours",)) -> None:
-    """ours/ceiling and ours/floor of req/s, per query and variant of ours (1.0 = as fast)."""
+    """ours/ceiling, ours/floor and ours/postgraphile (when it ran) of req/s, per query and
+    variant of ours (1.0 = as fast)."""
     servers = results["servers"]
     ratios: dict[str, dict[str, float | None]] = {}
     for name in ours:
@@ -43,7 +44,7 @@ def add_ratios(results: dict[str, Any], *, ours: tuple[str, ...] = ("ours",)) ->
                     f"{name}/{other}": _ratio(
                         rate, servers[other]["queries"][query]["requests_per_second"]
                     )
-                    for other in ("ceiling", "floor")
+                    for other in ("ceiling", "floor", "postgraphile")
                     if other in servers
                 }
             )
