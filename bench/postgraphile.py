@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
+from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from bench.queries import HOT, LIST, SNIPPET, BenchQuery
@@ -105,7 +106,7 @@ def markdown_query(query: BenchQuery) -> BenchQuery:
     return BenchQuery(query.name, query.body.replace(b"format: HTML", b"format: MARKDOWN"))
 
 
-def install(console: Any) -> bool:
+def install(console: Console) -> bool:
     """`npm ci` the peer unless it is installed; False (after one line saying why) when npm or
     the registry cannot be reached, so the caller skips the peer."""
     if NODE.exists() and (PACKAGE / "node_modules" / "postgraphile").is_dir():
@@ -126,12 +127,17 @@ def install(console: Any) -> bool:
         console.print(f"skipping peer {NAME}: npm ci took over {INSTALL_TIMEOUT_S}s")
         return False
     if completed.returncode != 0 or not NODE.exists():
-        lines = (completed.stderr or completed.stdout).strip().splitlines()
-        console.print(
-            f"skipping peer {NAME}: npm ci failed ({lines[-1] if lines else 'no output'})"
-        )
+        console.print(f"skipping peer {NAME}: npm ci failed: {_npm_reason(completed.stderr)}")
         return False
     return True
+
+
+def _npm_reason(stderr: str) -> str:
+    # npm prints the code, the errno and a stack before the line that says what went wrong.
+    errors = [line.removeprefix("npm error ") for line in stderr.splitlines()]
+    errors = [line for line in errors if line.strip() and not line.startswith("npm ")]
+    reason = next((line for line in errors if "Error" in line), errors[0] if errors else "")
+    return reason[:200] or "no output"
 
 
 def versions() -> dict[str, str]:
