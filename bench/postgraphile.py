@@ -157,6 +157,7 @@ def server_spec(database_url: str) -> ServerSpec:
         env={
             "DATABASE_URL": url.render_as_string(hide_password=False),
             "NODE_ENV": "production",
+            "GRAPHILE_ENV": "production",
         },
         command=(str(NODE), str(PACKAGE / "server.mjs")),
     )
