@@ -273,7 +273,10 @@ class Database:
         reader = self.inline_reader
         if reader is not None:
             return InlineSession(Session(reader, expire_on_commit=False))
-        return AsyncSession(self.engine, expire_on_commit=False)
+        # Autocommit: no BEGIN and ROLLBACK round trips around a request's reads. It costs no
+        # consistency, since under READ COMMITTED every statement sees its own snapshot anyway.
+        autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return AsyncSession(autocommit, expire_on_commit=False)
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[ReadSession]:

@@ -62,13 +62,13 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(
         default=10_000,
         ge=1,
-        description="Most objects a query may return, estimated before it runs from the list "
-        "sizes it asks for (`QUERY_TOO_COSTLY`).",
+        description="Most nodes (objects with an id) a query may return, estimated before it "
+        "runs from the list sizes it asks for (`QUERY_TOO_COSTLY`).",
     )
     query_cost_list_size: int = Field(
         default=10,
         ge=1,
-        description="How many objects the cost estimate counts for a list without `first`.",
+        description="How many nodes the cost estimate counts for a list without `first`.",
     )
     admin_secret_key: SecretStr | None = Field(
         default=None,

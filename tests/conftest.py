@@ -124,7 +124,9 @@ async def client(database: Database, settings: Settings) -> AsyncIterator[httpx.
 
 @pytest.fixture
 def graphql(client: httpx.AsyncClient) -> GraphQL:
-    """POST a GraphQL document; return the decoded body after checking the HTTP status."""
+    """POST a GraphQL document; return the decoded body after checking the HTTP status. Every
+    executed operation reports its cost (`tests/graphql/test_cost.py`); it is checked here and
+    left out of the body, so that tests compare what they are about."""
 
     async def post(
         query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
@@ -135,9 +137,20 @@ def graphql(client: httpx.AsyncClient) -> GraphQL:
         )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
-        return body
+        return without_cost(body)
 
     return post
+
+
+def without_cost(body: dict[str, Any]) -> dict[str, Any]:
+    """The body without `extensions.cost`, after checking its shape where it is present."""
+    extensions = body.get("extensions")
+    if isinstance(extensions, dict) and "cost" in extensions:
+        cost = extensions.pop("cost")
+        assert set(cost) == {"requested", "maximum"} and 0 <= cost["requested"], cost
+        if not extensions:
+            del body["extensions"]
+    return body
 
 
 @pytest.fixture

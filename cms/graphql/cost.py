@@ -1,5 +1,6 @@
-"""Query cost: how many objects a query may return at most, estimated before it runs from the
-list sizes it asks for, multiplied down the tree (like GitHub's node limit). A query over the
+"""Query cost: how many nodes (objects with an id) a query may return at most, estimated
+before it runs from the list sizes it asks for, multiplied down the tree (like GitHub's node
+limit). A query over the
 limit is refused with `QUERY_TOO_COSTLY` before any resolver runs; every answer reports its
 estimate in `extensions.cost`."""
 
@@ -31,6 +32,7 @@ from strawberry.extensions import SchemaExtension
 __all__ = ["QueryCost", "estimate_cost"]
 
 _PAGE_ARGUMENTS = ("first", "last")
+_LARGEST = 2**53 - 1
 
 
 def estimate_cost(
@@ -41,9 +43,9 @@ def estimate_cost(
     variables: Mapping[str, Any] | None,
     list_size: int,
 ) -> int:
-    """The most objects the operation can return. A list asks for its `first`/`last` (or their
-    default); a list without one counts `list_size` objects. A connection's page size applies
-    to its `edges` and `nodes`. Scalars cost nothing."""
+    """The most nodes (objects with an id) the operation can return. A list asks for its
+    `first`/`last` (or their default); a list without one counts `list_size`. A connection's
+    page size applies to its `edges` and `nodes`."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0
@@ -51,7 +53,8 @@ def estimate_cost(
     if root is None:
         return 0
     walk = _Walk(schema, document, variables or {}, list_size)
-    return walk.cost(root, operation.selection_set, multiplier=1, page=None)
+    # Capped where JSON numbers stop being exact: a larger estimate is refused all the same.
+    return min(walk.cost(root, operation.selection_set, multiplier=1, page=None), _LARGEST)
 
 
 class _Walk:
@@ -87,7 +90,9 @@ class _Walk:
             size = self._page_size(field, definition)
             count = multiplier * ((size or page or self._list_size) if is_list else 1)
             inner_page = size if not is_list else None
-            total += count + self.cost(
+            # Objects with an id (articles, authors, items) are what the limit counts; others
+            # (connections, field locales) only pass their multiplier on.
+            total += (count if _is_node(field_type) else 0) + self.cost(
                 field_type, field.selection_set, multiplier=count, page=inner_page
             )
         return total
@@ -129,6 +134,10 @@ class _Walk:
         return None
 
 
+def _is_node(type_: Any) -> bool:
+    return any(interface.name == "Node" for interface in getattr(type_, "interfaces", ()))
+
+
 def _unwrap(type_: Any) -> tuple[Any, bool]:
     is_list = False
     while isinstance(type_, GraphQLNonNull | GraphQLList):
@@ -138,7 +147,7 @@ def _unwrap(type_: Any) -> tuple[Any, bool]:
 
 
 class QueryCost(SchemaExtension):
-    """Refuses an operation estimated above `max_cost` objects before it runs."""
+    """Refuses an operation estimated above `max_cost` nodes before it runs."""
 
     def __init__(self, *, max_cost: int, list_size: int) -> None:
         self._max_cost = max_cost
@@ -160,7 +169,7 @@ class QueryCost(SchemaExtension):
             self._cost = cost
             if cost > self._max_cost:
                 message = (
-                    f"This query may return up to {cost} objects; the limit is "
+                    f"This query may return up to {cost} nodes; the limit is "
                     f"{self._max_cost}. Ask for smaller pages (`first`) or fewer nested lists."
                 )
                 extensions = {"code": "QUERY_TOO_COSTLY", "cost": cost, "maximum": self._max_cost}
