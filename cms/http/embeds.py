@@ -24,6 +24,7 @@ from starlette.routing import Route
 from cms.db import database_unavailable
 from cms.graphql.context import RequestDatabase
 from cms.http.conditional import conditional_response, etag_of
+from cms.http.partners import count_served
 from cms.http.response_cache import CachedResponse, ResponseCache
 from cms.jsonld import snippet_json_ld
 from cms.outbox import ContentRevision
@@ -106,6 +107,7 @@ class Embeds:
             return _html(UNAVAILABLE_PAGE, 503, {"cache-control": "no-store", "retry-after": "5"})
         if page is None:
             return _html(NOT_FOUND_PAGE, 404, {"cache-control": "no-cache"})
+        count_served(request.scope, article, benefit)
         headers = {
             **_PAGE_HEADERS,
             "cache-control": f"public, max-age={self.settings.http_max_age}",

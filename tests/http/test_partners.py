@@ -385,3 +385,25 @@ async def test_a_keyed_response_never_keeps_an_inner_wildcard_and_embed_servings
         (None, "detoxification", 1),
         ("acme", "detoxification", 1),
     ]
+
+
+async def test_embed_pages_are_counted_in_partner_usage(
+    seeded: AsyncEngine, settings: Settings
+) -> None:
+    key = await _partner(seeded)
+    async with _app(seeded, settings) as (app, client):
+        for _ in range(3):  # the second and third pages come from the page cache
+            keyed = await client.get(
+                "/embed/back-walk/stress-relief",
+                params={"partner_key": key},
+                headers={"Origin": ACME},
+            )
+            assert keyed.status_code == 200
+        keyless = await client.get("/embed/back-walk/detoxification")
+        assert keyless.status_code == 200
+        missing = await client.get("/embed/back-walk/no-such-benefit")
+        assert missing.status_code == 404
+        assert await _usage(seeded, app) == [
+            ("acme", "back-walk", "stress-relief", 3),
+            (None, "back-walk", "detoxification", 1),
+        ]
