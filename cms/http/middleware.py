@@ -16,9 +16,10 @@ import time
 import uuid
 from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms.errors import CMSError, RequestTimeout, RequestTooLarge
+from cms.http.errors import error_response
 from cms.http.metrics import Metrics
 from cms.logs import request_id_var
 
@@ -38,10 +39,6 @@ _request_numbers = itertools.count(1)
 access_log = logging.getLogger("cms.http.access")
 _ROUTES = ("/graphql", "/admin", "/healthz", "/readyz", "/metrics", "/oembed", "/embed.js",
            "/embed.css", "/embed")  # fmt: skip
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def request_id_of(headers: dict[bytes, bytes]) -> str:
@@ -124,25 +121,31 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            declared = int(headers.get(b"content-length", b"0") or 0)
-            if declared > self.max_body_bytes:
-                raise BodyTooLarge
-            async with asyncio.timeout(self.request_timeout):
-                await self.app(scope, self._limited(receive), send_with_id)
-        except BodyTooLarge:
-            if not response_started:
-                await _error(send_with_id, 413, "REQUEST_TOO_LARGE",
-                             f"The request body is over {self.max_body_bytes} bytes.")  # fmt: skip
-        except TimeoutError:
-            if not response_started:
-                await _error(send_with_id, 504, "TIMEOUT",
-                             f"The request took over {self.request_timeout:g} s.")  # fmt: skip
+            error = await self._run(scope, receive, send_with_id, headers)
+            if error is not None and not response_started:
+                await error_response(error)(scope, receive, send_with_id)
         finally:
             self.observer.observe(
                 method=scope["method"], path=scope["path"], status=status,
                 elapsed=time.perf_counter() - started, operation=scope.get(OPERATION_KEY),
             )  # fmt: skip
             request_id_var.reset(token)
+
+    async def _run(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes]
+    ) -> CMSError | None:
+        """Run the app within the limits; the limit it went over, if any."""
+        try:
+            declared = int(headers.get(b"content-length", b"0") or 0)
+            if declared > self.max_body_bytes:
+                return self._too_large()
+            async with asyncio.timeout(self.request_timeout):
+                await self.app(scope, self._limited(receive), send)
+        except RequestTooLarge as error:
+            return error
+        except TimeoutError:
+            return RequestTimeout(f"The request took over {self.request_timeout:g} s.")
+        return None
 
     def _limited(self, receive: Receive) -> Receive:
         received = 0
@@ -152,10 +155,13 @@ class RequestMiddleware:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_body_bytes:
-                raise BodyTooLarge
+                raise self._too_large()
             return message
 
         return limited
+
+    def _too_large(self) -> RequestTooLarge:
+        return RequestTooLarge(f"The request body is over {self.max_body_bytes} bytes.")
 
 
 def _route_of(path: str) -> str:
@@ -164,13 +170,3 @@ def _route_of(path: str) -> str:
         if path == route or path.startswith(route + "/"):
             return route
     return "other"
-
-
-async def _error(send: Send, status: int, code: str, message: str) -> None:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode())],
-    })  # fmt: skip
-    await send({"type": "http.response.body", "body": body})
