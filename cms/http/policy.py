@@ -119,6 +119,12 @@ class RequestPolicy:
             and not self.served
         )
 
+    @property
+    def partner_cors(self) -> bool:
+        """The CORS decision: a partner's request is answered for its own origin, exactly
+        (this module); any other by the route's public CORS (`cms.http.cors`) or not at all."""
+        return self.partner is not None
+
     def count_served(self, article_slug: str, benefit_slug: str) -> None:
         self.served.append((article_slug, benefit_slug))
 
@@ -193,12 +199,12 @@ class PolicyMiddleware:
         answer = _Answer(send)
         try:
             partner = await self._partner(key, origin) if key is not None else None
-            if partner is not None:
+            policy = await self._decide(scope, headers, partner, origin)
+            if policy.partner_cors:
                 answer.for_partner(origin)
                 if scope["method"] == "OPTIONS":
                     await _respond(send, 204, _partner_cors(origin, preflight=True))
                     return
-            policy = await self._decide(scope, headers, partner, origin)
             replayed = await self._count_up_front(scope, receive, policy)
             if replayed is None:  # the client went away
                 return
