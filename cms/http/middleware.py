@@ -2,7 +2,8 @@
 
 - Every response carries `X-Request-ID` (the client's, when it sent a sane one); log lines and
   masked errors carry the same id, so a report from a client finds its log lines.
-- A body over `max_body_bytes` is refused with 413 before anything reads it.
+- A body over `max_body_bytes` is refused with 413 before anything reads it (a declared one
+  before any of it is read), by the route that reads it, so its CORS applies.
 - A request still running after `request_timeout` seconds is cut off with 504.
 """
 
@@ -137,21 +138,23 @@ class RequestMiddleware:
         """Run the app within the limits; the limit it went over, if any."""
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
-            if declared > self.max_body_bytes:
-                return self._too_large()
             async with asyncio.timeout(self.request_timeout):
-                await self.app(scope, self._limited(receive), send)
+                await self.app(scope, self._limited(receive, declared), send)
         except RequestTooLarge as error:
             return error
         except TimeoutError:
             return RequestTimeout(f"The request took over {self.request_timeout:g} s.")
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, declared: int) -> Receive:
+        """`receive`, refusing a body over the limit: a declared one before reading any of it.
+        Raised in the route that reads the body, so its answer gets the route's CORS."""
         received = 0
 
         async def limited() -> Message:
             nonlocal received
+            if declared > self.max_body_bytes:
+                raise self._too_large()
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_body_bytes:

@@ -121,3 +121,13 @@ async def test_a_hot_answer_made_without_origin_still_gets_cors_for_a_page(
     assert "access-control-allow-origin" not in first.headers
     assert "access-control-allow-origin" not in again.headers
     assert from_page.headers["access-control-allow-origin"] == "*"
+
+
+async def test_a_refusal_of_a_large_body_can_be_read_by_the_page(
+    seeded: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    response = await client.post(
+        "/graphql", content=b"x" * 2_000_000, headers={**ORIGIN, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["access-control-allow-origin"] == "*"
