@@ -89,7 +89,7 @@ def _visible(statement: Any) -> Any:
     )
 
 
-def _children(info: Info, model: type[models.ChildModel], article_id: int) -> list[Any]:
+def _children(info: Info, model: type[models.ItemRow], article_id: int) -> list[Any]:
     with _session(info) as session:
         statement = (
             select(model)

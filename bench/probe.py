@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from bench.floor_server import create_floor_app
 from bench.queries import BenchQuery
-from cms.db import create_engine, dispose_engine, inline_reader
+from cms.db import Database
 from cms.http import create_app
 from cms.settings import Settings
 
@@ -65,14 +65,14 @@ async def probe_ours(
     """Each query sent twice, statements counted on the second: with the cache off, what
     executing a request costs; with it on, what a cache hit costs."""
     settings = Settings(database_url=database_url, response_cache=response_cache, _env_file=None)
-    engine = create_engine(settings)
+    database = Database.from_settings(settings)
     try:
-        app = create_app(settings, engine)
+        app = create_app(settings, database)
         # On SQLite the API reads through the inline reader beside the async engine (cms.db).
-        engines = [engine.sync_engine, *filter(None, [inline_reader(engine)])]
+        engines = [database.engine.sync_engine, *filter(None, [database.inline_reader])]
         return await _probe(app, engines, queries)
     finally:
-        await dispose_engine(engine)
+        await database.dispose()
 
 
 async def probe_floor(database_url: str, queries: Sequence[BenchQuery]) -> dict[str, Probe]:

@@ -25,16 +25,13 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 import psycopg
 from sqlalchemy import event
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cms.db import inline_read_session, inline_reader, sqlite_data_version
+from cms.db import Database
 from cms.outbox import (
     NOTIFY_CHANNEL,
     PENDING_CHANGES_KEY,
@@ -112,10 +109,10 @@ class Subscription:
 class ChangeChannel:
     """One server process's end of the channel: started and stopped with the app."""
 
-    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._database = database
         self._settings = settings
-        self._key = database_key(engine.url)
+        self._key = database_key(database.engine.url)
         self._revision: int | None = None  # the highest revision seen, however it came
         self._in_order: int | None = None  # every change up to this one has been delivered
         self._live = False
@@ -142,7 +139,7 @@ class ChangeChannel:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         _channels.setdefault(self._key, set()).add(self)
-        watch = self._listen if self._engine.dialect.name == "postgresql" else self._watch_file
+        watch = self._listen if self._database.dialect_name == "postgresql" else self._watch_file
         self._task = asyncio.create_task(watch(), name="content-changes")
 
     async def stop(self) -> None:
@@ -200,11 +197,10 @@ class ChangeChannel:
         async with self._live_changed:
             self._live_changed.notify_all()
 
-    async def _catch_up(self, read: Callable[[], AsyncSession]) -> None:
+    async def _catch_up(self) -> None:
         """Read the revision, and deliver what was committed since the last change delivered in
         order (nothing on the first pass: a subscriber starts from now)."""
-        session = read()
-        try:
+        async with self._database.read_session() as session:
             if self._in_order is not None:
                 while True:
                     events = await events_after(
@@ -214,13 +210,11 @@ class ChangeChannel:
                     if len(events) < CATCH_UP_BATCH:
                         break
             revision = await content_revision(session)
-        finally:
-            await session.close()
         self._revision = max(self._revision or 0, revision)
         self._in_order = max(self._in_order or 0, revision)
 
     async def _listen(self) -> None:
-        url = self._engine.url.set(drivername="postgresql")
+        url = self._database.engine.url.set(drivername="postgresql")
         conninfo = url.render_as_string(hide_password=False)
         delay = BACKOFF_FIRST
         while True:
@@ -230,7 +224,7 @@ class ChangeChannel:
                 ) as connection:
                     await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     # Listening first, then reading: nothing committed in between is missed.
-                    await self._catch_up(lambda: AsyncSession(self._engine))
+                    await self._catch_up()
                     await self._set_live(True)
                     logger.info("change listener connected")
                     delay = BACKOFF_FIRST
@@ -257,19 +251,13 @@ class ChangeChannel:
         self._deliver([change], in_order=True)
 
     async def _watch_file(self) -> None:
-        reader = inline_reader(self._engine)
-        assert reader is not None
-
-        def read() -> Any:
-            return inline_read_session(reader)
-
         seen_version: int | None = None
         while True:
             try:
-                version = sqlite_data_version(self._engine)
+                version = self._database.data_version()
                 if version != seen_version:
                     seen_version = version
-                    await self._catch_up(read)
+                    await self._catch_up()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - a locked or missing file: try again

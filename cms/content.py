@@ -16,64 +16,35 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.content_model import ITEM_KINDS
+from cms.db import WriteSession
 from cms.documents import (
     ArticleDocument,
     AuthorDocument,
-    BenefitDocument,
     ConclusionDocument,
-    NutritionTipDocument,
-    PrecautionDocument,
-    SectionDocument,
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
-from cms.models import (
-    Article,
-    ArticleStatus,
-    ArticleTag,
-    Author,
-    Benefit,
-    ChildModel,
-    NutritionTip,
-    Precaution,
-    Section,
-    utc_now,
-)
+from cms.item_rows import read_items, write_items
+from cms.models import Article, ArticleStatus, ArticleTag, Author, utc_now
 from cms.outbox import EventType, event_type_for_change, record_event
-from cms.reads import children_by_article_ids, tags_by_article_ids, translations_by_article_ids
-from cms.revisions import record_revision
-from cms.search_index import reindex_article
+from cms.reads import tags_by_article_ids, translations_by_article_ids
+from cms.revisions import get_revision, record_revision, snapshot_of
+from cms.search_index import reindex_article, update_search_index
 
 __all__ = [
-    "ChildList",
     "SaveOutcome",
+    "StoredArticle",
     "delete_article",
     "document_of",
     "edit_article_document",
     "get_article_document",
     "locked_article",
+    "restore_article_revision",
     "save_article_document",
+    "stored_article",
 ]
-
-
-@dataclass(frozen=True)
-class ChildList:
-    """How one list of an `ArticleDocument` maps onto its table."""
-
-    field: str
-    model: type[ChildModel]
-    document: type[Any]
-    extra_columns: tuple[str, ...] = ()
-
-
-CHILD_LISTS = (
-    ChildList("sections", Section, SectionDocument, ("kind",)),
-    ChildList("benefits", Benefit, BenefitDocument, ("tags",)),
-    ChildList("nutrition_tips", NutritionTip, NutritionTipDocument, ("kind",)),
-    ChildList("precautions", Precaution, PrecautionDocument),
-)
 
 
 class SaveOutcome(enum.Enum):
@@ -82,34 +53,54 @@ class SaveOutcome(enum.Enum):
     UNCHANGED = "unchanged"
 
 
+@dataclass
+class StoredArticle:
+    """An article as stored, locked for the caller's transaction, and its whole document."""
+
+    article: Article
+    author: Author
+    document: ArticleDocument
+
+
 # --- documents --------------------------------------------------------------------------------
 
 
-async def get_article_document(session: AsyncSession, *, slug: str) -> ArticleDocument | None:
+async def get_article_document(session: WriteSession, *, slug: str) -> ArticleDocument | None:
     """The whole article, drafts included, as the document an editor would write."""
-    article = (await session.exec(select(Article).where(Article.slug == slug))).first()
-    if article is None:
-        return None
-    return await document_of(session, article)
+    stored = await stored_article(session, slug, lock=False)
+    return stored.document if stored is not None else None
 
 
-async def document_of(session: AsyncSession, article: Article) -> ArticleDocument:
+async def document_of(session: WriteSession, article: Article) -> ArticleDocument:
     """A stored article, drafts included, as the document an editor would write."""
+    stored = await stored_article(session, article.slug, lock=False)
+    assert stored is not None
+    return stored.document
+
+
+async def stored_article(
+    session: WriteSession, slug: str, *, lock: bool = True
+) -> StoredArticle | None:
+    """The article with `slug` and its author (one statement, the article's row locked until
+    the transaction ends unless `lock` is false), its items (one) and its tags (one)."""
+    statement = select(Article, Author).join(Author, col(Author.id) == col(Article.author_id))
+    statement = statement.where(Article.slug == slug)
+    if lock:
+        # populate_existing: a row this session read earlier must be re-read under the lock.
+        statement = statement.with_for_update(of=Article).execution_options(populate_existing=True)
+    found = (await session.exec(statement)).first()
+    if found is None:
+        return None
+    article, author = found
     assert article.id is not None
-    author = await session.get_one(Author, article.author_id)
-    lists: dict[str, list[Any]] = {}
-    for child_list in CHILD_LISTS:
-        rows = await children_by_article_ids(
-            session, child_list.model, [article.id], include_drafts=True
-        )
-        lists[child_list.field] = [_child_document(child_list, row) for row in rows]
+    items = await read_items(session, article.id)
+    tags = [row.tag for row in await tags_by_article_ids(session, [article.id])]
     conclusion = (
         ConclusionDocument(title=article.conclusion_title, body=article.conclusion)
         if article.conclusion_title or article.conclusion
         else None
     )
-    tags = [row.tag for row in await tags_by_article_ids(session, [article.id])]
-    return ArticleDocument(
+    document = ArticleDocument(
         slug=article.slug,
         locale=article.locale,
         title=article.title,
@@ -122,30 +113,16 @@ async def document_of(session: AsyncSession, article: Article) -> ArticleDocumen
         tags=tags,
         intro=article.intro,
         conclusion=conclusion,
-        **lists,
+        **{kind.list_name: items[kind] for kind in ITEM_KINDS},
     )
-
-
-def _child_document(child_list: ChildList, row: ChildModel) -> Any:
-    extra = {name: getattr(row, name) for name in child_list.extra_columns}
-    return child_list.document(
-        slug=row.slug, title=row.title, body=row.body, draft=row.is_draft, **extra
-    )
-
-
-def _child_columns(child_list: ChildList, item: Any, position: int) -> dict[str, Any]:
-    extra = {name: getattr(item, name) for name in child_list.extra_columns}
-    return dict(
-        position=position, slug=item.slug, title=item.title, body=item.body,
-        is_draft=item.draft, **extra,
-    )  # fmt: skip
+    return StoredArticle(article, author, document)
 
 
 # --- the write path ---------------------------------------------------------------------------
 
 
 async def save_article_document(
-    session: AsyncSession,
+    session: WriteSession,
     document: ArticleDocument,
     *,
     expected_version: int | None = None,
@@ -154,80 +131,28 @@ async def save_article_document(
     now: datetime | None = None,
 ) -> SaveOutcome:
     """Make the stored article (found by slug) equal `document`: create it, or update exactly
-    what differs and bump its version, or leave it untouched when nothing differs. Children are
-    matched by slug, so their ids survive edits and reordering; children missing from the
+    what differs and bump its version, or leave it untouched when nothing differs. Items are
+    matched by slug, so their ids survive edits and reordering; items missing from the
     document are deleted. Every create or update records a revision and an outbox event.
 
     With `expected_version`, the save is refused with `Conflict` unless the stored article is at
     that version (for a new article: unless it does not exist, expressed as version 0). The row
     is locked first (`FOR UPDATE` on PostgreSQL; SQLite allows one writer at a time), so two
     concurrent editors cannot both pass the check. Runs in the caller's transaction."""
-    now = now or utc_now()
-    article = await locked_article(session, document.slug)
-    if expected_version is not None:
-        current = article.version if article is not None else 0
-        if current != expected_version:
-            raise Conflict(
-                slug=document.slug, expected_version=expected_version, current_version=current
-            )
-    author = await _upsert_author(session, document.author, now)
-    assert author.id is not None
-
-    status_before = article.status if article is not None else None
-    if article is None:
-        published_at = document.published_at or (
-            now if document.status is ArticleStatus.PUBLISHED else None
+    stored = await stored_article(session, document.slug)
+    current_version = stored.article.version if stored is not None else 0
+    if expected_version is not None and current_version != expected_version:
+        raise Conflict(
+            slug=document.slug, expected_version=expected_version, current_version=current_version
         )
-        document = document.with_published_at(published_at)
-        article = Article(slug=document.slug, title=document.title, author_id=author.id)
-        _apply_article_fields(article, document, author.id)
-        article.created_at = article.updated_at = now
-        session.add(article)
-        await session.flush()
-        outcome = SaveOutcome.CREATED
-    else:
-        published_at = document.published_at or article.published_at
-        if published_at is None and document.status is ArticleStatus.PUBLISHED:
-            published_at = now
-        document = document.with_published_at(published_at)
-        if await document_of(session, article) == document:
-            return SaveOutcome.UNCHANGED
-        _apply_article_fields(article, document, author.id)
-        article.version += 1
-        article.updated_at = now
-        session.add(article)
-        outcome = SaveOutcome.UPDATED
-
-    assert article.id is not None
-    for child_list in CHILD_LISTS:
-        items = getattr(document, child_list.field)
-        await _sync_children(
-            session, child_list, article.id, items, new_article=outcome is SaveOutcome.CREATED
-        )
-    await _sync_tags(session, article.id, document.tags, new_article=outcome is SaveOutcome.CREATED)
-    await reindex_article(
-        session,
-        article_id=article.id,
-        document=document,
-        new_article=outcome is SaveOutcome.CREATED,
-    )
-    if outcome is SaveOutcome.UPDATED:
-        await _fit_translations(session, article.id, document)
-    await record_revision(
-        session, article=article, document=document, action=action or outcome.value, actor=actor
-    )
-    await record_event(
-        session,
-        event_type=event_type_for_change(status_before, article.status),
-        article=article,
-        occurred_at=now,
-    )
-    await session.flush()
-    return outcome
+    if stored is None:
+        await _create(session, document, actor=actor, action=action, now=now or utc_now())
+        return SaveOutcome.CREATED
+    return await _update(session, stored, document, actor=actor, action=action, now=now)
 
 
 async def edit_article_document(
-    session: AsyncSession,
+    session: WriteSession,
     *,
     slug: str,
     expected_version: int,
@@ -237,23 +162,152 @@ async def edit_article_document(
 ) -> Article:
     """Apply `change` to the current document of an article and save it, refusing a stale
     `expected_version`. A change that returns plain data is validated like a seed file."""
-    current = await get_article_document(session, slug=slug)
-    if current is None:
+    stored = await stored_article(session, slug)
+    if stored is None:
         raise NotFound(f"No article {slug!r}.")
-    changed = change(current)
+    changed = change(stored.document)
     document = changed if isinstance(changed, ArticleDocument) else validate_document(changed)
     if document.slug != slug:
         raise InvalidContent([ContentProblem("", "slug", "an article's slug cannot change")])
-    await save_article_document(
-        session, document, expected_version=expected_version, actor=actor, action=action
+    if stored.article.version != expected_version:
+        raise Conflict(
+            slug=slug, expected_version=expected_version, current_version=stored.article.version
+        )
+    await _update(session, stored, document, actor=actor, action=action)
+    return stored.article
+
+
+async def _create(
+    session: WriteSession,
+    document: ArticleDocument,
+    *,
+    actor: str,
+    action: str | None,
+    now: datetime,
+) -> None:
+    document = document.with_published_at(_publication_time(document, None, now))
+    author = await _upsert_author(session, document.author, now)
+    assert author.id is not None
+    article = Article(slug=document.slug, title=document.title, author_id=author.id)
+    _apply_article_fields(article, document, author.id)
+    article.created_at = article.updated_at = now
+    session.add(article)
+    await session.flush()
+    assert article.id is not None
+    for kind in ITEM_KINDS:
+        await write_items(session, kind, article.id, [], document.items(kind))
+    await _write_tags(session, article.id, document.tags, new_article=True)
+    await reindex_article(session, article_id=article.id, document=document, new_article=True)
+    await _record(session, article, document, None, action or "created", actor, now)
+
+
+async def _update(
+    session: WriteSession,
+    stored: StoredArticle,
+    document: ArticleDocument,
+    *,
+    actor: str,
+    action: str | None,
+    now: datetime | None = None,
+) -> SaveOutcome:
+    """Write what differs between the stored article and `document`: nothing when nothing
+    does. A one-field edit writes the article row, the item, its search part, a revision and
+    an event."""
+    now = now or utc_now()
+    article, before = stored.article, stored.document
+    assert article.id is not None
+    document = document.with_published_at(_publication_time(document, article.published_at, now))
+    if before == document:
+        return SaveOutcome.UNCHANGED
+    author_id = stored.author.id
+    if document.author != before.author:
+        author_id = (await _upsert_author(session, document.author, now)).id
+    assert author_id is not None
+    status_before = article.status
+    _apply_article_fields(article, document, author_id)
+    article.version += 1
+    article.updated_at = now
+    session.add(article)
+    for kind in ITEM_KINDS:
+        if before.items(kind) != document.items(kind):
+            await write_items(session, kind, article.id, before.items(kind), document.items(kind))
+    if document.tags != before.tags:
+        await _write_tags(session, article.id, document.tags, new_article=False)
+    await update_search_index(session, article_id=article.id, before=before, after=document)
+    if _translations_may_not_fit(before, document):
+        await _fit_translations(session, article.id, document)
+    await _record(session, article, document, status_before, action or "updated", actor, now)
+    return SaveOutcome.UPDATED
+
+
+def _publication_time(
+    document: ArticleDocument, stored: datetime | None, now: datetime
+) -> datetime | None:
+    """When the saved article is (or was) published: as the document says, else as stored,
+    else now for an article being published."""
+    published_at = document.published_at or stored
+    if published_at is None and document.status is ArticleStatus.PUBLISHED:
+        return now
+    return published_at
+
+
+def _translations_may_not_fit(before: ArticleDocument, after: ArticleDocument) -> bool:
+    """Whether a translation may hold text of something the article no longer has."""
+    lost_items = any(
+        {item.slug for item in before.items(kind)} - {item.slug for item in after.items(kind)}
+        for kind in ITEM_KINDS
     )
+    lost_conclusion = before.conclusion is not None and after.conclusion is None
+    return lost_items or lost_conclusion or after.locale != before.locale
+
+
+async def _record(
+    session: WriteSession,
+    article: Article,
+    document: ArticleDocument,
+    status_before: ArticleStatus | None,
+    action: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    await record_revision(session, article=article, document=document, action=action, actor=actor)
+    await record_event(
+        session,
+        event_type=event_type_for_change(status_before, article.status),
+        article=article,
+        occurred_at=now,
+    )
+    await session.flush()
+
+
+async def restore_article_revision(
+    session: WriteSession, *, slug: str, expected_version: int, version: int, actor: str
+) -> Article:
+    """Make the article's content what it was at `version`, as a new version; its status and
+    publication time stay as they are now."""
     article = await locked_article(session, slug)
-    assert article is not None
-    return article
+    if article is None:
+        raise NotFound(f"No article {slug!r}.")
+    assert article.id is not None
+    old = snapshot_of(await get_revision(session, article_id=article.id, version=version))
+
+    def restore(current: ArticleDocument) -> ArticleDocument:
+        return old.model_copy(
+            update={"status": current.status, "published_at": current.published_at}
+        )
+
+    return await edit_article_document(
+        session,
+        slug=slug,
+        expected_version=expected_version,
+        change=restore,
+        actor=actor,
+        action="restored",
+    )
 
 
 async def delete_article(
-    session: AsyncSession, *, slug: str, expected_version: int | None = None
+    session: WriteSession, *, slug: str, expected_version: int | None = None
 ) -> Article:
     """Delete an article and its children; its revisions stay, detached, as history."""
     article = await locked_article(session, slug)
@@ -272,7 +326,7 @@ async def delete_article(
 
 
 async def _fit_translations(
-    session: AsyncSession, article_id: int, document: ArticleDocument
+    session: WriteSession, article_id: int, document: ArticleDocument
 ) -> None:
     """Keep the stored translations true to a changed article: an item it no longer has loses
     its translation with it. A translation into the article's new locale is refused."""
@@ -284,15 +338,15 @@ async def _fit_translations(
             )
             raise InvalidContent([ContentProblem("", "locale", message)])
         fitted = dict(row.document)
-        for list_name in ("sections", "benefits", "nutrition_tips", "precautions"):
-            known = {item.slug for item in getattr(document, list_name)}
+        for kind in ITEM_KINDS:
+            known = {item.slug for item in document.items(kind)}
             items = {
-                slug: text for slug, text in fitted.get(list_name, {}).items() if slug in known
+                slug: text for slug, text in fitted.get(kind.list_name, {}).items() if slug in known
             }
             if items:
-                fitted[list_name] = items
+                fitted[kind.list_name] = items
             else:
-                fitted.pop(list_name, None)
+                fitted.pop(kind.list_name, None)
         if document.conclusion is None:
             fitted.pop("conclusion", None)
         if fitted != row.document:
@@ -300,7 +354,7 @@ async def _fit_translations(
             session.add(row)
 
 
-async def locked_article(session: AsyncSession, slug: str) -> Article | None:
+async def locked_article(session: WriteSession, slug: str) -> Article | None:
     """The article with `slug`, locked for a write until the caller's transaction ends."""
     statement = select(Article).where(Article.slug == slug).with_for_update()
     # populate_existing: a row this session read earlier must be re-read under the lock.
@@ -322,7 +376,7 @@ def _apply_article_fields(article: Article, document: ArticleDocument, author_id
     article.last_reviewed = document.last_reviewed
 
 
-async def _upsert_author(session: AsyncSession, document: AuthorDocument, now: datetime) -> Author:
+async def _upsert_author(session: WriteSession, document: AuthorDocument, now: datetime) -> Author:
     author = (await session.exec(select(Author).where(Author.slug == document.slug))).first()
     if author is None:
         author = Author(slug=document.slug, name=document.name, bio=document.bio)
@@ -336,8 +390,8 @@ async def _upsert_author(session: AsyncSession, document: AuthorDocument, now: d
     return author
 
 
-async def _sync_tags(
-    session: AsyncSession, article_id: int, tags: Sequence[str], *, new_article: bool
+async def _write_tags(
+    session: WriteSession, article_id: int, tags: Sequence[str], *, new_article: bool
 ) -> None:
     if not new_article:
         await session.exec(sa.delete(ArticleTag).where(col(ArticleTag.article_id) == article_id))
@@ -346,52 +400,3 @@ async def _sync_tags(
         table: sa.Table = ArticleTag.__table__  # type: ignore[attr-defined]
         rows = [{"article_id": article_id, "tag": tag, "position": i} for i, tag in enumerate(tags)]
         await session.exec(sa.insert(table), params=rows)
-
-
-async def _sync_children(
-    session: AsyncSession,
-    child_list: ChildList,
-    article_id: int,
-    items: Sequence[Any],
-    *,
-    new_article: bool,
-) -> None:
-    model = child_list.model
-    wanted = {item.slug: _child_columns(child_list, item, i) for i, item in enumerate(items)}
-    existing: dict[str, ChildModel] = {}
-    if not new_article:  # a new article has no children to read back
-        # Instances, not rows: the writes below change them in place.
-        statement = select(model).where(col(model.article_id) == article_id)
-        existing = {row.slug: row for row in (await session.exec(statement)).all()}
-
-    removed = existing.keys() - wanted.keys()
-    for slug in removed:
-        await session.delete(existing.pop(slug))
-    if removed:
-        await session.flush()
-
-    moved = [row for slug, row in existing.items() if row.position != wanted[slug]["position"]]
-    if moved:
-        # Positions are unique per article: park the moving rows past every position in use
-        # first, so that no intermediate state of a reorder collides.
-        offset = 1 + max(row.position for row in existing.values()) + len(wanted)
-        for row in moved:
-            row.position += offset
-        await session.flush()
-
-    for slug, row in existing.items():
-        for name, value in wanted[slug].items():
-            if getattr(row, name) != value:
-                setattr(row, name, value)
-    if existing:
-        await session.flush()  # updates land before inserts can take their old positions
-
-    # New items go in as one multi-row INSERT: many times faster than ORM objects when a seed
-    # creates thousands of articles, and nothing here needs them as objects.
-    new_rows = [
-        {"article_id": article_id, **columns}
-        for slug, columns in wanted.items()
-        if slug not in existing
-    ]
-    if new_rows:
-        await session.exec(sa.insert(model), params=new_rows)

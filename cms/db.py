@@ -1,4 +1,4 @@
-"""Engines, sessions and the schema.
+"""The database's one owner (`Database`): the engine, sessions for reads and for writes, the schema.
 
 The request path is asynchronous from end to end: Starlette and Strawberry run on one event loop,
 so the database is reached through SQLAlchemy's asyncio engine (psycopg 3 for PostgreSQL,
@@ -7,27 +7,31 @@ that run outside a server (`cms seed`) drive the same async code with `asyncio.r
 one code path for reads and writes, not two.
 
 One exception, for speed: on SQLite, the API's *reads* run inline on the event loop through a
-plain sqlite3 connection (`inline_reader`). SQLite lives in the process and a read of a few rows
+plain sqlite3 connection (`InlineSession`). SQLite lives in the process and a read of a few rows
 takes ~10 µs, while aiosqlite hands every statement to a thread and back (~300 µs, measured
 with bench/). WAL readers never wait for a lock, so an inline read cannot stall the loop.
 A server's writes keep the async engine: they may wait for SQLite's single write lock. Commands
-that serve nobody else (`cms seed`) may write inline too (`session_scope(..., inline=True)`).
+that serve nobody else (`cms seed`) may write inline too (`write_session(inline=True)`).
+Both kinds of session meet one typed API, `ReadSession` and `WriteSession`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any, cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, TypeVarTuple, cast, overload
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, CursorResult, ScalarResult, TupleResult, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from cms import models as models  # registers every table on SQLModel.metadata
 from cms.settings import Settings
@@ -35,20 +39,127 @@ from cms.slow_queries import log_slow_queries
 
 __all__ = [
     "AsyncSession",
+    "Database",
     "InlineSession",
+    "ReadSession",
+    "RequestDatabase",
+    "WriteSession",
+    "as_async_session",
+    "as_database",
     "create_engine",
     "create_schema",
     "database_unavailable",
     "dispose_engine",
-    "inline_read_session",
-    "inline_reader",
     "normalise_url",
     "session_scope",
-    "sqlite_data_version",
 ]
 
 SQLITE_BEGIN_OPTION = "cms_sqlite_begin"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+P = ParamSpec("P")
+R = TypeVar("R")
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+
+class ReadSession(Protocol):
+    """What a read may do, whether the session is an `AsyncSession` or an `InlineSession`."""
+
+    @overload
+    async def exec(
+        self, statement: Select[*Ts], *, params: Params = None
+    ) -> TupleResult[tuple[*Ts]]: ...
+    @overload
+    async def exec(
+        self, statement: SelectOfScalar[T], *, params: Params = None
+    ) -> ScalarResult[T]: ...
+    async def get(self, entity: type[T], ident: Any) -> T | None: ...
+    def get_bind(self) -> sa.Engine | sa.Connection: ...
+
+
+class WriteSession(ReadSession, Protocol):
+    """What a write may do, inside the transaction of `Database.write_session`."""
+
+    @overload
+    async def exec(
+        self, statement: Select[*Ts], *, params: Params = None
+    ) -> TupleResult[tuple[*Ts]]: ...
+    @overload
+    async def exec(
+        self, statement: SelectOfScalar[T], *, params: Params = None
+    ) -> ScalarResult[T]: ...
+    @overload
+    async def exec(
+        self, statement: UpdateBase, *, params: Params = None
+    ) -> CursorResult[*tuple[Any, ...]]: ...
+    async def get(
+        self, entity: type[T], ident: Any, *, with_for_update: bool = False
+    ) -> T | None: ...
+    async def get_one(self, entity: type[T], ident: Any) -> T: ...
+    @property
+    def info(self) -> dict[Any, Any]: ...
+    def add(self, instance: object) -> None: ...
+    async def delete(self, instance: object) -> None: ...
+    async def flush(self) -> None: ...
+
+
+class InlineSession:
+    """A synchronous session behind the async API of `WriteSession`: the same async functions
+    run on it, without a thread hop per statement (SQLite only; see the module's docstring)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self._session.info
+
+    async def exec(self, statement: Any, *, params: Params = None) -> Any:
+        return self._session.exec(statement, params=params)
+
+    def get_bind(self) -> sa.Engine | sa.Connection:
+        return self._session.get_bind()
+
+    async def get(self, entity: type[T], ident: Any, *, with_for_update: bool = False) -> T | None:
+        return self._session.get(entity, ident, with_for_update=with_for_update)
+
+    async def get_one(self, entity: type[T], ident: Any) -> T:
+        return self._session.get_one(entity, ident)
+
+    def add(self, instance: object) -> None:
+        self._session.add(instance)
+
+    async def delete(self, instance: object) -> None:
+        self._session.delete(instance)
+
+    async def flush(self) -> None:
+        self._session.flush()
+
+    async def close(self) -> None:
+        self._session.close()
+
+
+def _sessions_meet_the_protocols(session: AsyncSession, inline: InlineSession) -> None:
+    # Checked by mypy, never called: both kinds of session serve reads and writes alike.
+    sessions: list[WriteSession] = [session, inline]
+    del sessions
+
+
+def as_database(database: Database | AsyncEngine, *, slow_query_ms: float = 0) -> Database:
+    """For the merge only: callers that still pass an engine (tests, `cms.cli`) get a
+    `Database` around it. Remove once they pass a `Database`."""
+    if isinstance(database, Database):
+        return database
+    return Database(database, slow_query_ms=slow_query_ms)
+
+
+def as_async_session(session: ReadSession) -> AsyncSession:
+    """For the merge only: hands a session to the functions of `cms.content`, `cms.reads` and
+    `cms.search_index` whose parameters still say `AsyncSession`. Remove once they take
+    `ReadSession` / `WriteSession`."""
+    return cast(AsyncSession, session)
 
 
 def normalise_url(url: str) -> URL:
@@ -64,6 +175,7 @@ def normalise_url(url: str) -> URL:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """The async engine alone, its slow statements logged; `Database.from_settings` for the rest."""
     url = normalise_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -78,7 +190,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_pre_ping=True,
         )
     log_slow_queries(engine.sync_engine, settings.slow_query_ms)
-    _slow_query_ms[id(engine)] = settings.slow_query_ms
     return engine
 
 
@@ -103,123 +214,139 @@ def _begin_sqlite_transaction(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-_inline_readers: dict[int, sa.Engine] = {}
-_slow_query_ms: dict[int, float] = {}
-
-
-def inline_reader(engine: AsyncEngine) -> sa.Engine | None:
-    """The synchronous read-only engine beside an SQLite async engine (see the module's
-    docstring); None for PostgreSQL. Made on first use, disposed with `dispose_engine`."""
-    if engine.dialect.name != "sqlite":
-        return None
-    reader = _inline_readers.get(id(engine))
-    if reader is None:
-        # One connection for every inline read of the process. A pool of several would let the
-        # event loop block on a checkout while the connections' holders, other requests on the
-        # same loop, can never give theirs back. Sharing one is safe: reads run to completion
-        # without yielding to the loop, and sqlite3 opens no transaction for a SELECT.
-        reader = sa.create_engine(
-            engine.url.set(drivername="sqlite"),
-            connect_args={"check_same_thread": False},
-            poolclass=StaticPool,
-        )
-        event.listen(reader, "connect", _configure_sqlite_reader)
-        log_slow_queries(reader, _slow_query_ms.get(id(engine), 0))
-        _inline_readers[id(engine)] = reader
-    return reader
-
-
 def _configure_sqlite_reader(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA query_only = ON")
     cursor.close()
 
 
-class InlineSession:
-    """`AsyncSession`'s API, as far as `cms.content` uses it, over a synchronous session: the
-    same async functions run on it, without a thread hop per statement."""
+class Database:
+    """The one owner of a database: the async engine and, on SQLite, the inline reader and the
+    `data_version` watcher. Made once (`from_settings`), disposed once (`dispose`)."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, engine: AsyncEngine, *, slow_query_ms: float = 0) -> None:
+        self.engine = engine
+        self.dialect_name = engine.dialect.name
+        self._slow_query_ms = slow_query_ms
+        self._reader: sa.Engine | None = None
+        self._watcher: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(create_engine(settings), slow_query_ms=settings.slow_query_ms)
 
     @property
-    def bind(self) -> Any:
-        return self._session.bind
+    def inline_reader(self) -> sa.Engine | None:
+        """The synchronous read-only engine beside SQLite's async one; None on PostgreSQL."""
+        if self.dialect_name != "sqlite":
+            return None
+        if self._reader is None:
+            # One connection for every inline read of the process. A pool of several would let
+            # the event loop block on a checkout while the connections' holders, other requests
+            # on the same loop, can never give theirs back. Sharing one is safe: reads run to
+            # completion without yielding to the loop, and sqlite3 opens no transaction for a
+            # SELECT.
+            self._reader = sa.create_engine(
+                self.engine.url.set(drivername="sqlite"),
+                connect_args={"check_same_thread": False},
+                poolclass=StaticPool,
+            )
+            event.listen(self._reader, "connect", _configure_sqlite_reader)
+            log_slow_queries(self._reader, self._slow_query_ms)
+        return self._reader
 
-    @property
-    def info(self) -> dict[Any, Any]:
-        return self._session.info
+    def data_version(self) -> int | None:
+        """SQLite's `data_version` seen from a connection kept for this alone: it changes whenever
+        any other connection (another request, worker or `cms seed`) commits. Reading it costs a
+        few microseconds, so "has anything changed?" needs no query. None on PostgreSQL."""
+        if self.dialect_name != "sqlite":
+            return None
+        if self._watcher is None:
+            self._watcher = sqlite3.connect(
+                self.engine.url.database or ":memory:", check_same_thread=False
+            )
+        version: int = self._watcher.execute("PRAGMA data_version").fetchone()[0]
+        return version
 
-    async def exec(self, statement: Any, **kwargs: Any) -> Any:
-        return self._session.exec(statement, **kwargs)
+    def _open_read_session(self) -> AsyncSession | InlineSession:
+        # A session for reads, inline on SQLite; the caller closes it.
+        reader = self.inline_reader
+        if reader is not None:
+            return InlineSession(Session(reader, expire_on_commit=False))
+        return AsyncSession(self.engine, expire_on_commit=False)
 
-    def get_bind(self) -> Any:
-        return self._session.get_bind()
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[ReadSession]:
+        """A session for reads, closed when the block ends."""
+        session = self._open_read_session()
+        try:
+            yield session
+        finally:
+            await session.close()
 
-    async def get(self, entity: Any, ident: Any) -> Any:
-        return self._session.get(entity, ident)
+    def write_session(self, *, inline: bool = False) -> AbstractAsyncContextManager[WriteSession]:
+        """One unit of work that writes: committed when the block ends, rolled back entirely
+        when it raises. On SQLite it holds the write lock from its first statement. `inline`
+        (SQLite only; for commands, never a server) runs the statements without a thread hop
+        each."""
+        return _write_session(self.engine, inline=inline)
 
-    async def get_one(self, entity: Any, ident: Any) -> Any:
-        return self._session.get_one(entity, ident)
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
+            self._reader = None
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
 
-    def add(self, instance: Any) -> None:
-        self._session.add(instance)
 
-    async def delete(self, instance: Any) -> None:
-        self._session.delete(instance)
+class RequestDatabase:
+    """One request's use of the database: one read session, opened on first use, and writes.
 
-    async def flush(self) -> None:
-        self._session.flush()
+    DataLoader batches run as concurrent tasks, and an AsyncSession must not be used by two tasks
+    at once, so every use takes a lock. The request then holds at most one pooled connection,
+    however many loaders it fires: a busy server cannot exhaust the pool by fanning out.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._session: AsyncSession | InlineSession | None = None
+        self._lock = asyncio.Lock()
+
+    async def run(
+        self,
+        operation: Callable[Concatenate[ReadSession, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        async with self._lock:
+            if self._session is None:
+                self._session = self._database._open_read_session()
+            return await operation(self._session, *args, **kwargs)
+
+    async def write(
+        self,
+        operation: Callable[Concatenate[WriteSession, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run one write in a transaction of its own: committed when `operation` returns, rolled
+        back entirely when it raises. Later reads in the request see the write."""
+        async with self._lock:
+            await self._close_read_session()
+            async with self._database.write_session() as session:
+                return await operation(session, *args, **kwargs)
 
     async def close(self) -> None:
-        self._session.close()
+        async with self._lock:
+            await self._close_read_session()
 
-
-def inline_read_session(reader: sa.Engine) -> AsyncSession:
-    return cast(AsyncSession, InlineSession(Session(reader, expire_on_commit=False)))
-
-
-@contextmanager
-def _inline_writer(engine: AsyncEngine) -> Iterator[AsyncSession]:
-    url = engine.url.set(drivername="sqlite")
-    writer = sa.create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
-    event.listen(writer, "connect", _configure_sqlite_connection)
-    event.listen(writer, "begin", _begin_sqlite_transaction)
-    try:
-        with Session(writer.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})) as session:
-            with session.begin():
-                yield cast(AsyncSession, InlineSession(session))
-    finally:
-        writer.dispose()
-
-
-_change_watchers: dict[int, sqlite3.Connection] = {}
-
-
-def sqlite_data_version(engine: AsyncEngine) -> int | None:
-    """SQLite's `data_version` seen from a connection kept for this alone: it changes whenever
-    any other connection (another request, worker or `cms seed`) commits. Reading it costs a few
-    microseconds, so "has anything changed?" needs no query. None on PostgreSQL."""
-    if engine.dialect.name != "sqlite":
-        return None
-    watcher = _change_watchers.get(id(engine))
-    if watcher is None:
-        database = engine.url.database or ":memory:"
-        watcher = sqlite3.connect(database, check_same_thread=False)
-        _change_watchers[id(engine)] = watcher
-    version: int = watcher.execute("PRAGMA data_version").fetchone()[0]
-    return version
-
-
-async def dispose_engine(engine: AsyncEngine) -> None:
-    await engine.dispose()
-    _slow_query_ms.pop(id(engine), None)
-    reader = _inline_readers.pop(id(engine), None)
-    if reader is not None:
-        reader.dispose()
-    watcher = _change_watchers.pop(id(engine), None)
-    if watcher is not None:
-        watcher.close()
+    async def _close_read_session(self) -> None:
+        # A read session keeps its snapshot (SQLite) until closed; a write makes it stale.
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 def database_unavailable(error: BaseException) -> bool:
@@ -241,17 +368,36 @@ async def create_schema(engine: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def session_scope(
-    engine: AsyncEngine, *, inline: bool = False
-) -> AsyncIterator[AsyncSession]:
-    """One unit of work that writes: committed when the block ends, rolled back entirely when it
-    raises. On SQLite it holds the write lock from its first statement. `inline` (SQLite only;
-    for commands, never a server) runs the statements without a thread hop each."""
+async def _write_session(engine: AsyncEngine, *, inline: bool) -> AsyncIterator[WriteSession]:
     if inline and engine.dialect.name == "sqlite":
-        with _inline_writer(engine) as session:
-            yield session
+        with _inline_writer(engine) as inline_session:
+            yield inline_session
         return
     writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
     async with AsyncSession(writer, expire_on_commit=False) as session:
         async with session.begin():
             yield session
+
+
+@contextmanager
+def _inline_writer(engine: AsyncEngine) -> Iterator[InlineSession]:
+    url = engine.url.set(drivername="sqlite")
+    writer = sa.create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
+    event.listen(writer, "connect", _configure_sqlite_connection)
+    event.listen(writer, "begin", _begin_sqlite_transaction)
+    try:
+        with Session(writer.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})) as session:
+            with session.begin():
+                yield InlineSession(session)
+    finally:
+        writer.dispose()
+
+
+def session_scope(engine: AsyncEngine) -> AbstractAsyncContextManager[WriteSession]:
+    """For the merge only (the tests still hold an engine): `Database.write_session`."""
+    return _write_session(engine, inline=False)
+
+
+async def dispose_engine(engine: AsyncEngine) -> None:
+    """For the merge only (the tests still hold an engine): `Database.dispose`."""
+    await engine.dispose()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.db import session_scope
+from cms.db import Database, as_database
 from cms.models import DeliveryStatus, utc_now
 from cms.settings import Settings
 from cms.webhooks import (
@@ -73,7 +73,7 @@ async def send(client: httpx.AsyncClient, claim: Claim, *, now: datetime) -> Out
 
 
 async def dispatch_once(
-    engine: AsyncEngine,
+    database: Database | AsyncEngine,
     client: httpx.AsyncClient,
     *,
     policy: RetryPolicy,
@@ -86,15 +86,16 @@ async def dispatch_once(
     def clock() -> datetime:
         return now if now is not None else utc_now()
 
-    async with session_scope(engine) as session:
+    database = as_database(database)
+    async with database.write_session() as session:
         fanned_out = await fan_out(session, now=clock())
     # The lease outlasts the request's timeout, so a live sender is never overtaken.
     lease = timedelta(seconds=_timeout_seconds(client) + 30)
-    async with session_scope(engine) as session:
+    async with database.write_session() as session:
         claims = await claim_due(session, now=clock(), lease=lease, limit=BATCH)
     outcomes = await asyncio.gather(*(send(client, claim, now=clock()) for claim in claims))
     statuses: list[DeliveryStatus] = []
-    async with session_scope(engine) as session:
+    async with database.write_session() as session:
         for claim, outcome in zip(claims, outcomes, strict=True):
             delivery = await record_outcome(
                 session, claim, outcome, now=clock(), policy=policy, jitter=jitter()
@@ -114,13 +115,15 @@ def _timeout_seconds(client: httpx.AsyncClient) -> float:
     return max((t for t in timeouts if t is not None), default=0.0)
 
 
-async def run_dispatcher(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
+async def run_dispatcher(
+    database: Database | AsyncEngine, settings: Settings, stop: asyncio.Event
+) -> None:
     """Pass after pass until `stop` is set; a pass that fails is logged and the loop goes on."""
     policy = retry_policy(settings)
     async with http_client(settings) as client:
         while not stop.is_set():
             try:
-                report = await dispatch_once(engine, client, policy=policy)
+                report = await dispatch_once(database, client, policy=policy)
             except Exception:
                 logger.exception("webhook dispatch pass failed")
                 report = DispatchReport()

@@ -7,7 +7,7 @@ holds on every path into the database. The JSON Schema of seed files is generate
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -16,16 +16,37 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    create_model,
     model_validator,
 )
 
+from cms.content_model import (
+    BENEFIT,
+    ITEM_KINDS,
+    MAX_TAG_LENGTH,
+    NUTRITION_TIP,
+    PRECAUTION,
+    SECTION,
+    TAG_PATTERN,
+    BenefitDocument,
+    ItemDocument,
+    ItemKind,
+    Markdown,
+    NutritionTipDocument,
+    PrecautionDocument,
+    RequiredMarkdown,
+    SectionDocument,
+    Slug,
+    Tags,
+    Title,
+)
 from cms.errors import ContentProblem, InvalidContent
 from cms.locales import DEFAULT_LOCALE, LOCALE_PATTERN
-from cms.models import ArticleStatus, SectionKind, TipKind
+from cms.models import ArticleStatus
+from cms.text import storable
 
 __all__ = [
     "ArticleDocument",
@@ -35,7 +56,9 @@ __all__ = [
     "NutritionTipDocument",
     "PrecautionDocument",
     "SectionDocument",
-    "ItemTranslation",
+    "ITEM_TRANSLATIONS",
+    "OUT_OF_UTC_RANGE",
+    "representable_in_utc",
     "Location",
     "MAX_TAG_LENGTH",
     "SeedDocument",
@@ -51,16 +74,6 @@ __all__ = [
 
 Location = tuple[str | int, ...]
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-
-Slug = Annotated[
-    str,
-    StringConstraints(pattern=SLUG_PATTERN, max_length=100),
-    Field(
-        description="Lower-case words joined by hyphens, e.g. `stress-relief`. Stable: "
-        "it addresses the item in URLs and snippets."
-    ),
-]
 Locale = Annotated[
     str,
     StringConstraints(pattern=LOCALE_PATTERN, max_length=35),
@@ -70,42 +83,26 @@ Locale = Annotated[
     ),
 ]
 
-TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 50
+
+OUT_OF_UTC_RANGE = "out of range: in UTC it falls outside the years 1 to 9999"
 
 
-def _unique_tags(tags: list[str]) -> list[str]:
-    seen: set[str] = set()
-    for tag in tags:
-        if tag in seen:
-            raise ValueError(f"duplicate tag {tag!r}")
-        seen.add(tag)
-    return tags
+def representable_in_utc(value: datetime) -> bool:
+    """Whether a time with a zone is a moment the database can hold (years 1 to 9999 in UTC)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
-Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN, max_length=MAX_TAG_LENGTH)]
-Tags = Annotated[
-    list[Tag],
-    AfterValidator(_unique_tags),
-    Field(
-        max_length=MAX_TAGS,
-        json_schema_extra={"uniqueItems": True},
-        description="Topic slugs, e.g. `stress-relief`, each at most once, in the order shown. "
-        "Articles sharing tags are related.",
-    ),
-]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Markdown = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True),
-    Field(description="Markdown. Rendered as sanitised HTML or plain text."),
-]
-RequiredMarkdown = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1),
-    Field(description="Markdown, not empty. Rendered as sanitised HTML or plain text."),
-]
+def _in_utc_range(value: datetime) -> datetime:
+    if not representable_in_utc(value):
+        raise ValueError(OUT_OF_UTC_RANGE)
+    return value
+
+
+PublicationTime = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
 
 
 class _Document(BaseModel):
@@ -118,42 +115,9 @@ class AuthorDocument(_Document):
     bio: Markdown = ""
 
 
-class SectionDocument(_Document):
-    slug: Slug
-    title: Title = Field(description="The section heading.")
-    kind: SectionKind = Field(
-        default=SectionKind.PROSE,
-        description="What the section introduces: `prose` stands alone; `benefits`, `nutrition` "
-        "and `precautions` lead in the article's list of that name.",
-    )
-    body: Markdown = ""
-    draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
-
-
-class BenefitDocument(_Document):
-    slug: Slug
-    title: Title
-    tags: Tags = Field(default_factory=list)
-    body: RequiredMarkdown
-    draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
-
-
-class NutritionTipDocument(_Document):
-    slug: Slug
-    kind: TipKind
-    title: Title
-    body: RequiredMarkdown
-    draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
-
-
-class PrecautionDocument(_Document):
-    slug: Slug
-    title: Title
-    body: RequiredMarkdown
-    draft: StrictBool = Field(default=False, description="Hidden from public reads while true.")
-
-
-Headline = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Headline = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(storable)
+]
 
 
 class ConclusionDocument(_Document):
@@ -176,13 +140,15 @@ class ArticleDocument(_Document):
         default=ArticleStatus.DRAFT,
         description="Only `published` articles whose `published_at` has come are public.",
     )
-    published_at: AwareDatetime | None = Field(
+    published_at: PublicationTime | None = Field(
         default=None,
         description="When the article is (or was) published, with a time zone, e.g. "
         "2026-11-25T08:00:00Z. Set to the time of the first seed when left out.",
     )
     author: AuthorDocument
-    reviewed_by: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = Field(
+    reviewed_by: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(storable)
+    ] = Field(
         default="",
         description="Who last checked the article medically, with their qualification, "
         "e.g. `Dr. Jane Doe, MD`. Shown with every snippet.",
@@ -192,6 +158,7 @@ class ArticleDocument(_Document):
     )
     tags: Tags = Field(default_factory=list)
     intro: Markdown = ""
+    # One list per item kind of `cms.content_model` (checked below).
     sections: list[SectionDocument] = Field(default_factory=list)
     benefits: list[BenefitDocument] = Field(default_factory=list)
     nutrition_tips: list[NutritionTipDocument] = Field(default_factory=list)
@@ -200,13 +167,17 @@ class ArticleDocument(_Document):
 
     @model_validator(mode="after")
     def _slugs_are_unique_within_each_list(self) -> ArticleDocument:
-        for list_name in ("sections", "benefits", "nutrition_tips", "precautions"):
+        for kind in ITEM_KINDS:
             first_index: dict[str, int] = {}
-            for index, item in enumerate(getattr(self, list_name)):
+            for index, item in enumerate(self.items(kind)):
                 if item.slug in first_index:
-                    raise DuplicateSlug(list_name, index, item.slug, first_index[item.slug])
+                    raise DuplicateSlug(kind.list_name, index, item.slug, first_index[item.slug])
                 first_index[item.slug] = index
         return self
+
+    def items(self, kind: ItemKind) -> list[ItemDocument]:
+        items: list[ItemDocument] = getattr(self, kind.list_name)
+        return items
 
     def with_published_at(self, published_at: datetime | None) -> ArticleDocument:
         return self.model_copy(update={"published_at": published_at})
@@ -220,11 +191,28 @@ class _Overlay(_Document):
         return self
 
 
-class ItemTranslation(_Overlay):
-    """The translated text of one item of a list; fields left out fall back."""
+def _item_translation(kind: ItemKind) -> type[_Overlay]:
+    """The translated text of one item of a kind: its text fields, each optional."""
+    fields: dict[str, Any] = {}
+    for name in kind.text_fields:
+        info = kind.document.model_fields[name]
+        constrained: Any = Annotated[(info.annotation, *info.metadata)]
+        fields[name] = (constrained | None, None)
+    return create_model(
+        f"{kind.type_name}Translation",
+        __base__=_Overlay,
+        __doc__=f"The translated text of one {kind.label}; fields left out fall back.",
+        **fields,
+    )
 
-    title: Title | None = None
-    body: RequiredMarkdown | None = None
+
+ITEM_TRANSLATIONS: dict[ItemKind, type[_Overlay]] = {
+    kind: _item_translation(kind) for kind in ITEM_KINDS
+}
+SectionTranslation = ITEM_TRANSLATIONS[SECTION]
+BenefitTranslation = ITEM_TRANSLATIONS[BENEFIT]
+NutritionTipTranslation = ITEM_TRANSLATIONS[NUTRITION_TIP]
+PrecautionTranslation = ITEM_TRANSLATIONS[PRECAUTION]
 
 
 class ConclusionTranslation(_Overlay):
@@ -232,10 +220,7 @@ class ConclusionTranslation(_Overlay):
     body: RequiredMarkdown | None = None
 
 
-ItemTranslations = Annotated[
-    dict[Slug, ItemTranslation],
-    Field(description="Translated items, by the slug they have in the article."),
-]
+_BY_SLUG = "Translated items, by the slug they have in the article."
 
 
 class TranslationDocument(_Document):
@@ -248,10 +233,19 @@ class TranslationDocument(_Document):
     title: Title | None = None
     headline: Headline | None = None
     intro: RequiredMarkdown | None = None
-    sections: ItemTranslations = Field(default_factory=dict)
-    benefits: ItemTranslations = Field(default_factory=dict)
-    nutrition_tips: ItemTranslations = Field(default_factory=dict)
-    precautions: ItemTranslations = Field(default_factory=dict)
+    # One map per item kind of `cms.content_model` (checked below).
+    sections: dict[Slug, SectionTranslation] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description=_BY_SLUG
+    )
+    benefits: dict[Slug, BenefitTranslation] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description=_BY_SLUG
+    )
+    nutrition_tips: dict[Slug, NutritionTipTranslation] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description=_BY_SLUG
+    )
+    precautions: dict[Slug, PrecautionTranslation] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description=_BY_SLUG
+    )
     conclusion: ConclusionTranslation | None = None
 
     def overlay(self) -> dict[str, Any]:
@@ -266,8 +260,27 @@ class TranslationDocument(_Document):
     ) -> TranslationDocument:
         return cls.model_validate({"translation_of": translation_of, "locale": locale, **overlay})
 
+    def items(self, kind: ItemKind) -> dict[str, _Overlay]:
+        items: dict[str, _Overlay] = getattr(self, kind.list_name)
+        return items
+
 
 SeedDocument = ArticleDocument | TranslationDocument
+
+
+def _check_every_kind_has_its_lists() -> None:
+    """Fail at import, naming the kind, when a document misses a list of an item kind."""
+    for kind in ITEM_KINDS:
+        for model, expected in (
+            (ArticleDocument, list[kind.document]),  # type: ignore[name-defined]
+            (TranslationDocument, dict[Slug, ITEM_TRANSLATIONS[kind]]),  # type: ignore[valid-type]
+        ):
+            field = model.model_fields.get(kind.list_name)
+            if field is None or field.annotation != expected:
+                raise TypeError(f"{model.__name__}.{kind.list_name} must be {expected}")
+
+
+_check_every_kind_has_its_lists()
 
 
 class DuplicateSlug(ValueError):
@@ -288,11 +301,14 @@ def translation_problems(
             f"{article.slug!r} is written in {article.locale!r}: "
             "a translation needs another locale",
         )
-    for list_name in ("sections", "benefits", "nutrition_tips", "precautions"):
-        known = {item.slug for item in getattr(article, list_name)}
-        for slug in getattr(translation, list_name):
+    for kind in ITEM_KINDS:
+        known = {item.slug for item in article.items(kind)}
+        for slug in translation.items(kind):
             if slug not in known:
-                yield (list_name, slug), f"{article.slug!r} has no {list_name} item {slug!r}"
+                yield (
+                    (kind.list_name, slug),
+                    f"{article.slug!r} has no {kind.list_name} item {slug!r}",
+                )
     if translation.conclusion is not None and article.conclusion is None:
         yield ("conclusion",), f"{article.slug!r} has no conclusion to translate"
 

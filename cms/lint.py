@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from cms.content_model import ITEM_KINDS, Role
 from cms.documents import ArticleDocument, Location, TranslationDocument, field_path
 from cms.errors import InvalidContent
 from cms.seed_files import (
@@ -239,10 +240,10 @@ def _texts(document: ArticleDocument) -> Iterator[tuple[Location, str, bool]]:
     yield ("title",), document.title, False
     yield ("headline",), document.headline, False
     yield ("intro",), document.intro, True
-    for list_name in ("sections", "benefits", "nutrition_tips", "precautions"):
-        for index, item in enumerate(getattr(document, list_name)):
-            yield (list_name, index, "title"), item.title, False
-            yield (list_name, index, "body"), item.body, True
+    for kind in ITEM_KINDS:
+        for index, item in enumerate(document.items(kind)):
+            for name, role in kind.text_fields.items():
+                yield (kind.list_name, index, name), getattr(item, name), role is Role.PROSE
     if document.conclusion is not None:
         yield ("conclusion", "title"), document.conclusion.title, False
         yield ("conclusion", "body"), document.conclusion.body, True

@@ -8,12 +8,28 @@ and addressed by a `slug`, also unique within the article.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import sqlalchemy as sa
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelMetaclass
+
+from cms.content_model import (
+    BENEFIT,
+    ITEM_KINDS,
+    NUTRITION_TIP,
+    PRECAUTION,
+    SECTION,
+    ItemKind,
+    SectionKind,
+    TipKind,
+    value_type,
+)
 
 __all__ = [
     "ApiToken",
@@ -23,8 +39,8 @@ __all__ = [
     "ArticleTranslation",
     "Author",
     "Benefit",
-    "CHILD_MODELS",
-    "ChildModel",
+    "ITEM_TABLES",
+    "ItemRow",
     "DeliveryStatus",
     "ContentState",
     "NutritionTip",
@@ -75,20 +91,6 @@ class ArticleStatus(enum.StrEnum):
     PUBLISHED = "published"
     UNPUBLISHED = "unpublished"
     ARCHIVED = "archived"
-
-
-class SectionKind(enum.StrEnum):
-    """What a section introduces: plain prose, or the lead-in of one of the article's lists."""
-
-    PROSE = "prose"
-    BENEFITS = "benefits"
-    NUTRITION = "nutrition"
-    PRECAUTIONS = "precautions"
-
-
-class TipKind(enum.StrEnum):
-    NUTRITION = "nutrition"
-    HYDRATION = "hydration"
 
 
 def _enum_column(enum_type: type[enum.Enum], name: str) -> Any:
@@ -164,17 +166,9 @@ class Article(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
 
-def _child_table_args(table: str) -> tuple[Any, ...]:
-    return (
-        sa.UniqueConstraint("article_id", "slug", name=f"uq_{table}_article_slug"),
-        sa.UniqueConstraint("article_id", "position", name=f"uq_{table}_article_position"),
-        sa.CheckConstraint("position >= 0", name=f"{table}_position_not_negative"),
-        sa.CheckConstraint("length(title) > 0", name=f"{table}_title_not_empty"),
-    )
-
-
-class ChildModel(SQLModel):
-    """Columns shared by every ordered child of an article. Not a table itself."""
+class ItemRow(SQLModel):
+    """Columns every item table has. Not a table itself: each kind's table adds the columns of
+    its document's other fields (`cms.content_model`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     # Indexed by the (article_id, slug) unique constraint.
@@ -186,35 +180,60 @@ class ChildModel(SQLModel):
     is_draft: bool = False
 
 
-class Section(ChildModel, table=True):
-    __tablename__: ClassVar[str] = "section"
-    __table_args__ = _child_table_args("section")
+def _item_table(kind: ItemKind) -> type[ItemRow]:
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__tablename__": kind.name,
+        "__table_args__": (
+            sa.UniqueConstraint("article_id", "slug", name=f"uq_{kind.name}_article_slug"),
+            sa.UniqueConstraint("article_id", "position", name=f"uq_{kind.name}_article_position"),
+            sa.CheckConstraint("position >= 0", name=f"{kind.name}_position_not_negative"),
+            sa.CheckConstraint("length(title) > 0", name=f"{kind.name}_title_not_empty"),
+        ),
+        "__annotations__": annotations,
+    }
+    for name, info in kind.extra_fields.items():
+        annotations[name] = value_type(info)
+        default: dict[str, Any] = (
+            {"default": info.default}
+            if info.default is not PydanticUndefined
+            else {"default_factory": info.default_factory}
+            if info.default_factory is not None
+            else {}
+        )
+        namespace[name] = Field(sa_column=_column_of(kind, name, info), **default)
+    table = SQLModelMetaclass(kind.type_name, (ItemRow,), namespace, table=True)
+    return cast(type[ItemRow], table)
 
-    kind: SectionKind = Field(
-        default=SectionKind.PROSE, sa_column=_enum_column(SectionKind, "section_kind")
+
+def _column_of(kind: ItemKind, name: str, info: FieldInfo) -> Any:
+    """The column that stores one field of an item kind's document."""
+    python_type = value_type(info)
+    if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
+        return _enum_column(python_type, _snake(python_type.__name__))
+    if python_type == list[str]:
+        # Shown, never queried: a JSON list in the editor's order.
+        return sa.Column(sa.JSON, nullable=False, server_default="[]")
+    if python_type is str:
+        return sa.Column(sa.Text, nullable=False, server_default="")
+    if python_type is bool:
+        return sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    raise TypeError(
+        f"{kind.document.__name__}.{name}: no column type for {python_type!r}; "
+        "add one to cms.models._column_of"
     )
 
 
-class Benefit(ChildModel, table=True):
-    __tablename__: ClassVar[str] = "benefit"
-    __table_args__ = _child_table_args("benefit")
-
-    # Shown, never queried: a JSON list of tag slugs in the editor's order.
-    tags: list[str] = Field(
-        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False, server_default="[]")
-    )
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-class NutritionTip(ChildModel, table=True):
-    __tablename__: ClassVar[str] = "nutrition_tip"
-    __table_args__ = _child_table_args("nutrition_tip")
-
-    kind: TipKind = Field(default=TipKind.NUTRITION, sa_column=_enum_column(TipKind, "tip_kind"))
-
-
-class Precaution(ChildModel, table=True):
-    __tablename__: ClassVar[str] = "precaution"
-    __table_args__ = _child_table_args("precaution")
+ITEM_TABLES: dict[ItemKind, type[ItemRow]] = {kind: _item_table(kind) for kind in ITEM_KINDS}
+Section = ITEM_TABLES[SECTION]
+Benefit = ITEM_TABLES[BENEFIT]
+NutritionTip = ITEM_TABLES[NUTRITION_TIP]
+Precaution = ITEM_TABLES[PRECAUTION]
 
 
 class ArticleTranslation(SQLModel, table=True):
@@ -233,9 +252,6 @@ class ArticleTranslation(SQLModel, table=True):
     document: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
-
-
-CHILD_MODELS: tuple[type[ChildModel], ...] = (Section, Benefit, NutritionTip, Precaution)
 
 
 class ArticleTag(SQLModel, table=True):
@@ -262,6 +278,10 @@ class SearchPart(enum.StrEnum):
     NUTRITION_TIP = "nutrition_tip"
     PRECAUTION = "precaution"
     CONCLUSION = "conclusion"
+
+
+if missing := {kind.name for kind in ITEM_KINDS} - {part.value for part in SearchPart}:
+    raise TypeError(f"SearchPart lacks a member for the item kinds {sorted(missing)}")
 
 
 class SearchDocument(SQLModel, table=True):

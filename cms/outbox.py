@@ -20,12 +20,11 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cms.db import inline_reader, sqlite_data_version
+from cms.db import Database, ReadSession, WriteSession
 from cms.models import Article, ArticleStatus, ContentState, OutboxEvent, utc_now
+from cms.visibility import article_is_scheduled
 
 __all__ = [
     "NOTIFY_CHANNEL",
@@ -139,7 +138,7 @@ class ContentChange:
 
 
 async def record_event(
-    session: AsyncSession,
+    session: WriteSession,
     *,
     event_type: EventType,
     article: Article,
@@ -157,22 +156,6 @@ async def record_event(
     if locale is not None:
         article_payload["locale"] = locale
     revision = await _bump_content_revision(session)
-    await session.exec(
-        sa.insert(OutboxEvent).values(
-            revision=revision,
-            event_type=event_type.value,
-            article_slug=article.slug,
-            article_version=article.version,
-            idempotency_key=key,
-            created_at=occurred_at,
-            payload={
-                "event": event_type.value,
-                "idempotency_key": key,
-                "occurred_at": occurred_at.isoformat(),
-                "article": article_payload,
-            },
-        )
-    )
     change = ContentChange(
         revision=revision,
         event=event_type,
@@ -182,14 +165,29 @@ async def record_event(
         occurred_at=occurred_at,
         locale=locale,
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Queued by the server until this transaction commits; dropped if it rolls back.
-        notify = sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, change.to_json().decode()))
-        await session.exec(notify)  # type: ignore[call-overload]
+    insert = sa.insert(OutboxEvent).values(
+        revision=revision,
+        event_type=event_type.value,
+        article_slug=article.slug,
+        article_version=article.version,
+        idempotency_key=key,
+        created_at=occurred_at,
+        payload={
+            "event": event_type.value,
+            "idempotency_key": key,
+            "occurred_at": occurred_at.isoformat(),
+            "article": article_payload,
+        },
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Queued by the server until this transaction commits; dropped if it rolls back. Sent
+        # by the INSERT itself, so the event costs no statement of its own.
+        insert = insert.returning(sa.func.pg_notify(NOTIFY_CHANNEL, change.to_json().decode()))
+    await session.exec(insert)
     session.info.setdefault(PENDING_CHANGES_KEY, []).append(change)
 
 
-async def _bump_content_revision(session: AsyncSession) -> int:
+async def _bump_content_revision(session: WriteSession) -> int:
     bumped = await session.exec(
         sa.update(ContentState)
         .values(revision=ContentState.revision + 1)
@@ -202,7 +200,7 @@ async def _bump_content_revision(session: AsyncSession) -> int:
     return int(revision)
 
 
-async def events_after(session: AsyncSession, *, revision: int, limit: int) -> list[OutboxEvent]:
+async def events_after(session: ReadSession, *, revision: int, limit: int) -> list[OutboxEvent]:
     """The changes committed after `revision`, in commit order."""
     statement = (
         select(OutboxEvent)
@@ -213,7 +211,7 @@ async def events_after(session: AsyncSession, *, revision: int, limit: int) -> l
     return list((await session.exec(statement)).all())
 
 
-async def content_revision(session: AsyncSession) -> int:
+async def content_revision(session: ReadSession) -> int:
     """A number that grows with every committed content change."""
     revision = (await session.exec(select(ContentState.revision))).first()
     return int(revision or 0)
@@ -237,12 +235,11 @@ class ContentRevision:
 
     _QUERY = "SELECT coalesce(max(revision), 0) FROM content_state"
     _NEXT_DUE = sa.select(sa.func.min(col(Article.published_at))).where(
-        col(Article.status) == ArticleStatus.PUBLISHED,
-        col(Article.published_at) > sa.bindparam("now"),
+        article_is_scheduled(sa.bindparam("now"))
     )
 
-    def __init__(self, engine: AsyncEngine, live: Callable[[], int | None] | None = None) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, live: Callable[[], int | None] | None = None) -> None:
+        self._database = database
         self._live = live
         self._seen: tuple[int, int] | None = None  # (data_version, revision)
         # The revision the next due time was read at, that time (epoch seconds), and how many
@@ -262,7 +259,7 @@ class ContentRevision:
         return (revision << 24) + self._came_due
 
     async def _content_revision(self) -> int:
-        version = sqlite_data_version(self._engine)
+        version = self._database.data_version()
         if version is None:
             live = self._live() if self._live is not None else None
             if live is not None:
@@ -279,9 +276,9 @@ class ContentRevision:
 
     async def _scalar(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
         """One value, read inline on SQLite (see `cms.db`), on a pooled connection otherwise."""
-        reader = inline_reader(self._engine)
+        reader = self._database.inline_reader
         if reader is not None:
             with reader.connect() as connection:
                 return connection.execute(statement, parameters or {}).scalar_one()
-        async with self._engine.connect() as connection:
+        async with self._database.engine.connect() as connection:
             return (await connection.execute(statement, parameters or {})).scalar_one()

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.db import ReadSession, WriteSession
 from cms.errors import BadUserInput, NotFound
 from cms.models import Partner, PartnerUsage, utc_now
 from cms.tokens import token_hash
@@ -77,7 +77,7 @@ def normalise_origin(origin: str) -> str:
 
 
 async def create_partner(
-    session: AsyncSession, *, name: str, origins: Iterable[str], rate_limit: int
+    session: WriteSession, *, name: str, origins: Iterable[str], rate_limit: int
 ) -> tuple[Partner, str]:
     """Store a partner and return it with its key, which is not kept and cannot be shown again."""
     allowed = sorted({normalise_origin(o) for o in origins})
@@ -98,11 +98,11 @@ async def create_partner(
     return partner, key
 
 
-async def list_partners(session: AsyncSession) -> list[Partner]:
+async def list_partners(session: ReadSession) -> list[Partner]:
     return list((await session.exec(select(Partner).order_by(col(Partner.name)))).all())
 
 
-async def revoke_partner(session: AsyncSession, *, name: str) -> Partner:
+async def revoke_partner(session: WriteSession, *, name: str) -> Partner:
     partner = (await session.exec(select(Partner).where(Partner.name == name))).first()
     if partner is None:
         raise NotFound(f"No partner named {name!r}.")
@@ -112,7 +112,7 @@ async def revoke_partner(session: AsyncSession, *, name: str) -> Partner:
     return partner
 
 
-async def identify_partner(session: AsyncSession, key: str) -> PartnerIdentity | None:
+async def identify_partner(session: ReadSession, key: str) -> PartnerIdentity | None:
     """The partner a key belongs to, or None when it is unknown or revoked (one statement)."""
     partner = (
         await session.exec(select(Partner).where(Partner.key_hash == token_hash(key)))
@@ -128,7 +128,7 @@ async def identify_partner(session: AsyncSession, key: str) -> PartnerIdentity |
     )
 
 
-async def add_usage(session: AsyncSession, counts: Mapping[UsageKey, int]) -> None:
+async def add_usage(session: WriteSession, counts: Mapping[UsageKey, int]) -> None:
     """Add counts to the stored ones: update the day's row, or insert it when there is none.
 
     A concurrent insert of the same partner row fails the transaction on the unique constraint,
@@ -159,7 +159,7 @@ async def add_usage(session: AsyncSession, counts: Mapping[UsageKey, int]) -> No
             )
 
 
-async def usage_totals(session: AsyncSession) -> dict[int, int]:
+async def usage_totals(session: ReadSession) -> dict[int, int]:
     """Snippets served per partner id, all days."""
     rows = await session.exec(
         select(PartnerUsage.partner_id, sa.func.sum(PartnerUsage.count))
@@ -169,7 +169,7 @@ async def usage_totals(session: AsyncSession) -> dict[int, int]:
     return {partner_id: int(total) for partner_id, total in rows.all() if partner_id is not None}
 
 
-async def usage_by_snippet(session: AsyncSession, *, name: str | None = None) -> list[SnippetUsage]:
+async def usage_by_snippet(session: ReadSession, *, name: str | None = None) -> list[SnippetUsage]:
     """Snippets served per partner and snippet, all days, most used first; keyless traffic
     under partner None. With `name`, that partner's only."""
     statement = (

@@ -9,23 +9,23 @@ and due.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.content_model import ITEM_KINDS
+from cms.db import ReadSession
 from cms.models import (
-    CHILD_MODELS,
+    ITEM_TABLES,
     Article,
-    ArticleStatus,
     ArticleTag,
     ArticleTranslation,
     Author,
-    ChildModel,
+    ItemRow,
     utc_now,
 )
+from cms.visibility import article_is_public, item_is_public
 
 __all__ = [
     "articles_by_ids",
@@ -34,6 +34,9 @@ __all__ = [
     "authors_by_ids",
     "children_by_article_ids",
     "children_by_ids",
+    "every_article_slug",
+    "every_item_by_article_ids",
+    "translation_of",
     "count_articles",
     "has_articles",
     "related_articles",
@@ -42,18 +45,10 @@ __all__ = [
     "visible_articles",
 ]
 
-ChildT = TypeVar("ChildT", bound=ChildModel)
+ChildT = TypeVar("ChildT", bound=ItemRow)
 
 
 # --- visibility -------------------------------------------------------------------------------
-
-
-def _article_is_public(now: datetime) -> sa.ColumnElement[bool]:
-    # A scheduled article becomes public when its time comes, with no job having to run then.
-    return sa.and_(
-        col(Article.status) == ArticleStatus.PUBLISHED,
-        col(Article.published_at) <= now,
-    )
 
 
 def visible_articles(include_drafts: bool, tag: str | None = None) -> Any:
@@ -63,14 +58,29 @@ def visible_articles(include_drafts: bool, tag: str | None = None) -> Any:
         # Served by ix_article_tag_tag_article; the page still walks slugs in order.
         tagged = select(ArticleTag.article_id).where(ArticleTag.tag == tag)
         statement = statement.where(col(Article.id).in_(tagged))
-    return statement if include_drafts else statement.where(_article_is_public(utc_now()))
+    return statement if include_drafts else statement.where(article_is_public(utc_now()))
 
 
 # --- reads ------------------------------------------------------------------------------------
 
 
-async def has_articles(session: AsyncSession) -> bool:
+async def has_articles(session: ReadSession) -> bool:
     return (await session.exec(select(Article.id).limit(1))).first() is not None
+
+
+async def every_article_slug(session: ReadSession) -> list[str]:
+    """The slug of every article, drafts included, in order."""
+    return list((await session.exec(select(Article.slug).order_by(col(Article.slug)))).all())
+
+
+async def translation_of(
+    session: ReadSession, *, article_id: int, locale: str
+) -> ArticleTranslation | None:
+    """The stored translation of an article into `locale`, if any."""
+    statement = select(ArticleTranslation).where(
+        ArticleTranslation.article_id == article_id, ArticleTranslation.locale == locale
+    )
+    return (await session.exec(statement)).first()
 
 
 # The reads below run on every API request. They are prebuilt Core statements (no statement is
@@ -86,9 +96,7 @@ def _table(model: type[Any]) -> sa.Table:
 _ARTICLES = _table(Article)
 _AUTHORS = _table(Author)
 _KEYS: sa.BindParameter[Any] = sa.bindparam("keys", expanding=True)
-_PUBLIC = sa.and_(
-    _ARTICLES.c.status == ArticleStatus.PUBLISHED, _ARTICLES.c.published_at <= sa.bindparam("now")
-)
+_PUBLIC = article_is_public(sa.bindparam("now"))
 
 
 def _by(column: sa.ColumnElement[Any], *public: sa.ColumnElement[bool]) -> dict[bool, Any]:
@@ -105,69 +113,100 @@ _AUTHORS_BY_ID = _by(
     _AUTHORS.c.id,
     sa.select(_ARTICLES.c.id).where(_ARTICLES.c.author_id == _AUTHORS.c.id, _PUBLIC).exists(),
 )
-_CHILDREN_BY_ARTICLE_ID: dict[type[ChildModel], dict[bool, Any]] = {
+_CHILDREN_BY_ARTICLE_ID: dict[type[ItemRow], dict[bool, Any]] = {
     model: {
         include_drafts: statement.order_by(table.c.article_id, table.c.position)
-        for include_drafts, statement in _by(
-            table.c.article_id, table.c.is_draft.is_(False)
-        ).items()
+        for include_drafts, statement in _by(table.c.article_id, item_is_public(table)).items()
     }
-    for model in CHILD_MODELS
+    for model in ITEM_TABLES.values()
     for table in [_table(model)]
 }
-_CHILDREN_BY_ID: dict[type[ChildModel], dict[bool, Any]] = {
+_CHILDREN_BY_ID: dict[type[ItemRow], dict[bool, Any]] = {
     model: {
         True: sa.select(table).where(table.c.id.in_(_KEYS)),
         False: sa.select(table)
         .join(_ARTICLES, _ARTICLES.c.id == table.c.article_id)
-        .where(table.c.id.in_(_KEYS), table.c.is_draft.is_(False), _PUBLIC),
+        .where(table.c.id.in_(_KEYS), item_is_public(table), _PUBLIC),
     }
-    for model in CHILD_MODELS
+    for model in ITEM_TABLES.values()
     for table in [_table(model)]
 }
 
 
-async def _rows(session: AsyncSession, statement: Any, keys: Sequence[Any]) -> list[Any]:
+def _every_item_by_article_id() -> Any:
+    """The items of every kind of the articles in `:keys`, in one statement: the columns every
+    item has, `item_kind`, and each kind's own columns as text (NULL for other kinds)."""
+    extra = sorted({name for kind in ITEM_KINDS for name in kind.extra_fields})
+    selects = []
+    for kind, model in ITEM_TABLES.items():
+        table = _table(model)
+        own = [
+            sa.cast(table.c[name] if name in table.c else sa.null(), sa.Text).label(name)
+            for name in extra
+        ]
+        columns = [table.c[name] for name in ("id", "article_id", "position", "slug", "title")]
+        selects.append(
+            sa.select(
+                sa.literal_column(f"'{kind.name}'", sa.String).label("item_kind"),
+                *columns,
+                table.c.body,
+                table.c.is_draft,
+                *own,
+            ).where(table.c.article_id.in_(_KEYS))
+        )
+    return sa.union_all(*selects).order_by(sa.column("article_id"), sa.column("position"))
+
+
+_EVERY_ITEM_BY_ARTICLE_ID = _every_item_by_article_id()
+
+
+async def _rows(session: ReadSession, statement: Any, keys: Sequence[Any]) -> list[Any]:
     result = await session.exec(statement, params={"keys": list(keys), "now": utc_now()})
     return list(result.all())
 
 
 async def articles_by_slugs(
-    session: AsyncSession, slugs: Sequence[str], *, include_drafts: bool
+    session: ReadSession, slugs: Sequence[str], *, include_drafts: bool
 ) -> list[Article]:
     return await _rows(session, _ARTICLES_BY_SLUG[include_drafts], slugs)
 
 
 async def articles_by_ids(
-    session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
+    session: ReadSession, ids: Sequence[int], *, include_drafts: bool
 ) -> list[Article]:
     return await _rows(session, _ARTICLES_BY_ID[include_drafts], ids)
 
 
 async def authors_by_ids(
-    session: AsyncSession, ids: Sequence[int], *, include_drafts: bool
+    session: ReadSession, ids: Sequence[int], *, include_drafts: bool
 ) -> list[Author]:
     """Authors by id; a public caller sees only authors of at least one public article."""
     return await _rows(session, _AUTHORS_BY_ID[include_drafts], ids)
 
 
 async def children_by_article_ids(
-    session: AsyncSession, model: type[ChildT], article_ids: Sequence[int], *, include_drafts: bool
+    session: ReadSession, model: type[ChildT], article_ids: Sequence[int], *, include_drafts: bool
 ) -> list[ChildT]:
     """The children of the given articles in reading order. The articles' own visibility is the
     caller's to check: these ids come from articles it has already read."""
     return await _rows(session, _CHILDREN_BY_ARTICLE_ID[model][include_drafts], article_ids)
 
 
+async def every_item_by_article_ids(session: ReadSession, article_ids: Sequence[int]) -> list[Any]:
+    """The items of every kind of the given articles, drafts included, in one statement (see
+    `_every_item_by_article_id`): each row's `item_kind` names its kind."""
+    return await _rows(session, _EVERY_ITEM_BY_ARTICLE_ID, article_ids)
+
+
 async def children_by_ids(
-    session: AsyncSession, model: type[ChildT], ids: Sequence[int], *, include_drafts: bool
+    session: ReadSession, model: type[ChildT], ids: Sequence[int], *, include_drafts: bool
 ) -> list[ChildT]:
     """Children looked up by their own id, so the parent's visibility is checked here."""
     return await _rows(session, _CHILDREN_BY_ID[model][include_drafts], ids)
 
 
 async def translations_by_article_ids(
-    session: AsyncSession, article_ids: Sequence[int]
+    session: ReadSession, article_ids: Sequence[int]
 ) -> list[ArticleTranslation]:
     """The translations of the given articles, whose visibility is the caller's to check."""
     statement = (
@@ -179,7 +218,7 @@ async def translations_by_article_ids(
 
 
 async def articles_page(
-    session: AsyncSession,
+    session: ReadSession,
     *,
     after_slug: str | None,
     before_slug: str | None,
@@ -202,7 +241,7 @@ async def articles_page(
 
 
 async def count_articles(
-    session: AsyncSession,
+    session: ReadSession,
     *,
     include_drafts: bool,
     slug_at_most: str | None = None,
@@ -223,9 +262,7 @@ async def count_articles(
     return int((await session.exec(counted)).one())
 
 
-async def tags_by_article_ids(
-    session: AsyncSession, article_ids: Sequence[int]
-) -> list[ArticleTag]:
+async def tags_by_article_ids(session: ReadSession, article_ids: Sequence[int]) -> list[ArticleTag]:
     """The tags of the given articles, each article's in the editor's order."""
     statement = (
         select(ArticleTag)
@@ -236,7 +273,7 @@ async def tags_by_article_ids(
 
 
 async def related_articles(
-    session: AsyncSession, article_ids: Sequence[int], *, limit: int, include_drafts: bool
+    session: ReadSession, article_ids: Sequence[int], *, limit: int, include_drafts: bool
 ) -> list[tuple[int, Article]]:
     """For each given article, up to `limit` other visible articles sharing the most tags with
     it, ties broken by slug: (given article id, related article) pairs in that order. One

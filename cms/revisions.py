@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.db import ReadSession, WriteSession
 from cms.documents import ArticleDocument
 from cms.errors import NotFound
 from cms.models import Article, Revision
@@ -18,7 +18,7 @@ __all__ = ["diff_revisions", "get_revision", "list_revisions", "record_revision"
 
 
 async def record_revision(
-    session: AsyncSession, *, article: Article, document: ArticleDocument, action: str, actor: str
+    session: WriteSession, *, article: Article, document: ArticleDocument, action: str, actor: str
 ) -> None:
     # A plain INSERT: history is written, never read back in the same unit of work.
     await session.exec(
@@ -35,7 +35,7 @@ async def record_revision(
 
 
 async def list_revisions(
-    session: AsyncSession, *, article_id: int, before_version: int | None = None, limit: int
+    session: ReadSession, *, article_id: int, before_version: int | None = None, limit: int
 ) -> list[Revision]:
     """Newest first."""
     statement = select(Revision).where(Revision.article_id == article_id)
@@ -45,7 +45,7 @@ async def list_revisions(
     return list((await session.exec(statement)).all())
 
 
-async def get_revision(session: AsyncSession, *, article_id: int, version: int) -> Revision:
+async def get_revision(session: ReadSession, *, article_id: int, version: int) -> Revision:
     statement = select(Revision).where(
         Revision.article_id == article_id, Revision.version == version
     )

@@ -18,11 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.db import ReadSession
 from cms.models import Article, SearchDocument, SearchPart
 from cms.reads import visible_articles
 from cms.search_index import MATCH_END, MATCH_START
+from cms.visibility import item_is_public
 
 __all__ = [
     "MAX_QUERY_LENGTH",
@@ -105,7 +106,7 @@ def _hits(dialect: str, terms: Sequence[str], include_drafts: bool, scored: bool
         .where(match)
     )
     if not include_drafts:
-        statement = statement.where(col(SearchDocument.is_draft).is_(False))
+        statement = statement.where(item_is_public(SearchDocument.__table__))  # type: ignore[attr-defined]
     return statement.subquery("hits")
 
 
@@ -125,12 +126,12 @@ def _best_per_article(dialect: str, terms: Sequence[str], include_drafts: bool) 
     )
 
 
-def _dialect(session: AsyncSession) -> str:
+def _dialect(session: ReadSession) -> str:
     return session.get_bind().dialect.name
 
 
 async def search_page(
-    session: AsyncSession,
+    session: ReadSession,
     terms: Sequence[str],
     *,
     after: tuple[float, str] | None,
@@ -158,7 +159,7 @@ async def search_page(
 
 
 async def count_search_hits(
-    session: AsyncSession, terms: Sequence[str], *, include_drafts: bool
+    session: ReadSession, terms: Sequence[str], *, include_drafts: bool
 ) -> int:
     # No ranking needed to count: matching visible articles, each once.
     hits = _hits(_dialect(session), terms, include_drafts, scored=False)
@@ -170,7 +171,7 @@ async def count_search_hits(
 
 
 async def search_excerpts(
-    session: AsyncSession, terms: Sequence[str], document_ids: Sequence[int]
+    session: ReadSession, terms: Sequence[str], document_ids: Sequence[int]
 ) -> dict[int, str]:
     """A short passage of each search document around its matches, which are put between
     `MATCH_START` and `MATCH_END`; an ellipsis where the passage cuts the text."""

@@ -14,25 +14,26 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind, Role
+from cms.db import WriteSession
 from cms.documents import ArticleDocument
 from cms.models import SQLITE_SEARCH_INSERT_TRIGGER, SearchDocument, SearchPart
 from cms.text import to_text
 
-__all__ = ["MATCH_END", "MATCH_START", "deferred_indexing", "reindex_article", "search_rows"]
+__all__ = [
+    "MATCH_END",
+    "MATCH_START",
+    "deferred_indexing",
+    "reindex_article",
+    "search_rows",
+    "update_search_index",
+]
 
 # Put around every match in an excerpt by the database; turned into <mark> (or dropped) on read.
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 _MARKERS = str.maketrans("", "", MATCH_START + MATCH_END)
-
-_ITEM_LISTS = (
-    ("sections", SearchPart.SECTION),
-    ("benefits", SearchPart.BENEFIT),
-    ("nutrition_tips", SearchPart.NUTRITION_TIP),
-    ("precautions", SearchPart.PRECAUTION),
-)
 
 
 def _clean(text: str) -> str:
@@ -46,9 +47,10 @@ def search_rows(document: ArticleDocument) -> list[dict[str, Any]]:
     and intro, each item, then the conclusion. Drafts are kept, marked as such."""
     own_text = "\n\n".join(part for part in (document.headline, to_text(document.intro)) if part)
     rows = [_row(SearchPart.ARTICLE, "", document.title, own_text, draft=False)]
-    for list_name, part in _ITEM_LISTS:
-        for item in getattr(document, list_name):
-            rows.append(_row(part, item.slug, item.title, to_text(item.body), draft=item.draft))
+    for kind in ITEM_KINDS:
+        part = SearchPart(kind.name)
+        for item in document.items(kind):
+            rows.append(_row(part, item.slug, item.title, _item_text(kind, item), item.draft))
     if document.conclusion is not None:
         conclusion = document.conclusion
         rows.append(
@@ -57,13 +59,23 @@ def search_rows(document: ArticleDocument) -> list[dict[str, Any]]:
     return rows
 
 
+def _item_text(kind: ItemKind, item: ItemDocument) -> str:
+    """Every text field of an item but its title, as readers see it."""
+    texts = (
+        to_text(getattr(item, name)) if role is Role.PROSE else getattr(item, name)
+        for name, role in kind.text_fields.items()
+        if name != "title"
+    )
+    return "\n\n".join(text for text in texts if text)
+
+
 def _row(part: SearchPart, slug: str, title: str, body: str, draft: bool) -> dict[str, Any]:
     return {"part": part, "slug": slug, "title": _clean(title), "body": _clean(body),
             "is_draft": draft}  # fmt: skip
 
 
 async def reindex_article(
-    session: AsyncSession, *, article_id: int, document: ArticleDocument, new_article: bool
+    session: WriteSession, *, article_id: int, document: ArticleDocument, new_article: bool
 ) -> None:
     """Replace the article's search documents with those of `document`: one DELETE (none for a
     new article) and one multi-row INSERT."""
@@ -84,6 +96,35 @@ async def reindex_article(
         await session.exec(_insert_statement(len(chunk)), params=params)  # type: ignore[call-overload]
 
 
+async def update_search_index(
+    session: WriteSession, *, article_id: int, before: ArticleDocument, after: ArticleDocument
+) -> None:
+    """Rewrite only the search documents that differ between two versions of an article: a
+    one-field edit updates one row."""
+    old = {(row["part"], row["slug"]): row for row in search_rows(before)}
+    new = {(row["part"], row["slug"]): row for row in search_rows(after)}
+    table = SearchDocument.__table__  # type: ignore[attr-defined]
+    of_article = table.c.article_id == article_id
+    for part, slug in old.keys() - new.keys():
+        await session.exec(
+            sa.delete(table).where(of_article, table.c.part == part, table.c.slug == slug)
+        )
+    for key in old.keys() & new.keys():
+        if old[key] != new[key]:
+            part, slug = key
+            changed = {name: value for name, value in new[key].items() if old[key][name] != value}
+            await session.exec(
+                sa.update(table)
+                .where(of_article, table.c.part == part, table.c.slug == slug)
+                .values(**changed)
+            )
+    added = [row for key, row in new.items() if key not in old]
+    if added:
+        await session.exec(
+            sa.insert(table), params=[{"article_id": article_id, **row} for row in added]
+        )
+
+
 _ROWS_PER_INSERT = 500
 
 
@@ -98,7 +139,7 @@ def _insert_statement(count: int) -> sa.TextClause:
 
 
 @asynccontextmanager
-async def deferred_indexing(session: AsyncSession) -> AsyncIterator[None]:
+async def deferred_indexing(session: WriteSession) -> AsyncIterator[None]:
     """For many writes in one transaction (`cms seed`): on SQLite, the search documents written
     in the block are added to the FTS5 index by one statement at its end rather than row by row,
     which costs about half as much. Deletes and updates are still indexed as they happen. The

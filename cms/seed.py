@@ -9,13 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms import content, reads
-from cms.db import session_scope
+from cms.db import Database, WriteSession, as_database
 from cms.documents import ArticleDocument, TranslationDocument
-from cms.models import Article
 from cms.search_index import deferred_indexing
 from cms.seed_files import (
     SeedFile,
@@ -50,7 +47,7 @@ class SeedReport:
 
 
 async def seed_database(
-    engine: AsyncEngine,
+    database: Database | AsyncEngine,
     paths: Sequence[Path],
     *,
     prune: bool = False,
@@ -60,12 +57,12 @@ async def seed_database(
     """Validate every file first, then save all articles in one transaction: either every file
     lands or none does. Raises `InvalidContent` (nothing written) listing every problem. With
     `prune`, articles that no file holds are deleted, in the same transaction. `inline` is for
-    commands: see `cms.db.session_scope`."""
+    commands: see `cms.db.Database.write_session`."""
     seed_files = read_seed_files(discover_seed_files(paths))
     articles = [f for f in seed_files if isinstance(f.document, ArticleDocument)]
     translations = [f for f in seed_files if isinstance(f.document, TranslationDocument)]
     report = SeedReport()
-    async with session_scope(engine, inline=inline) as session:
+    async with as_database(database).write_session(inline=inline) as session:
         async with deferred_indexing(session):
             for seed_file in articles:
                 assert isinstance(seed_file.document, ArticleDocument)
@@ -87,7 +84,7 @@ async def seed_database(
     return report
 
 
-async def _prune(session: AsyncSession, seed_files: Sequence[SeedFile], report: SeedReport) -> None:
+async def _prune(session: WriteSession, seed_files: Sequence[SeedFile], report: SeedReport) -> None:
     kept: set[str] = set()
     kept_translations: set[tuple[str, str]] = set()
     for seed_file in seed_files:
@@ -96,7 +93,7 @@ async def _prune(session: AsyncSession, seed_files: Sequence[SeedFile], report: 
             kept_translations.add((document.translation_of, document.locale))
         else:
             kept.add(document.slug)
-    stored = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()
+    stored = await reads.every_article_slug(session)
     for slug in stored:
         if slug not in kept:
             await content.delete_article(session, slug=slug)
@@ -108,22 +105,25 @@ async def _prune(session: AsyncSession, seed_files: Sequence[SeedFile], report: 
                 report.deleted.append(f"{slug}.{translation.locale}")
 
 
-async def seed_if_empty(engine: AsyncEngine, seed_dir: Path | None) -> SeedReport | None:
+async def seed_if_empty(
+    database: Database | AsyncEngine, seed_dir: Path | None
+) -> SeedReport | None:
     """Load the seed content only into a database with no article: a restart never overwrites
     what editors have changed since. The schema must exist (`cms.migrate.ensure_schema`)."""
-    async with session_scope(engine) as session:
+    database = as_database(database)
+    async with database.write_session() as session:
         if await reads.has_articles(session):
             return None
-    return await seed_database(engine, [seed_dir or bundled_seed_dir()])
+    return await seed_database(database, [seed_dir or bundled_seed_dir()])
 
 
-async def export_articles(engine: AsyncEngine, out_dir: Path) -> list[Path]:
+async def export_articles(database: Database | AsyncEngine, out_dir: Path) -> list[Path]:
     """Write every article to `<out_dir>/<slug>.yaml` and every translation of it to
     `<out_dir>/<slug>.<locale>.yaml`, in the canonical seed layout."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    async with session_scope(engine) as session:
-        slugs = (await session.exec(select(Article.slug).order_by(col(Article.slug)))).all()
+    async with as_database(database).write_session() as session:
+        slugs = await reads.every_article_slug(session)
         for slug in slugs:
             document = await content.get_article_document(session, slug=slug)
             assert document is not None

@@ -36,13 +36,40 @@ class Settings(BaseSettings):
         description="Apply pending schema migrations on `cms serve`/`cms seed`; when false, "
         "refuse to start until `cms db upgrade` has run.",
     )
-    db_pool_size: int = Field(default=5, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
-    db_pool_timeout: float = Field(default=5.0, gt=0)
-    max_page_size: int = Field(default=100, ge=1)
-    max_query_depth: int = Field(default=10, ge=1)
-    max_query_tokens: int = Field(default=5000, ge=1)
-    max_query_aliases: int = Field(default=30, ge=1)
+    db_pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="PostgreSQL: connections kept open in the pool (with pre-ping).",
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, description="PostgreSQL: connections opened beyond the pool under load."
+    )
+    db_pool_timeout: float = Field(
+        default=5.0, gt=0, description="PostgreSQL: seconds to wait for a free connection."
+    )
+    max_page_size: int = Field(
+        default=100, ge=1, description="Largest `first`/`last` of a page; more is `BAD_USER_INPUT`."
+    )
+    max_query_depth: int = Field(
+        default=10, ge=1, description="Deepest selection a document may nest (`QUERY_TOO_DEEP`)."
+    )
+    max_query_tokens: int = Field(
+        default=5000, ge=1, description="Most tokens a document may hold (`TOO_MANY_TOKENS`)."
+    )
+    max_query_aliases: int = Field(
+        default=30, ge=1, description="Most aliases a document may use (`TOO_MANY_ALIASES`)."
+    )
+    max_query_cost: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most objects a query may return, estimated before it runs from the list "
+        "sizes it asks for (`QUERY_TOO_COSTLY`).",
+    )
+    query_cost_list_size: int = Field(
+        default=10,
+        ge=1,
+        description="How many objects the cost estimate counts for a list without `first`.",
+    )
     admin_secret_key: SecretStr | None = Field(
         default=None,
         description="Signs web admin sessions. Set it when running several workers or hosts; "
@@ -51,7 +78,11 @@ class Settings(BaseSettings):
     response_cache: bool = Field(
         default=True, description="Reuse finished query responses until content changes."
     )
-    response_cache_entries: int = Field(default=10_000, ge=1)
+    response_cache_entries: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most responses the response cache holds; the least recently used go first.",
+    )
     http_max_age: int = Field(
         default=0,
         ge=0,
@@ -122,8 +153,14 @@ class Settings(BaseSettings):
     lint_review_max_age_days: int = Field(
         default=365, ge=1, description="Days after `last_reviewed` before `cms lint` warns."
     )
-    introspection: bool = True
-    graphiql: bool = True
+    introspection: bool = Field(
+        default=True,
+        description="Answer introspection queries; when false they fail with "
+        "`INTROSPECTION_DISABLED`.",
+    )
+    graphiql: bool = Field(
+        default=True, description="Serve GraphiQL at `GET /graphql` to browsers."
+    )
 
     @field_validator("site_url")
     @classmethod

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from cms import reads
+from cms.content_model import BENEFIT, PRECAUTION
+from cms.db import ReadSession
 from cms.locales import LocaleView
-from cms.models import Article, Author, Benefit, Precaution
+from cms.models import ITEM_TABLES, Article, Author, ItemRow
 
 __all__ = [
     "DISCLAIMER",
@@ -118,8 +118,8 @@ def syndicated_article(
     *,
     article: Article,
     author: Author,
-    benefits: Sequence[Benefit],
-    precautions: Sequence[Precaution],
+    benefits: Sequence[ItemRow],
+    precautions: Sequence[ItemRow],
     site_url: str,
     view: LocaleView | None = None,
 ) -> SyndicatedArticle:
@@ -128,7 +128,7 @@ def syndicated_article(
     view = view or LocaleView(base=article.locale)
     title = view.article_field("title", article.title)
 
-    def item(list_name: str, row: Benefit | Precaution) -> SnippetItem:
+    def item(list_name: str, row: ItemRow) -> SnippetItem:
         title = view.item_field(list_name, row.slug, "title", row.title)
         body = view.item_field(list_name, row.slug, "body", row.body)
         return SnippetItem(row.slug, title.value, body.value, title.locale, body.locale)
@@ -152,7 +152,7 @@ def syndicated_article(
 
 
 async def read_syndicated_article(
-    session: AsyncSession, *, slug: str, site_url: str
+    session: ReadSession, *, slug: str, site_url: str
 ) -> SyndicatedArticle | None:
     """A published article by slug, with its published benefits and precautions (4 statements);
     None when there is no such public article."""
@@ -163,10 +163,10 @@ async def read_syndicated_article(
     assert article.id is not None
     (author,) = await reads.authors_by_ids(session, [article.author_id], include_drafts=False)
     benefits = await reads.children_by_article_ids(
-        session, Benefit, [article.id], include_drafts=False
+        session, ITEM_TABLES[BENEFIT], [article.id], include_drafts=False
     )
     precautions = await reads.children_by_article_ids(
-        session, Precaution, [article.id], include_drafts=False
+        session, ITEM_TABLES[PRECAUTION], [article.id], include_drafts=False
     )
     return syndicated_article(
         article=article,

@@ -7,13 +7,26 @@ process, not once per request.
 from __future__ import annotations
 
 import enum
+import re
 from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-__all__ = ["TextFormat", "render", "to_html", "to_text"]
+__all__ = ["UNSTORABLE_TEXT", "TextFormat", "storable", "render", "to_html", "to_text"]
+
+# What no text may hold, since no database stores it: C0 control characters but tab, newline
+# and carriage return (NUL among them), and UTF-16 surrogates on their own.
+UNSTORABLE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text`, or ValueError when it holds what no text may hold (a validator of documents)."""
+    if UNSTORABLE_TEXT.search(text):
+        raise ValueError("holds a NUL or another control character, which text may not contain")
+    return text
+
 
 # CommonMark with raw HTML disabled: HTML typed into a body is shown as text, never passed through.
 _markdown = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")

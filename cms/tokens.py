@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cms.access import Principal, Scope
+from cms.db import ReadSession, WriteSession
 from cms.errors import BadUserInput, NotFound
 from cms.models import ApiToken, utc_now
 
@@ -32,7 +32,7 @@ def _hash(secret: str) -> str:
 
 
 async def create_token(
-    session: AsyncSession,
+    session: WriteSession,
     *,
     name: str,
     scopes: Iterable[Scope],
@@ -57,11 +57,11 @@ async def create_token(
     return token, secret
 
 
-async def list_tokens(session: AsyncSession) -> list[ApiToken]:
+async def list_tokens(session: ReadSession) -> list[ApiToken]:
     return list((await session.exec(select(ApiToken).order_by(col(ApiToken.name)))).all())
 
 
-async def revoke_token(session: AsyncSession, *, name: str) -> ApiToken:
+async def revoke_token(session: WriteSession, *, name: str) -> ApiToken:
     token = (await session.exec(select(ApiToken).where(ApiToken.name == name))).first()
     if token is None:
         raise NotFound(f"No token named {name!r}.")
@@ -75,12 +75,12 @@ def token_hash(secret: str) -> str:
     return _hash(secret)
 
 
-async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
+async def authenticate(session: ReadSession, secret: str) -> Principal | None:
     """The principal a token secret stands for, or None when it is unknown, revoked or expired."""
     return await authenticate_hash(session, _hash(secret))
 
 
-async def authenticate_hash(session: AsyncSession, digest: str) -> Principal | None:
+async def authenticate_hash(session: ReadSession, digest: str) -> Principal | None:
     """Like `authenticate`, from the stored hash (what a signed admin session keeps)."""
     token = (await session.exec(select(ApiToken).where(ApiToken.token_hash == digest))).first()
     # The lookup is by hash, so timing reveals nothing of the secret; compare_digest keeps the

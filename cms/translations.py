@@ -9,15 +9,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
 from cms.content import SaveOutcome, document_of, locked_article
+from cms.db import ReadSession, WriteSession
 from cms.documents import Location, TranslationDocument, field_path, translation_problems
 from cms.errors import ContentProblem, InvalidContent, NotFound
-from cms.models import Article, ArticleTranslation, utc_now
+from cms.models import ArticleTranslation, utc_now
 from cms.outbox import EventType, record_event
-from cms.reads import translations_by_article_ids
+from cms.reads import articles_by_slugs, translation_of, translations_by_article_ids
 
 __all__ = [
     "delete_article_translation",
@@ -27,13 +27,13 @@ __all__ = [
 
 
 async def get_translation_documents(
-    session: AsyncSession, *, slug: str
+    session: ReadSession, *, slug: str
 ) -> list[TranslationDocument]:
     """Every translation of an article, by locale."""
-    article = (await session.exec(select(Article).where(Article.slug == slug))).first()
-    if article is None or article.id is None:
+    articles = await articles_by_slugs(session, [slug], include_drafts=True)
+    if not articles or articles[0].id is None:
         return []
-    rows = await translations_by_article_ids(session, [article.id])
+    rows = await translations_by_article_ids(session, [articles[0].id])
     return [
         TranslationDocument.of(translation_of=slug, locale=row.locale, overlay=row.document)
         for row in rows
@@ -41,7 +41,7 @@ async def get_translation_documents(
 
 
 async def save_article_translation(
-    session: AsyncSession,
+    session: WriteSession,
     document: TranslationDocument,
     *,
     source: str = "",
@@ -66,10 +66,7 @@ async def save_article_translation(
     ]
     if problems:
         raise InvalidContent(problems)
-    statement = select(ArticleTranslation).where(
-        ArticleTranslation.article_id == article.id, ArticleTranslation.locale == document.locale
-    )
-    row = (await session.exec(statement)).first()
+    row = await translation_of(session, article_id=article.id, locale=document.locale)
     overlay = document.overlay()
     if row is not None and row.document == overlay:
         return SaveOutcome.UNCHANGED
@@ -91,7 +88,7 @@ async def save_article_translation(
     return outcome
 
 
-async def delete_article_translation(session: AsyncSession, *, slug: str, locale: str) -> None:
+async def delete_article_translation(session: WriteSession, *, slug: str, locale: str) -> None:
     article = await locked_article(session, slug)
     if article is None:
         raise NotFound(f"No article {slug!r}.")

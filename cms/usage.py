@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.db import session_scope
+from cms.db import Database, as_database
 from cms.partners import UsageKey, add_usage
 
 __all__ = ["UsageBuffer"]
@@ -25,8 +25,8 @@ logger = logging.getLogger("cms.usage")
 
 
 class UsageBuffer:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database | AsyncEngine) -> None:
+        self._database = as_database(database)
         self._counts: Counter[UsageKey] = Counter()
         self._lock = asyncio.Lock()
 
@@ -47,7 +47,7 @@ class UsageBuffer:
             if not counts:
                 return 0
             try:
-                async with session_scope(self._engine) as session:
+                async with self._database.write_session() as session:
                     await add_usage(session, counts)
             except Exception:
                 self._counts.update(counts)

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 import orjson
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms.db import ReadSession, WriteSession
 from cms.errors import BadUserInput, NotFound
 from cms.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from cms.outbox import EventType
@@ -89,7 +89,7 @@ def _event_types(values: Iterable[str]) -> str:
 
 
 async def add_endpoint(
-    session: AsyncSession, *, url: str, event_types: Iterable[str], secret: str | None = None
+    session: WriteSession, *, url: str, event_types: Iterable[str], secret: str | None = None
 ) -> WebhookEndpoint:
     """Store an endpoint; it receives the events that occur from now on. Without a secret one
     is generated."""
@@ -105,13 +105,13 @@ async def add_endpoint(
     return endpoint
 
 
-async def list_endpoints(session: AsyncSession) -> list[WebhookEndpoint]:
+async def list_endpoints(session: ReadSession) -> list[WebhookEndpoint]:
     return list(
         (await session.exec(select(WebhookEndpoint).order_by(col(WebhookEndpoint.id)))).all()
     )
 
 
-async def remove_endpoint(session: AsyncSession, *, endpoint_id: int) -> WebhookEndpoint:
+async def remove_endpoint(session: WriteSession, *, endpoint_id: int) -> WebhookEndpoint:
     """Delete an endpoint and, with it, its deliveries."""
     endpoint = await session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
@@ -121,7 +121,7 @@ async def remove_endpoint(session: AsyncSession, *, endpoint_id: int) -> Webhook
     return endpoint
 
 
-async def fan_out(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
+async def fan_out(session: WriteSession, *, now: datetime, limit: int = 500) -> int:
     """Make the deliveries of events not yet fanned out, one per active endpoint that subscribes
     to the event's type and existed when it occurred. Returns how many were made.
 
@@ -177,13 +177,14 @@ class Claim:
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int = 50
+    session: WriteSession, *, now: datetime, lease: timedelta, limit: int = 50
 ) -> list[Claim]:
     """Take pending deliveries that are due, count the attempt and lease them until `now +
     lease`: if this process dies while sending, another one retries after the lease.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint deliveries.
-    SQLite: the claim runs under the single write lock (`session_scope`), which does the same."""
+    SQLite: the claim runs under the single write lock (`Database.write_session`), which does
+    the same."""
     rows = (
         await session.exec(
             select(WebhookDelivery, OutboxEvent, WebhookEndpoint)
@@ -243,7 +244,7 @@ class Outcome:
 
 
 async def record_outcome(
-    session: AsyncSession,
+    session: WriteSession,
     claim: Claim,
     outcome: Outcome,
     *,
@@ -284,7 +285,7 @@ class DeliveryRow:
     url: str
 
 
-async def list_deliveries(session: AsyncSession, *, limit: int = 50) -> Sequence[DeliveryRow]:
+async def list_deliveries(session: ReadSession, *, limit: int = 50) -> Sequence[DeliveryRow]:
     """The most recent deliveries first, with their event and endpoint."""
     rows = (
         await session.exec(

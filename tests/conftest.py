@@ -1,8 +1,8 @@
 """Shared fixtures: the app over HTTP on a real database, SQLite and PostgreSQL alike.
 
-Every test that takes `database_url` (directly or through `engine`/`client`) runs twice: on a
-fresh SQLite file and on a uniquely named PostgreSQL database created for this test run and
-dropped afterwards. Without a reachable PostgreSQL the second run is skipped, except under
+Every test that takes `database_url` (directly or through `database`, `engine` or `client`) runs
+twice: on a fresh SQLite file and on a uniquely named PostgreSQL database created for this test
+run and dropped afterwards. Without a reachable PostgreSQL the second run is skipped, except under
 `CI=true`, where it fails.
 """
 
@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.db import create_engine, create_schema, dispose_engine, inline_reader
+from cms.db import Database, create_schema
 from cms.http import create_app
 from cms.seed import seed_database
 from cms.settings import Settings
@@ -93,24 +93,30 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(settings)
-    await create_schema(engine)
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    database = Database.from_settings(settings)
+    await create_schema(database.engine)
     try:
-        yield engine
+        yield database
     finally:
-        await dispose_engine(engine)
+        await database.dispose()
 
 
 @pytest.fixture
-async def seeded(engine: AsyncEngine) -> AsyncEngine:
-    await seed_database(engine, [SEED_DIR])
-    return engine
+def engine(database: Database) -> AsyncEngine:
+    """The database's async engine, for tests that reach it directly."""
+    return database.engine
 
 
 @pytest.fixture
-async def client(engine: AsyncEngine, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, engine)
+async def seeded(database: Database) -> AsyncEngine:
+    await seed_database(database, [SEED_DIR])
+    return database.engine
+
+
+@pytest.fixture
+async def client(database: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, database)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
         yield client
@@ -135,7 +141,7 @@ def graphql(client: httpx.AsyncClient) -> GraphQL:
 
 
 @pytest.fixture
-def sql_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+def sql_statements(database: Database) -> Iterator[list[str]]:
     """Every data statement the engine sends while the test runs, in order. Transaction control
     is left out: SQLite needs an explicit BEGIN that PostgreSQL's driver sends implicitly."""
     statements: list[str] = []
@@ -145,7 +151,7 @@ def sql_statements(engine: AsyncEngine) -> Iterator[list[str]]:
             statements.append(statement)
 
     # SQLite's API reads go through the inline reader beside the async engine (see cms.db).
-    engines = [engine.sync_engine, *filter(None, [inline_reader(engine)])]
+    engines = [database.engine.sync_engine, *filter(None, [database.inline_reader])]
     for each in engines:
         event.listen(each, "before_cursor_execute", record)
     try:
@@ -159,14 +165,13 @@ TokenFactory = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
-def make_token(engine: AsyncEngine) -> TokenFactory:
+def make_token(database: Database) -> TokenFactory:
     """Create an API token with the given scopes in the test database; return its secret."""
     from cms.access import Scope
-    from cms.db import session_scope
     from cms.tokens import create_token
 
     async def make(*scopes: Scope, name: str | None = None, **kwargs: Any) -> str:
-        async with session_scope(engine) as session:
+        async with database.write_session() as session:
             _, secret = await create_token(
                 session, name=name or f"token-{uuid.uuid4().hex[:8]}", scopes=scopes, **kwargs
             )

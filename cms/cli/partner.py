@@ -9,7 +9,7 @@ from rich.table import Table
 
 from cms import partners
 from cms.cli.shared import console, errors, run_in_session
-from cms.db import AsyncSession
+from cms.db import WriteSession
 from cms.models import Partner
 
 __all__ = ["partner_app"]
@@ -28,7 +28,7 @@ def partner_create(
 ) -> None:
     """Create a partner and print its key. It is shown only this once; only a hash is stored."""
 
-    async def create(session: AsyncSession) -> str:
+    async def create(session: WriteSession) -> str:
         _, key = await partners.create_partner(
             session, name=name, origins=origin, rate_limit=rate_limit
         )
@@ -43,7 +43,7 @@ def partner_create(
 def partner_list() -> None:
     """List partners: name, origins, rate limit, snippets served, state. Keys are never shown."""
 
-    async def read(session: AsyncSession) -> tuple[list[Partner], dict[int, int]]:
+    async def read(session: WriteSession) -> tuple[list[Partner], dict[int, int]]:
         return await partners.list_partners(session), await partners.usage_totals(session)
 
     rows, totals = run_in_session(read)
@@ -62,7 +62,7 @@ def partner_list() -> None:
 def partner_revoke(name: Annotated[str, typer.Argument(help="The partner's name.")]) -> None:
     """Revoke a partner's key at once; requests carrying it are refused (401) from now on."""
 
-    async def revoke(session: AsyncSession) -> None:
+    async def revoke(session: WriteSession) -> None:
         await partners.revoke_partner(session, name=name)
 
     run_in_session(revoke)
@@ -78,7 +78,7 @@ def partner_usage(
     """Snippets served, per partner and snippet, most used first. A running server writes its
     counts every CMS_USAGE_FLUSH_INTERVAL seconds."""
 
-    async def read(session: AsyncSession) -> list[partners.SnippetUsage]:
+    async def read(session: WriteSession) -> list[partners.SnippetUsage]:
         return await partners.usage_by_snippet(session, name=name)
 
     table = Table("partner", "article", "benefit", "served")

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from cms import migrate
-from cms.db import AsyncSession, create_engine, session_scope
+from cms.db import Database, WriteSession
 from cms.errors import CMSError, InvalidContent
 from cms.settings import get_settings
 
@@ -52,19 +52,19 @@ def fail_with(error: InvalidContent, *, wrote_nothing: bool = True) -> typer.Exi
     return typer.Exit(code=1)
 
 
-def run_in_session(operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def run_in_session(operation: Callable[[WriteSession], Awaitable[T]]) -> T:
     """Run `operation` in one transaction on an up-to-date database. A `CMSError` is printed
     and exits with status 1."""
 
     async def run() -> T:
         settings = get_settings()
-        engine = create_engine(settings)
+        database = Database.from_settings(settings)
         try:
-            await migrate.ensure_schema(engine, auto_migrate=settings.auto_migrate)
-            async with session_scope(engine) as session:
+            await migrate.ensure_schema(database.engine, auto_migrate=settings.auto_migrate)
+            async with database.write_session() as session:
                 return await operation(session)
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     try:
         return asyncio.run(run())

@@ -11,7 +11,7 @@ from rich.table import Table
 from cms import tokens
 from cms.access import Scope
 from cms.cli.shared import console, errors, run_in_session
-from cms.db import AsyncSession
+from cms.db import WriteSession
 from cms.models import utc_now
 
 __all__ = ["token_app"]
@@ -30,7 +30,7 @@ def token_create(
     """Create a token and print it. It is shown only this once; only a hash is stored."""
     expires_at = utc_now() + timedelta(days=expires_in_days) if expires_in_days else None
 
-    async def create(session: AsyncSession) -> str:
+    async def create(session: WriteSession) -> str:
         _, secret = await tokens.create_token(
             session, name=name, scopes=scope, expires_at=expires_at
         )
@@ -61,7 +61,7 @@ def token_list() -> None:
 def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Revoke a token at once; requests carrying it are refused from now on."""
 
-    async def revoke(session: AsyncSession) -> None:
+    async def revoke(session: WriteSession) -> None:
         await tokens.revoke_token(session, name=name)
 
     run_in_session(revoke)

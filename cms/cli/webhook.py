@@ -11,7 +11,7 @@ from rich.table import Table
 
 from cms import migrate, webhooks
 from cms.cli.shared import console, errors, run_in_session
-from cms.db import AsyncSession, create_engine
+from cms.db import WriteSession, create_engine
 from cms.dispatcher import dispatch_once, http_client, retry_policy, run_dispatcher
 from cms.outbox import EventType
 from cms.settings import get_settings
@@ -31,7 +31,7 @@ def webhook_add(
 ) -> None:
     """Add an endpoint and print its signing secret. It receives events from now on."""
 
-    async def add(session: AsyncSession) -> tuple[int, str]:
+    async def add(session: WriteSession) -> tuple[int, str]:
         endpoint = await webhooks.add_endpoint(session, url=url, event_types=event, secret=secret)
         assert endpoint.id is not None
         return endpoint.id, endpoint.secret
@@ -57,7 +57,7 @@ def webhook_list() -> None:
 def webhook_remove(endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")]) -> None:
     """Remove an endpoint and its deliveries; nothing more is sent to it."""
 
-    async def remove(session: AsyncSession) -> None:
+    async def remove(session: WriteSession) -> None:
         await webhooks.remove_endpoint(session, endpoint_id=endpoint_id)
 
     run_in_session(remove)
@@ -70,7 +70,7 @@ def webhook_deliveries(
 ) -> None:
     """Show recent deliveries: event, endpoint, status, attempts, last answer, next attempt."""
 
-    async def recent(session: AsyncSession) -> Sequence[webhooks.DeliveryRow]:
+    async def recent(session: WriteSession) -> Sequence[webhooks.DeliveryRow]:
         return await webhooks.list_deliveries(session, limit=limit)
 
     table = Table("id", "event", "endpoint", "status", "tries", "code", "next attempt", "error")

@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types import Info
 
 from cms import outbox
 from cms.errors import BadUserInput
+from cms.graphql.context import Info
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.types import Article
 

@@ -1,20 +1,20 @@
-"""What every resolver gets: one database session per request, the loaders, the caller's access."""
+"""What every resolver gets: the request's database (`cms.db.RequestDatabase`), the loaders, the
+caller's access."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from cms.access import ANONYMOUS, Principal, Scope
 from cms.changes import ChangeChannel
-from cms.db import AsyncSession, inline_read_session, inline_reader, session_scope
+from cms.db import RequestDatabase
 from cms.errors import NotOverWebsocket
 from cms.graphql.loaders import Loaders
 from cms.outbox import ContentRevision
@@ -27,6 +27,7 @@ __all__ = [
     "REVISION_KEY",
     "CloseRequestDatabase",
     "Context",
+    "Info",
     "OnlySubscriptionsOverWebsocket",
     "ReadContentRevision",
     "RequestDatabase",
@@ -35,63 +36,6 @@ __all__ = [
 REVISION_KEY = "cms.content_revision"
 
 logger = logging.getLogger("cms.graphql")
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-class RequestDatabase:
-    """One session per request, opened on first use.
-
-    DataLoader batches run as concurrent tasks, and an AsyncSession must not be used by two tasks
-    at once, so every use takes a lock. The request then holds at most one pooled connection,
-    however many loaders it fires: a busy server cannot exhaust the pool by fanning out.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._reader = inline_reader(engine)
-        self._session: AsyncSession | None = None
-        self._lock = asyncio.Lock()
-
-    async def run(
-        self,
-        operation: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        async with self._lock:
-            if self._session is None:
-                self._session = self._new_read_session()
-            return await operation(self._session, *args, **kwargs)
-
-    def _new_read_session(self) -> AsyncSession:
-        if self._reader is not None:
-            # Same read API, run inline: see cms.db on why SQLite reads skip the thread hop.
-            return inline_read_session(self._reader)
-        return AsyncSession(self._engine, expire_on_commit=False)
-
-    async def write(
-        self,
-        operation: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        """Run one write in a transaction of its own: committed when `operation` returns, rolled
-        back entirely when it raises. Later reads in the request see the write."""
-        async with self._lock:
-            await self._close_read_session()
-            async with session_scope(self._engine) as session:
-                return await operation(session, *args, **kwargs)
-
-    async def close(self) -> None:
-        async with self._lock:
-            await self._close_read_session()
-
-    async def _close_read_session(self) -> None:
-        # A read session keeps its snapshot (SQLite) until closed; a write makes it stale.
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
 
 @dataclass
@@ -141,18 +85,20 @@ class Context:
 
 
 class ReadContentRevision(SchemaExtension):
-    """For the response cache: the content revision, read once the document has validated and
-    before it executes, and left in the request's scope under `REVISION_KEY`."""
+    """For the response cache: the content revision a query is answered at, read just before it
+    executes and left in the request's scope under `REVISION_KEY`. Mutations, refused
+    operations and subscriptions read nothing."""
 
-    async def on_validate(self) -> AsyncIterator[None]:
-        yield
+    async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         context = execution.context
         if (
             isinstance(context, Context)
             and context.content_revision is not None
             and context.request is not None
+            and execution.result is None
             and not execution.pre_execution_errors
+            and execution.operation_type is OperationType.QUERY
         ):
             # An exception escaping an extension would reach the client unmasked; without the
             # revision the response is simply not cached, and execution reports the fault.
@@ -160,8 +106,9 @@ class ReadContentRevision(SchemaExtension):
                 revision = await context.content_revision.current()
             except Exception:  # noqa: BLE001
                 logger.warning("content revision unreadable; response not cached", exc_info=True)
-                return
-            context.request.scope[REVISION_KEY] = revision
+            else:
+                context.request.scope[REVISION_KEY] = revision
+        yield
 
 
 class CloseRequestDatabase(SchemaExtension):
@@ -197,3 +144,7 @@ class OnlySubscriptionsOverWebsocket(SchemaExtension):
                 "send queries and mutations to /graphql over HTTP."
             )
         yield
+
+
+Info: TypeAlias = strawberry.Info[Context, None]
+"""What every resolver takes as `info`: typed, so mypy checks each use of `info.context`."""

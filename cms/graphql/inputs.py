@@ -7,8 +7,9 @@ from typing import Any
 
 import strawberry
 
-from cms import models
+from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION
 from cms.graphql import enums as enums  # registers the enums first
+from cms.graphql.items import item_input
 
 __all__ = [
     "ArticleFilter",
@@ -54,74 +55,47 @@ class AuthorInput:
     bio: str = ""
 
 
-@strawberry.input
+# The fields of each item input come from its document (`cms.content_model`).
+
+
+@item_input(SECTION)
 class SectionInput:
-    slug: str
-    title: str
-    kind: models.SectionKind = models.SectionKind.PROSE
-    body: str = ""
-    draft: bool = False
+    pass
 
 
-@strawberry.input(description="Only the fields given are changed.")
+@item_input(SECTION, partial=True)
 class SectionUpdateInput:
-    slug: str | None = UNSET
-    title: str | None = UNSET
-    kind: models.SectionKind | None = UNSET
-    body: str | None = UNSET
-    draft: bool | None = UNSET
+    pass
 
 
-@strawberry.input
+@item_input(BENEFIT)
 class BenefitInput:
-    slug: str
-    title: str
-    body: str
-    draft: bool = False
-    tags: list[str] = strawberry.field(default_factory=list)
+    pass
 
 
-@strawberry.input(description="Only the fields given are changed.")
+@item_input(BENEFIT, partial=True)
 class BenefitUpdateInput:
-    slug: str | None = UNSET
-    title: str | None = UNSET
-    body: str | None = UNSET
-    draft: bool | None = UNSET
-    tags: list[str] | None = UNSET
+    pass
 
 
-@strawberry.input
+@item_input(NUTRITION_TIP)
 class NutritionTipInput:
-    slug: str
-    kind: models.TipKind
-    title: str
-    body: str
-    draft: bool = False
+    pass
 
 
-@strawberry.input(description="Only the fields given are changed.")
+@item_input(NUTRITION_TIP, partial=True)
 class NutritionTipUpdateInput:
-    slug: str | None = UNSET
-    kind: models.TipKind | None = UNSET
-    title: str | None = UNSET
-    body: str | None = UNSET
-    draft: bool | None = UNSET
+    pass
 
 
-@strawberry.input
+@item_input(PRECAUTION)
 class PrecautionInput:
-    slug: str
-    title: str
-    body: str
-    draft: bool = False
+    pass
 
 
-@strawberry.input(description="Only the fields given are changed.")
+@item_input(PRECAUTION, partial=True)
 class PrecautionUpdateInput:
-    slug: str | None = UNSET
-    title: str | None = UNSET
-    body: str | None = UNSET
-    draft: bool | None = UNSET
+    pass
 
 
 @strawberry.input

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from cms import reads
+from cms.content_model import BENEFIT, PRECAUTION
 from cms.locales import LocaleView, fallback_chain
-from cms.models import CHILD_MODELS, Article, Author, Benefit, ChildModel, Precaution
+from cms.models import ITEM_TABLES, Article, Author, ItemRow
 from cms.snippets import SyndicatedArticle, syndicated_article
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ __all__ = [
     "TranslationsByArticleIdLoader",
 ]
 
-ChildT = TypeVar("ChildT", bound=ChildModel)
+ChildT = TypeVar("ChildT", bound=ItemRow)
 
 
 class ArticleBySlugLoader(DataLoader[str, Article | None]):
@@ -150,15 +151,15 @@ class Loaders:
         self.author_by_id = AuthorByIdLoader(db, include_drafts=include_drafts)
         self.tags_by_article_id = TagsByArticleIdLoader(db)
         self.related_articles = RelatedArticlesLoader(db, include_drafts=include_drafts)
-        self.children_by_article_id: dict[type[ChildModel], ChildrenByArticleIdLoader[ChildModel]]
-        self.child_by_id: dict[type[ChildModel], ChildByIdLoader[ChildModel]]
+        self.children_by_article_id: dict[type[ItemRow], ChildrenByArticleIdLoader[ItemRow]]
+        self.child_by_id: dict[type[ItemRow], ChildByIdLoader[ItemRow]]
         self.children_by_article_id = {
             model: ChildrenByArticleIdLoader(db, model, include_drafts=include_drafts)
-            for model in CHILD_MODELS
+            for model in ITEM_TABLES.values()
         }
         self.child_by_id = {
             model: ChildByIdLoader(db, model, include_drafts=include_drafts)
-            for model in CHILD_MODELS
+            for model in ITEM_TABLES.values()
         }
         self.translations_by_article_id = TranslationsByArticleIdLoader(db)
 
@@ -179,13 +180,13 @@ class Loaders:
         assert article.id is not None
         author = await self.author_by_id.load(article.author_id)
         assert author is not None
-        benefits = await self.children_by_article_id[Benefit].load(article.id)
-        precautions = await self.children_by_article_id[Precaution].load(article.id)
+        benefits = await self.children_by_article_id[ITEM_TABLES[BENEFIT]].load(article.id)
+        precautions = await self.children_by_article_id[ITEM_TABLES[PRECAUTION]].load(article.id)
         return syndicated_article(
             article=article,
             author=author,
-            benefits=cast(list[Benefit], benefits),
-            precautions=cast(list[Precaution], precautions),
+            benefits=benefits,
+            precautions=precautions,
             site_url=site_url,
             view=view,
         )

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types import Info
 
-from cms import content, reads
+from cms import content, models, reads
 from cms.access import Scope
-from cms.documents import ArticleDocument, validate_document
-from cms.errors import Conflict, InvalidContent, InvalidTransition, NotFound
+from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION
+from cms.documents import (
+    OUT_OF_UTC_RANGE,
+    ArticleDocument,
+    representable_in_utc,
+    validate_document,
+)
+from cms.errors import Conflict, ContentProblem, InvalidContent, InvalidTransition, NotFound
+from cms.graphql.context import Info
 from cms.graphql.inputs import (
     ArticleInput,
     ArticleUpdateInput,
@@ -35,6 +40,7 @@ from cms.graphql.inputs import (
     provided_fields,
 )
 from cms.graphql.types import Article
+from cms.items import ItemEdit, add_item, change_item, remove_item, reorder_items
 from cms.models import ArticleStatus, utc_now
 from cms.workflow import transition
 
@@ -111,11 +117,14 @@ def _errors_of(error: Exception, locate: Locate) -> list[ContentError]:
     return [ContentError(field=None, message=error.message, code=ContentErrorCode.NOT_FOUND)]
 
 
+Change = Callable[[ArticleDocument], ArticleDocument | dict[str, Any]]
+
+
 async def _write(
-    info: Info, scope: Scope, operation: Callable[..., Awaitable[Any]], locate: Locate = _input_path
+    info: Info, operation: Callable[[Any], Awaitable[Any]], locate: Locate = _input_path
 ) -> tuple[Any, list[ContentError]]:
+    """Run a write in its own transaction; refusals come back as `ContentError`s."""
     context = info.context
-    context.principal.require(scope)
     try:
         result = await context.db.write(operation)
     except (InvalidContent, Conflict, InvalidTransition, NotFound) as error:
@@ -129,30 +138,34 @@ async def _edit(
     *,
     slug: str,
     expected_version: int,
-    change: Callable[[ArticleDocument], ArticleDocument | dict[str, Any]],
-    scope: Scope = Scope.WRITE,
+    change: Change,
     action: str | None = None,
     locate: Locate = _input_path,
 ) -> ArticlePayload:
     actor = info.context.principal.name
 
-    async def operation(session: Any) -> Any:
+    async def operation(session: Any) -> models.Article:
         return await content.edit_article_document(
-            session, slug=slug, expected_version=expected_version, change=change,
-            actor=actor, action=action,
-        )  # fmt: skip
+            session,
+            slug=slug,
+            expected_version=expected_version,
+            change=change,
+            actor=actor,
+            action=action,
+        )
 
-    row, errors = await _write(info, scope, operation, locate)
+    row, errors = await _write(info, operation, locate)
     return ArticlePayload(article=Article.from_row(row) if row else None, errors=errors)
 
 
-def _status_change(target: ArticleStatus, publish_at: datetime | None = None) -> Any:
+def _status_change(target: ArticleStatus, publish_at: datetime | None = None) -> Change:
     def change(document: ArticleDocument) -> ArticleDocument:
         if publish_at is not None and publish_at.utcoffset() is None:
             # A time without a zone names no moment: refuse it rather than guess one.
-            raise InvalidContent(
-                [_problem("publishAt", "give a time zone, e.g. 2026-12-01T09:00:00Z")]
-            )
+            message = "give a time zone, e.g. 2026-12-01T09:00:00Z"
+            raise InvalidContent([ContentProblem("", "publishAt", message)])
+        if publish_at is not None and not representable_in_utc(publish_at):
+            raise InvalidContent([ContentProblem("", "publishAt", OUT_OF_UTC_RANGE)])
         return transition(document, target, now=utc_now(), publish_at=publish_at)
 
     return change
@@ -162,38 +175,44 @@ def _status_change(target: ArticleStatus, publish_at: datetime | None = None) ->
 class ArticleMutations:
     @strawberry.mutation(description="Create an article, as a draft. Needs `content:write`.")
     async def article_create(self, info: Info, input: ArticleInput) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
         actor = info.context.principal.name
         data = {**provided_fields(input), "status": ArticleStatus.DRAFT}
 
-        async def operation(session: Any) -> Any:
+        async def operation(session: Any) -> models.Article:
             document = validate_document(data)
             await content.save_article_document(session, document, expected_version=0, actor=actor)
             (row,) = await reads.articles_by_slugs(session, [document.slug], include_drafts=True)
             return row
 
-        row, errors = await _write(info, Scope.WRITE, operation)
+        row, errors = await _write(info, operation)
         return ArticlePayload(article=Article.from_row(row) if row else None, errors=errors)
 
     @strawberry.mutation(description="Change an article's own fields. Needs `content:write`.")
     async def article_update(
         self, info: Info, slug: str, expected_version: VersionArgument, input: ArticleUpdateInput
     ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
         changes = provided_fields(input)
         return await _edit(
-            info, slug=slug, expected_version=expected_version,
+            info,
+            slug=slug,
+            expected_version=expected_version,
             change=lambda document: {**document.model_dump(), **changes},
-        )  # fmt: skip
+        )
 
     @strawberry.mutation(description="Delete an article and its items. Needs `content:write`.")
     async def article_delete(
         self, info: Info, slug: str, expected_version: VersionArgument
     ) -> ArticleDeletePayload:
-        async def operation(session: Any) -> Any:
+        info.context.principal.require(Scope.WRITE)
+
+        async def operation(session: Any) -> models.Article:
             return await content.delete_article(
                 session, slug=slug, expected_version=expected_version
             )
 
-        row, errors = await _write(info, Scope.WRITE, operation)
+        row, errors = await _write(info, operation)
         return ArticleDeletePayload(deleted_slug=row.slug if row else None, errors=errors)
 
     @strawberry.mutation(
@@ -207,29 +226,41 @@ class ArticleMutations:
         expected_version: VersionArgument,
         publish_at: datetime | None = None,
     ) -> ArticlePayload:
+        info.context.principal.require(Scope.PUBLISH)
         return await _edit(
-            info, slug=slug, expected_version=expected_version, scope=Scope.PUBLISH,
-            change=_status_change(ArticleStatus.PUBLISHED, publish_at), action="published",
+            info,
+            slug=slug,
+            expected_version=expected_version,
+            change=_status_change(ArticleStatus.PUBLISHED, publish_at),
+            action="published",
             locate=lambda _: "publishAt",
-        )  # fmt: skip
+        )
 
     @strawberry.mutation(description="Take a published article offline. Needs `content:publish`.")
     async def article_unpublish(
         self, info: Info, slug: str, expected_version: VersionArgument
     ) -> ArticlePayload:
+        info.context.principal.require(Scope.PUBLISH)
         return await _edit(
-            info, slug=slug, expected_version=expected_version, scope=Scope.PUBLISH,
-            change=_status_change(ArticleStatus.UNPUBLISHED), action="unpublished",
-        )  # fmt: skip
+            info,
+            slug=slug,
+            expected_version=expected_version,
+            change=_status_change(ArticleStatus.UNPUBLISHED),
+            action="unpublished",
+        )
 
     @strawberry.mutation(description="Archive an article. Needs `content:publish`.")
     async def article_archive(
         self, info: Info, slug: str, expected_version: VersionArgument
     ) -> ArticlePayload:
+        info.context.principal.require(Scope.PUBLISH)
         return await _edit(
-            info, slug=slug, expected_version=expected_version, scope=Scope.PUBLISH,
-            change=_status_change(ArticleStatus.ARCHIVED), action="archived",
-        )  # fmt: skip
+            info,
+            slug=slug,
+            expected_version=expected_version,
+            change=_status_change(ArticleStatus.ARCHIVED),
+            action="archived",
+        )
 
     @strawberry.mutation(
         description="Bring an archived article back as a draft. Needs `content:publish`."
@@ -237,10 +268,14 @@ class ArticleMutations:
     async def article_unarchive(
         self, info: Info, slug: str, expected_version: VersionArgument
     ) -> ArticlePayload:
+        info.context.principal.require(Scope.PUBLISH)
         return await _edit(
-            info, slug=slug, expected_version=expected_version, scope=Scope.PUBLISH,
-            change=_status_change(ArticleStatus.DRAFT), action="unarchived",
-        )  # fmt: skip
+            info,
+            slug=slug,
+            expected_version=expected_version,
+            change=_status_change(ArticleStatus.DRAFT),
+            action="unarchived",
+        )
 
     @strawberry.mutation(
         description="Make the article's content what it was at `version`. The restore is itself "
@@ -249,164 +284,364 @@ class ArticleMutations:
     async def article_restore_revision(
         self, info: Info, slug: str, expected_version: VersionArgument, version: int
     ) -> ArticlePayload:
-        async def operation(session: Any) -> Any:
-            current = await content.get_article_document(session, slug=slug)
-            if current is None:
-                raise NotFound(f"No article {slug!r}.")
-            (row,) = await reads.articles_by_slugs(session, [slug], include_drafts=True)
-            from cms.revisions import get_revision, snapshot_of
+        info.context.principal.require(Scope.WRITE)
+        actor = info.context.principal.name
 
-            assert row.id is not None
-            old = snapshot_of(await get_revision(session, article_id=row.id, version=version))
-            restored = old.model_copy(
-                update={"status": current.status, "published_at": current.published_at}
+        async def operation(session: Any) -> models.Article:
+            return await content.restore_article_revision(
+                session, slug=slug, expected_version=expected_version, version=version, actor=actor
             )
-            return await content.edit_article_document(
-                session, slug=slug, expected_version=expected_version,
-                change=lambda _: restored, actor=info.context.principal.name, action="restored",
-            )  # fmt: skip
 
-        row, errors = await _write(info, Scope.WRITE, operation, locate=lambda _: "version")
+        row, errors = await _write(info, operation, locate=lambda _: "version")
         return ArticlePayload(article=Article.from_row(row) if row else None, errors=errors)
 
 
-@dataclass(frozen=True)
-class _ItemKind:
-    """One kind of article item and the names its mutations take."""
-
-    list_name: str
-    singular: str
-    plural: str
-    input: type
-    update_input: type
-
-
-ITEM_KINDS = (
-    _ItemKind("sections", "section", "sections", SectionInput, SectionUpdateInput),
-    _ItemKind("benefits", "benefit", "benefits", BenefitInput, BenefitUpdateInput),
-    _ItemKind(
-        "nutrition_tips",
-        "nutrition_tip",
-        "nutrition_tips",
-        NutritionTipInput,
-        NutritionTipUpdateInput,
-    ),
-    _ItemKind("precautions", "precaution", "precautions", PrecautionInput, PrecautionUpdateInput),
-)
-
-
-def _item_index(items: list[dict[str, Any]], slug: str, label: str) -> int:
-    for index, item in enumerate(items):
-        if item["slug"] == slug:
-            return index
-    raise NotFound(f"The article has no {label} {slug!r}.")
-
-
-def _item_locator(list_name: str, index: int | None) -> Locate:
-    """Problems with the item being edited point at `input`; others at the article field."""
-    prefix = f"{list_name}[{index}]" if index is not None else None
+async def _edit_items(
+    info: Info, edit: ItemEdit, *, article: str, expected_version: int, change: Change
+) -> ArticlePayload:
+    """An edit of one list of the article: problems with the item edited point at `input`,
+    others at the article's field (`slugs` for a reorder)."""
+    prefix = edit.kind.list_name
 
     def locate(path: str) -> str | None:
-        if prefix is not None and (path == prefix or path.startswith(prefix + ".")):
-            return "input" + path.removeprefix(prefix)
+        at = f"{prefix}[{edit.index}]" if edit.index is not None else None
+        if at is not None and (path == at or path.startswith(at + ".")):
+            return "input" + path.removeprefix(at)
         return _camel(path) or None
 
-    return locate
+    return await _edit(
+        info, slug=article, expected_version=expected_version, change=change, locate=locate
+    )
 
 
-def _item_mutations(kind: _ItemKind) -> dict[str, Any]:
-    label = kind.singular.replace("_", " ")
+ArticleArgument = Annotated[str, strawberry.argument(description="The article's slug.")]
+ItemSlugArgument = Annotated[str, strawberry.argument(description="The item's slug.")]
+PositionArgument = Annotated[
+    int | None,
+    strawberry.argument(description="Zero-based place to insert at; last when left out."),
+]
+SlugsArgument = Annotated[
+    list[str], strawberry.argument(description="Every slug of the list, once, in the new order.")
+]
 
-    async def add(
-        self: Any, info: Info, article: str, expected_version: int, input: Any,
-        position: int | None = None,
-    ) -> ArticlePayload:  # fmt: skip
-        def change(document: ArticleDocument) -> dict[str, Any]:
-            data = document.model_dump()
-            items = data[kind.list_name]
-            at = len(items) if position is None else max(0, min(position, len(items)))
-            items.insert(at, provided_fields(input))
-            change.index = at  # type: ignore[attr-defined]
-            return data
 
-        return await _edit(
-            info, slug=article, expected_version=expected_version, change=change,
-            locate=lambda path: _item_locator(kind.list_name, getattr(change, "index", None))(path),
-        )  # fmt: skip
+@strawberry.type
+class ItemMutations:
+    """Four mutations per item kind, each a change of the article document (`cms.items`)."""
 
-    async def update(
-        self: Any, info: Info, article: str, slug: str, expected_version: int, input: Any
+    @strawberry.mutation(description="Add a section, at `position` or last. Needs `content:write`.")
+    async def section_add(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        expected_version: VersionArgument,
+        input: SectionInput,
+        position: PositionArgument = None,
     ) -> ArticlePayload:
-        def change(document: ArticleDocument) -> dict[str, Any]:
-            data = document.model_dump()
-            items = data[kind.list_name]
-            index = _item_index(items, slug, label)
-            items[index] = {**items[index], **provided_fields(input)}
-            change.index = index  # type: ignore[attr-defined]
-            return data
+        info.context.principal.require(Scope.WRITE)
+        edit, values = ItemEdit(SECTION), provided_fields(input)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: add_item(edit, document, values, position),
+        )
 
-        return await _edit(
-            info, slug=article, expected_version=expected_version, change=change,
-            locate=lambda path: _item_locator(kind.list_name, getattr(change, "index", None))(path),
-        )  # fmt: skip
-
-    async def delete(
-        self: Any, info: Info, article: str, slug: str, expected_version: int
+    @strawberry.mutation(description="Change the given fields of a section. Needs `content:write`.")
+    async def section_update(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        slug: ItemSlugArgument,
+        expected_version: VersionArgument,
+        input: SectionUpdateInput,
     ) -> ArticlePayload:
-        def change(document: ArticleDocument) -> dict[str, Any]:
-            data = document.model_dump()
-            del data[kind.list_name][_item_index(data[kind.list_name], slug, label)]
-            return data
+        info.context.principal.require(Scope.WRITE)
+        edit, values = ItemEdit(SECTION), provided_fields(input)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: change_item(edit, document, slug, values),
+        )
 
-        return await _edit(info, slug=article, expected_version=expected_version, change=change)
-
-    async def reorder(
-        self: Any, info: Info, article: str, expected_version: int, slugs: list[str]
+    @strawberry.mutation(description="Remove a section. Needs `content:write`.")
+    async def section_delete(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        slug: ItemSlugArgument,
+        expected_version: VersionArgument,
     ) -> ArticlePayload:
-        def change(document: ArticleDocument) -> dict[str, Any]:
-            data = document.model_dump()
-            items = data[kind.list_name]
-            if sorted(slugs) != sorted(item["slug"] for item in items):
-                raise InvalidContent([_problem("slugs", f"list every {label} exactly once")])
-            by_slug = {item["slug"]: item for item in items}
-            data[kind.list_name] = [by_slug[s] for s in slugs]
-            return data
+        info.context.principal.require(Scope.WRITE)
+        edit = ItemEdit(SECTION)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: remove_item(edit, document, slug),
+        )
 
-        return await _edit(
-            info, slug=article, expected_version=expected_version, change=change,
-            locate=lambda path: path,
-        )  # fmt: skip
+    @strawberry.mutation(
+        description="Put the sections in the order of `slugs`. Needs `content:write`."
+    )
+    async def sections_reorder(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        expected_version: VersionArgument,
+        slugs: SlugsArgument,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit = ItemEdit(SECTION)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: reorder_items(edit, document, slugs),
+        )
 
-    add.__annotations__ = {**add.__annotations__, "input": kind.input, "return": ArticlePayload}
-    update.__annotations__ = {**update.__annotations__, "input": kind.update_input}
-    needs = "Needs `content:write`."
-    return {
-        f"{kind.singular}_add": strawberry.mutation(
-            resolver=add, description=f"Add a {label}, at `position` or last. {needs}"
-        ),
-        f"{kind.singular}_update": strawberry.mutation(
-            resolver=update, description=f"Change the given fields of a {label}. {needs}"
-        ),
-        f"{kind.singular}_delete": strawberry.mutation(
-            resolver=delete, description=f"Remove a {label}. {needs}"
-        ),
-        f"{kind.plural}_reorder": strawberry.mutation(
-            resolver=reorder, description=f"Put the {label}s in the order of `slugs`. {needs}"
-        ),
-    }
+    @strawberry.mutation(description="Add a benefit, at `position` or last. Needs `content:write`.")
+    async def benefit_add(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        expected_version: VersionArgument,
+        input: BenefitInput,
+        position: PositionArgument = None,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit, values = ItemEdit(BENEFIT), provided_fields(input)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: add_item(edit, document, values, position),
+        )
+
+    @strawberry.mutation(description="Change the given fields of a benefit. Needs `content:write`.")
+    async def benefit_update(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        slug: ItemSlugArgument,
+        expected_version: VersionArgument,
+        input: BenefitUpdateInput,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit, values = ItemEdit(BENEFIT), provided_fields(input)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: change_item(edit, document, slug, values),
+        )
+
+    @strawberry.mutation(description="Remove a benefit. Needs `content:write`.")
+    async def benefit_delete(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        slug: ItemSlugArgument,
+        expected_version: VersionArgument,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit = ItemEdit(BENEFIT)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: remove_item(edit, document, slug),
+        )
+
+    @strawberry.mutation(
+        description="Put the benefits in the order of `slugs`. Needs `content:write`."
+    )
+    async def benefits_reorder(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        expected_version: VersionArgument,
+        slugs: SlugsArgument,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit = ItemEdit(BENEFIT)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: reorder_items(edit, document, slugs),
+        )
+
+    @strawberry.mutation(
+        description="Add a nutrition tip, at `position` or last. Needs `content:write`."
+    )
+    async def nutrition_tip_add(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        expected_version: VersionArgument,
+        input: NutritionTipInput,
+        position: PositionArgument = None,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit, values = ItemEdit(NUTRITION_TIP), provided_fields(input)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: add_item(edit, document, values, position),
+        )
+
+    @strawberry.mutation(
+        description="Change the given fields of a nutrition tip. Needs `content:write`."
+    )
+    async def nutrition_tip_update(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        slug: ItemSlugArgument,
+        expected_version: VersionArgument,
+        input: NutritionTipUpdateInput,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit, values = ItemEdit(NUTRITION_TIP), provided_fields(input)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: change_item(edit, document, slug, values),
+        )
+
+    @strawberry.mutation(description="Remove a nutrition tip. Needs `content:write`.")
+    async def nutrition_tip_delete(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        slug: ItemSlugArgument,
+        expected_version: VersionArgument,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit = ItemEdit(NUTRITION_TIP)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: remove_item(edit, document, slug),
+        )
+
+    @strawberry.mutation(
+        description="Put the nutrition tips in the order of `slugs`. Needs `content:write`."
+    )
+    async def nutrition_tips_reorder(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        expected_version: VersionArgument,
+        slugs: SlugsArgument,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit = ItemEdit(NUTRITION_TIP)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: reorder_items(edit, document, slugs),
+        )
+
+    @strawberry.mutation(
+        description="Add a precaution, at `position` or last. Needs `content:write`."
+    )
+    async def precaution_add(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        expected_version: VersionArgument,
+        input: PrecautionInput,
+        position: PositionArgument = None,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit, values = ItemEdit(PRECAUTION), provided_fields(input)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: add_item(edit, document, values, position),
+        )
+
+    @strawberry.mutation(
+        description="Change the given fields of a precaution. Needs `content:write`."
+    )
+    async def precaution_update(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        slug: ItemSlugArgument,
+        expected_version: VersionArgument,
+        input: PrecautionUpdateInput,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit, values = ItemEdit(PRECAUTION), provided_fields(input)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: change_item(edit, document, slug, values),
+        )
+
+    @strawberry.mutation(description="Remove a precaution. Needs `content:write`.")
+    async def precaution_delete(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        slug: ItemSlugArgument,
+        expected_version: VersionArgument,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit = ItemEdit(PRECAUTION)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: remove_item(edit, document, slug),
+        )
+
+    @strawberry.mutation(
+        description="Put the precautions in the order of `slugs`. Needs `content:write`."
+    )
+    async def precautions_reorder(
+        self,
+        info: Info,
+        article: ArticleArgument,
+        expected_version: VersionArgument,
+        slugs: SlugsArgument,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        edit = ItemEdit(PRECAUTION)
+        return await _edit_items(
+            info,
+            edit,
+            article=article,
+            expected_version=expected_version,
+            change=lambda document: reorder_items(edit, document, slugs),
+        )
 
 
-def _problem(field: str, message: str) -> Any:
-    from cms.errors import ContentProblem
-
-    return ContentProblem("", field, message)
-
-
-def _build_mutation_type() -> type:
-    namespace: dict[str, Any] = {}
-    for kind in ITEM_KINDS:
-        namespace.update(_item_mutations(kind))
-    return strawberry.type(type("Mutation", (ArticleMutations,), namespace))
-
-
-Mutation = _build_mutation_type()
+@strawberry.type
+class Mutation(ArticleMutations, ItemMutations):
+    pass

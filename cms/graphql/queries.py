@@ -9,12 +9,12 @@ from typing import Annotated
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
 from cms import reads
 from cms.documents import MAX_TAG_LENGTH, TAG_PATTERN
 from cms.errors import BadUserInput
 from cms.graphql.changes import ChangeQuery
+from cms.graphql.context import Info
 from cms.graphql.inputs import ArticleFilter
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import encode_cursor, page_request

@@ -15,7 +15,9 @@ from cms.graphql.context import (
     OnlySubscriptionsOverWebsocket,
     ReadContentRevision,
 )
+from cms.graphql.cost import QueryCost
 from cms.graphql.errors import ErrorCodes, MaskUnexpectedErrors
+from cms.graphql.input_text import RefuseUnstorableText
 from cms.graphql.limits import validation_rules
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
@@ -32,8 +34,7 @@ Mutation = merge_types("Mutation", (ContentMutation, TranslationMutations))
 class _Schema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Strawberry logs every error with a traceback, a client's typo included;
-        `MaskUnexpectedErrors`
-        logs the unexpected ones instead."""
+        `MaskUnexpectedErrors` logs the unexpected ones instead."""
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -48,6 +49,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParserCache(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1024),
+        RefuseUnstorableText,
+        lambda: QueryCost(
+            max_cost=settings.max_query_cost, list_size=settings.query_cost_list_size
+        ),
         ReadContentRevision,
     ]
     return _Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)

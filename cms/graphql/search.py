@@ -10,11 +10,11 @@ from typing import Annotated
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
 from cms import search
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
+from cms.graphql.context import Info
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import DEFAULT_PAGE_SIZE, decode_ranked_cursor, encode_ranked_cursor
 from cms.graphql.types import Article

@@ -11,11 +11,11 @@ from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from cms import snippets
+from cms.graphql.context import Info
+from cms.graphql.items import prose_field
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
-from cms.graphql.types import prose_field
 from cms.jsonld import snippet_json_ld
 from cms.snippet_html import snippet_html
 

@@ -12,13 +12,15 @@ from typing import Annotated, Any
 
 import strawberry
 from pydantic import ValidationError
-from strawberry.types import Info
 
 from cms import models, reads, translations
 from cms.access import Scope
+from cms.content_model import BENEFIT, ITEM_KINDS, NUTRITION_TIP, PRECAUTION, SECTION, item_kind
 from cms.documents import TranslationDocument, field_path, validation_problems
 from cms.errors import ContentProblem, InvalidContent, NotFound
+from cms.graphql.context import Info
 from cms.graphql.inputs import provided_fields
+from cms.graphql.items import item_translation_input
 from cms.graphql.mutations import ContentError, ContentErrorCode
 from cms.graphql.types import Article
 from cms.locales import canonical_locale
@@ -27,21 +29,40 @@ __all__ = [
     "ArticleTranslationInput",
     "ArticleTranslationPayload",
     "ConclusionTranslationInput",
-    "ItemTranslationInput",
+    "BenefitTranslationInput",
+    "NutritionTipTranslationInput",
+    "PrecautionTranslationInput",
+    "SectionTranslationInput",
     "TranslationMutations",
 ]
 
 UNSET: Any = strawberry.UNSET
-ITEM_LISTS = ("sections", "benefits", "nutrition_tips", "precautions")
+ITEM_LISTS = tuple(kind.list_name for kind in ITEM_KINDS)
 _NOT_FOUND = ContentErrorCode.NOT_FOUND
 NOT_A_LOCALE = "not a locale: expected a BCP 47 tag such as `de` or `de-AT`"
 
 
-@strawberry.input(description="The translated text of one item; a field left out falls back.")
-class ItemTranslationInput:
-    slug: str = strawberry.field(description="The item's slug in the article.")
-    title: str | None = UNSET
-    body: str | None = UNSET
+# The fields of each item's translation come from its document (`cms.content_model`).
+
+
+@item_translation_input(SECTION)
+class SectionTranslationInput:
+    pass
+
+
+@item_translation_input(BENEFIT)
+class BenefitTranslationInput:
+    pass
+
+
+@item_translation_input(NUTRITION_TIP)
+class NutritionTipTranslationInput:
+    pass
+
+
+@item_translation_input(PRECAUTION)
+class PrecautionTranslationInput:
+    pass
 
 
 @strawberry.input(description="The translated conclusion; a field left out falls back.")
@@ -58,10 +79,18 @@ class ArticleTranslationInput:
     title: str | None = UNSET
     headline: str | None = UNSET
     intro: str | None = UNSET
-    sections: list[ItemTranslationInput] = strawberry.field(default_factory=list)
-    benefits: list[ItemTranslationInput] = strawberry.field(default_factory=list)
-    nutrition_tips: list[ItemTranslationInput] = strawberry.field(default_factory=list)
-    precautions: list[ItemTranslationInput] = strawberry.field(default_factory=list)
+    sections: list[SectionTranslationInput] = strawberry.field(
+        default_factory=list, description="Translated sections."
+    )
+    benefits: list[BenefitTranslationInput] = strawberry.field(
+        default_factory=list, description="Translated benefits."
+    )
+    nutrition_tips: list[NutritionTipTranslationInput] = strawberry.field(
+        default_factory=list, description="Translated nutrition tips."
+    )
+    precautions: list[PrecautionTranslationInput] = strawberry.field(
+        default_factory=list, description="Translated precautions."
+    )
     conclusion: ConclusionTranslationInput | None = UNSET
 
 
@@ -131,7 +160,8 @@ def _document(slug: str, locale: str, input: ArticleTranslationInput) -> Transla
             item_slug = text.pop("slug")
             at = f"{_camel(name)}[{index}]"
             if not text:
-                message = "translates nothing: give its title or body"
+                fields = " or ".join(item_kind(name).text_fields)
+                message = f"translates nothing: give its {fields}"
                 problems.append(ContentProblem("", at, message))
             elif item_slug in items:
                 message = f"duplicate slug {item_slug!r}: listed twice"

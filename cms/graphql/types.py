@@ -4,23 +4,25 @@ prose is rendered on demand."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Self, cast
+from typing import Annotated, Any, ClassVar, Self, TypeVar, cast
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from cms import models, revisions
 from cms.access import Scope
+from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION, ItemKind, Role
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
+from cms.graphql.context import Info
+from cms.graphql.items import item_type, prose_field
 from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
 from cms.locales import LocaleView
-from cms.text import TextFormat, render
+from cms.models import ITEM_TABLES
 
 __all__ = [
     "Article",
@@ -33,18 +35,6 @@ __all__ = [
     "Precaution",
     "Section",
 ]
-
-FormatArgument = Annotated[
-    TextFormat,
-    strawberry.argument(description="The format to return the prose in."),
-]
-
-
-def prose_field(name: str, description: str) -> Any:
-    def resolve(root: Any, format: FormatArgument = TextFormat.MARKDOWN) -> str:
-        return render(root.prose[name], format)
-
-    return strawberry.field(resolver=resolve, description=description)
 
 
 @strawberry.type(description="A person who writes articles.")
@@ -91,31 +81,39 @@ class LocalizedNode(relay.Node):
         return await cls.resolve_localized(info, node_ids, None)
 
 
-class _ChildNode(LocalizedNode):
-    """Shared construction and node lookup of the children of an article."""
+class _ItemNode(LocalizedNode):
+    """Construction and node lookup of the items of an article, whatever their kind."""
 
-    model: ClassVar[type[models.ChildModel]]
-    list_name: ClassVar[str]
+    item_kind: ClassVar[ItemKind]
 
     @classmethod
-    def from_row(cls, row: Any, view: LocaleView) -> Self:
-        extra = {
-            name: getattr(row, name) for name in ("kind", "tags") if name in cls.__annotations__
+    def from_row(cls, row: models.ItemRow, view: LocaleView) -> Self:
+        kind = cls.item_kind
+        values: dict[str, Any] = {}
+        prose: dict[str, str] = {}
+        sources: dict[str, str] = {}
+        for name, role in kind.text_fields.items():
+            text = view.item_field(kind.list_name, row.slug, name, getattr(row, name))
+            sources[name] = text.locale
+            (prose if role is Role.PROSE else values)[name] = text.value
+        for name in kind.extra_fields.keys() - kind.text_fields.keys():
+            values[name] = getattr(row, name)
+        common: dict[str, Any] = {
+            "id": row.id,
+            "slug": row.slug,
+            "position": row.position,
+            "prose": prose,
+            "locale": view.locale,
+            "field_locales": field_locales(view.locale, **sources),
         }
-        title = view.item_field(cls.list_name, row.slug, "title", row.title)
-        body = view.item_field(cls.list_name, row.slug, "body", row.body)
-        return cls(
-            id=row.id, slug=row.slug, title=title.value, position=row.position,
-            prose={"body": body.value}, locale=view.locale, **extra,
-            field_locales=field_locales(view.locale, title=title.locale, body=body.locale),
-        )  # type: ignore[call-arg]  # fmt: skip
+        return cls(**common, **values)
 
     @classmethod
     async def resolve_localized(
         cls, info: Info, node_ids: Iterable[str], locale: str | None
     ) -> list[Self | None]:
         loaders = info.context.loaders
-        rows = await loaders.child_by_id[cls.model].load_many(_int_ids(node_ids))
+        rows = await loaders.child_by_id[ITEM_TABLES[cls.item_kind]].load_many(_int_ids(node_ids))
         # The same loader as the article's own lookups: their visibility rules apply here too.
         loaded = await loaders.article_by_id.load_many([row.article_id for row in rows if row])
         articles = [article for article in loaded if article is not None]
@@ -129,45 +127,31 @@ class _ChildNode(LocalizedNode):
         ]
 
 
-@strawberry.type(description="A prose section of an article, with its heading.")
-class Section(_ChildNode, ArticleItem, Localized):
-    model = models.Section
-    list_name = "sections"
-    id: relay.NodeID[int]
-    kind: models.SectionKind = strawberry.field(description="What the section introduces.")
-    prose: strawberry.Private[dict[str, str]]
-    body = prose_field("body", "The section's text; may be empty for a list's heading.")
+# The fields of each item type come from its document (`cms.content_model`).
 
 
-@strawberry.type(description="One health benefit claimed by an article.")
-class Benefit(_ChildNode, ArticleItem, Localized):
-    model = models.Benefit
-    list_name = "benefits"
-    id: relay.NodeID[int]
-    tags: list[str] = strawberry.field(
-        description="Topic slugs of this benefit, e.g. `stress-relief`, in the editor's order."
-    )
-    prose: strawberry.Private[dict[str, str]]
-    body = prose_field("body", "What the benefit is and why.")
-
-
-@strawberry.type(description="A nutrition or hydration tip that supports the practice.")
-class NutritionTip(_ChildNode, ArticleItem, Localized):
-    model = models.NutritionTip
-    list_name = "nutrition_tips"
-    id: relay.NodeID[int]
-    kind: models.TipKind
-    prose: strawberry.Private[dict[str, str]]
-    body = prose_field("body", "The tip.")
-
-
-@strawberry.type(description="A safety precaution. Travels with every claim of its article.")
-class Precaution(_ChildNode, ArticleItem, Localized):
-    model = models.Precaution
-    list_name = "precautions"
+@item_type(SECTION)
+class Section(_ItemNode, ArticleItem, Localized):
     id: relay.NodeID[int]
     prose: strawberry.Private[dict[str, str]]
-    body = prose_field("body", "Who should take care, and how.")
+
+
+@item_type(BENEFIT)
+class Benefit(_ItemNode, ArticleItem, Localized):
+    id: relay.NodeID[int]
+    prose: strawberry.Private[dict[str, str]]
+
+
+@item_type(NUTRITION_TIP)
+class NutritionTip(_ItemNode, ArticleItem, Localized):
+    id: relay.NodeID[int]
+    prose: strawberry.Private[dict[str, str]]
+
+
+@item_type(PRECAUTION)
+class Precaution(_ItemNode, ArticleItem, Localized):
+    id: relay.NodeID[int]
+    prose: strawberry.Private[dict[str, str]]
 
 
 @strawberry.type(description="The closing words of an article.")
@@ -299,6 +283,7 @@ class Article(LocalizedNode, Localized):
     @strawberry.field(description="Who wrote the article.")
     async def author(self, info: Info) -> Author:
         row = await info.context.loaders.author_by_id.load(self.author_id)
+        assert row is not None, "an article's author is visible wherever the article is"
         return Author.from_row(row)
 
     @strawberry.field(description="Prose sections in reading order.")
@@ -317,8 +302,9 @@ class Article(LocalizedNode, Localized):
             models.TipKind | None, strawberry.argument(description="Only tips of this kind.")
         ] = None,
     ) -> list[NutritionTip]:
-        tips = await _children(info, NutritionTip, self)
-        return [tip for tip in tips if kind is None or tip.kind == kind]
+        return await _children(
+            info, NutritionTip, self, where=lambda row: kind is None or row.kind == kind
+        )
 
     @strawberry.field(description="Safety precautions in reading order.")
     async def precautions(self, info: Info) -> list[Precaution]:
@@ -379,9 +365,18 @@ class Article(LocalizedNode, Localized):
         )  # fmt: skip
 
 
-async def _children(info: Info, node_type: type[Any], article: Article) -> list[Any]:
-    rows = await info.context.loaders.children_by_article_id[node_type.model].load(article.id)
-    return [node_type.from_row(row, article.view) for row in rows]
+ItemT = TypeVar("ItemT", bound=_ItemNode)
+
+
+async def _children(
+    info: Info,
+    node_type: type[ItemT],
+    article: Article,
+    where: Callable[[Any], bool] = lambda row: True,
+) -> list[ItemT]:
+    table = ITEM_TABLES[node_type.item_kind]
+    rows = await info.context.loaders.children_by_article_id[table].load(article.id)
+    return [node_type.from_row(row, article.view) for row in rows if where(row)]
 
 
 _LARGEST_ID = 2**31 - 1  # the primary keys are 32-bit integers on PostgreSQL

@@ -8,21 +8,21 @@ version and a revision by the logged-in token's name.
 from __future__ import annotations
 
 import secrets
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from wtforms import Form, HiddenField
 
 from cms import content, tokens
 from cms.access import Principal, Scope
-from cms.db import AsyncSession, session_scope
+from cms.content_model import ITEM_KINDS, ItemKind, value_type
+from cms.db import Database
 from cms.documents import ArticleDocument
 from cms.errors import CMSError, NotFound
-from cms.models import Article, Benefit, ChildModel, NutritionTip, Precaution, Revision, Section
+from cms.models import ITEM_TABLES, Article, Revision
 from cms.settings import Settings
 
 __all__ = ["mount_admin"]
@@ -35,9 +35,9 @@ class TokenLogin(AuthenticationBackend):
     only the token's hash, and every request re-checks it, so revoking a token ends its admin
     sessions at once."""
 
-    def __init__(self, secret_key: str, engine: AsyncEngine) -> None:
+    def __init__(self, secret_key: str, database: Database) -> None:
         super().__init__(secret_key=secret_key, same_site="strict", https_only=False)
-        self.engine = engine
+        self.database = database
 
     async def login(self, request: Request) -> bool:
         form = await request.form()
@@ -60,7 +60,7 @@ class TokenLogin(AuthenticationBackend):
         return True
 
     async def _principal(self, digest: str) -> Principal | None:
-        async with AsyncSession(self.engine) as session:
+        async with self.database.read_session() as session:
             return await tokens.authenticate_hash(session, digest)
 
 
@@ -68,7 +68,7 @@ class _ContentView(ModelView):
     """A view whose saves go through the content layer. Subclasses say how a form changes the
     article's document."""
 
-    engine: ClassVar[AsyncEngine]
+    database: ClassVar[Database]
     can_create = False
     page_size = 50
 
@@ -101,7 +101,7 @@ class _ContentView(ModelView):
             raise CMSError(
                 "The form lost the article's version; reload it and try again."
             ) from None
-        async with session_scope(self.engine) as session:
+        async with self.database.write_session() as session:
             row: Any = await session.get(self.model, int(pk))
             if row is None:
                 raise NotFound("It was deleted meanwhile.")
@@ -123,7 +123,7 @@ class ArticleAdmin(_ContentView, model=Article):
     can_delete = False
 
     async def _article_of(self, pk: Any) -> Article:
-        async with AsyncSession(self.engine) as session:
+        async with self.database.read_session() as session:
             article = await session.get(Article, int(pk))
         if article is None:
             raise NotFound("It was deleted meanwhile.")
@@ -139,7 +139,10 @@ class ArticleAdmin(_ContentView, model=Article):
         return changed
 
 
-def _item_view(model: type[ChildModel], list_name: str, *extra: str) -> type[_ContentView]:
+def _item_view(kind: ItemKind) -> type[_ContentView]:
+    model, list_name = ITEM_TABLES[kind], kind.list_name
+    # The kind's own fields, but lists (tags), which these plain forms cannot edit.
+    extra = [name for name, info in kind.extra_fields.items() if value_type(info) != list[str]]
 
     class ItemAdmin(_ContentView, model=model):
         column_list = ["article_id", "position", "slug", "title", "is_draft"]
@@ -149,7 +152,7 @@ def _item_view(model: type[ChildModel], list_name: str, *extra: str) -> type[_Co
         can_delete = False
 
         async def _article_of(self, pk: Any) -> Article:
-            async with AsyncSession(self.engine) as session:
+            async with self.database.read_session() as session:
                 row = await session.get(model, int(pk))
                 article = await session.get(Article, row.article_id) if row else None
             if article is None:
@@ -178,24 +181,21 @@ class RevisionAdmin(ModelView, model=Revision):
     can_create = can_edit = can_delete = False
 
 
-def mount_admin(app: Starlette, engine: AsyncEngine, settings: Settings) -> Admin:
+def mount_admin(app: Starlette, database: Database, settings: Settings) -> Admin:
     secret = (
         settings.admin_secret_key.get_secret_value()
         if settings.admin_secret_key
         else secrets.token_urlsafe(32)
     )
     admin = Admin(
-        app, engine, base_url="/admin", title="Back Walk CMS",
-        authentication_backend=TokenLogin(secret, engine),
+        app, database.engine, base_url="/admin", title="Back Walk CMS",
+        authentication_backend=TokenLogin(secret, database),
     )  # fmt: skip
-    _ContentView.engine = engine
+    _ContentView.database = database
     for view in (
         ArticleAdmin,
-        _item_view(Section, "sections", "kind"),
-        _item_view(Benefit, "benefits"),
-        _item_view(NutritionTip, "nutrition_tips", "kind"),
-        _item_view(Precaution, "precautions"),
+        *(_item_view(kind) for kind in ITEM_KINDS),
         RevisionAdmin,
     ):
-        admin.add_view(view)
+        admin.add_view(cast(type[ModelView], view))
     return admin

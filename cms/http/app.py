@@ -1,4 +1,4 @@
-"""The ASGI application: routes, and the database engine's lifetime."""
+"""The ASGI application: routes, and the database's lifetime."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from cms.changes import ChangeChannel
-from cms.db import create_engine, dispose_engine
+from cms.db import Database, as_database
 from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
 from cms.http.cors import PublicCORS
@@ -36,19 +36,21 @@ __all__ = ["create_app"]
 
 
 def create_app(
-    settings: Settings | None = None, engine: AsyncEngine | None = None
+    settings: Settings | None = None, database: Database | AsyncEngine | None = None
 ) -> StarletteWithHotPath:
-    """Build the app. The engine is created here (or passed in by tests) and disposed at shutdown;
+    """Build the app. The database is made here (or passed in by tests) and disposed at shutdown;
     the schema is expected to exist already (`cms serve` and `cms seed` create it)."""
     settings = settings or get_settings()
-    engine = engine or create_engine(settings)
+    database = as_database(
+        database or Database.from_settings(settings), slow_query_ms=settings.slow_query_ms
+    )
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
         try:
-            async with engine.connect() as connection:
+            async with database.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
@@ -64,7 +66,7 @@ def create_app(
         await changes.start()
         stop = asyncio.Event()
         dispatcher = (
-            asyncio.create_task(run_dispatcher(engine, settings, stop), name="webhooks")
+            asyncio.create_task(run_dispatcher(database, settings, stop), name="webhooks")
             if settings.webhooks_dispatch
             else None
         )
@@ -85,20 +87,20 @@ def create_app(
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
             await changes.stop()
-            await dispose_engine(engine)
+            await database.dispose()
 
-    changes = ChangeChannel(engine, settings)
+    changes = ChangeChannel(database, settings)
     limiter = create_limiter(settings)
-    graphql = GraphQLEndpoint(settings, engine, changes, limiter)
-    usage = UsageBuffer(engine)
+    graphql = GraphQLEndpoint(settings, database, changes, limiter)
+    usage = UsageBuffer(database)
     metrics = Metrics()
-    metrics.watch(lambda: _gauges(graphql, engine, changes))
+    metrics.watch(lambda: _gauges(graphql, database.engine, changes))
     observer = RequestObserver(metrics)
 
     def policy(**route: bool) -> Middleware:
         return Middleware(
             PolicyMiddleware,
-            engine=engine,
+            database=database,
             usage=usage,
             limiter=limiter,
             anonymous_rate_limit=settings.anonymous_rate_limit,
@@ -125,13 +127,13 @@ def create_app(
             # OPTIONS too: route middleware runs once the method matched, and answers preflights.
             Route(
                 "/oembed",
-                OEmbed(settings, engine).endpoint,
+                OEmbed(settings, database).endpoint,
                 methods=["GET", "OPTIONS"],
                 middleware=[public_cors],
             ),
             *embed_routes(
                 settings,
-                engine,
+                database,
                 script_middleware=[public_cors],
                 page_middleware=[policy(key_in_query=True, limit_every_request=True)],
             ),
@@ -155,9 +157,10 @@ def create_app(
             current_revision=graphql.content_revision.current,
             observer=observer,
         )
-    mount_admin(app, engine, settings)
+    mount_admin(app, database, settings)
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.database = database
+    app.state.engine = database.engine
     app.state.changes = changes
     app.state.usage = usage
     app.state.limiter = limiter

@@ -16,14 +16,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib.resources import files
 from urllib.parse import quote, urlencode
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cms.db import Database, RequestDatabase
 from cms.errors import ServiceUnavailable
-from cms.graphql.context import RequestDatabase
 from cms.http.conditional import conditional_response, etag_of
 from cms.http.errors import as_cms_error
 from cms.http.policy import count_served
@@ -78,10 +77,10 @@ def embed_url(base: str, article: str, benefit: str) -> str:
 
 
 async def read_snippet(
-    engine: AsyncEngine, *, article: str, benefit: str, site_url: str
+    database: Database, *, article: str, benefit: str, site_url: str
 ) -> Snippet | None:
     """A published benefit as a snippet; None when there is none (or no precautions with it)."""
-    db = RequestDatabase(engine)
+    db = RequestDatabase(database)
     try:
         syndicated = await db.run(read_syndicated_article, slug=article, site_url=site_url)
     finally:
@@ -90,10 +89,10 @@ async def read_snippet(
 
 
 class Embeds:
-    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+    def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
-        self.engine = engine
-        self.revision = ContentRevision(engine)
+        self.database = database
+        self.revision = ContentRevision(database)
         self.pages = (
             ResponseCache(settings.response_cache_entries) if settings.response_cache else None
         )
@@ -129,7 +128,7 @@ class Embeds:
             if cached is not None:
                 return cached
         snippet = await read_snippet(
-            self.engine, article=article, benefit=benefit, site_url=self.settings.site_url
+            self.database, article=article, benefit=benefit, site_url=self.settings.site_url
         )
         if snippet is None:
             return None
@@ -167,14 +166,14 @@ def _asset(body: bytes, media_type: str) -> Callable[[Request], Awaitable[Respon
 
 def embed_routes(
     settings: Settings,
-    engine: AsyncEngine,
+    database: Database,
     *,
     script_middleware: Sequence[Middleware] = (),
     page_middleware: Sequence[Middleware] = (),
 ) -> list[Route]:
     """The routes; `page_middleware` decides and counts partner access to the pages
     (`cms.http.policy`), `script_middleware` is the script's CORS."""
-    embeds = Embeds(settings, engine)
+    embeds = Embeds(settings, database)
     script = files("cms.http").joinpath("static", "embed.js").read_bytes()
     return [
         Route(

@@ -20,7 +20,6 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -35,6 +34,7 @@ from strawberry.types.unset import UnsetType
 from cms.access import ANONYMOUS
 from cms.access import Scope as AccessScope
 from cms.changes import ChangeChannel
+from cms.db import Database, RequestDatabase
 from cms.errors import (
     REQUEST_ERROR_CODES,
     MethodNotAllowed,
@@ -43,7 +43,7 @@ from cms.errors import (
     SubscriptionNotOverHTTP,
     Unauthenticated,
 )
-from cms.graphql.context import REVISION_KEY, Context, RequestDatabase
+from cms.graphql.context import REVISION_KEY, Context
 from cms.graphql.schema import build_schema
 from cms.http.conditional import not_modified
 from cms.http.graphql_request import GraphQLRequest, parse_graphql_request, replay_body
@@ -71,7 +71,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(
         self,
         settings: Settings,
-        engine: AsyncEngine,
+        database: Database,
         changes: ChangeChannel | None = None,
         limiter: Limiter | None = None,
     ) -> None:
@@ -84,11 +84,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             max_subscriptions_per_connection=10,
         )
         self.settings = settings
-        self.engine = engine
+        self.database = database
         self.changes = changes
         self.persisted_queries = PersistedQueries()
         self.content_revision = ContentRevision(
-            engine, changes.live_revision if changes is not None else None
+            database, changes.live_revision if changes is not None else None
         )
         self.response_cache = (
             ResponseCache(settings.response_cache_entries) if settings.response_cache else None
@@ -176,7 +176,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def _execute(self, scope: Scope, receive: Receive) -> tuple[Response, bool]:
         """Strawberry's answer, and whether it is complete (data and no errors)."""
         request = Request(scope, receive)
-        db = RequestDatabase(self.engine)
+        db = RequestDatabase(self.database)
         request.state.graphql_db = db
         try:
             response = await self.run(request)
@@ -240,7 +240,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if isinstance(response, Response):
             response.media_type = _negotiate(request.headers.get("accept", ""))
         context = Context(
-            db=getattr(request.state, "graphql_db", None) or RequestDatabase(self.engine),
+            db=getattr(request.state, "graphql_db", None) or RequestDatabase(self.database),
             settings=self.settings,
             content_revision=self.content_revision if self.response_cache is not None else None,
             changes=self.changes,
@@ -289,7 +289,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if header is not None and not isinstance(header, str):
             raise ConnectionRejectionError({"code": Unauthenticated.code})
         try:
-            context.principal = await principal_for(self.engine, header)
+            context.principal = await principal_for(self.database, header)
         except Unauthenticated as error:
             raise ConnectionRejectionError({"code": error.code}) from None
         context.reset_loaders()

@@ -11,10 +11,10 @@ from html import escape
 from urllib.parse import SplitResult, unquote, urlsplit
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cms.db import Database
 from cms.errors import BadRequest, FormatNotImplemented, NotFound
 from cms.http.conditional import conditional_response
 from cms.http.embeds import base_url, embed_url, read_snippet
@@ -31,9 +31,9 @@ _MAX_URL_LENGTH = 2048
 
 
 class OEmbed:
-    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+    def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
-        self.engine = engine
+        self.database = database
 
     async def endpoint(self, request: Request) -> Response:
         # Answered here rather than by the app's handlers, so that the route's CORS applies.
@@ -64,7 +64,7 @@ class OEmbed:
         if target is not None:
             article, benefit = target
             snippet = await read_snippet(
-                self.engine, article=article, benefit=benefit, site_url=self.settings.site_url
+                self.database, article=article, benefit=benefit, site_url=self.settings.site_url
             )
         if snippet is None:
             raise NotFound("No published benefit has that address.")

@@ -22,12 +22,11 @@ import asyncio
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.access import ANONYMOUS, Principal
-from cms.db import AsyncSession
+from cms.db import Database
 from cms.errors import InvalidPartnerKey, OriginNotAllowed, RateLimited, Unauthenticated
 from cms.http.errors import as_cms_error, error_response
 from cms.http.graphql_request import read_body, replay_body
@@ -141,7 +140,7 @@ def count_served(scope: Scope, article_slug: str, benefit_slug: str) -> None:
         policy.count_served(article_slug, benefit_slug)
 
 
-async def principal_for(engine: AsyncEngine, header: str | None) -> Principal:
+async def principal_for(database: Database, header: str | None) -> Principal:
     """The caller an `Authorization` header names: anonymous without one; `Unauthenticated` for
     a bad one, so a client with a mistyped or expired token learns it at once."""
     if header is None:
@@ -149,7 +148,7 @@ async def principal_for(engine: AsyncEngine, header: str | None) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Send the token as: Authorization: Bearer <token>.")
-    async with AsyncSession(engine) as session:
+    async with database.read_session() as session:
         principal = await authenticate(session, secret.strip())
     if principal is None:
         raise Unauthenticated("The API token is unknown, revoked or expired.")
@@ -168,7 +167,7 @@ class PolicyMiddleware:
         self,
         app: ASGIApp,
         *,
-        engine: AsyncEngine,
+        database: Database,
         usage: UsageBuffer,
         limiter: Limiter,
         anonymous_rate_limit: int,
@@ -177,7 +176,7 @@ class PolicyMiddleware:
         limit_every_request: bool = False,
     ) -> None:
         self.app = app
-        self.engine = engine
+        self.database = database
         self.usage = usage
         self.limiter = limiter
         self.anonymous_rate_limit = anonymous_rate_limit
@@ -226,7 +225,7 @@ class PolicyMiddleware:
     ) -> RequestPolicy:
         principal = ANONYMOUS
         if self.authenticate:
-            principal = await principal_for(self.engine, headers.get("authorization"))
+            principal = await principal_for(self.database, headers.get("authorization"))
         if partner is not None:
             bucket = RateLimitBucket(
                 f"partner:{partner.id}", partner.rate_limit, self.limiter, counts="requests"
@@ -269,7 +268,7 @@ class PolicyMiddleware:
         return values[0].strip() or None if values else None
 
     async def _partner(self, key: str, origin: str | None) -> PartnerIdentity:
-        async with AsyncSession(self.engine) as session:
+        async with self.database.read_session() as session:
             partner = await identify_partner(session, key)
         if partner is None:
             raise InvalidPartnerKey("The partner key is unknown or revoked.")

@@ -396,6 +396,28 @@ async def test_a_publication_time_without_a_time_zone_is_refused(
     assert still["data"]["article"] == {"status": "DRAFT", "version": 1}
 
 
+@pytest.mark.parametrize("at", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
+async def test_a_publication_time_beyond_the_calendar_in_utc_is_a_field_error(
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory, at: str
+) -> None:
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
+    await graphql(ARTICLE_CREATE, {"input": NEW_ARTICLE}, token=token)
+    body = await graphql(PUBLISH, {"slug": "cupping", "v": 1, "at": at}, token=token)
+    assert _result(body, "articlePublish") == {
+        "article": None,
+        "errors": [
+            {
+                "field": "publishAt",
+                "message": "out of range: in UTC it falls outside the years 1 to 9999",
+                "code": "INVALID",
+                "currentVersion": None,
+            }
+        ],
+    }
+    still = await graphql('{ article(slug: "cupping") { status version } }', token=token)
+    assert still["data"]["article"] == {"status": "DRAFT", "version": 1}
+
+
 async def test_deleting_an_article_is_checked_against_its_version(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import content
 from cms.db import session_scope
-from tests.conftest import GraphQL
+from tests.conftest import GraphQL, TokenFactory
 from tests.documents import article_document
 
 pytestmark = pytest.mark.anyio
@@ -73,3 +73,34 @@ async def test_a_page_of_articles_with_children_takes_nine_statements(
     # content revision, next scheduled publication (read once after each write), page, count,
     # author, sections, benefits, nutrition tips, precautions
     assert len(sql_statements) == 9, sql_statements
+
+
+BENEFIT_UPDATE = """
+mutation Edit($version: Int!) {
+  benefitUpdate(
+    article: "back-walk", slug: "stress-relief", expectedVersion: $version,
+    input: {title: "Less Stress"}
+  ) {
+    article { version }
+    errors { field message }
+  }
+}
+"""
+
+
+async def test_a_one_field_edit_takes_ten_statements(
+    seeded: AsyncEngine,
+    graphql: GraphQL,
+    make_token: TokenFactory,
+    sql_statements: list[str],
+) -> None:
+    from cms.access import Scope
+
+    token = await make_token(Scope.WRITE)
+    version = (await graphql('{ article(slug: "back-walk") { version } }', token=token))["data"][
+        "article"
+    ]["version"]
+    sql_statements.clear()
+    body = await graphql(BENEFIT_UPDATE, {"version": version}, token=token)
+    assert body["data"]["benefitUpdate"] == {"article": {"version": version + 1}, "errors": []}
+    assert len(sql_statements) == 10, "\n".join(sql_statements)

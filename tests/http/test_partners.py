@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cms import content, partners
-from cms.db import session_scope
+from cms.db import Database, session_scope
 from cms.http import create_app
 from cms.http.policy import PolicyMiddleware, count_served
 from cms.http.rate_limit import WINDOW_SECONDS, Limiter
@@ -357,7 +357,7 @@ async def test_an_unreachable_redis_lets_requests_through(
 
 
 async def test_a_keyed_response_never_keeps_an_inner_wildcard_and_embed_servings_count(
-    seeded: AsyncEngine,
+    seeded: AsyncEngine, database: Database
 ) -> None:
     # A stand-in for the embed routes, which answer every request with the public wildcard.
     async def embed(request: Request) -> Response:
@@ -371,7 +371,7 @@ async def test_a_keyed_response_never_keeps_an_inner_wildcard_and_embed_servings
         middleware=[
             Middleware(
                 PolicyMiddleware,
-                engine=seeded,
+                database=database,
                 usage=usage,
                 anonymous_rate_limit=100,
                 limiter=Limiter(),

@@ -1,0 +1,56 @@
+"""The database's owner: a write session commits whole or not at all, inline or not; reads on
+SQLite run inline; `data_version` moves when another connection commits."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cms.access import Scope
+from cms.db import Database, InlineSession
+from cms.tokens import create_token, list_tokens
+
+pytestmark = pytest.mark.anyio
+
+
+class Abandoned(Exception):
+    pass
+
+
+async def _token_names(database: Database) -> list[str]:
+    async with database.read_session() as session:
+        return [token.name for token in await list_tokens(session)]
+
+
+@pytest.mark.parametrize("inline", [False, True])
+async def test_a_write_session_commits_whole(database: Database, inline: bool) -> None:
+    async with database.write_session(inline=inline) as session:
+        await create_token(session, name="first", scopes=[Scope.READ_DRAFTS])
+        await create_token(session, name="second", scopes=[Scope.READ_DRAFTS])
+    assert sorted(await _token_names(database)) == ["first", "second"]
+
+
+@pytest.mark.parametrize("inline", [False, True])
+async def test_a_write_session_that_raises_writes_nothing(database: Database, inline: bool) -> None:
+    with pytest.raises(Abandoned):
+        async with database.write_session(inline=inline) as session:
+            await create_token(session, name="first", scopes=[Scope.READ_DRAFTS])
+            raise Abandoned
+    assert await _token_names(database) == []
+
+
+async def test_reads_run_inline_on_sqlite_only(database: Database) -> None:
+    async with database.read_session() as session:
+        expected = InlineSession if database.dialect_name == "sqlite" else AsyncSession
+        assert isinstance(session, expected)
+
+
+async def test_data_version_moves_when_another_connection_commits(database: Database) -> None:
+    before = database.data_version()
+    async with database.write_session() as session:
+        await create_token(session, name="first", scopes=[Scope.READ_DRAFTS])
+    after = database.data_version()
+    if database.dialect_name == "sqlite":
+        assert before is not None and after is not None and after != before
+    else:
+        assert before is None and after is None
