@@ -32,7 +32,8 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def add_ratios(results: dict[str, Any], *, ours: tuple[str, ...] = ("ours",)) -> None:
-    """ours/ceiling and ours/floor of req/s, per query and variant of ours (1.0 = as fast)."""
+    """ours/ceiling, ours/floor and ours/postgraphile (when it ran) of req/s, per query and
+    variant of ours (1.0 = as fast)."""
     servers = results["servers"]
     ratios: dict[str, dict[str, float | None]] = {}
     for name in ours:
@@ -43,7 +44,7 @@ def add_ratios(results: dict[str, Any], *, ours: tuple[str, ...] = ("ours",)) ->
                     f"{name}/{other}": _ratio(
                         rate, servers[other]["queries"][query]["requests_per_second"]
                     )
-                    for other in ("ceiling", "floor")
+                    for other in ("ceiling", "floor", "postgraphile")
                     if other in servers
                 }
             )
@@ -65,14 +66,21 @@ def print_report(results: dict[str, Any], console: Console) -> None:
             )  # fmt: skip
     console.print(table)
 
-    ratios = Table(title="Ratios of req/s")
+    # One row per variant of ours and query, one column per other server: the headings stay
+    # short enough for an 80-column terminal whatever servers ran.
+    ratios = Table(title="Ratios of req/s (ours / other)")
+    ratios.add_column("ours")
     ratios.add_column("query")
-    names = sorted({key for row in results["ratios_requests_per_second"].values() for key in row})
-    for name in names:
-        ratios.add_column(name, justify="right")
-    for query, row in results["ratios_requests_per_second"].items():
-        cells = [row.get(name) for name in names]
-        ratios.add_row(query, *("-" if c is None else f"{c:.3g}" for c in cells))
+    ratio_rows = results["ratios_requests_per_second"]
+    keys = list(dict.fromkeys(key for row in ratio_rows.values() for key in row))
+    variants = list(dict.fromkeys(key.split("/", 1)[0] for key in keys))
+    others = list(dict.fromkeys(key.split("/", 1)[1] for key in keys))
+    for other in others:
+        ratios.add_column(f"/{other}", justify="right")
+    for variant in variants:
+        for query, row in ratio_rows.items():
+            cells = [row.get(f"{variant}/{other}") for other in others]
+            ratios.add_row(variant, query, *("-" if c is None else f"{c:.3g}" for c in cells))
     console.print(ratios)
 
     pagination = results.get("pagination")

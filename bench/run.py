@@ -3,7 +3,8 @@
 Servers start and take load in alternation, round after round (the order rotates each round, so
 no server always runs first on a noisy machine): each is one uvicorn worker pinned to one core
 while wrk runs pinned to the other. Before any load, every server's answer is checked against the
-CMS's: the ceiling's bytes must be the CMS's bytes, the floor's `data` must be the CMS's `data`.
+CMS's: the ceiling's bytes must be the CMS's bytes, the floor's `data` must be the CMS's `data`,
+and a peer (`--peer postgraphile`, on PostgreSQL) must serve the same content in its own shape.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ import httpx
 import orjson
 from rich.console import Console
 
+from bench import postgraphile
 from bench.catalogue import article_slug, generate_catalogue
 from bench.databases import scratch_database, seed_bench_database
 from bench.probe import Probe, probe_floor, probe_ours
-from bench.queries import BENCH_QUERIES, BenchQuery, page_query
+from bench.queries import BENCH_QUERIES, HOT, BenchQuery, page_query
 from bench.report import add_ratios, print_report, summarise_rounds, write_report
 from bench.servers import REPO, RunningServer, ServerSpec, peak_rss_kib, run_server
 from bench.wrk import WrkResult, run_wrk, write_script
@@ -49,6 +51,7 @@ class Options:
     list_articles: int
     catalogue_articles: int
     database_url: str | None
+    peer: str | None
     out: Path
 
 
@@ -94,6 +97,34 @@ def verify_answers(
             )
 
 
+def verify_peer_answers(server: RunningServer, ours_markdown: dict[str, Probe]) -> dict[str, int]:
+    """Fail loudly, naming each difference, before loading a peer that does not serve the CMS's
+    content; the size of each of its answers otherwise."""
+    sizes = {}
+    for name, query in postgraphile.PEER_QUERIES.items():
+        response = httpx.post(
+            server.url, content=query.body, headers={"content-type": "application/json"}
+        )
+        answer = orjson.loads(response.content) if response.status_code == 200 else {}
+        if "data" not in answer or answer.get("errors"):
+            raise RuntimeError(
+                f"{server.spec.name} fails {name}: {response.status_code} {response.text[:500]}"
+            )
+        found = list(
+            postgraphile.differences(
+                postgraphile.normalise_ours(name, _data(ours_markdown[name].body)),
+                postgraphile.normalise_peer(name, answer["data"]),
+            )
+        )
+        if found:
+            raise RuntimeError(
+                f"{server.spec.name} answers {name} differently from ours:\n  "
+                + "\n  ".join(found[:20])
+            )
+        sizes[name] = len(response.content)
+    return sizes
+
+
 def load(server: RunningServer, scripts: dict[str, Path], options: Options) -> dict[str, WrkResult]:
     """Warm up, then measure, each script in turn against one running server."""
     results = {}
@@ -108,6 +139,7 @@ def load(server: RunningServer, scripts: dict[str, Path], options: Options) -> d
 
 
 def compare_servers(options: Options, workdir: Path, log: Path, console: Console) -> dict[str, Any]:
+    peer = options.peer is not None and postgraphile.install(console)
     with scratch_database(options.database_url, workdir, "bench") as database_url:
         console.print(f"seeding {database_url} (seed/ + {options.list_articles} generated)")
         asyncio.run(seed_bench_database(database_url, REPO / "seed"))
@@ -125,17 +157,37 @@ def compare_servers(options: Options, workdir: Path, log: Path, console: Console
         )
         scripts = {q.name: write_script(workdir / f"{q.name}.lua", q.body) for q in BENCH_QUERIES}
         specs = server_specs(database_url, ceiling_file)
+        response_bytes = {
+            spec.name: {q.name: len(ours[q.name].body) for q in BENCH_QUERIES} for spec in specs
+        }
+        ours_markdown: dict[str, Probe] = {}
+        peer_scripts: dict[str, Path] = {}
+        if peer:
+            # Checked against ours asking for Markdown: the peer serves bodies as stored.
+            markdown = [postgraphile.markdown_query(q) for q in BENCH_QUERIES]
+            ours_markdown = asyncio.run(probe_ours(database_url, markdown))
+            peer_scripts = {
+                name: write_script(workdir / f"{postgraphile.NAME}-{name}.lua", query.body)
+                for name, query in postgraphile.PEER_QUERIES.items()
+            }
+            specs.append(postgraphile.server_spec(database_url))
         rounds: dict[str, dict[str, list[WrkResult]]] = {s.name: {} for s in specs}
         rss: dict[str, list[int]] = {s.name: [] for s in specs}
         for round_number in range(options.rounds):
             shift = round_number % len(specs)
             for spec in specs[shift:] + specs[:shift]:
                 console.print(f"round {round_number + 1}/{options.rounds}: {spec.name}")
+                is_peer = spec.name == postgraphile.NAME
+                probe_body = postgraphile.PEER_QUERIES["hot"].body if is_peer else HOT.body
                 with run_server(
-                    spec, cpu=options.server_cpu, probe_body=BENCH_QUERIES[0].body, log=log
+                    spec, cpu=options.server_cpu, probe_body=probe_body, log=log
                 ) as server:
-                    verify_answers(server, BENCH_QUERIES, ours)
-                    for name, result in load(server, scripts, options).items():
+                    if is_peer:
+                        response_bytes[spec.name] = verify_peer_answers(server, ours_markdown)
+                    else:
+                        verify_answers(server, BENCH_QUERIES, ours)
+                    server_scripts = peer_scripts if is_peer else scripts
+                    for name, result in load(server, server_scripts, options).items():
                         rounds[spec.name].setdefault(name, []).append(result)
                     rss[spec.name].append(peak_rss_kib(server.pid))
         statements = {
@@ -149,7 +201,7 @@ def compare_servers(options: Options, workdir: Path, log: Path, console: Console
                 "queries": {q: summarise_rounds(r) for q, r in rounds[spec.name].items()},
                 "sql_statements": statements.get(spec.name, {}),
                 "peak_rss_kib": max(rss[spec.name]),
-                "response_bytes": {q.name: len(ours[q.name].body) for q in BENCH_QUERIES},
+                "response_bytes": response_bytes[spec.name],
             }
             for spec in specs
         }
@@ -247,8 +299,18 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         "postgresql://postgres@127.0.0.1:5432/postgres; scratch databases are "
         "created on it and dropped. Default: SQLite files in a temp dir.",
     )
+    parser.add_argument(
+        "--peer",
+        choices=[postgraphile.NAME],
+        help="also load PostGraphile 5 on the same database (needs --database-url and npm; "
+        "installed on first use, skipped when npm cannot reach its registry)",
+    )
     parser.add_argument("--out", type=Path, help="JSON path (default bench/results/<time>.json)")
     arguments = parser.parse_args(argv)  # fmt: skip
+    if arguments.peer and not arguments.database_url:
+        parser.error(
+            f"--peer {arguments.peer} reads PostgreSQL: add --database-url postgresql://..."
+        )
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Options(
         rounds=arguments.rounds or (1 if arguments.quick else 3),
@@ -261,6 +323,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         list_articles=arguments.list_articles,
         catalogue_articles=arguments.catalogue_articles,
         database_url=arguments.database_url,
+        peer=arguments.peer,
         out=arguments.out or REPO / "bench" / "results" / f"{started}.json",
     )
 
@@ -277,6 +340,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="cms-bench-") as directory:
         workdir = Path(directory)
         results["servers"] = compare_servers(options, workdir, log, console)
+        ran_peer = postgraphile.NAME in results["servers"]
+        results["environment"]["peer"] = postgraphile.versions() if ran_peer else None
         add_ratios(results, ours=("ours cached", "ours no cache"))
         if options.catalogue_articles > PAGE_SIZE:
             results["pagination"] = measure_pagination(options, workdir, log, console)

@@ -1,7 +1,7 @@
 """The servers under test, each a uvicorn process with one worker pinned to one core.
 
-A `ServerSpec` is all it takes to add a contender: a uvicorn factory and the environment it reads.
-The response cache, once it exists, is one more spec: ours with the cache switched on.
+A `ServerSpec` is all it takes to add a contender: a uvicorn factory and the environment it reads,
+or, for a peer that is not a Python app, the command that serves it on the port in `PORT`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,8 @@ class ServerSpec:
     name: str
     factory: str
     env: Mapping[str, str] = field(default_factory=dict)
+    # Instead of uvicorn: a program that serves POST /graphql on 127.0.0.1 at the port in PORT.
+    command: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,17 @@ def run_server(
 ) -> Iterator[RunningServer]:
     """Start the server pinned to `cpu`, wait until it answers `probe_body`, stop it after."""
     port = free_port()
-    command = [
-        "taskset", "-c", str(cpu), sys.executable, "-m", "uvicorn", "--factory", spec.factory,
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(REPO), **spec.env}
+    if spec.command:
+        command = ["taskset", "-c", str(cpu), *spec.command]
+    else:
+        command = [
+            "taskset", "-c", str(cpu), sys.executable, "-m", "uvicorn", "--factory", spec.factory,
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PORT": str(port), **spec.env}
     with log.open("ab") as log_file:
-        # taskset execs the command, so the pid is uvicorn's own (one worker: no supervisor).
+        # taskset execs the command, so the pid is the server's own (one process: no supervisor).
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=log_file, cwd=REPO)
     url = f"http://127.0.0.1:{port}/graphql"
     try:
