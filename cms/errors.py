@@ -1,11 +1,36 @@
-"""The CMS's own exceptions. Each carries a stable machine-readable `code`.
+"""Every error the CMS raises on purpose, each with a stable `code` and the HTTP `status` it ends
+a request with when it stops one outside GraphQL execution (inside a GraphQL result an error is
+part of a 200 answer, except `ServiceUnavailable` (503) and `RateLimited` (429)).
 
-CMSError
-├── NotFound          the thing asked for does not exist (or is not visible to the caller)
-├── BadUserInput      a request argument is out of range or malformed (page size, cursor, id)
-├── RateLimited       the caller is over its rate limit; says when to retry
-├── NotOverWebsocket  a query or mutation sent over the websocket (subscriptions only there)
-└── InvalidContent    content failed validation; carries one `ContentProblem` per problem
+CMSError                          code                           status
+├── BadRequest                    BAD_REQUEST                    400
+│   ├── UnsupportedMediaType      UNSUPPORTED_MEDIA_TYPE         415
+│   └── SubscriptionNotOverHTTP   SUBSCRIPTION_NOT_OVER_HTTP     400
+├── BadUserInput                  BAD_USER_INPUT                 400  an argument out of range
+├── NotFound                      NOT_FOUND                      404
+├── MethodNotAllowed              METHOD_NOT_ALLOWED             405  with `Allow`
+├── Unauthenticated               UNAUTHENTICATED                401  with `WWW-Authenticate`
+├── InvalidPartnerKey             INVALID_PARTNER_KEY            401
+├── Forbidden                     FORBIDDEN                      403
+├── OriginNotAllowed              ORIGIN_NOT_ALLOWED             403
+├── RequestTooLarge               REQUEST_TOO_LARGE              413
+├── RateLimited                   RATE_LIMITED                   429  with `Retry-After`
+├── FormatNotImplemented          NOT_IMPLEMENTED                501  (oEmbed's answer)
+├── RequestTimeout                TIMEOUT                        504
+├── ServiceUnavailable            SERVICE_UNAVAILABLE            503  the database is unreachable
+├── PersistedQueryError                                          200  (Apollo's protocol)
+│   ├── PersistedQueryNotFound    PERSISTED_QUERY_NOT_FOUND
+│   ├── PersistedQueryNotSupported PERSISTED_QUERY_NOT_SUPPORTED
+│   └── PersistedQueryMismatch    BAD_USER_INPUT
+├── NotOverWebsocket              OPERATION_NOT_OVER_WEBSOCKET   (websocket only)
+├── InvalidContent                INVALID_CONTENT                400  one `ContentProblem` each
+├── Conflict                      CONFLICT                       409
+└── InvalidTransition             INVALID_TRANSITION             400
+
+GraphQL documents refused before execution carry these codes, set where the error is made
+(`cms.graphql.limits`); with `application/graphql-response+json` the answer is 400:
+GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, QUERY_TOO_DEEP, TOO_MANY_ALIASES,
+TOO_MANY_TOKENS, INTROSPECTION_DISABLED. An unexpected error is INTERNAL_SERVER_ERROR (masked).
 """
 
 from __future__ import annotations
@@ -13,48 +38,198 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "REQUEST_ERROR_CODES",
+    "BadRequest",
     "BadUserInput",
     "CMSError",
     "Conflict",
     "ContentProblem",
     "Forbidden",
+    "FormatNotImplemented",
     "InvalidContent",
+    "InvalidPartnerKey",
     "InvalidTransition",
+    "MethodNotAllowed",
     "NotFound",
     "NotOverWebsocket",
+    "OriginNotAllowed",
+    "PersistedQueryError",
+    "PersistedQueryMismatch",
+    "PersistedQueryNotFound",
+    "PersistedQueryNotSupported",
     "RateLimited",
+    "RequestTimeout",
+    "RequestTooLarge",
+    "ServiceUnavailable",
+    "SubscriptionNotOverHTTP",
     "Unauthenticated",
+    "UnsupportedMediaType",
 ]
+
+# Errors of a document refused before execution: the request itself is at fault.
+REQUEST_ERROR_CODES = frozenset(
+    {
+        "GRAPHQL_PARSE_FAILED",
+        "GRAPHQL_VALIDATION_FAILED",
+        "QUERY_TOO_DEEP",
+        "TOO_MANY_ALIASES",
+        "TOO_MANY_TOKENS",
+        "INTROSPECTION_DISABLED",
+    }
+)
 
 
 class CMSError(Exception):
     code = "INTERNAL"
+    status = 500
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers an HTTP answer with this error carries."""
+        return {}
 
-class NotFound(CMSError):
-    code = "NOT_FOUND"
+    @property
+    def extensions(self) -> dict[str, object]:
+        # graphql-core copies these onto the GraphQL error it wraps this in.
+        return {"code": self.code}
+
+
+class BadRequest(CMSError):
+    code = "BAD_REQUEST"
+    status = 400
+
+
+class UnsupportedMediaType(BadRequest):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+
+
+class SubscriptionNotOverHTTP(BadRequest):
+    code = "SUBSCRIPTION_NOT_OVER_HTTP"
 
 
 class BadUserInput(CMSError):
     code = "BAD_USER_INPUT"
+    status = 400
+
+
+class NotFound(CMSError):
+    code = "NOT_FOUND"
+    status = 404
+
+
+class MethodNotAllowed(CMSError):
+    code = "METHOD_NOT_ALLOWED"
+    status = 405
+
+    def __init__(self, message: str, allow: str) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"allow": self.allow}
+
+
+class Unauthenticated(CMSError):
+    code = "UNAUTHENTICATED"
+    status = 401
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"www-authenticate": 'Bearer realm="cms"'}
+
+
+class InvalidPartnerKey(CMSError):
+    code = "INVALID_PARTNER_KEY"
+    status = 401
+
+
+class Forbidden(CMSError):
+    code = "FORBIDDEN"
+    status = 403
+
+
+class OriginNotAllowed(CMSError):
+    code = "ORIGIN_NOT_ALLOWED"
+    status = 403
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"vary": "Origin"}
+
+
+class RequestTooLarge(CMSError):
+    code = "REQUEST_TOO_LARGE"
+    status = 413
 
 
 class RateLimited(CMSError):
     code = "RATE_LIMITED"
+    status = 429
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-        # graphql-core copies these onto the GraphQL error it wraps this in.
-        self.extensions = {"code": self.code, "retryAfter": retry_after}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": str(self.retry_after)}
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code, "retryAfter": self.retry_after}
+
+
+class FormatNotImplemented(CMSError):
+    code = "NOT_IMPLEMENTED"
+    status = 501
+
+
+class RequestTimeout(CMSError):
+    code = "TIMEOUT"
+    status = 504
+
+
+class ServiceUnavailable(CMSError):
+    code = "SERVICE_UNAVAILABLE"
+    status = 503
+    retry_after = 5
+
+    def __init__(
+        self, message: str = "The database is unavailable; try again in a few seconds."
+    ) -> None:
+        super().__init__(message)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": str(self.retry_after)}
+
+
+class PersistedQueryError(CMSError):
+    # The protocol answers these with 200: the client then sends the whole query.
+    status = 200
+
+
+class PersistedQueryNotFound(PersistedQueryError):
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class PersistedQueryNotSupported(PersistedQueryError):
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
+
+
+class PersistedQueryMismatch(PersistedQueryError):
+    code = "BAD_USER_INPUT"
 
 
 class NotOverWebsocket(CMSError):
     code = "OPERATION_NOT_OVER_WEBSOCKET"
+    status = 400
 
 
 @dataclass(frozen=True)
@@ -74,6 +249,7 @@ class ContentProblem:
 
 class InvalidContent(CMSError):
     code = "INVALID_CONTENT"
+    status = 400
 
     def __init__(self, problems: list[ContentProblem]) -> None:
         self.problems = problems
@@ -82,6 +258,7 @@ class InvalidContent(CMSError):
 
 class Conflict(CMSError):
     code = "CONFLICT"
+    status = 409
 
     def __init__(self, *, slug: str, expected_version: int, current_version: int) -> None:
         self.current_version = current_version
@@ -93,11 +270,4 @@ class Conflict(CMSError):
 
 class InvalidTransition(CMSError):
     code = "INVALID_TRANSITION"
-
-
-class Unauthenticated(CMSError):
-    code = "UNAUTHENTICATED"
-
-
-class Forbidden(CMSError):
-    code = "FORBIDDEN"
+    status = 400

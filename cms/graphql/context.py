@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -20,9 +20,11 @@ from cms.graphql.loaders import Loaders
 from cms.outbox import ContentRevision
 from cms.settings import Settings
 
+if TYPE_CHECKING:
+    from cms.http.policy import RequestPolicy
+
 __all__ = [
     "REVISION_KEY",
-    "SERVED_SNIPPETS_KEY",
     "CloseRequestDatabase",
     "Context",
     "Info",
@@ -32,8 +34,6 @@ __all__ = [
 ]
 
 REVISION_KEY = "cms.content_revision"
-# The (article slug, benefit slug) of every snippet a request served, for usage counts.
-SERVED_SNIPPETS_KEY = "cms.served_snippets"
 
 logger = logging.getLogger("cms.graphql")
 
@@ -44,14 +44,20 @@ class Context:
     settings: Settings
     principal: Principal = ANONYMOUS
     request: Any = None
+    # The sub-response Strawberry merges into its answer: status and headers set through it.
+    response: Any = None
+    # Who asks, for which partner, against which limit (cms.http.policy); None over websockets.
+    policy: RequestPolicy | None = None
     content_revision: ContentRevision | None = None
     changes: ChangeChannel | None = None
     # A websocket's `connection_init` payload (Strawberry sets it).
     connection_params: dict[str, Any] | None = None
     served_snippets: list[tuple[str, str]] = field(default_factory=list)
-    # Awaited by every snippet field before it reads: counts the request against the keyless
-    # snippet limit when nothing counted it yet; raises `RateLimited` when over it.
+    # Awaited by every snippet field before it reads: counts the request against its
+    # rate-limit bucket unless counted already (cms.http.policy); raises `RateLimited` when over.
     snippet_limit: Callable[[], Awaitable[None]] | None = None
+    # Set once the result is known: no errors and data, so the response may be cached.
+    complete: bool = field(init=False, default=False)
     loaders: Loaders = field(init=False)
     _public_loaders: Loaders | None = field(init=False, default=None)
 

@@ -1,34 +1,40 @@
-"""A parser cache that leaves bad documents to Strawberry.
+"""A parser cache that enforces the token limit and leaves other bad documents to Strawberry.
 
-Strawberry's own `ParserCache` parses inside the extension hook, so a syntax error escapes the
-path that reports it as a GraphQL error (it then arrives without an error code). This one only
-serves documents that parse; a bad one is left for Strawberry to parse again and report.
+A document over `max_tokens` is refused here with `TOO_MANY_TOKENS` (the parser's own token
+count says so, not its message); any other syntax error is left for Strawberry to parse again
+and report (`GRAPHQL_PARSE_FAILED`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
-from typing import Any
 
-from graphql import DocumentNode, GraphQLError, parse
-from strawberry.extensions import SchemaExtension
+from cachetools import LRUCache
+from graphql import DocumentNode, GraphQLError, Source
+from graphql.language.parser import Parser
+from strawberry.extensions import MaxTokensLimiter
+
+from cms.graphql.limits import TooManyTokens
 
 __all__ = ["ParserCache"]
 
-
-@lru_cache(maxsize=1024)
-def _parse(query: str, max_tokens: int | None) -> DocumentNode:
-    return parse(query, max_tokens=max_tokens)
+_documents: LRUCache[tuple[str, int], DocumentNode] = LRUCache(maxsize=1024)
 
 
-class ParserCache(SchemaExtension):
+class ParserCache(MaxTokensLimiter):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        options: dict[str, Any] = dict(context.parse_options)
-        if context.query is not None and set(options) <= {"max_tokens"}:
-            try:
-                context.graphql_document = _parse(context.query, options.get("max_tokens"))
-            except GraphQLError:
-                pass  # Strawberry parses it again and reports the error with its code
+        query, max_tokens = context.query, self.max_token_count
+        if query is not None and set(context.parse_options) <= {"max_tokens"}:
+            document = _documents.get((query, max_tokens))
+            if document is None:
+                parser = Parser(Source(query), max_tokens=max_tokens)
+                try:
+                    document = parser.parse_document()
+                except GraphQLError:
+                    if parser.token_count > max_tokens:
+                        raise TooManyTokens(max_tokens) from None
+                else:
+                    _documents[(query, max_tokens)] = document
+            context.graphql_document = document
         yield

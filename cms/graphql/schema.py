@@ -6,15 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
 from cms.graphql.changes import Subscription
@@ -24,8 +16,9 @@ from cms.graphql.context import (
     ReadContentRevision,
 )
 from cms.graphql.cost import QueryCost
-from cms.graphql.errors import ErrorCodes
+from cms.graphql.errors import ErrorCodes, MaskUnexpectedErrors
 from cms.graphql.input_text import RefuseUnstorableText
+from cms.graphql.limits import validation_rules
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
 from cms.graphql.queries import Query
@@ -40,20 +33,20 @@ Mutation = merge_types("Mutation", (ContentMutation, TranslationMutations))
 
 class _Schema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
-        """Strawberry logs every error with a traceback, a client's typo included; `ErrorCodes`
-        logs the unexpected ones instead."""
+        """Strawberry logs every error with a traceback, a client's typo included;
+        `MaskUnexpectedErrors` logs the unexpected ones instead."""
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds each extension afresh for every request. The
     # parser and validation caches live at module level, so they still outlast the request.
-    rules = _validation_rules(settings)
+    rules = validation_rules(settings)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        MaskUnexpectedErrors,
         ErrorCodes,
         OnlySubscriptionsOverWebsocket,
         CloseRequestDatabase,
-        ParserCache,
-        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: ParserCache(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1024),
         RefuseUnstorableText,
@@ -63,20 +56,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ReadContentRevision,
     ]
     return _Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
-
-
-def _validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
-    """The document limits as validation rules, built once per schema. The depth and alias
-    limiters make a new rule class each time they are constructed; built per request, those
-    classes would differ on every request and the validation cache, keyed by the rules, would
-    never hit."""
-    rules: list[type[ASTValidationRule]] = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
-    ]
-    if not settings.introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    return rules
 
 
 def schema_sdl() -> str:

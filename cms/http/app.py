@@ -19,14 +19,15 @@ from cms.changes import ChangeChannel
 from cms.db import Database, as_database
 from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
-from cms.http.cors import KeylessCORS
+from cms.http.cors import PublicCORS
 from cms.http.embeds import embed_routes
+from cms.http.errors import exception_handlers
 from cms.http.graphql import GraphQLEndpoint
 from cms.http.hot_path import StarletteWithHotPath
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware, RequestObserver
 from cms.http.oembed import OEmbed
-from cms.http.partners import PartnerMiddleware
+from cms.http.policy import PolicyMiddleware
 from cms.http.rate_limit import create_limiter
 from cms.settings import Settings, get_settings
 from cms.usage import UsageBuffer
@@ -95,34 +96,57 @@ def create_app(
     metrics = Metrics()
     metrics.watch(lambda: _gauges(graphql, database.engine, changes))
     observer = RequestObserver(metrics)
+
+    def policy(**route: bool) -> Middleware:
+        return Middleware(
+            PolicyMiddleware,
+            database=database,
+            usage=usage,
+            limiter=limiter,
+            anonymous_rate_limit=settings.anonymous_rate_limit,
+            **route,
+        )
+
+    public_cors = Middleware(PublicCORS)
     app = StarletteWithHotPath(
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                graphql,
+                methods=["GET", "POST", "OPTIONS"],
+                middleware=[
+                    Middleware(PublicCORS, partners_inside=True),
+                    policy(authenticate=True),
+                ],
+            ),
             WebSocketRoute("/graphql", graphql),
-            Route("/oembed", OEmbed(settings, database).endpoint),
-            *embed_routes(settings, database),
+            # OPTIONS too: route middleware runs once the method matched, and answers preflights.
+            Route(
+                "/oembed",
+                OEmbed(settings, database).endpoint,
+                methods=["GET", "OPTIONS"],
+                middleware=[public_cors],
+            ),
+            *embed_routes(
+                settings,
+                database,
+                script_middleware=[public_cors],
+                page_middleware=[policy(key_in_query=True, limit_every_request=True)],
+            ),
         ],
         middleware=[
-            # So that even a 413 or 504 can be read by the page that asked.
-            Middleware(KeylessCORS),
             Middleware(
                 RequestMiddleware,
                 observer=observer,
                 max_body_bytes=settings.max_body_bytes,
                 request_timeout=settings.request_timeout,
-            ),  # fmt: skip
-            Middleware(
-                PartnerMiddleware,
-                database=database,
-                usage=usage,
-                anonymous_rate_limit=settings.anonymous_rate_limit,
-                limiter=limiter,
             ),
         ],
+        exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
     if graphql.hot_responses is not None:

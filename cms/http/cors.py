@@ -1,90 +1,81 @@
-"""CORS for keyless cross-origin reads of the public API: `/graphql`, `/oembed` and `/embed.js`.
+"""CORS for keyless cross-origin reads of the public API (`/graphql`, `/oembed`, `/embed.js`):
+Starlette's `CORSMiddleware`, allowing any origin, on the routes that carry it.
 
-- A request without credentials (no `Authorization`, no `Cookie`, no `X-Partner-Key`) gets
-  `Access-Control-Allow-Origin: *`, so any page may read public content. Credentials are never
-  allowed with it: an authenticated request gets no CORS headers at all, and a browser will not
-  send a cross-origin `Authorization` header since no preflight allows it.
-- A preflight (`OPTIONS` with `Access-Control-Request-Method`) is answered here: GET and POST,
-  with the headers `content-type` and `x-partner-key`, cached by the browser for `max_age`.
-- On `/graphql`, a request carrying `X-Partner-Key`, or a preflight asking for it, is left
-  untouched to the partner-key layer, which answers only its partners' origins, never `*`.
-- A response that already names its own `Access-Control-Allow-Origin` is left as it is: that is
-  how partner-key checks restrict the origins of keyed requests.
-- Every response on these paths says `Vary: Authorization, Cookie`, so a shared cache never hands
-  a response made for a credentialed request (without CORS) to a keyless one, or back.
+- A request without credentials (no `Authorization`, no `Cookie`, no `X-Partner-Key`) from a
+  page gets `Access-Control-Allow-Origin: *`. A credentialed request gets no CORS headers at
+  all; a partner's keyed request is answered for its own origins by `cms.http.policy`.
+- A preflight is answered with 204: GET and POST, with `content-type` and `x-partner-key`,
+  cached by the browser for two hours. Where a partner layer sits inside (`/graphql`), a keyed
+  request, or a preflight asking for `x-partner-key`, is left to it.
+- Every response says `Vary: Authorization, Cookie`, so a shared cache never hands a response
+  made for a credentialed request (without CORS) to a keyless one, or back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ALLOWED_HEADERS", "ALLOWED_METHODS", "CORS_PATHS", "KeylessCORS"]
+__all__ = ["PublicCORS"]
 
-CORS_PATHS = frozenset({"/graphql", "/oembed", "/embed.js"})
-ALLOWED_METHODS = "GET, POST"
-ALLOWED_HEADERS = "content-type, x-partner-key"
 # Chromium caps preflight caching at two hours; asking for more gains nothing.
 PREFLIGHT_MAX_AGE = 7200
-# A partner key is a credential too: its requests get its partner's origins, never the wildcard.
 _KEY_HEADER = "x-partner-key"
-_PARTNER_PATHS = frozenset({"/graphql"})
+# A partner key is a credential too: its requests get its partner's origins, never the wildcard.
 _CREDENTIALS = ("authorization", "cookie", _KEY_HEADER)
 _VARY = ("Authorization", "Cookie")
 
 
-class KeylessCORS:
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        paths: Collection[str] = CORS_PATHS,
-        max_age: int = PREFLIGHT_MAX_AGE,
-    ) -> None:
-        self.app = app
-        self.paths = frozenset(paths)
-        self.max_age = max_age
+class PublicCORS(CORSMiddleware):
+    def __init__(self, app: ASGIApp, *, partners_inside: bool = False) -> None:
+        super().__init__(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST"],
+            # Starlette adds the safelisted ones (Content-Type among them).
+            allow_headers=[_KEY_HEADER],
+            max_age=PREFLIGHT_MAX_AGE,
+        )
+        self.partners_inside = partners_inside
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in self.paths:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        keyed = _KEY_HEADER in headers or (
-            scope["method"] == "OPTIONS"
-            and _KEY_HEADER in headers.get("access-control-request-headers", "").lower()
-        )
-        if keyed and scope["path"] in _PARTNER_PATHS:
-            # The partner-key layer answers for its partners' origins (cms.http.partners).
+        if self.partners_inside and (
+            _KEY_HEADER in headers
+            or (
+                scope["method"] == "OPTIONS"
+                and _KEY_HEADER in headers.get("access-control-request-headers", "").lower()
+            )
+        ):
+            # The partner layer answers for its partners' origins (cms.http.policy).
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            await self._preflight(send)
+        send = _varying(send)
+        if any(name in headers for name in _CREDENTIALS):
+            await self.app(scope, receive, send)
             return
-        credentialed = any(name in headers for name in _CREDENTIALS)
+        await super().__call__(scope, receive, send)
 
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                sent = MutableHeaders(scope=message)
-                if not credentialed and "access-control-allow-origin" not in sent:
-                    sent["access-control-allow-origin"] = "*"
-                varies = [v.strip() for v in sent.get("vary", "").split(",") if v.strip()]
-                known = {v.lower() for v in varies}
-                sent["vary"] = ", ".join(varies + [v for v in _VARY if v.lower() not in known])
-            await send(message)
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 200:
+            return response
+        cors = {k: v for k, v in response.headers.items() if k.startswith("access-control-")}
+        return Response(status_code=204, headers=cors)
 
-        await self.app(scope, receive, send_with_cors)
 
-    async def _preflight(self, send: Send) -> None:
-        await send({
-            "type": "http.response.start", "status": 204,
-            "headers": [
-                (b"access-control-allow-origin", b"*"),
-                (b"access-control-allow-methods", ALLOWED_METHODS.encode()),
-                (b"access-control-allow-headers", ALLOWED_HEADERS.encode()),
-                (b"access-control-max-age", str(self.max_age).encode()),
-            ],
-        })  # fmt: skip
-        await send({"type": "http.response.body", "body": b""})
+def _varying(send: Send) -> Send:
+    async def varying(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            sent = MutableHeaders(scope=message)
+            varies = [v.strip() for v in sent.get("vary", "").split(",") if v.strip()]
+            known = {v.lower() for v in varies}
+            sent["vary"] = ", ".join(varies + [v for v in _VARY if v.lower() not in known])
+        await send(message)
+
+    return varying

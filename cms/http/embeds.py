@@ -12,16 +12,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from importlib.resources import files
 from urllib.parse import quote, urlencode
 
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cms.db import Database, RequestDatabase, database_unavailable
+from cms.db import Database, RequestDatabase
+from cms.errors import ServiceUnavailable
 from cms.http.conditional import conditional_response, etag_of
+from cms.http.errors import as_cms_error
+from cms.http.policy import count_served
 from cms.http.response_cache import CachedResponse, ResponseCache
 from cms.jsonld import snippet_json_ld
 from cms.outbox import ContentRevision
@@ -98,12 +102,15 @@ class Embeds:
         try:
             page = await self._page(base_url(request), article, benefit)
         except Exception as error:
-            if not database_unavailable(error):
+            unavailable = as_cms_error(error)
+            if not isinstance(unavailable, ServiceUnavailable):
                 raise
-            logger.warning("database unavailable: %s", error)
-            return _html(UNAVAILABLE_PAGE, 503, {"cache-control": "no-store", "retry-after": "5"})
+            # A page in an iframe: the reader sees a sentence, not the JSON envelope.
+            headers = {"cache-control": "no-store", **unavailable.headers}
+            return _html(UNAVAILABLE_PAGE, unavailable.status, headers)
         if page is None:
             return _html(NOT_FOUND_PAGE, 404, {"cache-control": "no-cache"})
+        count_served(request.scope, article, benefit)
         headers = {
             **_PAGE_HEADERS,
             "cache-control": f"public, max-age={self.settings.http_max_age}",
@@ -157,11 +164,24 @@ def _asset(body: bytes, media_type: str) -> Callable[[Request], Awaitable[Respon
     return serve
 
 
-def embed_routes(settings: Settings, database: Database) -> list[Route]:
+def embed_routes(
+    settings: Settings,
+    database: Database,
+    *,
+    script_middleware: Sequence[Middleware] = (),
+    page_middleware: Sequence[Middleware] = (),
+) -> list[Route]:
+    """The routes; `page_middleware` decides and counts partner access to the pages
+    (`cms.http.policy`), `script_middleware` is the script's CORS."""
     embeds = Embeds(settings, database)
     script = files("cms.http").joinpath("static", "embed.js").read_bytes()
     return [
-        Route("/embed.js", _asset(script, "text/javascript")),
+        Route(
+            "/embed.js",
+            _asset(script, "text/javascript"),
+            methods=["GET", "OPTIONS"],
+            middleware=script_middleware,
+        ),
         Route("/embed.css", _asset(STYLESHEET.encode(), "text/css")),
-        Route("/embed/{article}/{benefit}", embeds.page),
+        Route("/embed/{article}/{benefit}", embeds.page, middleware=page_middleware),
     ]

@@ -11,7 +11,9 @@ import orjson
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope
 
-__all__ = ["BadRequest", "GraphQLRequest", "parse_graphql_request", "read_body", "replay_body"]
+from cms.errors import BadRequest, UnsupportedMediaType
+
+__all__ = ["GraphQLRequest", "parse_graphql_request", "read_body", "replay_body"]
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replaying
 
 
-class BadRequest(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
 def parse_graphql_request(request: Request, body: bytes) -> GraphQLRequest | None:
     """The request as GraphQL; None for a GET without a query (GraphiQL's page). A POST that is
-    not a JSON object raises `BadRequest`: GraphQL over HTTP takes one JSON object a request."""
+    not a JSON object raises `BadRequest` (`UnsupportedMediaType` when it is not JSON at all):
+    GraphQL over HTTP takes one JSON object a request."""
     if request.method == "GET":
         params = request.query_params
         if "query" not in params and "extensions" not in params:
@@ -91,29 +88,27 @@ def parse_graphql_request(request: Request, body: bytes) -> GraphQLRequest | Non
             variables = orjson.loads(params["variables"]) if "variables" in params else None
             extensions = orjson.loads(params["extensions"]) if "extensions" in params else None
         except orjson.JSONDecodeError:
-            raise BadRequest(
-                400, "BAD_REQUEST", "`variables` and `extensions` must be JSON."
-            ) from None
+            raise BadRequest("`variables` and `extensions` must be JSON.") from None
         return GraphQLRequest(
             "GET", params.get("query"), variables, params.get("operationName"), extensions, b""
         )
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/json"):
-        raise BadRequest(415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json.")
+        raise UnsupportedMediaType("Send the request as application/json.")
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise BadRequest(400, "BAD_REQUEST", "The request body is not valid JSON.") from None
+        raise BadRequest("The request body is not valid JSON.") from None
     if isinstance(data, list):
-        raise BadRequest(400, "BAD_REQUEST", "Batched requests are not supported.")
+        raise BadRequest("Batched requests are not supported.")
     if not isinstance(data, dict):
-        raise BadRequest(400, "BAD_REQUEST", "The request body must be a JSON object.")
+        raise BadRequest("The request body must be a JSON object.")
     query = data.get("query")
     for name, kind in (("query", str), ("operationName", str), ("variables", dict),
                        ("extensions", dict)):  # fmt: skip
         if data.get(name) is not None and not isinstance(data[name], kind):
             expected = "a string" if kind is str else "an object"
-            raise BadRequest(400, "BAD_REQUEST", f"`{name}` must be {expected}.")
+            raise BadRequest(f"`{name}` must be {expected}.")
     return GraphQLRequest(
         "POST", query, data.get("variables"), data.get("operationName"),
         data.get("extensions"), body,

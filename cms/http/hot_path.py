@@ -4,7 +4,8 @@ at the content revision still current, is answered here, in front of routing and
 The GraphQL endpoint marks the anonymous query responses worth keeping (`HotResponses.remember`)
 and this middleware, the outermost, keeps them as they leave, with every layer's headers.
 An entry is keyed by the request exactly as it arrived — method, content type, whether the
-client accepts `application/graphql-response+json`, and the body or query string — and keeps the
+client accepts `application/graphql-response+json`, whether it sent an `Origin` (CORS answers
+only those), and the body or query string — and keeps the
 content revision its response was made at, so it is served only while no write has happened
 since: the same rule, and the same revision, as the response cache behind it.
 
@@ -20,9 +21,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from cachetools import FIFOCache
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms.http.conditional import not_modified
 from cms.http.graphql_request import read_body, replay_body
 from cms.http.middleware import (
     REQUEST_ID_KEY,
@@ -44,22 +47,23 @@ class HotResponse:
     revision: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
-    etag: bytes
+    etag: str
     operation: str | None
 
 
 class _Pending:
     """What the app said about keeping the response to one request let through."""
 
-    keep: tuple[int, bytes, str | None] | None = None
+    keep: tuple[int, str, str | None] | None = None
 
 
 class HotResponses:
     """The table: filled by the GraphQL endpoint, read by `HotPath`; oldest entries go first."""
 
     def __init__(self, max_entries: int) -> None:
-        self._max_entries = max_entries
-        self._entries: dict[tuple[bytes, ...], HotResponse] = {}
+        # FIFO, not LRU: a hit then costs no reordering (cachetools' LRUCache.get measured
+        # ~1.6 us a lookup against ~0.2 us for FIFOCache, on a ~22 us hit).
+        self._entries: FIFOCache[tuple[bytes, ...], HotResponse] = FIFOCache(max_entries)
         self.hits = 0
 
     def get(self, key: tuple[bytes, ...]) -> HotResponse | None:
@@ -70,11 +74,9 @@ class HotResponses:
         it leaves the app, every header of every layer included, when it is a 200."""
         pending = scope.get(HOT_KEY)
         if isinstance(pending, _Pending):
-            pending.keep = (revision, etag.encode(), operation)
+            pending.keep = (revision, etag, operation)
 
     def _keep(self, key: tuple[bytes, ...], entry: HotResponse) -> None:
-        if key not in self._entries and len(self._entries) >= self._max_entries:
-            del self._entries[next(iter(self._entries))]
         self._entries[key] = entry
 
 
@@ -119,6 +121,7 @@ class HotPath:
             method.encode(),
             headers.get(b"content-type", b""),
             b"graphql-response" if b"application/graphql-response+json" in accept else b"",
+            b"origin" if b"origin" in headers else b"",
             request,
         )
         entry = self._responses.get(key)
@@ -169,7 +172,10 @@ class HotPath:
         token = request_id_var.set(request_id)
         try:
             request_id_header = (b"x-request-id", request_id.encode())
-            if entry.etag in _etags(headers.get(b"if-none-match")):
+            if_none_match = headers.get(b"if-none-match")
+            if if_none_match is not None and not_modified(
+                if_none_match.decode("latin-1"), entry.etag
+            ):
                 status = 304
                 response_headers = [
                     *(h for h in entry.headers if h[0] not in (b"content-length", b"content-type")),
@@ -189,12 +195,6 @@ class HotPath:
             )  # fmt: skip
         finally:
             request_id_var.reset(token)
-
-
-def _etags(header: bytes | None) -> set[bytes]:
-    if not header:
-        return set()
-    return {tag.strip().removeprefix(b"W/") for tag in header.split(b",") if tag.strip()}
 
 
 class StarletteWithHotPath(Starlette):

@@ -2,7 +2,8 @@
 
 - Every response carries `X-Request-ID` (the client's, when it sent a sane one); log lines and
   masked errors carry the same id, so a report from a client finds its log lines.
-- A body over `max_body_bytes` is refused with 413 before anything reads it.
+- A body over `max_body_bytes` is refused with 413 before anything reads it (a declared one
+  before any of it is read), by the route that reads it, so its CORS applies.
 - A request still running after `request_timeout` seconds is cut off with 504.
 """
 
@@ -16,9 +17,10 @@ import time
 import uuid
 from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms.errors import CMSError, RequestTimeout, RequestTooLarge
+from cms.http.errors import error_response
 from cms.http.metrics import Metrics
 from cms.logs import request_id_var
 
@@ -38,10 +40,6 @@ _request_numbers = itertools.count(1)
 access_log = logging.getLogger("cms.http.access")
 _ROUTES = ("/graphql", "/admin", "/healthz", "/readyz", "/metrics", "/oembed", "/embed.js",
            "/embed.css", "/embed")  # fmt: skip
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def request_id_of(headers: dict[bytes, bytes]) -> str:
@@ -124,19 +122,9 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            declared = int(headers.get(b"content-length", b"0") or 0)
-            if declared > self.max_body_bytes:
-                raise BodyTooLarge
-            async with asyncio.timeout(self.request_timeout):
-                await self.app(scope, self._limited(receive), send_with_id)
-        except BodyTooLarge:
-            if not response_started:
-                await _error(send_with_id, 413, "REQUEST_TOO_LARGE",
-                             f"The request body is over {self.max_body_bytes} bytes.")  # fmt: skip
-        except TimeoutError:
-            if not response_started:
-                await _error(send_with_id, 504, "TIMEOUT",
-                             f"The request took over {self.request_timeout:g} s.")  # fmt: skip
+            error = await self._run(scope, receive, send_with_id, headers)
+            if error is not None and not response_started:
+                await error_response(error)(scope, receive, send_with_id)
         finally:
             self.observer.observe(
                 method=scope["method"], path=scope["path"], status=status,
@@ -144,18 +132,39 @@ class RequestMiddleware:
             )  # fmt: skip
             request_id_var.reset(token)
 
-    def _limited(self, receive: Receive) -> Receive:
+    async def _run(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes]
+    ) -> CMSError | None:
+        """Run the app within the limits; the limit it went over, if any."""
+        try:
+            declared = int(headers.get(b"content-length", b"0") or 0)
+            async with asyncio.timeout(self.request_timeout):
+                await self.app(scope, self._limited(receive, declared), send)
+        except RequestTooLarge as error:
+            return error
+        except TimeoutError:
+            return RequestTimeout(f"The request took over {self.request_timeout:g} s.")
+        return None
+
+    def _limited(self, receive: Receive, declared: int) -> Receive:
+        """`receive`, refusing a body over the limit: a declared one before reading any of it.
+        Raised in the route that reads the body, so its answer gets the route's CORS."""
         received = 0
 
         async def limited() -> Message:
             nonlocal received
+            if declared > self.max_body_bytes:
+                raise self._too_large()
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_body_bytes:
-                raise BodyTooLarge
+                raise self._too_large()
             return message
 
         return limited
+
+    def _too_large(self) -> RequestTooLarge:
+        return RequestTooLarge(f"The request body is over {self.max_body_bytes} bytes.")
 
 
 def _route_of(path: str) -> str:
@@ -164,13 +173,3 @@ def _route_of(path: str) -> str:
         if path == route or path.startswith(route + "/"):
             return route
     return "other"
-
-
-async def _error(send: Send, status: int, code: str, message: str) -> None:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode())],
-    })  # fmt: skip
-    await send({"type": "http.response.body", "body": body})

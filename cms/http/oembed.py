@@ -7,7 +7,6 @@ a URL that names no published benefit is 404, and an unreachable database 503.
 
 from __future__ import annotations
 
-import logging
 from html import escape
 from urllib.parse import SplitResult, unquote, urlsplit
 
@@ -15,17 +14,17 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.db import Database, database_unavailable
-from cms.graphql.errors import SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE
+from cms.db import Database
+from cms.errors import BadRequest, FormatNotImplemented, NotFound
 from cms.http.conditional import conditional_response
 from cms.http.embeds import base_url, embed_url, read_snippet
+from cms.http.errors import as_cms_error, error_response
 from cms.settings import Settings
 
 __all__ = ["CACHE_AGE", "DEFAULT_HEIGHT", "DEFAULT_WIDTH", "OEmbed"]
 
 # Fits a benefit with three precautions at 560 px wide (measured in Chromium: 624-648 px).
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 560, 680
-logger = logging.getLogger("cms.http")
 # The HTML is only an iframe, and what the iframe shows stays current by itself.
 CACHE_AGE = 86_400
 _MAX_URL_LENGTH = 2048
@@ -37,34 +36,38 @@ class OEmbed:
         self.database = database
 
     async def endpoint(self, request: Request) -> Response:
+        # Answered here rather than by the app's handlers, so that the route's CORS applies.
+        try:
+            return await self._answer(request)
+        except Exception as exc:
+            error = as_cms_error(exc)
+            if error is None:
+                raise
+            return error_response(error)
+
+    async def _answer(self, request: Request) -> Response:
         params = request.query_params
         url = _parse_url(params.get("url", ""))
         if url is None:
-            return _error(400, "BAD_REQUEST", "Give `url`: the http(s) address of a benefit.")
+            raise BadRequest("Give `url`: the http(s) address of a benefit.")
         if params.get("format", "json") != "json":
-            return _error(501, "NOT_IMPLEMENTED", "Only format=json is provided.")
+            raise FormatNotImplemented("Only format=json is provided.")
         try:
             width = _bound(params.get("maxwidth"), DEFAULT_WIDTH)
             # Text reflows when narrower: give it the height it then needs, within maxheight.
             height = _bound(params.get("maxheight"), DEFAULT_HEIGHT * DEFAULT_WIDTH // width)
         except ValueError:
-            return _error(400, "BAD_REQUEST", "maxwidth and maxheight are positive integers.")
+            raise BadRequest("maxwidth and maxheight are positive integers.") from None
         base = base_url(request)
         target = _target(url, base=urlsplit(base), site=urlsplit(self.settings.site_url))
         snippet = None
         if target is not None:
             article, benefit = target
-            try:
-                snippet = await read_snippet(
-                    self.database, article=article, benefit=benefit, site_url=self.settings.site_url
-                )
-            except Exception as error:
-                if not database_unavailable(error):
-                    raise
-                logger.warning("database unavailable: %s", error)
-                return _error(503, SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE)
+            snippet = await read_snippet(
+                self.database, article=article, benefit=benefit, site_url=self.settings.site_url
+            )
         if snippet is None:
-            return _error(404, "NOT_FOUND", "No published benefit has that address.")
+            raise NotFound("No published benefit has that address.")
         title = f"{snippet.benefit.title} – {snippet.article.title}"
         src = embed_url(base, snippet.article.slug, snippet.benefit.slug)
         body = {
@@ -130,9 +133,3 @@ def _target(url: SplitResult, *, base: SplitResult, site: SplitResult) -> tuple[
         if article and "/" not in article:
             return unquote(article), unquote(url.fragment)
     return None
-
-
-def _error(status: int, code: str, message: str) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    headers = {"retry-after": "5"} if status == 503 else {}
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")

@@ -10,45 +10,34 @@ the query once, as the protocol intends.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from typing import Any
 
-from cms.errors import CMSError
+from cachetools import LRUCache
 
-__all__ = ["PersistedQueries", "PersistedQueryError"]
+from cms.errors import PersistedQueryMismatch, PersistedQueryNotFound, PersistedQueryNotSupported
 
-
-class PersistedQueryError(CMSError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["PersistedQueries"]
 
 
 class PersistedQueries:
     def __init__(self, max_entries: int = 10_000) -> None:
-        self._queries: OrderedDict[str, str] = OrderedDict()
-        self._max_entries = max_entries
+        self._queries: LRUCache[str, str] = LRUCache(max_entries)
 
     def resolve(self, query: str | None, extensions: Any) -> str | None:
         """The query to run: as sent, or looked up by its hash. Raises `PersistedQueryError`
-        for an unknown hash or a hash that does not match the query."""
+        (`PersistedQueryNotFound`, ...) for an unknown hash or a hash that does not match."""
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         if not isinstance(persisted, dict):
             return query
         digest = persisted.get("sha256Hash")
         if persisted.get("version") != 1 or not isinstance(digest, str):
-            raise PersistedQueryError(
-                "PERSISTED_QUERY_NOT_SUPPORTED", "Only persistedQuery version 1 with a sha256Hash."
-            )
+            raise PersistedQueryNotSupported("Only persistedQuery version 1 with a sha256Hash.")
         if query is None:
             known = self._queries.get(digest)
             if known is None:
-                raise PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
-            self._queries.move_to_end(digest)
+                raise PersistedQueryNotFound("PersistedQueryNotFound")
             return known
         if hashlib.sha256(query.encode()).hexdigest() != digest:
-            raise PersistedQueryError("BAD_USER_INPUT", "provided sha does not match query")
+            raise PersistedQueryMismatch("provided sha does not match query")
         self._queries[digest] = query
-        if len(self._queries) > self._max_entries:
-            self._queries.popitem(last=False)
         return query

@@ -12,13 +12,15 @@ make the entry look older than it is, never newer.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
 import orjson
+from cachetools import LRUCache
 from graphql import GraphQLError, OperationType, parse, print_ast
 from graphql.language import OperationDefinitionNode
+
+from cms.http.conditional import etag_of
 
 __all__ = ["CachedResponse", "ResponseCache", "cache_key", "operation_type"]
 
@@ -34,7 +36,7 @@ class CachedResponse:
 
     @classmethod
     def of(cls, body: bytes) -> CachedResponse:
-        return cls(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+        return cls(body, etag_of(body))
 
 
 @lru_cache(maxsize=4096)
@@ -83,8 +85,7 @@ class ResponseCache:
     database work at all."""
 
     def __init__(self, max_entries: int) -> None:
-        self._entries: OrderedDict[bytes, tuple[int, CachedResponse]] = OrderedDict()
-        self._max_entries = max_entries
+        self._entries: LRUCache[bytes, tuple[int, CachedResponse]] = LRUCache(max_entries)
         self.hits = 0
         self.misses = 0
 
@@ -97,11 +98,7 @@ class ResponseCache:
             self.misses += 1
             return None
         self.hits += 1
-        self._entries.move_to_end(key)
         return entry[1]
 
     def put(self, key: bytes, revision: int, response: CachedResponse) -> None:
         self._entries[key] = (revision, response)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)

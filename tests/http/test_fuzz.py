@@ -51,17 +51,18 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
         yield http
 
 
-def _assert_sound(status: int, text: str) -> None:
+def _assert_sound(status: int, text: str, sent: str) -> None:
     assert status < 500, text
     for leak in LEAKS:
-        assert leak not in text, text
+        # What the client sent may be echoed back (`Invalid locale 'psycopg'`): not a leak.
+        assert leak not in text or leak in sent, text
 
 
 @FUZZ
 @given(query=queries(schema_sdl()))
 def test_generated_queries_never_fail_the_server(client: httpx.Client, query: str) -> None:
     response = client.post("/graphql", json={"query": query})
-    _assert_sound(response.status_code, response.text)
+    _assert_sound(response.status_code, response.text, query)
 
 
 @FUZZ
@@ -87,4 +88,4 @@ def test_garbage_bodies_never_fail_the_server(
     client: httpx.Client, body: bytes, content_type: str
 ) -> None:
     response = client.post("/graphql", content=body, headers={"Content-Type": content_type})
-    _assert_sound(response.status_code, response.text)
+    _assert_sound(response.status_code, response.text, body.decode("latin-1"))

@@ -22,8 +22,8 @@ from starlette.routing import Route
 from cms import content, partners
 from cms.db import Database, session_scope
 from cms.http import create_app
-from cms.http.partners import PartnerMiddleware, count_served
-from cms.http.rate_limit import WINDOW_SECONDS, FixedWindowLimiter
+from cms.http.policy import PolicyMiddleware, count_served
+from cms.http.rate_limit import WINDOW_SECONDS, Limiter
 from cms.models import ArticleStatus
 from cms.settings import Settings
 from cms.usage import UsageBuffer
@@ -223,8 +223,13 @@ async def test_a_partner_over_its_limit_gets_429_with_retry_after(
         refused = await _post(client, key=key, origin=ACME)
         assert statuses == [200, 200, 200]
         assert refused.status_code == 429
-        assert 1 <= int(refused.headers["retry-after"]) <= 60
-        assert refused.json()["errors"][0]["extensions"] == {"code": "RATE_LIMITED"}
+        retry_after = int(refused.headers["retry-after"])
+        assert 1 <= retry_after <= 60
+        # The same extensions as a refusal inside a GraphQL result (test_snippet_limits.py).
+        assert refused.json()["errors"][0]["extensions"] == {
+            "code": "RATE_LIMITED",
+            "retryAfter": retry_after,
+        }
         # The partner's page can read the refusal: it comes from its own origin.
         assert refused.headers["access-control-allow-origin"] == ACME
         # Each partner has its own window; keyless readers are not affected either.
@@ -368,11 +373,16 @@ async def test_a_keyed_response_never_keeps_an_inner_wildcard_and_embed_servings
         routes=[Route("/embed/back-walk/{benefit}", embed)],
         middleware=[
             Middleware(
-                PartnerMiddleware, database=database, usage=usage, anonymous_rate_limit=100,
-                limiter=FixedWindowLimiter(),
+                PolicyMiddleware,
+                database=database,
+                usage=usage,
+                anonymous_rate_limit=100,
+                limiter=Limiter(),
+                key_in_query=True,
+                limit_every_request=True,
             )
         ],
-    )  # fmt: skip
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
         keyed = await client.get(
@@ -388,3 +398,25 @@ async def test_a_keyed_response_never_keeps_an_inner_wildcard_and_embed_servings
         (None, "detoxification", 1),
         ("acme", "detoxification", 1),
     ]
+
+
+async def test_embed_pages_are_counted_in_partner_usage(
+    seeded: AsyncEngine, settings: Settings
+) -> None:
+    key = await _partner(seeded)
+    async with _app(seeded, settings) as (app, client):
+        for _ in range(3):  # the second and third pages come from the page cache
+            keyed = await client.get(
+                "/embed/back-walk/stress-relief",
+                params={"partner_key": key},
+                headers={"Origin": ACME},
+            )
+            assert keyed.status_code == 200
+        keyless = await client.get("/embed/back-walk/detoxification")
+        assert keyless.status_code == 200
+        missing = await client.get("/embed/back-walk/no-such-benefit")
+        assert missing.status_code == 404
+        assert await _usage(seeded, app) == [
+            ("acme", "back-walk", "stress-relief", 3),
+            (None, "back-walk", "detoxification", 1),
+        ]
