@@ -1,9 +1,9 @@
 """Shared fixtures: the app over HTTP on a real database, SQLite and PostgreSQL alike.
 
 Every test that takes `database_url` (directly or through `engine`/`client`) runs twice: on a
-fresh SQLite file and on a uniquely named PostgreSQL database created for this test run and
-dropped afterwards. Without a reachable PostgreSQL the second run is skipped, except under
-`CI=true`, where it fails.
+fresh SQLite file and on a PostgreSQL database of the test process's own (one for each xdist
+worker), named after the run and dropped afterwards. Without a reachable PostgreSQL the second run
+is skipped, except under `CI=true`, where it fails.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import psycopg
 import pytest
+from hypothesis import HealthCheck
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,6 +36,39 @@ POSTGRES_SERVER = os.environ.get(
 )
 
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+
+# Shared by the xdist workers, which inherit the controller's environment: every database of this
+# run is named after it, so that the controller can drop what a worker that died left behind.
+RUN_ID = "CMS_TEST_RUN_ID"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault(RUN_ID, uuid.uuid4().hex[:10])
+    # Hypothesis: enough examples for CI; `HYPOTHESIS_PROFILE=long` for a thorough local run.
+    # A busy machine must not fail a run: no deadline, no health check on generation speed.
+    busy = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+    hypothesis.settings.register_profile("ci", max_examples=100, **busy)
+    hypothesis.settings.register_profile("long", max_examples=2000, **busy)
+    hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On the controller (or a run without workers): drop this run's databases that are still
+    there, those of a worker that died before its own teardown could."""
+    if hasattr(session.config, "workerinput"):
+        return
+    try:
+        admin = psycopg.connect(POSTGRES_SERVER, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        return
+    with admin:
+        for (name,) in admin.execute("SELECT datname FROM pg_database").fetchall():
+            if name.startswith(_database_prefix()):
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _database_prefix() -> str:
+    return f"cms_test_{os.environ[RUN_ID]}_"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -64,9 +99,13 @@ def postgres_database() -> Iterator[str | None]:
             pytest.fail(f"PostgreSQL must be reachable under CI=true: {error}")
         yield None
         return
-    name = f"cms_test_{uuid.uuid4().hex[:12]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{_database_prefix()}{worker}_{uuid.uuid4().hex[:6]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+        # A test database need not survive a crash of the server: commits do not wait for the
+        # disk, which the server shares with every other test run on the machine.
+        admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         try:
             yield POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{name}"
         finally:
