@@ -106,8 +106,11 @@ def postgres_database() -> Iterator[str | None]:
         # A test database need not survive a crash of the server: commits do not wait for the
         # disk, which the server shares with every other test run on the machine.
         admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        url = POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{name}"
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(COUNT_DDL)
         try:
-            yield POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{name}"
+            yield url
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -121,9 +124,72 @@ def database_url(
     if postgres_database is None:
         pytest.skip("PostgreSQL is not reachable (runs under CI=true)")
     with psycopg.connect(postgres_database, autocommit=True) as connection:
-        connection.execute("DROP SCHEMA public CASCADE")
-        connection.execute("CREATE SCHEMA public")
+        tables = _tables_made.get(postgres_database)
+        if "engine" in request.fixturenames and tables == _ddl_count(connection):
+            connection.execute(CLEAR_ROWS)
+        else:
+            _tables_made.pop(postgres_database, None)
+            connection.execute("DROP SCHEMA public CASCADE")
+            connection.execute("CREATE SCHEMA public")
     return postgres_database
+
+
+# Emptying the tables is much cheaper than making them again (PostgreSQL writes and fsyncs files
+# for every table and index), so a test that takes `engine` is given the tables the previous
+# such test had, emptied, when nothing has changed the schema since `create_all` made it: an
+# event trigger counts every DDL statement in the database, whoever runs it and however it ends.
+# Any other test starts on an empty database, as it always did.
+COUNT_DDL = """
+CREATE SCHEMA cms_test_harness;
+CREATE SEQUENCE cms_test_harness.ddl_statements;
+CREATE FUNCTION cms_test_harness.count_ddl() RETURNS event_trigger LANGUAGE plpgsql AS
+  $$ BEGIN PERFORM nextval('cms_test_harness.ddl_statements'); END $$;
+CREATE EVENT TRIGGER cms_test_count_ddl ON ddl_command_end
+  EXECUTE FUNCTION cms_test_harness.count_ddl();
+"""
+# Every row of every table in `public` gone and every sequence back at its start, as after
+# `create_all`; foreign keys and triggers are not checked or fired meanwhile (replica role).
+CLEAR_ROWS = """
+DO $$
+DECLARE item record;
+BEGIN
+  PERFORM set_config('session_replication_role', 'replica', true);
+  FOR item IN SELECT c.oid::regclass AS name FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') LOOP
+    EXECUTE format('DELETE FROM %s', item.name);
+  END LOOP;
+  FOR item IN SELECT c.oid::regclass AS name, s.seqstart FROM pg_sequence s
+      JOIN pg_class c ON c.oid = s.seqrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' LOOP
+    PERFORM setval(item.name, item.seqstart, false);
+  END LOOP;
+END $$
+"""
+# Database URL -> the DDL count just after `create_all` made its tables there (and no row yet).
+_tables_made: dict[str, int] = {}
+
+
+def _ddl_count(connection: psycopg.Connection[Any]) -> int:
+    query = "SELECT last_value, is_called FROM cms_test_harness.ddl_statements"
+    row = connection.execute(query).fetchone()
+    assert row is not None
+    return int(row[0]) if row[1] else 0
+
+
+def _remember_fresh_tables(database_url: str) -> None:
+    """Just after `create_all` on a PostgreSQL database: remember its schema as the one a test
+    may be given emptied (`database_url`), if its tables are indeed all empty."""
+    if database_url in _tables_made:
+        return
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        names = connection.execute(
+            "SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+        any_row = " OR ".join(f"EXISTS (SELECT FROM {name})" for (name,) in names)
+        row = connection.execute(f"SELECT {any_row or 'false'}").fetchone()
+        if row is not None and not row[0]:
+            _tables_made[database_url] = _ddl_count(connection)
 
 
 @pytest.fixture
@@ -135,6 +201,8 @@ def settings(database_url: str) -> Settings:
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings)
     await create_schema(engine)
+    if engine.dialect.name == "postgresql":
+        _remember_fresh_tables(settings.database_url)
     try:
         yield engine
     finally:
