@@ -2,13 +2,14 @@
 
 Every test that takes `database_url` (directly or through `engine`/`client`) runs twice: on a
 fresh SQLite file and on a PostgreSQL database of the test process's own (one for each xdist
-worker), named after the run and dropped afterwards. Without a reachable PostgreSQL the second run
+worker), named after the run and dropped after it. Without a reachable PostgreSQL the second run
 is skipped, except under `CI=true`, where it fails.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -53,22 +54,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """On the controller (or a run without workers): drop this run's databases that are still
-    there, those of a worker that died before its own teardown could."""
+    """On the controller (or in a run without workers), once every worker is done or dead: drop
+    the run's databases. In a process of its own that the run does not wait for: DROP DATABASE
+    waits for a checkpoint of the whole server, which takes from seconds to a minute when other
+    runs keep the server busy."""
     if hasattr(session.config, "workerinput"):
         return
-    try:
-        admin = psycopg.connect(POSTGRES_SERVER, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError:
-        return
-    with admin:
-        for (name,) in admin.execute("SELECT datname FROM pg_database").fetchall():
-            if name.startswith(_database_prefix()):
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    # Spawned rather than a `Popen`, which would warn when collected while its process runs on.
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    arguments = [sys.executable, "-c", DROP_DATABASES, POSTGRES_SERVER, _database_prefix()]
+    os.posix_spawn(sys.executable, arguments, os.environ, file_actions=quiet, setsid=True)
 
 
 def _database_prefix() -> str:
     return f"cms_test_{os.environ[RUN_ID]}_"
+
+
+DROP_DATABASES = """
+import sys, psycopg
+server, prefix = sys.argv[1:]
+with psycopg.connect(server, autocommit=True, connect_timeout=3) as admin:
+    for (name,) in admin.execute("SELECT datname FROM pg_database").fetchall():
+        if name.startswith(prefix):
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+"""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -90,15 +99,15 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str | None]:
-    """A database of its own on the shared PostgreSQL server, for this test run only."""
+def postgres_database() -> str | None:
+    """A database of its own on the shared PostgreSQL server, for this test process only; dropped
+    at the end of the run (`pytest_sessionfinish`)."""
     try:
         admin = psycopg.connect(POSTGRES_SERVER, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as error:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL must be reachable under CI=true: {error}")
-        yield None
-        return
+        return None
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"{_database_prefix()}{worker}_{uuid.uuid4().hex[:6]}"
     with admin:
@@ -106,13 +115,10 @@ def postgres_database() -> Iterator[str | None]:
         # A test database need not survive a crash of the server: commits do not wait for the
         # disk, which the server shares with every other test run on the machine.
         admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
-        url = POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{name}"
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(COUNT_DDL)
-        try:
-            yield url
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(COUNT_DDL)
+    return url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
