@@ -80,9 +80,25 @@ with psycopg.connect(server, autocommit=True, connect_timeout=3) as admin:
 """
 
 
+# Modules whose tests start processes, servers or a browser, and take seconds each. They run
+# first, so that the workers share them and then the many short tests, rather than one worker
+# being left with a long one at the end.
+SLOW_MODULES = {
+    "test_cli.py",
+    "test_partners_cli.py",
+    "test_workers.py",
+    "test_faults.py",
+    "test_fuzz.py",
+    "test_admin_browser.py",
+    "test_embeds_browser.py",
+    "test_subscriptions.py",
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `postgres_only` run on PostgreSQL alone: their SQLite variant is not
-    collected (rather than skipped), since it has nothing to test there."""
+    collected (rather than skipped), since it has nothing to test there. The slow modules'
+    tests come first (`SLOW_MODULES`)."""
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
@@ -90,7 +106,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (dropped if on_sqlite and item.get_closest_marker("postgres_only") else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    items[:] = sorted(kept, key=lambda item: item.path.name not in SLOW_MODULES)
 
 
 @pytest.fixture(scope="session")
