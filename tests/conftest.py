@@ -1,8 +1,9 @@
 """Shared fixtures: the app over HTTP on a real database, SQLite and PostgreSQL alike.
 
 Every test that takes `database_url` (directly or through `engine`/`client`) runs twice: on a
-fresh SQLite file and on a PostgreSQL database of the test process's own (one for each xdist
-worker), named after the run and dropped after it. Without a reachable PostgreSQL the second run
+fresh SQLite file and on a PostgreSQL database of the test process's own (each xdist worker has
+two: one whose tables are kept for the tests that take `engine`, one for the rest), named after
+the run and dropped after it. Without a reachable PostgreSQL the second run
 is skipped, except under `CI=true`, where it fails.
 """
 
@@ -117,7 +118,18 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def postgres_database() -> str | None:
     """A database of its own on the shared PostgreSQL server, for this test process only; dropped
-    at the end of the run (`pytest_sessionfinish`)."""
+    at the end of the run (`pytest_sessionfinish`). For the tests that do not take `engine`."""
+    return _create_database("bare")
+
+
+@pytest.fixture(scope="session")
+def postgres_tables_database() -> str | None:
+    """Like `postgres_database`, for the tests that take `engine`: kept apart so that the tables
+    `create_all` made in it stay there (emptied) between such tests (`database_url`)."""
+    return _create_database("tables")
+
+
+def _create_database(purpose: str) -> str | None:
     try:
         admin = psycopg.connect(POSTGRES_SERVER, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as error:
@@ -125,7 +137,7 @@ def postgres_database() -> str | None:
             pytest.fail(f"PostgreSQL must be reachable under CI=true: {error}")
         return None
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"{_database_prefix()}{worker}_{uuid.uuid4().hex[:6]}"
+    name = f"{_database_prefix()}{worker}_{purpose}_{uuid.uuid4().hex[:6]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         # A test database need not survive a crash of the server: commits do not wait for the
@@ -138,29 +150,29 @@ def postgres_database() -> str | None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str | None
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'cms.db'}"
-    if postgres_database is None:
+    with_engine = "engine" in request.fixturenames
+    database = "postgres_tables_database" if with_engine else "postgres_database"
+    url: str | None = request.getfixturevalue(database)
+    if url is None:
         pytest.skip("PostgreSQL is not reachable (runs under CI=true)")
-    with psycopg.connect(postgres_database, autocommit=True) as connection:
-        tables = _tables_made.get(postgres_database)
-        if "engine" in request.fixturenames and tables == _ddl_count(connection):
+    with psycopg.connect(url, autocommit=True) as connection:
+        if with_engine and _tables_made.get(url) == _ddl_count(connection):
             connection.execute(CLEAR_ROWS)
         else:
-            _tables_made.pop(postgres_database, None)
+            _tables_made.pop(url, None)
             connection.execute("DROP SCHEMA public CASCADE")
             connection.execute("CREATE SCHEMA public")
-    return postgres_database
+    return url
 
 
 # Emptying the tables is much cheaper than making them again (PostgreSQL writes and fsyncs files
 # for every table and index), so a test that takes `engine` is given the tables the previous
 # such test had, emptied, when nothing has changed the schema since `create_all` made it: an
 # event trigger counts every DDL statement in the database, whoever runs it and however it ends.
-# Any other test starts on an empty database, as it always did.
+# Any other test starts on an empty database (another one), as it always did.
 COUNT_DDL = """
 CREATE SCHEMA cms_test_harness;
 CREATE SEQUENCE cms_test_harness.ddl_statements;
