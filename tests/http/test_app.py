@@ -70,7 +70,7 @@ async def test_many_concurrent_requests_are_all_answered(
     query = {"query": '{ article(slug: "back-walk") { benefits { title } precautions { title } } }'}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         responses = await asyncio.wait_for(
-            asyncio.gather(*(c.post("/graphql", json=query) for _ in range(48))), timeout=30
+            asyncio.gather(*(c.post("/graphql", json=query) for _ in range(48))), timeout=60
         )
     assert {r.status_code for r in responses} == {200}
     assert all(len(r.json()["data"]["article"]["benefits"]) == 7 for r in responses)
