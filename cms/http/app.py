@@ -24,6 +24,7 @@ from cms.http.embeds import embed_routes
 from cms.http.errors import exception_handlers
 from cms.http.graphql import GraphQLEndpoint
 from cms.http.hot_path import StarletteWithHotPath
+from cms.http.ide import ide_routes
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware, RequestObserver
 from cms.http.oembed import OEmbed
@@ -124,6 +125,7 @@ def create_app(
                 ],
             ),
             WebSocketRoute("/graphql", graphql),
+            *ide_routes(settings),
             # OPTIONS too: route middleware runs once the method matched, and answers preflights.
             Route(
                 "/oembed",
