@@ -88,6 +88,7 @@ def offline_page(browser: Browser, site: str) -> Iterator[tuple[Page, list[str]]
 def test_the_ide_page_names_only_same_origin_urls(site: str) -> None:
     page = httpx.get(f"{site}/graphql", headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 200
+    assert "default-src 'self'" in page.headers["content-security-policy"]
     urls = _links(page.text)
     assets = [url for url in urls if not url.startswith("data:")]
     assert len(assets) == 6, urls
@@ -125,6 +126,9 @@ def test_graphiql_runs_a_query_with_other_hosts_unreachable(
     page, refused = offline_page
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
     page.goto(f"{site}/graphql")
     editor = page.locator(".graphiql-query-editor .CodeMirror")
     expect(editor).to_be_visible(timeout=15_000)
