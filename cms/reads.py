@@ -41,6 +41,7 @@ __all__ = [
     "translation_of",
     "count_articles",
     "has_articles",
+    "public_articles_by_update",
     "related_articles",
     "tags_by_article_ids",
     "translations_by_article_ids",
@@ -347,3 +348,19 @@ async def related_articles(
         .order_by(ranked.c.source_id, ranked.c.place)
     )
     return [(source_id, row) for source_id, row in (await session.exec(statement)).all()]
+
+
+async def public_articles_by_update(
+    session: ReadSession, *, limit: int, tag: str | None = None
+) -> list[tuple[Article, str]]:
+    """Up to `limit` public articles (that carry `tag`, if given), the most recently updated
+    first, ties by slug, each with its author's name: what the sitemap and feeds list."""
+    visible = visible_articles(False, tag).with_only_columns(col(Article.id))
+    statement = (
+        select(Article, col(Author.name))
+        .join(Author, col(Author.id) == Article.author_id)
+        .where(col(Article.id).in_(visible))
+        .order_by(col(Article.updated_at).desc(), col(Article.slug))
+        .limit(limit)
+    )
+    return [(article, name) for article, name in (await session.exec(statement)).all()]
