@@ -1,10 +1,10 @@
 """Shared fixtures: the app over HTTP on a real database, SQLite and PostgreSQL alike.
 
-Every test that takes `database_url` (directly or through `database`, `engine` or `client`) runs twice: on a
-fresh SQLite file and on a PostgreSQL database of the test process's own (each xdist worker has
-two: one whose tables are kept for the tests that take `engine`, one for the rest), named after
-the run and dropped after it. Without a reachable PostgreSQL the second run
-is skipped, except under `CI=true`, where it fails.
+Every test that takes `database_url` (directly or through `database`, `engine` or `client`)
+runs twice: on a fresh SQLite file and on a PostgreSQL database of the test process's own (each
+xdist worker has two: one whose tables are kept for the tests that take `database`, one for the
+rest), named after the run and dropped after it. Without a reachable PostgreSQL the second run is
+skipped, except under `CI=true`, where it fails.
 """
 
 from __future__ import annotations
