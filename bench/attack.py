@@ -56,6 +56,9 @@ PROTOCOL = "graphql-transport-ws"
 FAN_OUT = """query FanOut {
   articles(first: 100) { nodes { related(first: 100) { related(first: 100) { slug } } } }
 }"""
+FAN_OUT_AT_CAP = """query FanOutAtCap {
+  articles(first: 100) { nodes { related(first: 99) { slug title } } }
+}"""
 READ_VERSION = '{ article(slug: "back-walk") { version } }'
 EDIT = """mutation Edit($v: Int!, $title: String!) {
   benefitUpdate(article: "back-walk", slug: "stress-relief", expectedVersion: $v,
@@ -188,15 +191,24 @@ async def _post_loop(
     outcome.notes["requests"] = sent
 
 
-async def fan_out(server: RunningServer, seconds: float, token: str) -> Outcome:
+async def _fan_out(server: RunningServer, seconds: float, document: str) -> Outcome:
     outcome = Outcome()
 
     def body(n: int) -> bytes:
         # An undeclared variable, new every time: a cache keyed on the whole body never hits.
-        return orjson.dumps({"query": FAN_OUT, "variables": {f"unused{n}": n}})
+        return orjson.dumps({"query": document, "variables": {f"unused{n}": n}})
 
     await _post_loop(server.url, 4, time.monotonic() + seconds, body, outcome)
     return outcome
+
+
+async def fan_out(server: RunningServer, seconds: float, token: str) -> Outcome:
+    return await _fan_out(server, seconds, FAN_OUT)
+
+
+async def fan_out_at_cap(server: RunningServer, seconds: float, token: str) -> Outcome:
+    """The widest fan-out the default cost cap (10,000 nodes) lets through, so it executes."""
+    return await _fan_out(server, seconds, FAN_OUT_AT_CAP)
 
 
 def _padded(head: str, size: int, n: int) -> str:
@@ -418,6 +430,7 @@ async def many_subscriptions(server: RunningServer, seconds: float, token: str) 
 Attack = Callable[[RunningServer, float, str], Awaitable[Outcome]]
 ATTACKS: dict[str, Attack] = {
     "fan-out": fan_out,
+    "fan-out-at-cap": fan_out_at_cap,
     "big-documents": big_documents,
     "big-ws-message": big_websocket_message,
     "slow-bodies": slow_bodies,
@@ -430,6 +443,8 @@ async def _bounded(attack: Attack, server: RunningServer, seconds: float, token:
         return await asyncio.wait_for(attack(server, seconds, token), seconds + GRACE)
     except TimeoutError:
         return Outcome(answers=Counter({f"attack still running {GRACE:g} s after its end": 1}))
+    except Exception as error:  # noqa: BLE001 - reported in the table; the other attacks go on
+        return Outcome(answers=Counter({f"attack failed: {error!r}"[:120]: 1}))
 
 
 def measure(name: str, server: RunningServer, seconds: float, token: str) -> Result:
@@ -541,6 +556,9 @@ def main() -> None:
     database = "postgresql" if arguments.database_url else "sqlite"
     console.print(f"{database}, {arguments.seconds:g} s per attack, commit {_commit()}")
     console.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
+    for r in results:
+        notes = ", ".join(f"{key} {value}" for key, value in r.notes.items())
+        console.print(f"{r.attack}: peak RSS {r.rss_peak_mb:g} MB, {r.probes} probes; {notes}")
     report = {
         "database": database,
         "seconds": arguments.seconds,
