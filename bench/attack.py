@@ -270,7 +270,7 @@ async def _open(server: RunningServer, outcome: Outcome) -> ClientConnection | N
 def _closed(closed: ConnectionClosed) -> str:
     if closed.rcvd is None:
         return "closed without a close frame"
-    return f"close {closed.rcvd.code} {closed.rcvd.reason[:40]}".strip()
+    return f"close {closed.rcvd.code} {closed.rcvd.reason[:80]}".strip()
 
 
 def _message_kind(frame: str | bytes) -> str:
