@@ -76,10 +76,13 @@ class Outcome:
     server_errors: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
 
-    def http(self, status: int, detail: str = "") -> None:
-        self.answers[f"{status} {detail}".strip()] += 1
+    def http(self, status: int, detail: str = "", body: str = "") -> None:
+        key = f"{status} {detail}".strip()
+        self.answers[key] += 1
         if status >= 500:
             self.server_errors += 1
+        if body:  # the first answer of each kind, abridged, for the JSON report
+            self.notes.setdefault("samples", {}).setdefault(key, body[:300])
 
 
 @dataclass
@@ -185,7 +188,7 @@ async def _post_loop(
                     response = await http.post(
                         url, content=body(sent), headers={"content-type": "application/json"}
                     )
-                    outcome.http(response.status_code, _graphql_detail(response))
+                    outcome.http(response.status_code, _graphql_detail(response), response.text)
                 except httpx.HTTPError as error:
                     outcome.answers[f"transport {type(error).__name__}"] += 1
 
@@ -557,7 +560,7 @@ def main() -> None:
     console.print(f"{database}, {arguments.seconds:g} s per attack, commit {_commit()}")
     console.print(markdown_table(results), markup=False, highlight=False, soft_wrap=True)
     for r in results:
-        notes = ", ".join(f"{key} {value}" for key, value in r.notes.items())
+        notes = ", ".join(f"{key} {value}" for key, value in r.notes.items() if key != "samples")
         console.print(f"{r.attack}: peak RSS {r.rss_peak_mb:g} MB, {r.probes} probes; {notes}")
     report = {
         "database": database,
