@@ -43,6 +43,11 @@ from bench.databases import scratch_database
 from bench.queries import HOT
 from bench.seed_files import write_seed_files
 from bench.servers import RunningServer, ServerSpec, run_server
+from cms.access import Scope
+from cms.db import Database, create_schema
+from cms.seed import seed_database
+from cms.settings import Settings
+from cms.tokens import create_token
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -196,24 +201,24 @@ async def _post_loop(
     outcome.notes["requests"] = sent
 
 
-async def _fan_out(server: RunningServer, seconds: float, document: str) -> Outcome:
-    outcome = Outcome()
+async def _fan_out(server: RunningServer, seconds: float, document: str, outcome: Outcome) -> None:
 
     def body(n: int) -> bytes:
         # An undeclared variable, new every time: a cache keyed on the whole body never hits.
         return orjson.dumps({"query": document, "variables": {f"unused{n}": n}})
 
     await _post_loop(server.url, 4, time.monotonic() + seconds, body, outcome)
-    return outcome
 
 
-async def fan_out(server: RunningServer, seconds: float, token: str) -> Outcome:
-    return await _fan_out(server, seconds, FAN_OUT)
+async def fan_out(server: RunningServer, seconds: float, token: str, outcome: Outcome) -> None:
+    await _fan_out(server, seconds, FAN_OUT, outcome)
 
 
-async def fan_out_at_cap(server: RunningServer, seconds: float, token: str) -> Outcome:
+async def fan_out_at_cap(
+    server: RunningServer, seconds: float, token: str, outcome: Outcome
+) -> None:
     """The widest fan-out the default cost cap (10,000 nodes) lets through, so it executes."""
-    return await _fan_out(server, seconds, FAN_OUT_AT_CAP)
+    await _fan_out(server, seconds, FAN_OUT_AT_CAP, outcome)
 
 
 def _padded(head: str, size: int, n: int) -> str:
@@ -222,8 +227,9 @@ def _padded(head: str, size: int, n: int) -> str:
     return f"{head}\n# {n} {time.time_ns()}\n" + line * (size // (len(line) + 1))
 
 
-async def big_documents(server: RunningServer, seconds: float, token: str) -> Outcome:
-    outcome = Outcome()
+async def big_documents(
+    server: RunningServer, seconds: float, token: str, outcome: Outcome
+) -> None:
     # Just under CMS_MAX_BODY_BYTES (1,000,000), so that it is parsed rather than refused (413).
     size = 990_000
 
@@ -232,7 +238,10 @@ async def big_documents(server: RunningServer, seconds: float, token: str) -> Ou
 
     outcome.notes["body_bytes"] = len(body(0))
     await _post_loop(server.url, 4, time.monotonic() + seconds, body, outcome)
-    return outcome
+
+
+def _port(server: RunningServer) -> int:
+    return int(server.url.split(":")[2].split("/")[0])
 
 
 def _ws_url(server: RunningServer) -> str:
@@ -286,8 +295,9 @@ def _message_kind(frame: str | bytes) -> str:
     return kind
 
 
-async def big_websocket_message(server: RunningServer, seconds: float, token: str) -> Outcome:
-    outcome = Outcome()
+async def big_websocket_message(
+    server: RunningServer, seconds: float, token: str, outcome: Outcome
+) -> None:
     stop = time.monotonic() + seconds
     # 15 MB: under uvicorn's default --ws-max-size (16 MiB), so the frame reaches the app.
     size = 15_000_000
@@ -315,13 +325,11 @@ async def big_websocket_message(server: RunningServer, seconds: float, token: st
 
     await asyncio.gather(client(), client())
     outcome.notes["messages"] = sent
-    return outcome
 
 
-async def slow_bodies(server: RunningServer, seconds: float, token: str) -> Outcome:
-    outcome = Outcome()
+async def slow_bodies(server: RunningServer, seconds: float, token: str, outcome: Outcome) -> None:
     stop = time.monotonic() + seconds
-    port = int(server.url.split(":")[2].split("/")[0])
+    port = _port(server)
     size = 16_384
     text = b'{"query": "{ __typename }", "padding": "'
     body = text + b"x" * (size - len(text) - 2) + b'"}'
@@ -363,7 +371,6 @@ async def slow_bodies(server: RunningServer, seconds: float, token: str) -> Outc
 
     await asyncio.gather(*(connection() for _ in range(50)))
     outcome.notes["body_bytes_sent"] = sent_bytes
-    return outcome
 
 
 async def _live_subscribers(base: str, http: httpx.AsyncClient) -> float:
@@ -372,8 +379,9 @@ async def _live_subscribers(base: str, http: httpx.AsyncClient) -> float:
     return float(match.group(1)) if match else float("nan")
 
 
-async def many_subscriptions(server: RunningServer, seconds: float, token: str) -> Outcome:
-    outcome = Outcome()
+async def many_subscriptions(
+    server: RunningServer, seconds: float, token: str, outcome: Outcome
+) -> None:
     started = time.monotonic()
     stop = started + seconds
     base = server.url.rsplit("/", 1)[0]
@@ -429,10 +437,10 @@ async def many_subscriptions(server: RunningServer, seconds: float, token: str) 
     outcome.notes["changes_delivered"] = len(delivered)
     if delivered:
         outcome.notes["last_delivery_ms"] = round(max(delivered) * 1000, 1)
-    return outcome
 
 
-Attack = Callable[[RunningServer, float, str], Awaitable[Outcome]]
+# An attack runs for `seconds` and tallies what it saw in `outcome` as it goes.
+Attack = Callable[[RunningServer, float, str, Outcome], Awaitable[None]]
 ATTACKS: dict[str, Attack] = {
     "fan-out": fan_out,
     "fan-out-at-cap": fan_out_at_cap,
@@ -444,16 +452,19 @@ ATTACKS: dict[str, Attack] = {
 
 
 async def _bounded(attack: Attack, server: RunningServer, seconds: float, token: str) -> Outcome:
+    """The attack's outcome, cut off `GRACE` seconds after its end if it has not stopped."""
+    outcome = Outcome()
     try:
-        return await asyncio.wait_for(attack(server, seconds, token), seconds + GRACE)
+        await asyncio.wait_for(attack(server, seconds, token, outcome), seconds + GRACE)
     except TimeoutError:
-        return Outcome(answers=Counter({f"attack still running {GRACE:g} s after its end": 1}))
+        outcome.answers[f"cut off {GRACE:g} s after its end"] += 1
     except Exception as error:  # noqa: BLE001 - reported in the table; the other attacks go on
-        return Outcome(answers=Counter({f"attack failed: {error!r}"[:120]: 1}))
+        outcome.answers[f"attack failed: {error!r}"[:120]] += 1
+    return outcome
 
 
 def measure(name: str, server: RunningServer, seconds: float, token: str) -> Result:
-    port = int(server.url.split(":")[2].split("/")[0])
+    port = _port(server)
     before = rss_kib(server.pid)
     stop = multiprocessing.Event()
     receiver, sender = multiprocessing.Pipe(duplex=False)
@@ -489,12 +500,6 @@ def measure(name: str, server: RunningServer, seconds: float, token: str) -> Res
 
 async def _seed(database_url: str, generated: Path) -> str:
     """Seed `seed/` and the generated articles; return an editor's token secret."""
-    from cms.access import Scope
-    from cms.db import Database, create_schema
-    from cms.seed import seed_database
-    from cms.settings import Settings
-    from cms.tokens import create_token
-
     database = Database.from_settings(Settings(database_url=database_url, _env_file=None))
     try:
         await create_schema(database.engine)
