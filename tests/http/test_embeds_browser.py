@@ -455,3 +455,33 @@ def test_the_embed_page_and_the_component_have_no_wcag_21_aa_violations(
             assert violations == [], benefit
     finally:
         context.close()
+
+
+def test_the_resize_script_listens_only_to_its_own_embed_pages(page: Page, sites: Sites) -> None:
+    page.goto(sites.page_url("back-walk", "stress-relief"))
+    iframe = page.locator("#iframe-markup iframe")
+    iframe.scroll_into_view_if_needed()
+    frame = iframe.element_handle().content_frame()
+    assert frame is not None
+    frame.wait_for_function(
+        "Math.abs(innerHeight - document.body.getBoundingClientRect().height) <= 1"
+    )
+    fitted = iframe.evaluate("element => element.style.height")
+    # The partner's page itself, and a frame of another origin, cannot resize an embed.
+    forged = "parent.postMessage({type: 'bwk-embed-height', height: 40}, '*')"
+    page.evaluate(forged)
+    page.evaluate(
+        """forged => {
+            const other = document.createElement("iframe");
+            other.srcdoc = `<script>${forged}</` + "script>";
+            document.body.append(other);
+        }""",
+        forged,
+    )
+    page.wait_for_timeout(300)
+    assert iframe.evaluate("element => element.style.height") == fitted
+    # A message that does not hold a sane height is ignored too.
+    frame.evaluate("parent.postMessage({type: 'bwk-embed-height', height: 1e9}, '*')")
+    frame.evaluate("parent.postMessage({type: 'bwk-embed-height', height: 'tall'}, '*')")
+    page.wait_for_timeout(300)
+    assert iframe.evaluate("element => element.style.height") == fitted
