@@ -1,9 +1,9 @@
 """Ready-to-embed markup of a snippet, and the standalone page that frames one.
 
 Every title and name is escaped; every body goes through `cms.text.to_html` (raw HTML in
-Markdown is shown as text, tags are allow-listed). No script is ever emitted except the JSON-LD
-data block, which is escaped so that no content can close it. Classes carry the `bwk-` prefix so
-they cannot collide with a partner's own styles.
+Markdown is shown as text, tags are allow-listed). No content ever reaches a script: the JSON-LD
+data block is escaped so that nothing can close it, and the pages' one script is a constant.
+Classes carry the `bwk-` prefix so they cannot collide with a partner's own styles.
 """
 
 from __future__ import annotations
@@ -14,9 +14,19 @@ from html import escape
 from typing import Any
 
 from cms.snippets import Snippet
-from cms.text import to_html
+from cms.text import to_html, to_text
 
-__all__ = ["EMBED_CSS", "LABELS", "SNIPPET_CSS", "embed_document", "json_script", "snippet_html"]
+__all__ = [
+    "EMBED_CSS",
+    "FRAME_SCRIPT",
+    "LABELS",
+    "SNIPPET_CSS",
+    "embed_document",
+    "error_document",
+    "estimated_height",
+    "json_script",
+    "snippet_html",
+]
 
 SNIPPET_CSS = """\
 .bwk-snippet{font:16px/1.5 system-ui,sans-serif;color:#1a1a1a;background:#fff;\
@@ -32,7 +42,22 @@ margin:.5em 0 0}
 .bwk-snippet__disclaimer{color:#444}
 .bwk-snippet__attribution a{color:#0550ae}
 """
-EMBED_CSS = SNIPPET_CSS + "body{margin:0}\n"
+EMBED_CSS = (
+    SNIPPET_CSS
+    + "body{margin:0}\n"
+    + "main>[role=alert]{font:16px/1.5 system-ui,sans-serif;color:#8a1c1c;background:#fff;\
+border:1px solid #d0d7de;border-radius:8px;padding:16px;margin:0}\n"
+)
+# The page's one script: it tells the page that frames it how tall the content is (and again
+# whenever that changes, or when asked), so `/embed-resize.js` there can size the iframe.
+FRAME_SCRIPT = (
+    '(()=>{"use strict";if(parent===window)return;const b=document.body;'
+    'const post=()=>parent.postMessage({type:"bwk-embed-height",'
+    'height:Math.ceil(b.getBoundingClientRect().height)},"*");'
+    "new ResizeObserver(post).observe(b);"
+    'addEventListener("message",(e)=>{if(e.source===parent&&e.data&&'
+    'e.data.type==="bwk-embed-measure")post();});})();'
+)
 
 
 @dataclass(frozen=True)
@@ -142,5 +167,72 @@ def embed_document(snippet: Snippet, *, oembed_url: str, json_ld: dict[str, Any]
         f'title="{escape(title)}">'
         f"<style>{EMBED_CSS}</style>"
         f'<script type="application/ld+json">{json_script(json_ld)}</script>'
-        f"</head><body><main>{snippet_html(snippet)}</main></body></html>\n"
+        f"</head><body><main>{snippet_html(snippet)}</main>"
+        f"<script>{FRAME_SCRIPT}</script></body></html>\n"
     )
+
+
+def error_document(message: str) -> str:
+    """A page that says, in one sentence a reader understands, why the snippet is not shown;
+    what an iframe shows instead of an error envelope. Styled and sized like the snippet."""
+    return (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Not available</title>"
+        f"<style>{EMBED_CSS}</style></head>"
+        f'<body><main><p role="alert">{escape(message)}</p></main>'
+        f"<script>{FRAME_SCRIPT}</script></body></html>\n"
+    )
+
+
+# The box model of SNIPPET_CSS in px, for `estimated_height`.
+_SNIPPET_FRAME = 34  # border 1 + padding 16, on each side
+_SNIPPET_MAX_TEXT = 640  # max-width 40em
+_PRECAUTIONS_INDENT = 48  # border 4 + padding 12 + 12, list padding 20
+_PRECAUTIONS_FRAME = 68  # margin 12 + 12, padding 8 + 8, heading 24 + 4
+# An average character as wide as DejaVu Sans's (wider than most system-ui fonts), bold wider.
+_CHAR_EM, _BOLD_EM = 0.56, 0.64
+
+
+def _lines(text: str, width: float, font_px: float, *, em: float = _CHAR_EM) -> int:
+    """Lines `text` takes when wrapped at word boundaries in `width` px (estimated)."""
+    per_line = max(1, int(width // (font_px * em)))
+    lines = 0
+    for block in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in block.split():
+            if used and used + 1 + len(word) > per_line:
+                lines += 1
+                used = len(word)
+            else:
+                used += (1 if used else 0) + len(word)
+            while used > per_line:  # a word longer than a line
+                lines += 1
+                used -= per_line
+    return lines
+
+
+def _paragraphs(markdown: str) -> list[str]:
+    return [block for block in to_text(markdown).split("\n\n") if block.strip()]
+
+
+def estimated_height(snippet: Snippet, width: int) -> int:
+    """The height in px the embed page needs at `width` px wide, erring tall: what an iframe
+    that no script resizes must be given so that nothing is cut off."""
+    text = min(width - _SNIPPET_FRAME, _SNIPPET_MAX_TEXT)
+    inner = text - _PRECAUTIONS_INDENT
+    height = _SNIPPET_FRAME + _lines(snippet.benefit.title, text, 20, em=_BOLD_EM) * 30 + 10
+    height += sum(_lines(block, text, 16) * 24 + 8 for block in _paragraphs(snippet.benefit.body))
+    height += _PRECAUTIONS_FRAME
+    for precaution in snippet.precautions:
+        height += _lines(precaution.title, inner, 16, em=_BOLD_EM) * 24
+        height += sum(_lines(block, inner, 16) * 24 + 8 for block in _paragraphs(precaution.body))
+    article = snippet.article
+    labels = LABELS[next((locale for locale in article.chain if locale in LABELS), "en")]
+    review = labels.reviewed_by_on.format(name=article.reviewed_by, date="00 September 0000")
+    attribution = labels.attribution.format(title=article.title, author=article.author_name)
+    for small in (review, snippet.disclaimer, attribution):
+        height += 7 + _lines(small, text, 14) * 21
+    return height

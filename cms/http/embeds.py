@@ -1,10 +1,13 @@
 """Embeds for partner sites: the standalone snippet page that iframes show
-(`/embed/{article}/{benefit}`), the web component script (`/embed.js`) and the snippet
-stylesheet it and partners link (`/embed.css`).
+(`/embed/{article}/{benefit}`), the script that sizes those iframes on a partner's page
+(`/embed-resize.js`), the web component script (`/embed.js`) and the snippet stylesheet it and
+partners link (`/embed.css`).
 
-Only published content is ever served. The page runs no script at all (its policy forbids any),
-may be framed by anyone, and is cached like GraphQL responses: rendered once per content
-revision, sent with an ETag, 304 when the client has it.
+Only published content is ever served. The page runs one constant script (it posts its height to
+the page framing it) and nothing else, may be framed by anyone, and is cached like GraphQL
+responses: rendered once per content revision, sent with an ETag, 304 when the client has it.
+Whatever stops a page from being shown (unknown benefit, refused key, rate limit, database down)
+is a short HTML page with the right status, never the JSON error envelope.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib.resources import files
 from urllib.parse import quote, urlencode
 
@@ -20,9 +23,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.db import Database, RequestDatabase
-from cms.errors import ServiceUnavailable
+from cms.errors import NotFound
 from cms.http.conditional import conditional_response, etag_of
 from cms.http.errors import as_cms_error
 from cms.http.policy import count_served
@@ -30,15 +34,17 @@ from cms.http.response_cache import CachedResponse, ResponseCache
 from cms.jsonld import snippet_json_ld
 from cms.outbox import ContentRevision
 from cms.settings import Settings
-from cms.snippet_html import EMBED_CSS, SNIPPET_CSS, embed_document
+from cms.snippet_html import EMBED_CSS, FRAME_SCRIPT, SNIPPET_CSS, embed_document, error_document
 from cms.snippets import Snippet, read_syndicated_article
 
 __all__ = [
     "ASSET_MAX_AGE",
     "PAGE_POLICY",
+    "ErrorPages",
     "base_url",
     "embed_routes",
     "embed_url",
+    "error_page",
     "read_snippet",
 ]
 
@@ -46,10 +52,16 @@ logger = logging.getLogger("cms.http")
 
 # The script and stylesheet change only with a release; an hour, then revalidation by ETag.
 ASSET_MAX_AGE = 3600
-_STYLE_HASH = base64.b64encode(hashlib.sha256(EMBED_CSS.encode()).digest()).decode()
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
 PAGE_POLICY = (
-    f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors *"
+    f"default-src 'none'; style-src {_csp_hash(EMBED_CSS)}; "
+    f"script-src {_csp_hash(FRAME_SCRIPT)}; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors *"
 )
 # What the web component and a page inserting the `html` field add to the snippet's own styles.
 STYLESHEET = (
@@ -58,13 +70,15 @@ STYLESHEET = (
     + ".bwk-snippet__status,.bwk-snippet__error{font:16px/1.5 system-ui,sans-serif;margin:0}\n"
     + ".bwk-snippet__error{color:#8a1c1c}\n"
 )
-_MISSING = (
-    "<!doctype html>\n"
-    '<html lang="en"><head><meta charset="utf-8"><title>Not available</title></head>'
-    '<body><p role="alert">{message}</p></body></html>\n'
-)
-NOT_FOUND_PAGE = _MISSING.format(message="This health information is not available.")
-UNAVAILABLE_PAGE = _MISSING.format(message="This health information cannot be shown right now.")
+# What a reader sees in the iframe instead of the snippet, by status.
+_ERROR_MESSAGES = {
+    401: "This health information cannot be shown here: the partner key is not valid.",
+    403: "This health information cannot be shown on this site.",
+    404: "This health information is not available.",
+    429: "This health information is in high demand. Please try again in a minute.",
+    503: "This health information cannot be shown right now.",
+}
+_OTHER_ERROR = "This health information cannot be shown."
 
 
 def base_url(request: Request) -> str:
@@ -99,17 +113,9 @@ class Embeds:
 
     async def page(self, request: Request) -> Response:
         article, benefit = request.path_params["article"], request.path_params["benefit"]
-        try:
-            page = await self._page(base_url(request), article, benefit)
-        except Exception as error:
-            unavailable = as_cms_error(error)
-            if not isinstance(unavailable, ServiceUnavailable):
-                raise
-            # A page in an iframe: the reader sees a sentence, not the JSON envelope.
-            headers = {"cache-control": "no-store", **unavailable.headers}
-            return _html(UNAVAILABLE_PAGE, unavailable.status, headers)
+        page = await self._page(base_url(request), article, benefit)
         if page is None:
-            return _html(NOT_FOUND_PAGE, 404, {"cache-control": "no-cache"})
+            raise NotFound("No published benefit has that address.")
         count_served(request.scope, article, benefit)
         headers = {
             **_PAGE_HEADERS,
@@ -145,8 +151,66 @@ class Embeds:
 _PAGE_HEADERS = {"content-security-policy": PAGE_POLICY, "x-content-type-options": "nosniff"}
 
 
-def _html(body: str, status: int, headers: dict[str, str]) -> Response:
-    return Response(body, status, {**_PAGE_HEADERS, **headers}, media_type="text/html")
+class ErrorPages:
+    """Route middleware, outermost on the page: a refusal raised by the route or answered by a
+    layer inside it (the partner policy answers with the JSON envelope) reaches the reader as
+    an HTML page, with the same status and headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = replaced = False
+
+        async def send_page(message: Message) -> None:
+            nonlocal started, replaced
+            if message["type"] == "http.response.start":
+                started = True
+                if message["status"] >= 400:
+                    replaced = True
+                    headers = {
+                        key.decode("latin-1").lower(): value.decode("latin-1")
+                        for key, value in message.get("headers", [])
+                    }
+                    await error_page(message["status"], headers)(scope, receive, send)
+                    return
+            if not replaced:  # the envelope's body is dropped with its start
+                await send(message)
+
+        try:
+            await self.app(scope, receive, send_page)
+        except Exception as exc:
+            error = as_cms_error(exc)
+            if error is None or started:
+                raise
+            await error_page(error.status, error.headers)(scope, receive, send)
+
+
+# The page's own: the envelope's type, length and caching mean nothing for it.
+_REPLACED_HEADERS = frozenset(
+    ("content-type", "content-length", "cache-control", "etag", *_PAGE_HEADERS)
+)
+
+
+def error_page(status: int, headers: Mapping[str, str]) -> Response:
+    """The page shown for `status`, with `headers` (`Retry-After`, CORS, ...) but its own type,
+    length, policy and caching."""
+    message = _ERROR_MESSAGES.get(status, _OTHER_ERROR)
+    retry_after = headers.get("retry-after", "")
+    if status == 429 and retry_after.isdigit():
+        message = message.replace("in a minute", f"in {retry_after} seconds")
+    kept = {key: value for key, value in headers.items() if key not in _REPLACED_HEADERS}
+    # A missing benefit may be published any minute; anything else must not be kept at all.
+    cache = "no-cache" if status == 404 else "no-store"
+    return Response(
+        error_document(message),
+        status,
+        {**kept, **_PAGE_HEADERS, "cache-control": cache},
+        media_type="text/html",
+    )
 
 
 def _asset(body: bytes, media_type: str) -> Callable[[Request], Awaitable[Response]]:
@@ -174,7 +238,9 @@ def embed_routes(
     """The routes; `page_middleware` decides and counts partner access to the pages
     (`cms.http.policy`), `script_middleware` is the script's CORS."""
     embeds = Embeds(settings, database)
-    script = files("cms.http").joinpath("static", "embed.js").read_bytes()
+    static = files("cms.http").joinpath("static")
+    script = static.joinpath("embed.js").read_bytes()
+    resize = static.joinpath("embed-resize.js").read_bytes()
     return [
         Route(
             "/embed.js",
@@ -182,6 +248,16 @@ def embed_routes(
             methods=["GET", "OPTIONS"],
             middleware=script_middleware,
         ),
+        Route(
+            "/embed-resize.js",
+            _asset(resize, "text/javascript"),
+            methods=["GET", "OPTIONS"],
+            middleware=script_middleware,
+        ),
         Route("/embed.css", _asset(STYLESHEET.encode(), "text/css")),
-        Route("/embed/{article}/{benefit}", embeds.page, middleware=page_middleware),
+        Route(
+            "/embed/{article}/{benefit}",
+            embeds.page,
+            middleware=[Middleware(ErrorPages), *page_middleware],
+        ),
     ]

@@ -1,8 +1,11 @@
 """The oEmbed 1.0 provider (https://oembed.com) at `/oembed`: for the URL of an embed page or of
-a benefit on the public site, the iframe that shows it.
+a benefit on the public site, the iframe that shows it, tall enough for the whole snippet at its
+width, and the script that keeps it as tall as its content.
 
 `url` missing or not an http(s) URL is 400, `format` other than json is 501 (the spec's answer),
-a URL that names no published benefit is 404, and an unreachable database 503.
+and so is a `maxwidth` under `MIN_WIDTH` or a `maxheight` that cannot hold the snippet at that
+width (clipping would hide its precautions, disclaimer or attribution); a URL that names no
+published benefit is 404, and an unreachable database 503.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from cms.http.conditional import conditional_response
 from cms.http.embeds import base_url, embed_url, read_snippet
 from cms.http.errors import as_cms_error, error_response
 from cms.settings import Settings
+from cms.snippet_html import estimated_height
 
-__all__ = ["CACHE_AGE", "DEFAULT_HEIGHT", "DEFAULT_WIDTH", "OEmbed"]
+__all__ = ["CACHE_AGE", "DEFAULT_WIDTH", "MIN_WIDTH", "OEmbed"]
 
-# Fits a benefit with three precautions at 560 px wide (measured in Chromium: 624-648 px).
-DEFAULT_WIDTH, DEFAULT_HEIGHT = 560, 680
+DEFAULT_WIDTH = 560
+# Narrower than this, a snippet is a column of a few words a line: no embed is offered.
+MIN_WIDTH = 200
 # The HTML is only an iframe, and what the iframe shows stays current by itself.
 CACHE_AGE = 86_400
 _MAX_URL_LENGTH = 2048
@@ -54,10 +59,11 @@ class OEmbed:
             raise FormatNotImplemented("Only format=json is provided.")
         try:
             width = _bound(params.get("maxwidth"), DEFAULT_WIDTH)
-            # Text reflows when narrower: give it the height it then needs, within maxheight.
-            height = _bound(params.get("maxheight"), DEFAULT_HEIGHT * DEFAULT_WIDTH // width)
+            maxheight = _positive(params.get("maxheight"))
         except ValueError:
             raise BadRequest("maxwidth and maxheight are positive integers.") from None
+        if width < MIN_WIDTH:
+            raise FormatNotImplemented(f"A benefit is embedded at least {MIN_WIDTH} px wide.")
         base = base_url(request)
         target = _target(url, base=urlsplit(base), site=urlsplit(self.settings.site_url))
         snippet = None
@@ -68,6 +74,14 @@ class OEmbed:
             )
         if snippet is None:
             raise NotFound("No published benefit has that address.")
+        # Text reflows when narrower: the height it then needs, never less.
+        height = estimated_height(snippet, width)
+        if maxheight is not None and maxheight < height:
+            raise FormatNotImplemented(
+                f"At {width} px wide this benefit needs {height} px; within a maxheight of "
+                f"{maxheight} its precautions, disclaimer or attribution would be cut off. "
+                "Allow a larger maxheight or a wider maxwidth."
+            )
         title = f"{snippet.benefit.title} – {snippet.article.title}"
         src = embed_url(base, snippet.article.slug, snippet.benefit.slug)
         body = {
@@ -85,7 +99,7 @@ class OEmbed:
             "html": (
                 f'<iframe src="{escape(src)}" width="{width}" height="{height}" '
                 f'title="{escape(title)}" loading="lazy" style="border:0;max-width:100%">'
-                "</iframe>"
+                f'</iframe><script src="{escape(base)}/embed-resize.js" async></script>'
             ),
         }
         headers = {
@@ -109,11 +123,16 @@ def _parse_url(value: str) -> SplitResult | None:
 
 
 def _bound(value: str | None, default: int) -> int:
+    bound = _positive(value)
+    return default if bound is None else min(bound, default)
+
+
+def _positive(value: str | None) -> int | None:
     if value is None or value == "":
-        return default
+        return None
     if not value.isdigit() or int(value) < 1:
         raise ValueError(value)
-    return min(int(value), default)
+    return int(value)
 
 
 def _target(url: SplitResult, *, base: SplitResult, site: SplitResult) -> tuple[str, str] | None:

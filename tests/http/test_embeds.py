@@ -12,11 +12,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms import content
+from cms import content, partners
 from cms.access import Scope
-from cms.db import session_scope
+from cms.db import Database, session_scope
+from cms.http import create_app
 from cms.models import ArticleStatus
-from cms.snippet_html import EMBED_CSS
+from cms.settings import Settings
+from cms.snippet_html import EMBED_CSS, FRAME_SCRIPT
 from cms.snippets import DISCLAIMER
 from tests.conftest import GraphQL, TokenFactory
 from tests.documents import article_document
@@ -26,9 +28,10 @@ pytestmark = pytest.mark.anyio
 
 PAGE = "/embed/back-walk/stress-relief"
 STYLE_HASH = base64.b64encode(hashlib.sha256(EMBED_CSS.encode()).digest()).decode()
+SCRIPT_HASH = base64.b64encode(hashlib.sha256(FRAME_SCRIPT.encode()).digest()).decode()
 POLICY = (
-    f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors *"
+    f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; script-src 'sha256-{SCRIPT_HASH}'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors *"
 )
 EDIT = """mutation { benefitUpdate(article: "back-walk", slug: "stress-relief",
     expectedVersion: 1, input: {body: "Edited for the embed."}) { errors { code } } }"""
@@ -79,10 +82,13 @@ async def test_the_embed_page_is_a_standalone_document_with_discovery_and_struct
             "title": "Stress Relief – Back Walk Benefits",
         },
     ]
+    # The structured data, and the page's one script (it posts the page's height to its parent).
     assert [attrs for tag, attrs in page.tags if tag == "script"] == [
-        {"type": "application/ld+json"}
+        {"type": "application/ld+json"},
+        {},
     ]
-    (json_ld,) = page.scripts
+    json_ld, frame_script = page.scripts
+    assert frame_script == FRAME_SCRIPT
     data = json.loads(json_ld)
     assert data["@type"] == "MedicalWebPage"
     assert [part["name"] for part in data["hasPart"]] == ["Stress Relief"]
@@ -91,7 +97,7 @@ async def test_the_embed_page_is_a_standalone_document_with_discovery_and_struct
     assert DISCLAIMER in response.text
 
 
-async def test_the_embed_page_is_framable_scriptless_and_publicly_cacheable(
+async def test_the_embed_page_is_framable_runs_only_its_own_script_and_is_publicly_cacheable(
     seeded: AsyncEngine, client: httpx.AsyncClient
 ) -> None:
     response = await client.get(PAGE)
@@ -100,8 +106,9 @@ async def test_the_embed_page_is_framable_scriptless_and_publicly_cacheable(
     assert response.headers["cache-control"] == "public, max-age=0"
     assert "x-frame-options" not in response.headers
     assert re.fullmatch(r'"[0-9a-f]{32}"', response.headers["etag"])
-    # The one inline style is the one the policy's hash allows.
+    # The one inline style and the one script are those the policy's hashes allow.
     assert f"<style>{EMBED_CSS}</style>" in response.text
+    assert f"<script>{FRAME_SCRIPT}</script></body>" in response.text
 
 
 async def test_the_embed_page_answers_304_to_its_etag_and_changes_with_the_content(
@@ -134,6 +141,7 @@ async def test_an_unknown_article_or_benefit_is_a_404_page(
         assert response.headers["cache-control"] == "no-cache"
         assert '<p role="alert">This health information is not available.</p>' in response.text
         assert response.text.startswith('<!doctype html>\n<html lang="en">')
+        _error_page(response, 404, "This health information is not available.")
 
 
 async def test_only_published_content_is_embedded(
@@ -166,12 +174,14 @@ async def test_payloads_cannot_leave_the_json_ld_block_of_the_embed_page(
         assert response.status_code == 200
         page = _parse(response.text)
         assert [attrs for tag, attrs in page.tags if tag == "script"] == [
-            {"type": "application/ld+json"}
+            {"type": "application/ld+json"},
+            {},
         ]
         for tag, attrs in page.tags:
             assert tag not in {"img", "svg", "iframe", "details", "template"}, tag
             assert not any(name.startswith("on") for name in attrs), attrs
-        (json_ld,) = page.scripts
+        json_ld, frame_script = page.scripts
+        assert frame_script == FRAME_SCRIPT
         assert json.loads(json_ld)["hasPart"][0]["name"] == payload
 
 
@@ -211,3 +221,82 @@ async def test_an_unreachable_database_is_a_503_for_embeds_and_oembed(
     oembed = await unreachable.get("/oembed", params={"url": f"http://t{PAGE}"})
     assert oembed.status_code == 503
     assert oembed.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+def _error_page(response: httpx.Response, status: int, message: str) -> None:
+    """`response` is the readable HTML page for `status`, never the JSON envelope."""
+    assert response.status_code == status
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["content-security-policy"] == POLICY
+    assert response.headers["cache-control"] == ("no-cache" if status == 404 else "no-store")
+    assert response.text.startswith('<!doctype html>\n<html lang="en">')
+    assert f'<main><p role="alert">{message}</p></main>' in response.text
+    assert f"<script>{FRAME_SCRIPT}</script>" in response.text
+    assert "errors" not in response.text
+
+
+async def test_a_refused_partner_key_or_origin_is_a_readable_page(
+    seeded: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    async with session_scope(seeded) as session:
+        _, key = await partners.create_partner(
+            session, name="acme", origins=("https://acme.example",), rate_limit=600
+        )
+    unknown = await client.get(PAGE, params={"partner_key": "cmsp_nope"})
+    _error_page(
+        unknown, 401, "This health information cannot be shown here: the partner key is not valid."
+    )
+    elsewhere = await client.get(
+        PAGE, params={"partner_key": key}, headers={"Origin": "https://evil.example"}
+    )
+    _error_page(elsewhere, 403, "This health information cannot be shown on this site.")
+    assert elsewhere.headers["vary"] == "Origin"
+    async with session_scope(seeded) as session:
+        await partners.revoke_partner(session, name="acme")
+    revoked = await client.get(PAGE, params={"partner_key": key})
+    assert revoked.status_code == 401
+    assert "partner key is not valid" in revoked.text
+
+
+async def test_a_rate_limited_page_says_when_to_try_again(
+    seeded: AsyncEngine, database: Database, settings: Settings
+) -> None:
+    app = create_app(settings.model_copy(update={"anonymous_rate_limit": 1}), database)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.99", 4000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
+            responses = [await client.get(PAGE) for _ in range(3)]
+    finally:
+        await app.state.limiter.close()
+    # A window may end between two requests: one of the later two is over the limit.
+    limited = [r for r in responses if r.status_code == 429]
+    assert len(limited) >= 1
+    retry_after = limited[0].headers["retry-after"]
+    _error_page(
+        limited[0],
+        429,
+        f"This health information is in high demand. Please try again in {retry_after} seconds.",
+    )
+
+
+async def test_an_unreachable_database_is_a_readable_503_page(
+    unreachable: httpx.AsyncClient,
+) -> None:
+    page = await unreachable.get(PAGE)
+    _error_page(page, 503, "This health information cannot be shown right now.")
+    assert page.headers["retry-after"] == "5"
+
+
+async def test_embed_resize_js_is_served_as_javascript_and_cached(
+    engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    response = await client.get("/embed-resize.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert response.headers["cache-control"] == "public, max-age=3600"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert '"bwk-embed-height"' in response.text
+    again = await client.get(
+        "/embed-resize.js", headers={"If-None-Match": response.headers["etag"]}
+    )
+    assert again.status_code == 304

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 pytestmark = pytest.mark.anyio
 
 EMBED = "http://cms.test/embed/back-walk/stress-relief"
+RESIZE = '<script src="http://cms.test/embed-resize.js" async></script>'
 CANONICAL = "http://127.0.0.1:8000/articles/back-walk#stress-relief"
 TITLE = "Stress Relief – Back Walk Benefits"
 
@@ -18,7 +19,7 @@ TITLE = "Stress Relief – Back Walk Benefits"
 def _iframe(width: int, height: int) -> str:
     return (
         f'<iframe src="{EMBED}" width="{width}" height="{height}" title="{TITLE}" '
-        'loading="lazy" style="border:0;max-width:100%"></iframe>'
+        'loading="lazy" style="border:0;max-width:100%"></iframe>' + RESIZE
     )
 
 
@@ -47,8 +48,8 @@ async def test_an_embed_url_gives_a_rich_iframe_with_attribution(
         "provider_url": "http://127.0.0.1:8000",
         "cache_age": 86400,
         "width": 560,
-        "height": 680,
-        "html": _iframe(560, 680),
+        "height": 708,
+        "html": _iframe(560, 708),
     }
 
 
@@ -61,19 +62,41 @@ async def test_the_canonical_benefit_url_and_a_missing_format_give_the_same_embe
     assert by_canonical.json() == by_embed.json()
 
 
-async def test_maxwidth_and_maxheight_bound_the_iframe(
+async def test_maxwidth_bounds_the_iframe_and_its_height_holds_the_whole_snippet(
     seeded: AsyncEngine, client: httpx.AsyncClient
 ) -> None:
-    small = (await _oembed(client, url=EMBED, maxwidth="320", maxheight="200")).json()
-    assert (small["width"], small["height"], small["html"]) == (320, 200, _iframe(320, 200))
     # Larger bounds than the default size leave it as it is.
     large = (await _oembed(client, url=EMBED, maxwidth="2000", maxheight="3000")).json()
-    assert (large["width"], large["height"]) == (560, 680)
-    # Narrower, the text reflows and needs more height (up to maxheight when given).
+    assert (large["width"], large["height"], large["html"]) == (560, 708, _iframe(560, 708))
+    # Narrower, the text reflows and needs more height (tests/http/test_embeds_browser.py
+    # checks in Chromium that these heights hold the snippet).
     narrow = (await _oembed(client, url=EMBED, maxwidth="280")).json()
-    assert (narrow["width"], narrow["height"]) == (280, 1360)
-    bounded = (await _oembed(client, url=EMBED, maxwidth="280", maxheight="900")).json()
-    assert (bounded["width"], bounded["height"]) == (280, 900)
+    assert (narrow["width"], narrow["height"], narrow["html"]) == (280, 1296, _iframe(280, 1296))
+    bounded = (await _oembed(client, url=EMBED, maxwidth="320", maxheight="1131")).json()
+    assert (bounded["width"], bounded["height"]) == (320, 1131)
+
+
+async def test_a_maxheight_that_would_cut_the_snippet_off_is_refused_with_501(
+    seeded: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    for maxwidth, maxheight, needed in (("320", "200", 1131), ("400", "711", 897)):
+        response = await _oembed(client, url=EMBED, maxwidth=maxwidth, maxheight=maxheight)
+        assert response.json() == {
+            "errors": [
+                {
+                    "message": f"At {maxwidth} px wide this benefit needs {needed} px; within a "
+                    f"maxheight of {maxheight} its precautions, disclaimer or attribution would "
+                    "be cut off. Allow a larger maxheight or a wider maxwidth.",
+                    "extensions": {"code": "NOT_IMPLEMENTED"},
+                }
+            ]
+        }
+        assert response.status_code == 501
+    too_narrow = await _oembed(client, url=EMBED, maxwidth="199")
+    assert (too_narrow.status_code, _error(too_narrow)) == (501, "NOT_IMPLEMENTED")
+    assert too_narrow.json()["errors"][0]["message"] == (
+        "A benefit is embedded at least 200 px wide."
+    )
 
 
 async def test_the_embed_is_answered_with_an_etag_and_304(

@@ -6,6 +6,10 @@
  * the API is wherever this script was loaded from. Optional attribute: partner-key (sent as the
  * X-Partner-Key header).
  *
+ * When it cannot show the benefit it says why, in words for the reader, sets data-error
+ * (not-found, refused, rate-limited, unavailable) and logs the cause and its fix for the page's
+ * developer with console.error. Rate limited, it tries again when the server says it may.
+ *
  * Every piece of content is set with textContent, never parsed as HTML: whatever an article
  * contains, it can only ever be shown as text. (The API's `html` field is sanitised on the server
  * and safe to insert too, but then the page's safety rests on that sanitiser; text does not.)
@@ -63,18 +67,93 @@
     );
   }
 
-  async function fetchSnippet(article, benefit, partnerKey) {
+  // Why a benefit is not shown: `kind` (data-error), the reader's sentence, the developer's fix.
+  class Refusal extends Error {
+    constructor(kind, reader, developer, retryAfter) {
+      super(developer);
+      this.kind = kind;
+      this.reader = reader;
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  const NOT_SHOWN = "This health information cannot be shown on this site.";
+  const TRY_LATER = "This health information could not be loaded. Please try again later.";
+  const MAX_RETRY_SECONDS = 300;
+
+  function keyRefusal(status, partnerKey) {
+    const origin = location.origin;
+    const why = {
+      401: `partner key "${partnerKey}" is unknown or revoked (401 INVALID_PARTNER_KEY): ask the CMS operator for a new key`,
+      403: `partner key "${partnerKey}" is not allowed from ${origin} (403 ORIGIN_NOT_ALLOWED): add this origin to the partner key (cms partner create --origin ${origin}) or use the key on one of its origins`,
+    }[status] ||
+      `the CMS refused partner key "${partnerKey}" from ${origin}; the browser shows it as a CORS error. Either ${origin} is not one of the key's origins (403 ORIGIN_NOT_ALLOWED: add this origin to the partner key, cms partner create --origin ${origin}) or the key is unknown or revoked (401 INVALID_PARTNER_KEY: ask the CMS operator for a new key)`;
+    return new Refusal("refused", NOT_SHOWN, why);
+  }
+
+  function rateLimited(body, response) {
+    const error = body && body.errors && body.errors.find((e) => e.extensions && e.extensions.retryAfter);
+    const header = Number(response.headers.get("Retry-After"));
+    const seconds = Math.min(
+      MAX_RETRY_SECONDS,
+      Math.max(1, Number((error && error.extensions.retryAfter) || header || 60)),
+    );
+    return new Refusal(
+      "rate-limited",
+      `This health information is in high demand. Trying again in ${seconds} seconds.`,
+      `over the rate limit (429 RATE_LIMITED); retrying in ${seconds} s. A partner key's limit is set by the CMS operator (cms partner create --rate-limit); keyless reads share a per-IP limit.`,
+      seconds,
+    );
+  }
+
+  async function request(article, benefit, partnerKey) {
     const url = new URL("graphql", BASE);
     url.searchParams.set("query", QUERY);
     url.searchParams.set("operationName", "BackwalkBenefit");
     url.searchParams.set("variables", JSON.stringify({ article, benefit }));
     const headers = { Accept: "application/graphql-response+json, application/json" };
     if (partnerKey) headers["X-Partner-Key"] = partnerKey;
-    const response = await fetch(url, { headers, mode: "cors", credentials: "omit" });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const body = await response.json();
-    if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
-    return body.data ? body.data.benefitSnippet : null;
+    return fetch(url, { headers, mode: "cors", credentials: "omit" });
+  }
+
+  async function fetchSnippet(article, benefit, partnerKey) {
+    let response;
+    try {
+      response = await request(article, benefit, partnerKey);
+    } catch (error) {
+      // A refused key is answered without CORS headers, so the browser hides the answer: if
+      // the same read without the key goes through, the key was what was refused.
+      if (partnerKey) {
+        const keyless = await request(article, benefit, null).catch(() => null);
+        if (keyless && keyless.ok) throw keyRefusal(null, partnerKey);
+      }
+      throw new Refusal(
+        "unavailable",
+        TRY_LATER,
+        `could not reach ${new URL("graphql", BASE).href} (${error.message}): check that the CMS is up and that this script's address is the CMS's.`,
+      );
+    }
+    const body = await response.json().catch(() => null);
+    const codes = (body && body.errors ? body.errors : []).map(
+      (e) => e.extensions && e.extensions.code,
+    );
+    if (response.status === 429 || codes.includes("RATE_LIMITED")) throw rateLimited(body, response);
+    if ((response.status === 401 || response.status === 403) && partnerKey) {
+      throw keyRefusal(response.status, partnerKey);
+    }
+    if (!response.ok || !body || codes.length) {
+      const message = codes.length ? `${codes[0]}: ${body.errors[0].message}` : `HTTP ${response.status}`;
+      throw new Refusal("unavailable", TRY_LATER, `the CMS answered ${message}.`);
+    }
+    const snippet = body.data ? body.data.benefitSnippet : null;
+    if (!complete(snippet)) {
+      throw new Refusal(
+        "not-found",
+        "This health information is not available.",
+        `no published benefit "${benefit}" in article "${article}" at ${BASE.href}: check the article and benefit attributes (the slugs in the benefit's address, /articles/${article}#${benefit}).`,
+      );
+    }
+    return snippet;
   }
 
   function review(article) {
@@ -167,37 +246,47 @@
 
     async _load() {
       const generation = ++this._generation;
+      clearTimeout(this._retry);
       const article = this.getAttribute("article");
       const benefit = this.getAttribute("benefit");
       const status = element("p", "bwk-snippet__status", "Loading health information…");
       status.setAttribute("role", "status");
       this._show("loading", status);
       let snippet = null;
-      if (article && benefit) {
-        try {
-          snippet = await fetchSnippet(article, benefit, this.getAttribute("partner-key"));
-        } catch (error) {
-          snippet = null;
+      let refusal = null;
+      try {
+        if (!article || !benefit) {
+          throw new Refusal(
+            "invalid",
+            TRY_LATER,
+            'set both the article and the benefit attribute, e.g. <backwalk-benefit article="back-walk" benefit="stress-relief">.',
+          );
         }
+        snippet = await fetchSnippet(article, benefit, this.getAttribute("partner-key"));
+      } catch (error) {
+        refusal =
+          error instanceof Refusal ? error : new Refusal("unavailable", TRY_LATER, String(error));
       }
       if (generation !== this._generation) return; // a newer load has started
-      if (complete(snippet)) {
+      if (!refusal) {
         this._show("ready", render(snippet));
         return;
       }
-      const message = element(
-        "p",
-        "bwk-snippet__error",
-        "This health information could not be loaded. Please try again later.",
-      );
+      console.error(`<backwalk-benefit>: ${refusal.message}`);
+      const message = element("p", "bwk-snippet__error", refusal.reader);
       message.setAttribute("role", "alert");
-      this._show("error", message);
+      this._show("error", message, refusal.kind);
+      if (refusal.retryAfter) {
+        this._retry = setTimeout(() => this._schedule(), refusal.retryAfter * 1000);
+      }
     }
 
-    _show(state, content) {
+    _show(state, content, error) {
       this.shadowRoot.replaceChildren(this._style, content);
       this.setAttribute("aria-busy", String(state === "loading"));
       this.dataset.state = state;
+      if (error) this.dataset.error = error;
+      else delete this.dataset.error;
     }
   }
 
