@@ -87,6 +87,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
         self.settings = settings
         self.database = database
+        # No statement outlives the request it serves (`RequestMiddleware` cuts that off).
+        database.limit_statements(settings.request_timeout)
         self.changes = changes
         self.persisted_queries = PersistedQueries(settings.document_cache_bytes)
         # Each request's document is parsed once, here, and handed on to Strawberry.

@@ -4,11 +4,13 @@ cache entries, time."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from graphql import DocumentNode
 from graphql.language.parser import Parser
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -146,3 +148,24 @@ async def test_the_caches_are_bounded_in_bytes(
     assert parses == [CACHED, CACHED]
     assert "cms_response_cache_hits 0.0" in metrics
     assert _codes(by_hash) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+# Four seconds or so of work for the database, where the time limit allows half a second.
+RUNAWAY = {
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+    "SELECT count(*) FROM (SELECT x FROM c LIMIT 10000000)",
+    "postgresql": "SELECT pg_sleep(4)",
+}
+
+
+async def test_a_statement_outliving_the_request_time_limit_is_stopped_by_the_database(
+    settings: Settings, database: Database
+) -> None:
+    create_app(settings.model_copy(update={"request_timeout": 0.5}), database)
+    started = time.monotonic()
+    with pytest.raises(sa.exc.OperationalError):
+        async with database.read_session() as session:
+            await session.exec(sa.text(RUNAWAY[database.dialect_name]))
+    assert time.monotonic() - started < 2
+    async with database.read_session() as session:  # the connection is fine for the next one
+        assert (await session.exec(sa.text("SELECT 1"))).one() == (1,)
