@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, TypeVarTuple, cast, overload
@@ -55,6 +56,7 @@ __all__ = [
 ]
 
 SQLITE_BEGIN_OPTION = "cms_sqlite_begin"
+_STATEMENT_TIMEOUT = "cms_statement_timeout_ms"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 
 T = TypeVar("T")
@@ -230,10 +232,44 @@ class Database:
         self._slow_query_ms = slow_query_ms
         self._reader: sa.Engine | None = None
         self._watcher: sqlite3.Connection | None = None
+        self._statement_timeout: float | None = None
+        self._statement_started = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         return cls(create_engine(settings), slow_query_ms=settings.slow_query_ms)
+
+    def limit_statements(self, seconds: float) -> None:
+        """Have the database itself stop any statement still running after `seconds`, so that
+        a request cut off at its time limit leaves no work behind: PostgreSQL by its
+        `statement_timeout` (set once on each pooled connection, at checkout), SQLite's inline
+        reads by a progress handler that interrupts them (they run on the event loop, where
+        nothing else could). For servers; commands (`cms db upgrade`) set no limit."""
+        if self._statement_timeout is None and self.dialect_name == "postgresql":
+            event.listen(self.engine.sync_engine, "checkout", self._set_statement_timeout)
+        self._statement_timeout = seconds
+
+    def _set_statement_timeout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        milliseconds = max(1, round((self._statement_timeout or 0) * 1000))
+        if record.info.get(_STATEMENT_TIMEOUT) == milliseconds:
+            return
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET statement_timeout = {milliseconds}")
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
+        record.info[_STATEMENT_TIMEOUT] = milliseconds
+
+    def _interrupt_late_statements(self, dbapi_connection: Any, _record: Any) -> None:
+        def late() -> bool:
+            limit = self._statement_timeout
+            return limit is not None and time.monotonic() - self._statement_started > limit
+
+        dbapi_connection.set_progress_handler(late, 10_000)
+
+    def _statement_starts(self, *_: Any) -> None:
+        self._statement_started = time.monotonic()
 
     @property
     def inline_reader(self) -> sa.Engine | None:
@@ -252,6 +288,9 @@ class Database:
                 poolclass=StaticPool,
             )
             event.listen(self._reader, "connect", _configure_sqlite_reader)
+            # One connection, used by one statement at a time: one start time is enough.
+            event.listen(self._reader, "connect", self._interrupt_late_statements)
+            event.listen(self._reader, "before_cursor_execute", self._statement_starts)
             log_slow_queries(self._reader, self._slow_query_ms)
         return self._reader
 

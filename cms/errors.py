@@ -14,9 +14,11 @@ CMSError                          code                           status
 ├── Forbidden                     FORBIDDEN                      403
 ├── OriginNotAllowed              ORIGIN_NOT_ALLOWED             403
 ├── RequestTooLarge               REQUEST_TOO_LARGE              413
+│   └── DocumentTooLarge          DOCUMENT_TOO_LARGE             413  before it is parsed
 ├── RateLimited                   RATE_LIMITED                   429  with `Retry-After`
 ├── FormatNotImplemented          NOT_IMPLEMENTED                501  (oEmbed's answer)
 ├── RequestTimeout                TIMEOUT                        504
+├── RequestBodyTimeout            REQUEST_BODY_TIMEOUT           408  with `Connection: close`
 ├── ServiceUnavailable            SERVICE_UNAVAILABLE            503  the database is unreachable
 ├── PersistedQueryError                                          200  (Apollo's protocol)
 │   ├── PersistedQueryNotFound    PERSISTED_QUERY_NOT_FOUND
@@ -44,6 +46,7 @@ __all__ = [
     "CMSError",
     "Conflict",
     "ContentProblem",
+    "DocumentTooLarge",
     "Forbidden",
     "FormatNotImplemented",
     "InvalidContent",
@@ -58,6 +61,7 @@ __all__ = [
     "PersistedQueryNotFound",
     "PersistedQueryNotSupported",
     "RateLimited",
+    "RequestBodyTimeout",
     "RequestTimeout",
     "RequestTooLarge",
     "ServiceUnavailable",
@@ -168,6 +172,10 @@ class RequestTooLarge(CMSError):
     status = 413
 
 
+class DocumentTooLarge(RequestTooLarge):
+    code = "DOCUMENT_TOO_LARGE"
+
+
 class RateLimited(CMSError):
     code = "RATE_LIMITED"
     status = 429
@@ -193,6 +201,17 @@ class FormatNotImplemented(CMSError):
 class RequestTimeout(CMSError):
     code = "TIMEOUT"
     status = 504
+
+
+class RequestBodyTimeout(CMSError):
+    """The body did not arrive within the request's time limit (a slow client)."""
+
+    code = "REQUEST_BODY_TIMEOUT"
+    status = 408
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"connection": "close"}
 
 
 class ServiceUnavailable(CMSError):

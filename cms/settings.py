@@ -56,6 +56,18 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(
         default=5000, ge=1, description="Most tokens a document may hold (`TOO_MANY_TOKENS`)."
     )
+    max_document_bytes: int = Field(
+        default=100_000,
+        ge=1,
+        description="Largest GraphQL document, in bytes of UTF-8 with comments and whitespace, "
+        "refused before it is parsed (`DOCUMENT_TOO_LARGE`, 413).",
+    )
+    document_cache_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=0,
+        description="Memory, in bytes, for parsed documents kept for reuse, and as much again "
+        "for automatic persisted queries; the least recently used go first.",
+    )
     max_query_aliases: int = Field(
         default=30, ge=1, description="Most aliases a document may use (`TOO_MANY_ALIASES`)."
     )
@@ -82,6 +94,12 @@ class Settings(BaseSettings):
         default=10_000,
         ge=1,
         description="Most responses the response cache holds; the least recently used go first.",
+    )
+    response_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Memory, in bytes, for cached responses (and as much again for the hot "
+        "path's table of anonymous answers); the least recently used go first.",
     )
     http_max_age: int = Field(
         default=0,

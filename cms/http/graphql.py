@@ -37,6 +37,7 @@ from cms.changes import ChangeChannel
 from cms.db import Database, RequestDatabase
 from cms.errors import (
     REQUEST_ERROR_CODES,
+    DocumentTooLarge,
     MethodNotAllowed,
     RateLimited,
     ServiceUnavailable,
@@ -44,6 +45,7 @@ from cms.errors import (
     Unauthenticated,
 )
 from cms.graphql.context import REVISION_KEY, Context
+from cms.graphql.parser_cache import DOCUMENT_KEY, Documents, ParsedDocument
 from cms.graphql.schema import build_schema
 from cms.http.conditional import not_modified
 from cms.http.graphql_request import GraphQLRequest, parse_graphql_request, replay_body
@@ -53,7 +55,7 @@ from cms.http.middleware import OPERATION_KEY
 from cms.http.persisted_queries import PersistedQueries
 from cms.http.policy import RequestPolicy, policy_of, principal_for
 from cms.http.rate_limit import Limiter
-from cms.http.response_cache import CachedResponse, ResponseCache, cache_key, operation_type
+from cms.http.response_cache import CachedResponse, ResponseCache, cache_key
 from cms.outbox import ContentRevision
 from cms.settings import Settings
 
@@ -86,17 +88,31 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
         self.settings = settings
         self.database = database
+        # No statement outlives the request it serves (`RequestMiddleware` cuts that off).
+        database.limit_statements(settings.request_timeout)
         self.changes = changes
-        self.persisted_queries = PersistedQueries()
+        self.persisted_queries = PersistedQueries(settings.document_cache_bytes)
+        # Each request's document is parsed once, here, and handed on to Strawberry.
+        self.documents = Documents(
+            max_tokens=settings.max_query_tokens, max_bytes=settings.document_cache_bytes
+        )
         self.content_revision = ContentRevision(
             database, changes.live_revision if changes is not None else None
         )
         self.response_cache = (
-            ResponseCache(settings.response_cache_entries) if settings.response_cache else None
+            ResponseCache(settings.response_cache_entries, settings.response_cache_bytes)
+            if settings.response_cache
+            else None
         )
         # Anonymous hits answered in front of the framework (see cms.http.hot_path).
         self.hot_responses = (
-            HotResponses(settings.response_cache_entries) if settings.response_cache else None
+            HotResponses(
+                settings.response_cache_entries,
+                settings.response_cache_bytes,
+                body_timeout=settings.request_timeout,
+            )
+            if settings.response_cache
+            else None
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,22 +128,32 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if graphql_request is None:  # GraphiQL's page
             await super().__call__(scope, replay_body(body, receive), send)
             return
-        graphql_request, kind = self._prepare(graphql_request)
+        graphql_request, parsed = self._prepare(graphql_request)
         scope[OPERATION_KEY] = graphql_request.operation_name
         scope, receive = graphql_request.rewrite(scope, receive)
-        if kind is QUERY:
-            await self._query(scope, receive, send, policy, graphql_request)
+        scope[DOCUMENT_KEY] = parsed
+        operation = parsed.operation(graphql_request.operation_name) if parsed else None
+        if parsed is not None and operation is not None and operation.type is QUERY:
+            await self._query(scope, receive, send, policy, graphql_request, parsed)
         else:
             response, _ = await self._execute(scope, receive)
             await response(scope, receive, send)
 
-    def _prepare(self, request: GraphQLRequest) -> tuple[GraphQLRequest, OperationType | None]:
-        """The request with its persisted query filled in, and its operation's type; raises
-        for what GraphQL over HTTP does not take."""
+    def _prepare(self, request: GraphQLRequest) -> tuple[GraphQLRequest, ParsedDocument | None]:
+        """The request with its persisted query filled in, and its document parsed; raises
+        for what GraphQL over HTTP does not take, a document over the size limit before any
+        hashing or parsing."""
+        limit = self.settings.max_document_bytes
+        if request.query is not None and (
+            len(request.query) > limit or len(request.query.encode()) > limit
+        ):
+            raise DocumentTooLarge(f"The GraphQL document is over {limit} bytes.")
         query = self.persisted_queries.resolve(request.query, request.extensions)
         if query is not None and query != request.query:
             request = request.with_query(query)
-        kind = operation_type(query, request.operation_name) if query else None
+        parsed = self.documents.parse(query) if query else None
+        operation = parsed.operation(request.operation_name) if parsed else None
+        kind = operation.type if operation is not None else None
         if kind is MUTATION and request.method == "GET":
             # GraphQL over HTTP: GET is for queries only; say which method would do.
             raise MethodNotAllowed("Mutations are sent with POST, not GET.", allow="POST")
@@ -135,7 +161,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise SubscriptionNotOverHTTP(
                 "Subscriptions are served over a websocket at /graphql (graphql-transport-ws)."
             )
-        return request, kind
+        return request, parsed
 
     async def _query(
         self,
@@ -144,13 +170,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         send: Send,
         policy: RequestPolicy,
         request: GraphQLRequest,
+        parsed: ParsedDocument,
     ) -> None:
         """A query: answered from the cache when the content has not changed since, and sent
         with an ETag and Cache-Control either way."""
         key = None
         if self.response_cache is not None:
             key = cache_key(
-                document=request.query or "",
+                parsed=parsed,
                 variables=request.variables,
                 operation_name=request.operation_name,
                 access="preview" if policy.principal.can(AccessScope.READ_DRAFTS) else "public",

@@ -13,7 +13,17 @@ from starlette.types import Message, Receive, Scope
 
 from cms.errors import BadRequest, UnsupportedMediaType
 
-__all__ = ["GraphQLRequest", "parse_graphql_request", "read_body", "replay_body"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "GraphQLRequest",
+    "parse_graphql_request",
+    "read_body",
+    "replay_body",
+]
+
+# Deepest JSON a request may nest; orjson encodes no deeper than 254 levels, and GraphQL inputs
+# here nest a few levels at most.
+MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ def parse_graphql_request(request: Request, body: bytes) -> GraphQLRequest | Non
             extensions = orjson.loads(params["extensions"]) if "extensions" in params else None
         except orjson.JSONDecodeError:
             raise BadRequest("`variables` and `extensions` must be JSON.") from None
+        _refuse_deep_json(variables, extensions)
         return GraphQLRequest(
             "GET", params.get("query"), variables, params.get("operationName"), extensions, b""
         )
@@ -103,6 +114,7 @@ def parse_graphql_request(request: Request, body: bytes) -> GraphQLRequest | Non
         raise BadRequest("Batched requests are not supported.")
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
+    _refuse_deep_json(data)
     query = data.get("query")
     for name, kind in (("query", str), ("operationName", str), ("variables", dict),
                        ("extensions", dict)):  # fmt: skip
@@ -113,3 +125,15 @@ def parse_graphql_request(request: Request, body: bytes) -> GraphQLRequest | Non
         "POST", query, data.get("variables"), data.get("operationName"),
         data.get("extensions"), body,
     )  # fmt: skip
+
+
+def _refuse_deep_json(*values: object) -> None:
+    """Raise `BadRequest` for JSON nested deeper than `MAX_JSON_DEPTH`; only containers are
+    walked, and without recursion."""
+    stack = [(value, 1) for value in values if isinstance(value, dict | list)]
+    while stack:
+        container, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(f"The request's JSON nests deeper than {MAX_JSON_DEPTH} levels.")
+        children = container.values() if isinstance(container, dict) else container
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))

@@ -10,26 +10,31 @@ content revision its response was made at, so it is served only while no write h
 since: the same rule, and the same revision, as the response cache behind it.
 
 What the full path does for such a request happens here too: the request id, the body limit,
-metrics, the access log line, ETag/304 and byte-identical headers. Anything else — a token, a
-partner key, a body too large or streamed, a request never seen, an older revision — goes on to
-the app unchanged, its body replayed.
+the time limit on reading the body (408 for a slow client), metrics, the access log line,
+ETag/304 and byte-identical headers. Anything else — a token, a partner key, a body too large or
+streamed, a request never seen, an older revision — goes on to the app unchanged, its body
+replayed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cachetools import FIFOCache
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms.errors import CMSError
 from cms.http.conditional import not_modified
+from cms.http.errors import error_response
 from cms.http.graphql_request import read_body, replay_body
 from cms.http.middleware import (
     REQUEST_ID_KEY,
     RequestObserver,
+    body_timeout,
     request_id_of,
 )
 from cms.logs import request_id_var
@@ -40,6 +45,8 @@ HOT_KEY = "cms.hot_key"
 # Bodies above this go the full way: hot queries are small, and a big body is not worth keeping.
 _MAX_HOT_BODY = 16 * 1024
 _PASS_THROUGH_HEADERS = frozenset({b"authorization", b"x-partner-key", b"cookie"})
+# What an entry costs beside its bytes: the tuples, the dataclass.
+_ENTRY_OVERHEAD = 300
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class HotResponse:
     body: bytes
     etag: str
     operation: str | None
+    # Bytes it holds, its key's included: what the table's byte budget counts.
+    size: int = 0
 
 
 class _Pending:
@@ -60,11 +69,19 @@ class _Pending:
 class HotResponses:
     """The table: filled by the GraphQL endpoint, read by `HotPath`; oldest entries go first."""
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(
+        self, max_entries: int, max_bytes: int = 64 * 1024 * 1024, *, body_timeout: float = 10.0
+    ) -> None:
         # FIFO, not LRU: a hit then costs no reordering (cachetools' LRUCache.get measured
-        # ~1.6 us a lookup against ~0.2 us for FIFOCache, on a ~22 us hit).
-        self._entries: FIFOCache[tuple[bytes, ...], HotResponse] = FIFOCache(max_entries)
+        # ~1.6 us a lookup against ~0.2 us for FIFOCache, on a ~22 us hit). Bounded in bytes
+        # (each entry's size is counted once, as it is stored) and in entries.
+        self._max_entries = max_entries
+        self._entries: FIFOCache[tuple[bytes, ...], HotResponse] = FIFOCache(
+            max_bytes, getsizeof=lambda entry: entry.size
+        )
         self.hits = 0
+        # Seconds `HotPath` waits for a body, as the request timeout behind it would.
+        self.body_timeout = body_timeout
 
     def get(self, key: tuple[bytes, ...]) -> HotResponse | None:
         return self._entries.get(key)
@@ -77,7 +94,13 @@ class HotResponses:
             pending.keep = (revision, etag, operation)
 
     def _keep(self, key: tuple[bytes, ...], entry: HotResponse) -> None:
-        self._entries[key] = entry
+        size = _ENTRY_OVERHEAD + sum(map(len, key)) + len(entry.body)
+        size += sum(len(name) + len(value) for name, value in entry.headers)
+        if size > self._entries.maxsize:
+            return
+        self._entries[key] = replace(entry, size=size)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem()
 
 
 class HotPath:
@@ -110,7 +133,14 @@ class HotPath:
             if length is None or not length.isdigit() or int(length) > _MAX_HOT_BODY:
                 await self.app(scope, receive, send)
                 return
-            body = await read_body(receive)
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(self._responses.body_timeout):
+                    body = await read_body(receive)
+            except TimeoutError:  # a slow client: cut off, as the full path would
+                error = body_timeout(self._responses.body_timeout)
+                await self._refuse(scope, send, headers, error, time.perf_counter() - started)
+                return
             if body is None:
                 return
             request, receive = body, replay_body(body, receive)
@@ -162,6 +192,22 @@ class HotPath:
             return await self._current_revision()
         except Exception:  # noqa: BLE001
             return None
+
+    async def _refuse(
+        self,
+        scope: Scope,
+        send: Send,
+        headers: dict[bytes, bytes],
+        error: CMSError,
+        elapsed: float,
+    ) -> None:
+        request_id = request_id_of(headers)
+        response = error_response(error, headers={"x-request-id": request_id})
+        await response(scope, _no_receive, send)
+        self._observer.observe(
+            method=scope["method"], path="/graphql", status=error.status, elapsed=elapsed,
+            operation=None,
+        )  # fmt: skip
 
     async def _answer(
         self, scope: Scope, send: Send, headers: dict[bytes, bytes], entry: HotResponse
@@ -222,3 +268,7 @@ class StarletteWithHotPath(Starlette):
             await super().__call__(scope, receive, send)
         else:
             await self.hot_path(scope, receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

@@ -4,7 +4,8 @@
   masked errors carry the same id, so a report from a client finds its log lines.
 - A body over `max_body_bytes` is refused with 413 before anything reads it (a declared one
   before any of it is read), by the route that reads it, so its CORS applies.
-- A request still running after `request_timeout` seconds is cut off with 504.
+- A request still running after `request_timeout` seconds is cut off: its task is cancelled
+  and the answer is 504, or 408 (and the connection closed) when its body was still arriving.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cms.errors import CMSError, RequestTimeout, RequestTooLarge
+from cms.errors import CMSError, RequestBodyTimeout, RequestTimeout, RequestTooLarge
 from cms.http.errors import error_response
 from cms.http.metrics import Metrics
 from cms.logs import request_id_var
@@ -29,6 +30,7 @@ __all__ = [
     "REQUEST_ID_KEY",
     "RequestMiddleware",
     "RequestObserver",
+    "body_timeout",
     "request_id_of",
 ]
 
@@ -136,17 +138,20 @@ class RequestMiddleware:
         self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes]
     ) -> CMSError | None:
         """Run the app within the limits; the limit it went over, if any."""
+        body = _BodyProgress()
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
             async with asyncio.timeout(self.request_timeout):
-                await self.app(scope, self._limited(receive, declared), send)
+                await self.app(scope, self._limited(receive, declared, body), send)
         except RequestTooLarge as error:
             return error
         except TimeoutError:
+            if body.waiting:
+                return body_timeout(self.request_timeout)
             return RequestTimeout(f"The request took over {self.request_timeout:g} s.")
         return None
 
-    def _limited(self, receive: Receive, declared: int) -> Receive:
+    def _limited(self, receive: Receive, declared: int, body: _BodyProgress) -> Receive:
         """`receive`, refusing a body over the limit: a declared one before reading any of it.
         Raised in the route that reads the body, so its answer gets the route's CORS."""
         received = 0
@@ -155,7 +160,10 @@ class RequestMiddleware:
             nonlocal received
             if declared > self.max_body_bytes:
                 raise self._too_large()
+            body.waiting = not body.complete
             message = await receive()
+            body.waiting = False
+            body.complete = body.complete or not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > self.max_body_bytes:
                 raise self._too_large()
@@ -165,6 +173,17 @@ class RequestMiddleware:
 
     def _too_large(self) -> RequestTooLarge:
         return RequestTooLarge(f"The request body is over {self.max_body_bytes} bytes.")
+
+
+class _BodyProgress:
+    """Whether the request's body has all arrived, and whether the app is waiting for more."""
+
+    complete = False
+    waiting = False
+
+
+def body_timeout(seconds: float) -> RequestBodyTimeout:
+    return RequestBodyTimeout(f"The request body did not arrive within {seconds:g} s.")
 
 
 def _route_of(path: str) -> str:

@@ -20,8 +20,13 @@ __all__ = ["PersistedQueries"]
 
 
 class PersistedQueries:
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self._queries: LRUCache[str, str] = LRUCache(max_entries)
+    """Queries by their hash, least recently used first out, within `max_bytes` of text."""
+
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
+        # The 64-character hash beside each query.
+        self._queries: LRUCache[str, str] = LRUCache(
+            max_bytes, getsizeof=lambda query: 64 + len(query)
+        )
 
     def resolve(self, query: str | None, extensions: Any) -> str | None:
         """The query to run: as sent, or looked up by its hash. Raises `PersistedQueryError`
@@ -39,5 +44,6 @@ class PersistedQueries:
             return known
         if hashlib.sha256(query.encode()).hexdigest() != digest:
             raise PersistedQueryMismatch("provided sha does not match query")
-        self._queries[digest] = query
+        if self._queries.getsizeof(query) <= self._queries.maxsize:
+            self._queries[digest] = query
         return query

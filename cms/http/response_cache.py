@@ -1,28 +1,29 @@
 """The response cache: finished GraphQL responses, reused until content changes.
 
-An entry is keyed by the normalised document, the variables, the operation name and the caller's
-access level (public or preview, so a draft can never be served to the public), and holds the
-content revision it was made at: a counter every content write bumps in its own transaction. It
-is served only while the revision is unchanged, so a publish, edit or delete is visible on the
-very next request. The revision a response was made at is read after validation and before
-execution (`cms.graphql.context.ReadContentRevision`), so a write racing the execution can only
-make the entry look older than it is, never newer.
+An entry is keyed by the normalised document, the variables its operation declares, the
+operation name and the caller's access level (public or preview, so a draft can never be served
+to the public), and holds the content revision it was made at: a counter every content write
+bumps in its own transaction. It is served only while the revision is unchanged, so a publish,
+edit or delete is visible on the very next request. The revision a response was made at is read
+after validation and before execution (`cms.graphql.context.ReadContentRevision`), so a write
+racing the execution can only make the entry look older than it is, never newer.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 
 import orjson
 from cachetools import LRUCache
-from graphql import GraphQLError, OperationType, parse, print_ast
-from graphql.language import OperationDefinitionNode
 
+from cms.graphql.parser_cache import ParsedDocument
 from cms.http.conditional import etag_of
 
-__all__ = ["CachedResponse", "ResponseCache", "cache_key", "operation_type"]
+__all__ = ["CachedResponse", "ResponseCache", "cache_key"]
+
+# What an entry costs beside its body: the key, the tuple, the dataclass.
+_ENTRY_OVERHEAD = 200
 
 
 @dataclass(frozen=True)
@@ -39,53 +40,34 @@ class CachedResponse:
         return cls(body, etag_of(body))
 
 
-@lru_cache(maxsize=4096)
-def _normalised(document: str) -> tuple[str, tuple[tuple[str | None, OperationType], ...]] | None:
-    try:
-        ast = parse(document, no_location=True)
-    except GraphQLError:
-        return None
-    operations = tuple(
-        (d.name.value if d.name else None, d.operation)
-        for d in ast.definitions
-        if isinstance(d, OperationDefinitionNode)
-    )
-    return print_ast(ast), operations
-
-
-def operation_type(document: str, operation_name: str | None) -> OperationType | None:
-    """The type of the operation a request would run; None when the document does not parse
-    or names no such operation (Strawberry then reports the error)."""
-    normalised = _normalised(document)
-    if normalised is None:
-        return None
-    operations = normalised[1]
-    if operation_name is None:
-        return operations[0][1] if len(operations) == 1 else None
-    return next((kind for name, kind in operations if name == operation_name), None)
-
-
 def cache_key(
-    *, document: str, variables: object, operation_name: str | None, access: str
+    *, parsed: ParsedDocument, variables: object, operation_name: str | None, access: str
 ) -> bytes | None:
-    """The request's key, without the revision: an entry keeps the revision it was made at."""
-    normalised = _normalised(document)
-    if normalised is None:
+    """The request's key, without the revision: an entry keeps the revision it was made at.
+    Only the variables the operation declares count (GraphQL ignores any other), so an extra
+    one makes no new entry. None: not to be cached."""
+    operation = parsed.operation(operation_name)
+    if operation is None or not isinstance(variables, dict | None):
         return None
-    parts = [access, operation_name or "", normalised[0]]
-    encoded_variables = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    declared = {k: v for k, v in (variables or {}).items() if k in operation.variables}
+    parts = [access, operation_name or "", parsed.normalised]
+    encoded_variables = orjson.dumps(declared, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256("\0".join(parts).encode() + b"\0" + encoded_variables).digest()
 
 
 class ResponseCache:
-    """A bounded LRU of responses, each kept with the content revision it was made at.
+    """An LRU of responses within `max_entries` and `max_bytes` (bodies and keys), each kept
+    with the content revision it was made at.
 
     Only documents that validated and executed are ever stored, so a request whose key is not
     here needs no revision read before it runs: a document refused by validation costs no
     database work at all."""
 
-    def __init__(self, max_entries: int) -> None:
-        self._entries: LRUCache[bytes, tuple[int, CachedResponse]] = LRUCache(max_entries)
+    def __init__(self, max_entries: int, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._max_entries = max_entries
+        self._entries: LRUCache[bytes, tuple[int, CachedResponse]] = LRUCache(
+            max_bytes, getsizeof=lambda entry: _ENTRY_OVERHEAD + len(entry[1].body)
+        )
         self.hits = 0
         self.misses = 0
 
@@ -101,4 +83,9 @@ class ResponseCache:
         return entry[1]
 
     def put(self, key: bytes, revision: int, response: CachedResponse) -> None:
-        self._entries[key] = (revision, response)
+        entry = (revision, response)
+        if self._entries.getsizeof(entry) > self._entries.maxsize:
+            return  # larger than the whole cache: not kept
+        self._entries[key] = entry
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem()
