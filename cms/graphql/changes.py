@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import strawberry
 
 from cms import outbox
-from cms.errors import BadUserInput
+from cms.errors import BadUserInput, TooManySubscriptions
 from cms.graphql.context import Info
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.types import Article
@@ -185,13 +185,22 @@ class Subscription:
             _closing.add(task)
             task.add_done_callback(_closing.discard)
 
-        with channel.subscribe(on_drop=drop) as subscription:
+        try:
+            subscribed = channel.subscribe(on_drop=drop)
+        except TooManySubscriptions as error:
+            await socket.close(error.close_code, error.message)
+            return
+        with subscribed as subscription:
             try:
                 while (change := await subscription.next()) is not None:
                     kind = change.kind_for(include_drafts=context.include_drafts)
                     if kind is None or (wanted is not None and change.slug not in wanted):
                         continue
-                    context.reset_loaders()
+                    # A change wakes every subscriber at once: they read it a few at a time.
+                    async with channel.delivery_slot():
+                        context.reset_loaders()
+                        if kind is not outbox.ChangeKind.DELETED:
+                            await context.loaders.article_by_slug.load(change.slug)
                     yield Change.of(change, kind)
                     # No connection is held between changes.
                     await context.db.close()
