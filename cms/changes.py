@@ -16,8 +16,8 @@ request sees the write); other processes hear them through their channel's watch
 Subscribers (`subscribe`, at most `max_subscriptions`) each get a bounded queue; one that falls
 `changes_queue_size` changes behind is dropped (its `on_drop` callback runs) rather than let
 memory grow. A change is handed to the subscribers by one task, in batches with a turn of the
-event loop between them, and each subscriber's work on it waits for a `delivery_slot`: however
-many subscribe, the server keeps answering while a change goes out.
+event loop between them, and each subscriber's work on it (reading, sending) waits for a
+`delivery_slot`: however many subscribe, the server keeps answering while a change goes out.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ HEARTBEAT_SECONDS = 15.0
 BACKOFF_FIRST, BACKOFF_CAP = 0.1, 5.0
 _RECENT = 10_000
 FAN_OUT_BATCH = 200  # subscribers handed a change between two turns of the event loop
-DELIVERY_SLOTS = 8  # subscribers reading for a change at once: fewer than the pool holds
+DELIVERY_SLOTS = 8  # subscribers reading and sending a change at once: fewer than the pool holds
+DELIVERY_SLOT_SECONDS = 1.0
 
 # Started channels of this process, by the database they watch.
 _channels: dict[str, set[ChangeChannel]] = {}
@@ -188,10 +189,24 @@ class ChangeChannel:
 
     @contextlib.asynccontextmanager
     async def delivery_slot(self) -> AsyncIterator[None]:
-        """Held by a subscriber while it reads what a change needs: only so many at once, the
-        rest wait their turn instead of crowding the event loop."""
-        async with self._delivery_slots:
+        """Held by a subscriber from reading a change until it has sent it: only so many at
+        once, the rest wait their turn instead of crowding the event loop. Held for at most
+        `DELIVERY_SLOT_SECONDS`: a socket that does not take what it is sent keeps it no longer."""
+        await self._delivery_slots.acquire()
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._delivery_slots.release()
+
+        timer = asyncio.get_running_loop().call_later(DELIVERY_SLOT_SECONDS, release)
+        try:
             yield
+        finally:
+            timer.cancel()
+            release()
 
     def publish(self, changes: Iterable[ContentChange]) -> None:
         """Deliver changes committed in this process, from any thread."""

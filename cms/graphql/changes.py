@@ -196,12 +196,11 @@ class Subscription:
                     kind = change.kind_for(include_drafts=context.include_drafts)
                     if kind is None or (wanted is not None and change.slug not in wanted):
                         continue
-                    # A change wakes every subscriber at once: they read it a few at a time.
+                    # A change wakes every subscriber at once: they read and send it a few
+                    # at a time (the slot is released when the next change is asked for).
                     async with channel.delivery_slot():
                         context.reset_loaders()
-                        if kind is not outbox.ChangeKind.DELETED:
-                            await context.loaders.article_by_slug.load(change.slug)
-                    yield Change.of(change, kind)
+                        yield Change.of(change, kind)
                     # No connection is held between changes.
                     await context.db.close()
             finally:
