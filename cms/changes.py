@@ -13,8 +13,11 @@ request sees the write); other processes hear them through their channel's watch
   events after the last one it saw. Caches do not wait for it: on SQLite the content revision
   is checked against `data_version` on every request.
 
-Subscribers (`subscribe`) each get a bounded queue; one that falls `changes_queue_size` changes
-behind is dropped (its `dropped` callback runs) rather than let memory grow.
+Subscribers (`subscribe`, at most `max_subscriptions`) each get a bounded queue; one that falls
+`changes_queue_size` changes behind is dropped (its `on_drop` callback runs) rather than let
+memory grow. A change is handed to the subscribers by one task, in batches with a turn of the
+event loop between them, and each subscriber's work on it (reading, sending) waits for a
+`delivery_slot`: however many subscribe, the server keeps answering while a change goes out.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 
 import psycopg
 from sqlalchemy import event
@@ -32,6 +35,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, SessionTransaction
 
 from cms.db import Database
+from cms.errors import TooManySubscriptions
 from cms.outbox import (
     NOTIFY_CHANNEL,
     PENDING_CHANGES_KEY,
@@ -49,6 +53,9 @@ CATCH_UP_BATCH = 500
 HEARTBEAT_SECONDS = 15.0
 BACKOFF_FIRST, BACKOFF_CAP = 0.1, 5.0
 _RECENT = 10_000
+FAN_OUT_BATCH = 200  # subscribers handed a change between two turns of the event loop
+DELIVERY_SLOTS = 8  # subscribers reading and sending a change at once: fewer than the pool holds
+DELIVERY_SLOT_SECONDS = 1.0
 
 # Started channels of this process, by the database they watch.
 _channels: dict[str, set[ChangeChannel]] = {}
@@ -119,6 +126,9 @@ class ChangeChannel:
         self._recent: deque[int] = deque(maxlen=_RECENT)
         self._recent_set: set[int] = set()
         self._subscriptions: set[Subscription] = set()
+        self._outgoing: deque[ContentChange] = deque()
+        self._fan_out_task: asyncio.Task[None] | None = None
+        self._delivery_slots = asyncio.Semaphore(DELIVERY_SLOTS)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._live_changed = asyncio.Condition()
@@ -148,6 +158,10 @@ class ChangeChannel:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._fan_out_task is not None:
+            self._fan_out_task.cancel()
+            await asyncio.gather(self._fan_out_task, return_exceptions=True)
+            self._fan_out_task = None
         await self._set_live(False)
 
     async def wait_live(self, timeout: float) -> None:
@@ -155,14 +169,44 @@ class ChangeChannel:
         async with asyncio.timeout(timeout), self._live_changed:
             await self._live_changed.wait_for(lambda: self._live)
 
+    def subscribe(
+        self, on_drop: Callable[[], None] | None = None
+    ) -> contextlib.AbstractContextManager[Subscription]:
+        """A subscription for the `with` block; raises `TooManySubscriptions` at once when
+        `max_subscriptions` are running."""
+        limit = self._settings.max_subscriptions
+        if len(self._subscriptions) >= limit:
+            raise TooManySubscriptions(f"This server serves at most {limit} subscriptions.")
+        return self._subscribed(Subscription(self._settings.changes_queue_size, on_drop))
+
     @contextlib.contextmanager
-    def subscribe(self, on_drop: Callable[[], None] | None = None) -> Iterator[Subscription]:
-        subscription = Subscription(self._settings.changes_queue_size, on_drop)
+    def _subscribed(self, subscription: Subscription) -> Iterator[Subscription]:
         self._subscriptions.add(subscription)
         try:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
+
+    @contextlib.asynccontextmanager
+    async def delivery_slot(self) -> AsyncIterator[None]:
+        """Held by a subscriber from reading a change until it has sent it: only so many at
+        once, the rest wait their turn instead of crowding the event loop. Held for at most
+        `DELIVERY_SLOT_SECONDS`: a socket that does not take what it is sent keeps it no longer."""
+        await self._delivery_slots.acquire()
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._delivery_slots.release()
+
+        timer = asyncio.get_running_loop().call_later(DELIVERY_SLOT_SECONDS, release)
+        try:
+            yield
+        finally:
+            timer.cancel()
+            release()
 
     def publish(self, changes: Iterable[ContentChange]) -> None:
         """Deliver changes committed in this process, from any thread."""
@@ -189,8 +233,25 @@ class ChangeChannel:
             self._recent.append(change.revision)
             self._recent_set.add(change.revision)
             self._revision = max(self._revision or 0, change.revision)
-            for subscription in list(self._subscriptions):
-                subscription.offer(change)
+            self._outgoing.append(change)
+        if self._outgoing and self._fan_out_task is None:
+            self._fan_out_task = asyncio.get_running_loop().create_task(
+                self._fan_out(), name="content-changes-fan-out"
+            )
+
+    async def _fan_out(self) -> None:
+        """Hand each change, in order, to everyone subscribed when its turn comes."""
+        try:
+            while self._outgoing:
+                change = self._outgoing.popleft()
+                subscriptions = list(self._subscriptions)
+                for start in range(0, len(subscriptions), FAN_OUT_BATCH):
+                    if start:
+                        await asyncio.sleep(0)
+                    for subscription in subscriptions[start : start + FAN_OUT_BATCH]:
+                        subscription.offer(change)
+        finally:
+            self._fan_out_task = None
 
     async def _set_live(self, live: bool) -> None:
         self._live = live

@@ -25,6 +25,11 @@ CMSError                          code                           status
 │   ├── PersistedQueryNotSupported PERSISTED_QUERY_NOT_SUPPORTED
 │   └── PersistedQueryMismatch    BAD_USER_INPUT
 ├── NotOverWebsocket              OPERATION_NOT_OVER_WEBSOCKET   (websocket only)
+├── WebsocketClosed                                              a websocket close code instead
+│   ├── MessageTooLarge           MESSAGE_TOO_LARGE              close 1009 (413)
+│   ├── TooManyWebsockets         TOO_MANY_WEBSOCKETS            close 4429 (429)
+│   ├── TooManySubscriptions      TOO_MANY_SUBSCRIPTIONS         close 4429 (429)
+│   └── TokenWithdrawn            TOKEN_WITHDRAWN                close 4403 (401)
 ├── InvalidContent                INVALID_CONTENT                400  one `ContentProblem` each
 ├── Conflict                      CONFLICT                       409
 └── InvalidTransition             INVALID_TRANSITION             400
@@ -52,6 +57,7 @@ __all__ = [
     "InvalidContent",
     "InvalidPartnerKey",
     "InvalidTransition",
+    "MessageTooLarge",
     "MethodNotAllowed",
     "NotFound",
     "NotOverWebsocket",
@@ -66,8 +72,12 @@ __all__ = [
     "RequestTooLarge",
     "ServiceUnavailable",
     "SubscriptionNotOverHTTP",
+    "TokenWithdrawn",
+    "TooManySubscriptions",
+    "TooManyWebsockets",
     "Unauthenticated",
     "UnsupportedMediaType",
+    "WebsocketClosed",
 ]
 
 # Errors of a document refused before execution: the request itself is at fault.
@@ -249,6 +259,38 @@ class PersistedQueryMismatch(PersistedQueryError):
 class NotOverWebsocket(CMSError):
     code = "OPERATION_NOT_OVER_WEBSOCKET"
     status = 400
+
+
+class WebsocketClosed(CMSError):
+    """Ends a websocket: the server closes it with `close_code`, the message as its reason
+    (a close reason holds at most 123 bytes)."""
+
+    close_code = 1011
+
+
+class MessageTooLarge(WebsocketClosed):
+    code = "MESSAGE_TOO_LARGE"
+    status = 413
+    # The standard "message too big", as a size limit of the websocket layer would send it.
+    close_code = 1009
+
+
+class TooManyWebsockets(WebsocketClosed):
+    code = "TOO_MANY_WEBSOCKETS"
+    status = 429
+    close_code = 4429
+
+
+class TooManySubscriptions(WebsocketClosed):
+    code = "TOO_MANY_SUBSCRIPTIONS"
+    status = 429
+    close_code = 4429
+
+
+class TokenWithdrawn(WebsocketClosed):
+    code = "TOKEN_WITHDRAWN"
+    status = 401
+    close_code = 4403
 
 
 @dataclass(frozen=True)

@@ -138,12 +138,34 @@ class Settings(BaseSettings):
         description="SQLite only: seconds between checks for changes committed by other "
         "processes on the same file (PostgreSQL pushes them with LISTEN/NOTIFY).",
     )
+    max_websockets_per_client: int = Field(
+        default=20,
+        ge=1,
+        description="Open websockets a client IP may hold on one server process; one more is "
+        "closed with 4429.",
+    )
+    max_subscriptions: int = Field(
+        default=1000,
+        ge=1,
+        description="Live subscriptions one server process serves in total; a websocket "
+        "starting one more is closed with 4429.",
+    )
+    websocket_auth_recheck: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between checks that a websocket's token is still valid; a socket "
+        "whose token was revoked or has expired is closed with 4403.",
+    )
     slow_query_ms: float = Field(
         default=200.0,
         description="SQL statements slower than this many milliseconds are logged as warnings "
         "(logger `cms.db.slow`, with the request id); 0 switches the log off.",
     )
-    max_body_bytes: int = Field(default=1_000_000, ge=1, description="Largest request body.")
+    max_body_bytes: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Largest request body, and largest websocket message (closed with 1009).",
+    )
     request_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a request may run before it is cut off (504)."
     )

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import strawberry
 
 from cms import outbox
-from cms.errors import BadUserInput
+from cms.errors import BadUserInput, TooManySubscriptions
 from cms.graphql.context import Info
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.types import Article
@@ -185,14 +185,22 @@ class Subscription:
             _closing.add(task)
             task.add_done_callback(_closing.discard)
 
-        with channel.subscribe(on_drop=drop) as subscription:
+        try:
+            subscribed = channel.subscribe(on_drop=drop)
+        except TooManySubscriptions as error:
+            await socket.close(error.close_code, error.message)
+            return
+        with subscribed as subscription:
             try:
                 while (change := await subscription.next()) is not None:
                     kind = change.kind_for(include_drafts=context.include_drafts)
                     if kind is None or (wanted is not None and change.slug not in wanted):
                         continue
-                    context.reset_loaders()
-                    yield Change.of(change, kind)
+                    # A change wakes every subscriber at once: they read and send it a few
+                    # at a time (the slot is released when the next change is asked for).
+                    async with channel.delivery_slot():
+                        context.reset_loaders()
+                        yield Change.of(change, kind)
                     # No connection is held between changes.
                     await context.db.close()
             finally:

@@ -7,7 +7,8 @@ errors of the result (503 for an unreachable database, 429 with `Retry-After` fo
 over the limit, 400 for a refused document under `application/graphql-response+json`). Who is
 asking, and the limits and counts that apply, come from the request's policy
 (`cms.http.policy`). Errors that stop a request before GraphQL runs are raised as
-`cms.errors.CMSError` and answered by the policy layer.
+`cms.errors.CMSError` and answered by the policy layer. Websockets have their limits in
+`cms.http.websockets`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ from cms.errors import (
     RateLimited,
     ServiceUnavailable,
     SubscriptionNotOverHTTP,
+    TooManyWebsockets,
     Unauthenticated,
+    WebsocketClosed,
 )
 from cms.graphql.context import REVISION_KEY, Context
 from cms.graphql.parser_cache import DOCUMENT_KEY, Documents, ParsedDocument
@@ -56,6 +59,13 @@ from cms.http.persisted_queries import PersistedQueries
 from cms.http.policy import RequestPolicy, policy_of, principal_for
 from cms.http.rate_limit import Limiter
 from cms.http.response_cache import CachedResponse, ResponseCache, cache_key
+from cms.http.websockets import (
+    ClientSockets,
+    TransportHandler,
+    check_message_size,
+    client_of,
+    close_with,
+)
 from cms.outbox import ContentRevision
 from cms.settings import Settings
 
@@ -71,6 +81,8 @@ _CONTEXT_KEY = "graphql_context"
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportHandler
+
     def __init__(
         self,
         settings: Settings,
@@ -91,6 +103,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         # No statement outlives the request it serves (`RequestMiddleware` cuts that off).
         database.limit_statements(settings.request_timeout)
         self.changes = changes
+        self.sockets = ClientSockets(settings.max_websockets_per_client)
         self.persisted_queries = PersistedQueries(settings.document_cache_bytes)
         # Each request's document is parsed once, here, and handed on to Strawberry.
         self.documents = Documents(
@@ -116,6 +129,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(WebSocket(scope, receive, send))
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -200,6 +216,18 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             )
             self.response_cache.put(key, revision, stored)
         await self._send_query_response(scope, send, policy, finished, revision)
+
+    async def _websocket(self, socket: WebSocket) -> None:
+        """Strawberry's websocket handling, within the limits: a client over its socket count
+        is closed with 4429, one that sends a message over `max_body_bytes` with 1009."""
+        limit = self.settings.max_websockets_per_client
+        with self.sockets.admit(client_of(socket.scope)) as admitted:
+            try:
+                if not admitted:
+                    raise TooManyWebsockets(f"At most {limit} open websockets a client.")
+                await self.run(socket)
+            except WebsocketClosed as error:
+                await close_with(socket, error, await self.pick_websocket_subprotocol(socket))
 
     async def _execute(self, scope: Scope, receive: Receive) -> tuple[Response, bool]:
         """Strawberry's answer, and whether it is complete (data and no errors)."""
@@ -333,6 +361,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
+        # Every websocket message comes through here, before anything parses it.
+        check_message_size(data, self.settings.max_body_bytes)
         # orjson's errors (bad JSON and bad UTF-8 alike) subclass json.JSONDecodeError, which
         # Strawberry answers with 400; the stdlib raises UnicodeDecodeError on some garbage.
         return orjson.loads(data)
