@@ -25,6 +25,7 @@ from cms.db import Database, RequestDatabase
 from cms.errors import ServiceUnavailable
 from cms.http.conditional import conditional_response, etag_of
 from cms.http.errors import as_cms_error
+from cms.http.hosts import public_base_url
 from cms.http.policy import count_served
 from cms.http.response_cache import CachedResponse, ResponseCache
 from cms.jsonld import snippet_json_ld
@@ -67,9 +68,10 @@ NOT_FOUND_PAGE = _MISSING.format(message="This health information is not availab
 UNAVAILABLE_PAGE = _MISSING.format(message="This health information cannot be shown right now.")
 
 
-def base_url(request: Request) -> str:
-    """Where this server is reached, as the client addressed it (no trailing slash)."""
-    return str(request.base_url).rstrip("/")
+def base_url(request: Request, public_url: str | None = None) -> str:
+    """Where this server is reached: `CMS_PUBLIC_URL`, else as the client addressed it (its
+    host checked against `CMS_ALLOWED_HOSTS`), with no trailing slash."""
+    return public_base_url(request, public_url)
 
 
 def embed_url(base: str, article: str, benefit: str) -> str:
@@ -100,7 +102,9 @@ class Embeds:
     async def page(self, request: Request) -> Response:
         article, benefit = request.path_params["article"], request.path_params["benefit"]
         try:
-            page = await self._page(base_url(request), article, benefit)
+            page = await self._page(
+                base_url(request, self.settings.public_url), article, benefit
+            )
         except Exception as error:
             unavailable = as_cms_error(error)
             if not isinstance(unavailable, ServiceUnavailable):

@@ -58,7 +58,7 @@ class OEmbed:
             height = _bound(params.get("maxheight"), DEFAULT_HEIGHT * DEFAULT_WIDTH // width)
         except ValueError:
             raise BadRequest("maxwidth and maxheight are positive integers.") from None
-        base = base_url(request)
+        base = base_url(request, self.settings.public_url)
         target = _target(url, base=urlsplit(base), site=urlsplit(self.settings.site_url))
         snippet = None
         if target is not None:
