@@ -102,9 +102,7 @@ class Embeds:
     async def page(self, request: Request) -> Response:
         article, benefit = request.path_params["article"], request.path_params["benefit"]
         try:
-            page = await self._page(
-                base_url(request, self.settings.public_url), article, benefit
-            )
+            page = await self._page(base_url(request, self.settings.public_url), article, benefit)
         except Exception as error:
             unavailable = as_cms_error(error)
             if not isinstance(unavailable, ServiceUnavailable):
