@@ -67,7 +67,7 @@ def serve(
     ] = None,
     limit_concurrency: Annotated[
         int,
-        typer.Option(min=1, help="Connections and requests a worker serves at once; more get 503."),
+        typer.Option(min=1, help="Connections or requests a worker holds at once; more get 503."),
     ] = 1000,
     timeout_keep_alive: Annotated[
         int, typer.Option(min=1, help="Seconds an idle keep-alive connection stays open.")
