@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import POSTGRES_SERVER
 
 CMS = [sys.executable, "-m", "cms"]
-UNREACHABLE_POSTGRES = "postgresql://postgres@127.0.0.1:1/none"
+UNREACHABLE_POSTGRES = "postgresql://postgres:pw-in-url@127.0.0.1:1/none"
 
 
 def _run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -50,8 +50,9 @@ def test_a_missing_sqlite_folder_is_one_line_naming_the_setting(
 @pytest.mark.parametrize("command", ["serve", "seed"])
 def test_an_unreachable_postgres_is_one_line(tmp_path: Path, command: str) -> None:
     line = _one_line_error(_run(command, cwd=tmp_path, CMS_DATABASE_URL=UNREACHABLE_POSTGRES))
-    assert "cannot reach the database postgresql://postgres@127.0.0.1:1/none" in line
+    assert "cannot reach the database postgresql://postgres:***@127.0.0.1:1/none" in line
     assert "check CMS_DATABASE_URL" in line
+    assert "pw-in-url" not in line
 
 
 def test_a_missing_postgres_database_says_to_create_it(tmp_path: Path) -> None:

@@ -26,6 +26,10 @@ class CMSTyper(typer.Typer):
 
     debug = False
 
+    def __init__(self, **kwargs: Any) -> None:
+        # With --debug, a plain traceback: locals may hold secrets (a database password).
+        super().__init__(pretty_exceptions_show_locals=False, **kwargs)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
