@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
-from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind, value_type
+from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind
 from cms.db import WriteSession
 from cms.models import ITEM_TABLES
 from cms.reads import every_item_by_article_ids
@@ -19,21 +18,15 @@ __all__ = ["read_items", "write_items"]
 
 async def read_items(session: WriteSession, article_id: int) -> dict[ItemKind, list[ItemDocument]]:
     """Every item of the article by kind, drafts included, in reading order (one statement)."""
-    by_name = {kind.name: kind for kind in ITEM_KINDS}
     items: dict[ItemKind, list[ItemDocument]] = {kind: [] for kind in ITEM_KINDS}
-    for row in await every_item_by_article_ids(session, [article_id]):
-        kind = by_name[row.item_kind]
-        items[kind].append(_document(kind, row))
+    for row in await every_item_by_article_ids(session, [article_id], include_drafts=True):
+        items[row.item_kind].append(_document(row.item_kind, row))
     return items
 
 
 def _document(kind: ItemKind, row: Any) -> ItemDocument:
-    values: dict[str, Any] = {"slug": row.slug, "title": row.title, "body": row.body}
-    for name, info in kind.extra_fields.items():
-        # The union read returns each kind's own columns as text.
-        text = getattr(row, name)
-        values[name] = orjson.loads(text) if value_type(info) == list[str] else text
-    return kind.document(**values, draft=bool(row.is_draft))
+    values = {name: getattr(row, name) for name in kind.fields if name != "draft"}
+    return kind.document(**values, draft=row.is_draft)
 
 
 def _columns(kind: ItemKind, item: ItemDocument, position: int) -> dict[str, Any]:

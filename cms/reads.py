@@ -9,12 +9,14 @@ and due.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from cms.content_model import ITEM_KINDS
+from cms.content_model import ITEM_KINDS, value_type
 from cms.db import ReadSession
 from cms.models import (
     ITEM_TABLES,
@@ -39,6 +41,7 @@ __all__ = [
     "translation_of",
     "count_articles",
     "has_articles",
+    "public_articles_by_update",
     "related_articles",
     "tags_by_article_ids",
     "translations_by_article_ids",
@@ -133,10 +136,13 @@ _CHILDREN_BY_ID: dict[type[ItemRow], dict[bool, Any]] = {
 }
 
 
-def _every_item_by_article_id() -> Any:
+_EXTRA_FIELDS = sorted({name for kind in ITEM_KINDS for name in kind.extra_fields})
+
+
+def _every_item_by_article_id(*, include_drafts: bool) -> Any:
     """The items of every kind of the articles in `:keys`, in one statement: the columns every
     item has, `item_kind`, and each kind's own columns as text (NULL for other kinds)."""
-    extra = sorted({name for kind in ITEM_KINDS for name in kind.extra_fields})
+    extra = _EXTRA_FIELDS
     selects = []
     for kind, model in ITEM_TABLES.items():
         table = _table(model)
@@ -152,12 +158,39 @@ def _every_item_by_article_id() -> Any:
                 table.c.body,
                 table.c.is_draft,
                 *own,
-            ).where(table.c.article_id.in_(_KEYS))
+            ).where(
+                table.c.article_id.in_(_KEYS),
+                *(() if include_drafts else (item_is_public(table),)),
+            )
         )
     return sa.union_all(*selects).order_by(sa.column("article_id"), sa.column("position"))
 
 
-_EVERY_ITEM_BY_ARTICLE_ID = _every_item_by_article_id()
+_EVERY_ITEM_BY_ARTICLE_ID = {
+    include_drafts: _every_item_by_article_id(include_drafts=include_drafts)
+    for include_drafts in (True, False)
+}
+_KINDS_BY_NAME = {kind.name: kind for kind in ITEM_KINDS}
+
+
+def _typed_item(row: Any) -> SimpleNamespace:
+    """A row of the union as its kind's table row: `item_kind` the kind, its own fields typed."""
+    kind = _KINDS_BY_NAME[row.item_kind]
+    values = {name: getattr(row, name) for name in ("id", "article_id", "position", "slug")}
+    values.update(title=row.title, body=row.body, is_draft=bool(row.is_draft))
+    for name, info in kind.extra_fields.items():
+        values[name] = _from_text(value_type(info), getattr(row, name))
+    return SimpleNamespace(item_kind=kind, **values)
+
+
+def _from_text(python_type: Any, text: str | None) -> Any:
+    if text is None:
+        return None
+    if python_type == list[str]:
+        return orjson.loads(text)
+    if python_type is bool:
+        return text.lower() in ("1", "t", "true")
+    return python_type(text)
 
 
 async def _rows(session: ReadSession, statement: Any, keys: Sequence[Any]) -> list[Any]:
@@ -192,10 +225,14 @@ async def children_by_article_ids(
     return await _rows(session, _CHILDREN_BY_ARTICLE_ID[model][include_drafts], article_ids)
 
 
-async def every_item_by_article_ids(session: ReadSession, article_ids: Sequence[int]) -> list[Any]:
-    """The items of every kind of the given articles, drafts included, in one statement (see
-    `_every_item_by_article_id`): each row's `item_kind` names its kind."""
-    return await _rows(session, _EVERY_ITEM_BY_ARTICLE_ID, article_ids)
+async def every_item_by_article_ids(
+    session: ReadSession, article_ids: Sequence[int], *, include_drafts: bool
+) -> list[Any]:
+    """The items of every kind of the given articles in reading order, in one statement: each
+    has the attributes of its kind's table row, and `item_kind`. The articles' own visibility
+    is the caller's to check: these ids come from articles it has already read."""
+    rows = await _rows(session, _EVERY_ITEM_BY_ARTICLE_ID[include_drafts], article_ids)
+    return [_typed_item(row) for row in rows]
 
 
 async def children_by_ids(
@@ -311,3 +348,19 @@ async def related_articles(
         .order_by(ranked.c.source_id, ranked.c.place)
     )
     return [(source_id, row) for source_id, row in (await session.exec(statement)).all()]
+
+
+async def public_articles_by_update(
+    session: ReadSession, *, limit: int, tag: str | None = None
+) -> list[tuple[Article, str]]:
+    """Up to `limit` public articles (that carry `tag`, if given), the most recently updated
+    first, ties by slug, each with its author's name: what the sitemap and feeds list."""
+    visible = visible_articles(False, tag).with_only_columns(col(Article.id))
+    statement = (
+        select(Article, col(Author.name))
+        .join(Author, col(Author.id) == Article.author_id)
+        .where(col(Article.id).in_(visible))
+        .order_by(col(Article.updated_at).desc(), col(Article.slug))
+        .limit(limit)
+    )
+    return [(article, name) for article, name in (await session.exec(statement)).all()]

@@ -15,7 +15,7 @@ from cms import reads
 from cms.content_model import BENEFIT, PRECAUTION
 from cms.db import ReadSession
 from cms.locales import LocaleView
-from cms.models import ITEM_TABLES, Article, Author, ItemRow
+from cms.models import Article, Author, ItemRow
 
 __all__ = [
     "DISCLAIMER",
@@ -154,7 +154,7 @@ def syndicated_article(
 async def read_syndicated_article(
     session: ReadSession, *, slug: str, site_url: str
 ) -> SyndicatedArticle | None:
-    """A published article by slug, with its published benefits and precautions (4 statements);
+    """A published article by slug, with its published benefits and precautions (3 statements);
     None when there is no such public article."""
     articles = await reads.articles_by_slugs(session, [slug], include_drafts=False)
     if not articles:
@@ -162,12 +162,9 @@ async def read_syndicated_article(
     article = articles[0]
     assert article.id is not None
     (author,) = await reads.authors_by_ids(session, [article.author_id], include_drafts=False)
-    benefits = await reads.children_by_article_ids(
-        session, ITEM_TABLES[BENEFIT], [article.id], include_drafts=False
-    )
-    precautions = await reads.children_by_article_ids(
-        session, ITEM_TABLES[PRECAUTION], [article.id], include_drafts=False
-    )
+    items = await reads.every_item_by_article_ids(session, [article.id], include_drafts=False)
+    benefits = [item for item in items if item.item_kind is BENEFIT]
+    precautions = [item for item in items if item.item_kind is PRECAUTION]
     return syndicated_article(
         article=article,
         author=author,

@@ -13,6 +13,9 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
 PROTOCOL = "graphql-transport-ws"
+# How long to wait for what normally takes milliseconds: long enough that a busy machine (other
+# test processes, other users) cannot fail a test, and bounded so that a broken server does.
+PATIENCE = 20.0
 
 
 class Subscriber:
@@ -26,7 +29,13 @@ class Subscriber:
     ) -> AsyncIterator[Subscriber]:
         url = base_url.replace("http://", "ws://") + "/graphql"
         payload = {"Authorization": f"Bearer {token}"} if token else {}
-        async with connect(url, subprotocols=[PROTOCOL]) as socket:  # type: ignore[list-item]
+        # No keepalive pings: a test that blocks its loop for a while must not lose the socket.
+        async with connect(
+            url,
+            subprotocols=[PROTOCOL],  # type: ignore[list-item]
+            open_timeout=PATIENCE,
+            ping_interval=None,
+        ) as socket:
             subscriber = cls(socket)
             await subscriber.send({"type": "connection_init", "payload": payload})
             if acknowledged:
@@ -36,7 +45,7 @@ class Subscriber:
     async def send(self, message: dict[str, Any]) -> None:
         await self.socket.send(orjson.dumps(message).decode())
 
-    async def receive(self, timeout: float = 5) -> dict[str, Any]:
+    async def receive(self, timeout: float = PATIENCE) -> dict[str, Any]:
         frame = await asyncio.wait_for(self.socket.recv(), timeout)
         # Like graphql-ws clients (the JavaScript reference one included): text frames only.
         assert isinstance(frame, str), f"a binary frame: {frame!r}"
@@ -49,7 +58,7 @@ class Subscriber:
         payload = {"query": query, "variables": variables or {}}
         await self.send({"id": id, "type": "subscribe", "payload": payload})
 
-    async def next(self, timeout: float = 5) -> dict[str, Any]:
+    async def next(self, timeout: float = PATIENCE) -> dict[str, Any]:
         """The data of the next result; fails on anything else."""
         message = await self.receive(timeout)
         assert message["type"] == "next", message
@@ -65,11 +74,11 @@ class Subscriber:
         raise AssertionError(f"unexpected message: {message}")
 
 
-async def wait_for_subscribers(base_url: str, count: int, timeout: float = 5) -> None:
+async def wait_for_subscribers(base_url: str, count: int, timeout: float = PATIENCE) -> None:
     """Until the server reports `count` live subscribers: a subscription is registered a moment
     after its `subscribe` message, and a change made before that is not delivered to it."""
     deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=PATIENCE) as client:
         while True:
             metrics = (await client.get(f"{base_url}/metrics")).text
             if f"cms_live_subscribers {float(count)}" in metrics:

@@ -1,7 +1,10 @@
 """Several server processes on one database: a write through one is read through the other
-within a second, response caches included (on PostgreSQL they are invalidated by the change
-channel's LISTEN/NOTIFY; on SQLite by `data_version`), and live subscribers on one hear writes
-made through another."""
+promptly, response caches included (on PostgreSQL they are invalidated by the change channel's
+LISTEN/NOTIFY; on SQLite by `data_version`), and live subscribers on one hear writes made through
+another.
+
+"Promptly" is milliseconds on an idle machine; the tests wait up to `PATIENCE` for it, so that a
+machine busy with other work cannot fail them (bench/ measures latency, not these tests)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -25,7 +28,7 @@ from cms.seed import seed_database
 from cms.settings import Settings
 from cms.tokens import create_token
 from tests.conftest import SEED_DIR
-from tests.graphql_ws import Subscriber, wait_for_subscribers
+from tests.graphql_ws import PATIENCE, Subscriber, wait_for_subscribers
 from tests.live_server import free_port
 
 READ = {"query": '{ article(slug: "back-walk") { benefits { title } } }'}
@@ -39,30 +42,33 @@ PUBLISH = """mutation { articlePublish(slug: "back-walk", expectedVersion: VERSI
 
 
 @contextmanager
-def _server(database_url: str, log: Path) -> Iterator[str]:
-    port = free_port()
+def _servers(database_url: str, logs: Path, count: int = 2) -> Iterator[list[str]]:
+    """`count` server processes on the database, started side by side; their base URLs."""
     env = {**os.environ, "CMS_DATABASE_URL": database_url, "CMS_WEBHOOKS_DISPATCH": "false"}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "cms.http.app:create_app",
-               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    with (
-        log.open("w") as out,
-        subprocess.Popen(command, env=env, stdout=out, stderr=out) as process,
-    ):
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{url}/healthz", timeout=2)
-                    break
-                except httpx.TransportError:
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, "the server did not start"
-                    time.sleep(0.1)
-            yield url
-        finally:
+    started: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+
+    def stop() -> None:
+        for _, process, _ in started:
             process.terminate()
+        for _, process, _ in started:
             process.wait(timeout=10)
+
+    with ExitStack() as stack:
+        stack.callback(stop)
+        for name in "abcdefgh"[:count]:
+            port, log = free_port(), logs / f"{name}.log"
+            command = [sys.executable, "-m", "uvicorn", "--factory", "cms.http.app:create_app",
+                       "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+            out = stack.enter_context(log.open("w"))
+            process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+            started.append((f"http://127.0.0.1:{port}", process, log))
+        for url, process, log in started:
+            deadline = time.monotonic() + 60
+            while not _answers(url):
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        yield [url for url, _, _ in started]
 
 
 def _prepare(database_url: str) -> str:
@@ -82,7 +88,7 @@ def _prepare(database_url: str) -> str:
     return asyncio.run(prepare())
 
 
-def _read_within(url: str, expected_title: str, seconds: float) -> float:
+def _read_within(url: str, expected_title: str, seconds: float = PATIENCE) -> float:
     """Read until the first benefit has the title; return how long it took."""
     started = time.monotonic()
     while True:
@@ -117,18 +123,15 @@ def test_a_write_through_one_worker_is_read_through_another(
     database_url: str, tmp_path: Path
 ) -> None:
     token = _prepare(database_url)
-    with (
-        _server(database_url, tmp_path / "a.log") as first,
-        _server(database_url, tmp_path / "b.log") as second,
-    ):
+    with _servers(database_url, tmp_path) as (first, second):
         for _ in range(2):  # the second read comes from the response cache
             before = httpx.post(f"{second}/graphql", json=READ, timeout=10).json()
         assert before["data"]["article"]["benefits"][0] == {"title": "Stress Relief"}
 
         if database_url.startswith("postgresql"):
-            _wait(lambda: _listener_connected(second), 10, "B's listener did not connect")
+            _wait(lambda: _listener_connected(second), PATIENCE, "B's listener did not connect")
         _edit(first, token)
-        _read_within(second, "Calm", seconds=1.0)
+        _read_within(second, "Calm")
 
 
 @pytest.mark.postgres_only
@@ -137,8 +140,7 @@ def test_the_listener_reconnects_after_its_connection_is_killed(
 ) -> None:
     token = _prepare(database_url)
     with (
-        _server(database_url, tmp_path / "a.log") as first,
-        _server(database_url, tmp_path / "b.log") as second,
+        _servers(database_url, tmp_path) as (first, second),
         psycopg.connect(database_url, autocommit=True) as admin,
     ):
         listeners = """SELECT pid FROM pg_stat_activity
@@ -147,7 +149,7 @@ def test_the_listener_reconnects_after_its_connection_is_killed(
         def pids() -> set[int]:
             return {row[0] for row in admin.execute(listeners).fetchall()}
 
-        _wait(lambda: len(pids()) == 2 and _listener_connected(second), 10, "not listening")
+        _wait(lambda: len(pids()) == 2 and _listener_connected(second), PATIENCE, "not listening")
 
         async def kill_write_and_listen() -> dict[str, object]:
             async with Subscriber.connect(second) as subscriber:
@@ -160,14 +162,16 @@ def test_the_listener_reconnects_after_its_connection_is_killed(
                 )
                 # Most likely before B has reconnected: B reads what it missed on reconnect.
                 await asyncio.to_thread(_edit, first, token)
-                heard = await subscriber.next(timeout=10)
+                heard = await subscriber.next()
                 await subscriber.assert_quiet()
-                _wait(lambda: len(pids() - killed) == 2, 10, "the listeners did not reconnect")
+                _wait(
+                    lambda: len(pids() - killed) == 2, PATIENCE, "the listeners did not reconnect"
+                )
                 return heard
 
         heard = asyncio.run(kill_write_and_listen())
         assert heard == {"contentChanged": {"type": "UPDATED", "slug": "back-walk"}}
-        _wait(lambda: _listener_connected(second), 10, "B's listener is not back")
+        _wait(lambda: _listener_connected(second), PATIENCE, "B's listener is not back")
 
         for _ in range(2):  # the second read comes from B's response cache
             before = httpx.post(f"{second}/graphql", json=READ, timeout=10).json()
@@ -179,7 +183,7 @@ def test_the_listener_reconnects_after_its_connection_is_killed(
                 '{title: "Calm"}', '{title: "Calmer"}'
             ),
         )
-        _read_within(second, "Calmer", seconds=1.0)
+        _read_within(second, "Calmer")
         assert _listener_connected(second)
 
 
@@ -190,23 +194,17 @@ def test_a_subscriber_on_one_worker_hears_a_publication_through_another(
     unpublish = UNPUBLISH.replace("VERSION", "1")
     publish = PUBLISH.replace("VERSION", "2")
     subscription = "subscription { contentChanged { type slug article { title } } }"
-    with (
-        _server(database_url, tmp_path / "a.log") as first,
-        _server(database_url, tmp_path / "b.log") as second,
-    ):
+    with _servers(database_url, tmp_path) as (first, second):
         if database_url.startswith("postgresql"):
-            _wait(lambda: _listener_connected(second), 10, "B's listener did not connect")
+            _wait(lambda: _listener_connected(second), PATIENCE, "B's listener did not connect")
 
         async def listen() -> list[dict[str, object]]:
             async with Subscriber.connect(second) as subscriber:
                 await subscriber.subscribe(subscription)
                 await wait_for_subscribers(second, 1)
-                started = time.monotonic()
                 await asyncio.to_thread(_edit, first, token, unpublish)
                 await asyncio.to_thread(_edit, first, token, publish)
-                heard = [await subscriber.next(timeout=2), await subscriber.next(timeout=2)]
-                assert time.monotonic() - started < 2
-                return heard
+                return [await subscriber.next(), await subscriber.next()]
 
         heard = asyncio.run(listen())
     assert heard == [
@@ -237,7 +235,7 @@ def test_cms_serve_runs_several_stateless_workers(database_url: str, tmp_path: P
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out) as serve:
         try:
-            _wait(lambda: _answers(url), 30, f"cms serve did not start: {log.read_text()}")
+            _wait(lambda: _answers(url), 60, f"cms serve did not start: {log.read_text()}")
             prefixes: set[str] = set()
             for _ in range(200):  # a new connection each time: the kernel spreads them
                 response = httpx.post(f"{url}/graphql", json=READ, timeout=10)
@@ -246,8 +244,8 @@ def test_cms_serve_runs_several_stateless_workers(database_url: str, tmp_path: P
                     break
             assert len(prefixes) == 2, "only one worker answered 200 connections"
             _edit(url, token)
-            for _ in range(20):  # reads land on both workers: each shows the write within 1 s
-                _read_within(url, "Calm", seconds=1.0)
+            for _ in range(20):  # reads land on both workers: each shows the write
+                _read_within(url, "Calm")
         finally:
             serve.terminate()
             serve.wait(timeout=15)

@@ -374,9 +374,10 @@ async def _children(
     article: Article,
     where: Callable[[Any], bool] = lambda row: True,
 ) -> list[ItemT]:
-    table = ITEM_TABLES[node_type.item_kind]
-    rows = await info.context.loaders.children_by_article_id[table].load(article.id)
-    return [node_type.from_row(row, article.view) for row in rows if where(row)]
+    items = await info.context.loaders.items_by_article_id.load(article.id)
+    return [
+        node_type.from_row(row, article.view) for row in items[node_type.item_kind] if where(row)
+    ]
 
 
 _LARGEST_ID = 2**31 - 1  # the primary keys are 32-bit integers on PostgreSQL

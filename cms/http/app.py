@@ -21,11 +21,13 @@ from cms.db import Database, as_database
 from cms.dispatcher import run_dispatcher
 from cms.http.admin import mount_admin
 from cms.http.cors import PublicCORS
+from cms.http.discovery import discovery_routes
 from cms.http.embeds import embed_routes
 from cms.http.errors import exception_handlers
 from cms.http.graphql import GraphQLEndpoint
 from cms.http.hosts import allowed_hosts
 from cms.http.hot_path import StarletteWithHotPath
+from cms.http.ide import ide_routes
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware, RequestObserver
 from cms.http.oembed import OEmbed
@@ -127,6 +129,8 @@ def create_app(
                 ],
             ),
             WebSocketRoute("/graphql", graphql),
+            *ide_routes(settings),
+            *discovery_routes(settings, database),
             # OPTIONS too: route middleware runs once the method matched, and answers preflights.
             Route(
                 "/oembed",

@@ -183,7 +183,7 @@ async def test_html_and_json_ld_come_with_the_snippet(
 
 
 @pytest.mark.parametrize("benefit_count", [1, 40])
-async def test_snippets_take_six_statements(
+async def test_snippets_take_five_statements(
     engine: AsyncEngine, graphql: GraphQL, sql_statements: list[str], benefit_count: int
 ) -> None:
     await _save(engine, article_document(benefit_count=benefit_count))
@@ -194,5 +194,5 @@ async def test_snippets_take_six_statements(
     )
     assert len(body["data"]["benefitSnippets"]) == benefit_count
     # content revision (for the response cache), next scheduled publication (read once after
-    # each write), article, author, benefits, precautions
-    assert len(sql_statements) == 6, sql_statements
+    # each write), article, author, and the items (benefits and precautions in one statement)
+    assert len(sql_statements) == 5, sql_statements

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from cms.db import create_engine, dispose_engine
 from cms.http import create_app
@@ -22,6 +22,9 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+# `expect(...)` retries until this many milliseconds have passed (Playwright's default is 5 s):
+# what takes a moment on an idle machine may take seconds on a busy one.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
 from cms.access import Scope
@@ -75,7 +75,9 @@ def _log_in(page: Page, site: Site, password: str | None = None) -> None:
     page.goto(f"{site.url}/admin/login")
     page.fill("input[name=username]", site.token_name)
     page.fill("input[name=password]", password or site.token)
-    page.click("button[type=submit]")
+    # Until the answer to the form has arrived, the session cookie may not be set.
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def test_an_editor_logs_in_edits_a_benefit_and_graphql_serves_it(
@@ -84,7 +86,7 @@ def test_an_editor_logs_in_edits_a_benefit_and_graphql_serves_it(
     page = browser.new_page()
     _log_in(page, site)
     page.goto(f"{site.url}/admin/benefit/list")
-    assert page.get_by_text("stress-relief").first.is_visible()
+    expect(page.get_by_text("stress-relief").first).to_be_visible()
 
     page.goto(f"{site.url}/admin/benefit/edit/{site.stress_relief_id}")
     page.fill("[name=body]", "Edited in the web admin.")
@@ -110,7 +112,7 @@ def test_a_save_based_on_a_stale_version_is_refused_and_loses_nothing(
 
     page.fill("[name=body]", "Would overwrite the API's edit.")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert page.get_by_text("is at version 2, not 1").is_visible()
+    expect(page.get_by_text("is at version 2, not 1")).to_be_visible()
     article = site.graphql(READ)["data"]["article"]
     assert article["benefits"][0]["body"] == "Saved by the API first."
 
@@ -121,7 +123,7 @@ def test_invalid_input_is_shown_and_changes_nothing(browser: Browser, site: Site
     page.goto(f"{site.url}/admin/benefit/edit/{site.stress_relief_id}")
     page.fill("[name=body]", "   ")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert page.get_by_text("benefits[0].body").is_visible()
+    expect(page.get_by_text("benefits[0].body")).to_be_visible()
     assert site.graphql(READ)["data"]["article"]["version"] == 1
 
 

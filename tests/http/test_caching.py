@@ -189,7 +189,8 @@ async def test_a_scheduled_publication_is_served_once_it_comes_due(
         client, _mutation('articleUnpublish(slug: "back-walk", expectedVersion: 1)'), token
     )
     assert unpublished.json()["data"]["articleUnpublish"]["errors"] == []
-    due = datetime.now(UTC) + timedelta(seconds=1.5)
+    # Far enough ahead that the reads below come before it even on a busy machine.
+    due = datetime.now(UTC) + timedelta(seconds=3)
     schedule = (
         f'articlePublish(slug: "back-walk", expectedVersion: 2, publishAt: "{due.isoformat()}")'
     )

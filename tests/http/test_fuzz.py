@@ -1,7 +1,8 @@
 """Hostile input: thousands of generated valid queries and garbage bodies. The API must always
 answer, never with a 5xx, and never with internals (tracebacks, SQL, file paths).
 
-Bounded for CI (a few hundred examples each, SQLite); `bench/fuzz.py` runs the long version.
+Bounded for CI (the `ci` Hypothesis profile's examples each, SQLite); `HYPOTHESIS_PROFILE=long`
+runs more, and `bench/fuzz.py` the long version.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from tests.live_server import live_server
 
 LEAKS = ("Traceback", "sqlalchemy", "SELECT ", "/work/", ".py", "psycopg", "sqlite3")
 _ints = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+# The number of examples comes from the Hypothesis profile (tests/conftest.py).
 FUZZ = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 

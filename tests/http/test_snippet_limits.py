@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cms.http import create_app
 from cms.settings import Settings
 from tests.graphql_ws import Subscriber, wait_for_subscribers
-from tests.http.test_partners import SNIPPETS, _app, _fresh_window, _partner, _post, _usage
+from tests.http.test_partners import SNIPPETS, _app, _partner, _post, _usage
 from tests.live_server import live_server
 
 pytestmark = pytest.mark.anyio
@@ -62,7 +62,6 @@ def _assert_limited(response: httpx.Response) -> None:
 async def test_an_escaped_field_name_counts_against_the_keyless_limit(
     seeded: AsyncEngine, settings: Settings
 ) -> None:
-    await _fresh_window()
     async with _app(seeded, settings, anonymous_rate_limit=2) as (app, client):
         first, second = await _escaped(client), await _escaped(client)
         assert first.status_code == second.status_code == 200
@@ -78,7 +77,6 @@ async def test_an_escaped_field_name_counts_against_the_keyless_limit(
 async def test_after_plain_reads_spend_the_window_an_escaped_one_is_refused(
     seeded: AsyncEngine, settings: Settings
 ) -> None:
-    await _fresh_window()
     async with _app(seeded, settings, anonymous_rate_limit=2) as (app, client):
         assert [(await _post(client)).status_code for _ in range(3)] == [200, 200, 429]
         _assert_limited(await _escaped(client))
@@ -88,7 +86,6 @@ async def test_after_plain_reads_spend_the_window_an_escaped_one_is_refused(
 async def test_a_url_encoded_get_counts_against_the_keyless_limit(
     seeded: AsyncEngine, settings: Settings
 ) -> None:
-    await _fresh_window()
     async with _app(seeded, settings, anonymous_rate_limit=2) as (app, client):
         statuses = [(await client.get(ESCAPED_GET)).status_code for _ in range(2)]
         assert statuses == [200, 200]  # the second from the response cache
@@ -103,7 +100,6 @@ async def test_a_hash_only_persisted_query_counts_against_the_keyless_limit(
     digest = hashlib.sha256(query.encode()).hexdigest()
     extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
     variables = {"article": "back-walk"}
-    await _fresh_window()
     async with _app(seeded, settings, anonymous_rate_limit=2) as (app, client):
         registered = await client.post(
             "/graphql", json={"query": query, "variables": variables, "extensions": extensions}
@@ -133,7 +129,6 @@ async def test_a_request_with_several_snippet_fields_counts_once(
         b'benefit: \\"stress-relief\\") { slug } }"}'
     )
     headers = {"content-type": "application/json"}
-    await _fresh_window()
     # Without the response cache, so that every request executes.
     async with _app(seeded, settings, anonymous_rate_limit=2, response_cache=False) as (_, client):
         first = await client.post("/graphql", content=body, headers=headers)
@@ -152,7 +147,6 @@ async def test_a_keyed_escaped_read_counts_once_against_its_partner(
     seeded: AsyncEngine, settings: Settings
 ) -> None:
     key = await _partner(seeded, limit=2)
-    await _fresh_window()
     async with _app(seeded, settings, anonymous_rate_limit=2) as (app, client):
         statuses = [(await _escaped(client, key)).status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
