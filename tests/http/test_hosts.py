@@ -24,6 +24,8 @@ PATHS = [
     "/graphql?query=%7B__typename%7D",
     "/admin/login",
     "/admin/",
+    "/feed.xml",
+    "/sitemap.xml",
     "/healthz",
 ]
 
@@ -103,6 +105,15 @@ async def test_the_canonical_url_resolves_to_an_embed_on_the_public_url(
     response = await public.get("/oembed", params={"url": canonical})
     assert response.status_code == 200
     assert 'src="https://cms.example.com/embed/back-walk/stress-relief"' in response.json()["html"]
+
+
+async def test_the_feed_links_itself_on_the_public_url(
+    seeded: AsyncEngine, public: httpx.AsyncClient
+) -> None:
+    feed = await public.get("/feed.xml")
+    assert feed.status_code == 200
+    assert 'href="https://cms.example.com/feed.xml"' in feed.text
+    assert "localhost" not in feed.text
 
 
 def test_any_host_without_a_public_url_is_refused_at_startup() -> None:
