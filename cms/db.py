@@ -168,6 +168,8 @@ def normalise_url(url: str) -> URL:
     """Accept the plain URLs people write (`sqlite:///cms.db`, `postgresql://...`) and pick the
     async driver for them; an unsupported database fails here with a message naming the setting."""
     parsed = make_url(url)
+    if parsed.drivername == "postgres":  # Heroku's and libpq's spelling
+        parsed = parsed.set(drivername="postgresql")
     backend = parsed.get_backend_name()
     if backend not in _ASYNC_DRIVERS:
         raise ValueError(

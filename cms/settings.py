@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -26,6 +27,25 @@ class Settings(BaseSettings):
     site_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public base URL of the site, used for canonical links.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Public base URL of this API (https://cms.example.com), used for the "
+        "absolute URLs it writes itself: embed pages and their oEmbed links. Unset, they follow "
+        "the request, whose `Host` must then be one of `CMS_ALLOWED_HOSTS`.",
+    )
+    allowed_hosts: list[str] = Field(
+        default=["127.0.0.1", "localhost", "testserver", "*.test"],
+        description="Host names requests may address (a JSON list; `*.example.com` allows "
+        "subdomains); any other `Host` is 400. The host of `CMS_PUBLIC_URL` is always allowed. "
+        '`["*"]` allows any, and needs `CMS_PUBLIC_URL`.',
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses or networks of the reverse proxies in front (a JSON list, "
+        'e.g. `["10.0.0.0/8"]`): from these peers `X-Forwarded-For` names the client that rate '
+        "limits count; from any other it is ignored. Also the default of "
+        "`cms serve --forwarded-allow-ips`.",
     )
     site_name: str = Field(
         default="Back Walk",
@@ -202,10 +222,33 @@ class Settings(BaseSettings):
         default=True, description="Serve GraphiQL at `GET /graphql` to browsers."
     )
 
-    @field_validator("site_url")
+    @field_validator("site_url", "public_url")
     @classmethod
-    def _strip_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _strip_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value is not None else None
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL, like https://cms.example.com")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ip_network(network, strict=False)  # a ValueError names the bad entry
+        return value
+
+    @model_validator(mode="after")
+    def _any_host_needs_a_public_url(self) -> Settings:
+        if "*" in self.allowed_hosts and self.public_url is None:
+            raise ValueError(
+                'CMS_ALLOWED_HOSTS=["*"] lets any Host header into the URLs the API writes; '
+                "set CMS_PUBLIC_URL too"
+            )
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -25,7 +25,9 @@ async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     await create_schema(engine)
     await seed_database(engine, [SEED_DIR])
     app = create_app(settings.model_copy(update={"response_cache": False}), engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t.test"
+    ) as c:
         yield c
     await dispose_engine(engine)
 

@@ -223,7 +223,13 @@ def test_cms_serve_runs_several_stateless_workers(database_url: str, tmp_path: P
     its process's prefix), and a write through either is read through both within a second."""
     token = _prepare(database_url)
     port = free_port()
-    env = {**os.environ, "CMS_DATABASE_URL": database_url, "CMS_WEBHOOKS_DISPATCH": "false"}
+    env = {
+        **os.environ,
+        "CMS_DATABASE_URL": database_url,
+        "CMS_WEBHOOKS_DISPATCH": "false",
+        # Several workers refuse to start without one shared admin key.
+        "CMS_ADMIN_SECRET_KEY": "a-key-both-workers-share",
+    }
     command = [sys.executable, "-m", "cms", "serve", "--port", str(port), "--workers", "2"]
     log = tmp_path / "serve.log"
     url = f"http://127.0.0.1:{port}"

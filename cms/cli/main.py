@@ -16,6 +16,7 @@ from rich.table import Table
 
 from cms import lint, migrate
 from cms.cli.db import db_app
+from cms.cli.failures import CMSTyper
 from cms.cli.partner import partner_app
 from cms.cli.shared import PathsArgument, console, errors, fail_with, seed_paths
 from cms.cli.token import token_app
@@ -30,13 +31,20 @@ from cms.settings import get_settings
 
 __all__ = ["app"]
 
-app = typer.Typer(
-    help="A headless CMS for health content, served over GraphQL.", no_args_is_help=True
-)
+app = CMSTyper(help="A headless CMS for health content, served over GraphQL.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(partner_app, name="partner")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of a failure, not one line.")
+    ] = False,
+) -> None:
+    CMSTyper.debug = debug
 
 
 @app.command()
@@ -44,9 +52,39 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            help="Believe X-Forwarded-Proto/-For from --forwarded-allow-ips (behind a TLS proxy)."
+        ),
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated proxy addresses or networks whose forwarded headers count; "
+            "default: CMS_TRUSTED_PROXIES, else 127.0.0.1."
+        ),
+    ] = None,
+    limit_concurrency: Annotated[
+        int,
+        typer.Option(min=1, help="Connections or requests a worker holds at once; more get 503."),
+    ] = 1000,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(min=1, help="Seconds an idle keep-alive connection stays open.")
+    ] = 5,
 ) -> None:
     """Create missing tables, load the seed content into an empty database, and serve the API."""
     settings = get_settings()
+    if workers > 1 and settings.admin_secret_key is None:
+        errors.print(
+            f"--workers {workers} needs CMS_ADMIN_SECRET_KEY (a long random string shared by "
+            "every worker), or admin logins would bounce between workers.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
+    trusted = forwarded_allow_ips or ",".join(settings.trusted_proxies) or "127.0.0.1"
 
     async def prepare() -> None:
         engine = create_engine(settings)
@@ -70,7 +108,9 @@ def serve(
     console.print(f"GraphQL API and GraphiQL at http://{host}:{port}/graphql")
     uvicorn.run(
         "cms.http:create_app", factory=True, host=host, port=port, workers=workers,
-        log_config=uvicorn_log_config(), proxy_headers=False,
+        log_config=uvicorn_log_config(), proxy_headers=proxy_headers,
+        forwarded_allow_ips=trusted, limit_concurrency=limit_concurrency,
+        timeout_keep_alive=timeout_keep_alive,
     )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""The editors' web admin at /admin (sqladmin), behind a login with an API token.
+"""The editors' web admin at /admin (sqladmin), behind a login with an API token, CSRF tokens
+and a limit on failed logins (`cms.http.admin_security`).
 
 sqladmin renders the lists and forms; every save goes through `cms.content` like any other
 edit: the same validation, a version check against the version the form was loaded at, a new
@@ -8,12 +9,15 @@ version and a revision by the logged-in token's name.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any, ClassVar, cast
 
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from wtforms import Form, HiddenField
 
 from cms import content, tokens
@@ -22,6 +26,8 @@ from cms.content_model import ITEM_KINDS, ItemKind, value_type
 from cms.db import Database
 from cms.documents import ArticleDocument
 from cms.errors import CMSError, NotFound
+from cms.http.admin_security import CSRFProtection, LoginThrottle, SecureCookies
+from cms.http.policy import keyless_client, trusted_networks
 from cms.models import ITEM_TABLES, Article, Revision
 from cms.settings import Settings
 
@@ -35,16 +41,42 @@ class TokenLogin(AuthenticationBackend):
     only the token's hash, and every request re-checks it, so revoking a token ends its admin
     sessions at once."""
 
-    def __init__(self, secret_key: str, database: Database) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        database: Database,
+        *,
+        secure_cookies: bool = False,
+        trusted_proxies: Sequence[str] = (),
+    ) -> None:
         super().__init__(secret_key=secret_key, same_site="strict", https_only=False)
+        # Outside the session: its cookie made Secure under HTTPS; inside: CSRF tokens.
+        self.middlewares = [
+            Middleware(SecureCookies, always=secure_cookies),
+            *self.middlewares,
+            Middleware(CSRFProtection),
+        ]
         self.database = database
+        self.throttle = LoginThrottle()
+        self.trusted_proxies = trusted_networks(trusted_proxies)
 
-    async def login(self, request: Request) -> bool:
+    async def login(self, request: Request) -> Response | bool:
+        client = keyless_client(request.scope, self.trusted_proxies)
+        retry_after = await self.throttle.retry_after(client)
+        if retry_after is not None:
+            return PlainTextResponse(
+                f"Too many failed logins; try again in {retry_after} s.",
+                429,
+                {"retry-after": str(retry_after)},
+            )
         form = await request.form()
         name, secret = str(form.get("username", "")), str(form.get("password", ""))
         principal = await self._principal(tokens.token_hash(secret))
         if principal is None or principal.name != name or not principal.can(Scope.WRITE):
+            await self.throttle.failed(client)
             return False
+        # A new session on login: the token of the login form is not carried over.
+        request.session.clear()
         request.session[_SESSION_KEY] = tokens.token_hash(secret)
         return True
 
@@ -189,7 +221,10 @@ def mount_admin(app: Starlette, database: Database, settings: Settings) -> Admin
     )
     admin = Admin(
         app, database.engine, base_url="/admin", title="Back Walk CMS",
-        authentication_backend=TokenLogin(secret, database),
+        authentication_backend=TokenLogin(
+            secret, database, secure_cookies=_served_over_https(settings),
+            trusted_proxies=settings.trusted_proxies,
+        ),
     )  # fmt: skip
     _ContentView.database = database
     for view in (
@@ -199,3 +234,7 @@ def mount_admin(app: Starlette, database: Database, settings: Settings) -> Admin
     ):
         admin.add_view(cast(type[ModelView], view))
     return admin
+
+
+def _served_over_https(settings: Settings) -> bool:
+    return (settings.public_url or settings.site_url).startswith("https://")

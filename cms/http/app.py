@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -24,6 +25,7 @@ from cms.http.discovery import discovery_routes
 from cms.http.embeds import embed_routes
 from cms.http.errors import exception_handlers
 from cms.http.graphql import GraphQLEndpoint
+from cms.http.hosts import allowed_hosts
 from cms.http.hot_path import StarletteWithHotPath
 from cms.http.ide import ide_routes
 from cms.http.metrics import Metrics
@@ -106,6 +108,7 @@ def create_app(
             usage=usage,
             limiter=limiter,
             anonymous_rate_limit=settings.anonymous_rate_limit,
+            trusted_proxies=settings.trusted_proxies,
             **route,
         )
 
@@ -143,6 +146,8 @@ def create_app(
             ),
         ],
         middleware=[
+            # A forged Host never reaches a URL the API writes (embeds, oEmbed, admin redirects).
+            Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings)),
             Middleware(
                 RequestMiddleware,
                 observer=observer,

@@ -13,6 +13,7 @@ from cms.db import Database
 from cms.discovery import atom_feed, sitemap
 from cms.errors import NotFound
 from cms.http.conditional import conditional_response
+from cms.http.hosts import public_base_url
 from cms.settings import Settings
 
 __all__ = ["discovery_routes"]
@@ -42,7 +43,7 @@ class Discovery:
                 session,
                 site_url=self.settings.site_url,
                 site_name=self.settings.site_name,
-                self_url=str(request.url.replace(query="", fragment="")),
+                self_url=public_base_url(request, self.settings.public_url) + request.url.path,
                 tag=tag,
             )
         if body is None:

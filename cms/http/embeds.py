@@ -29,6 +29,7 @@ from cms.db import Database, RequestDatabase
 from cms.errors import NotFound
 from cms.http.conditional import conditional_response, etag_of
 from cms.http.errors import as_cms_error
+from cms.http.hosts import public_base_url
 from cms.http.policy import count_served
 from cms.http.response_cache import CachedResponse, ResponseCache
 from cms.jsonld import snippet_json_ld
@@ -81,9 +82,10 @@ _ERROR_MESSAGES = {
 _OTHER_ERROR = "This health information cannot be shown."
 
 
-def base_url(request: Request) -> str:
-    """Where this server is reached, as the client addressed it (no trailing slash)."""
-    return str(request.base_url).rstrip("/")
+def base_url(request: Request, public_url: str | None = None) -> str:
+    """Where this server is reached: `CMS_PUBLIC_URL`, else as the client addressed it (its
+    host checked against `CMS_ALLOWED_HOSTS`), with no trailing slash."""
+    return public_base_url(request, public_url)
 
 
 def embed_url(base: str, article: str, benefit: str) -> str:
@@ -113,7 +115,7 @@ class Embeds:
 
     async def page(self, request: Request) -> Response:
         article, benefit = request.path_params["article"], request.path_params["benefit"]
-        page = await self._page(base_url(request), article, benefit)
+        page = await self._page(base_url(request, self.settings.public_url), article, benefit)
         if page is None:
             raise NotFound("No published benefit has that address.")
         count_served(request.scope, article, benefit)

@@ -64,7 +64,7 @@ class OEmbed:
             raise BadRequest("maxwidth and maxheight are positive integers.") from None
         if width < MIN_WIDTH:
             raise FormatNotImplemented(f"A benefit is embedded at least {MIN_WIDTH} px wide.")
-        base = base_url(request)
+        base = base_url(request, self.settings.public_url)
         target = _target(url, base=urlsplit(base), site=urlsplit(self.settings.site_url))
         snippet = None
         if target is not None:

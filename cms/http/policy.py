@@ -10,7 +10,8 @@ pages read it from there.
   `ORIGIN_NOT_ALLOWED` with no CORS header. A keyed answer never carries the wildcard, and
   varies on `Origin` and `X-Partner-Key`.
 - Keyed requests count against the partner's per-minute limit, keyless snippet reads against
-  `anonymous_rate_limit` per client IP: 429 `RATE_LIMITED` with `Retry-After` when over. A
+  `anonymous_rate_limit` per client IP (from `X-Forwarded-For` only when the peer is one of
+  `trusted_proxies`): 429 `RATE_LIMITED` with `Retry-After` when over. A
   request is counted at most once, up front when it plainly reads snippets, else by the first
   snippet resolver that runs.
 - The snippets a request served are counted for its partner, or for no partner.
@@ -19,7 +20,9 @@ pages read it from there.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers
@@ -40,8 +43,10 @@ __all__ = [
     "RateLimitBucket",
     "RequestPolicy",
     "count_served",
+    "keyless_client",
     "policy_of",
     "principal_for",
+    "trusted_networks",
 ]
 
 _STATE_KEY = "policy"
@@ -171,6 +176,7 @@ class PolicyMiddleware:
         usage: UsageBuffer,
         limiter: Limiter,
         anonymous_rate_limit: int,
+        trusted_proxies: Sequence[str] = (),
         authenticate: bool = False,
         key_in_query: bool = False,
         limit_every_request: bool = False,
@@ -180,6 +186,7 @@ class PolicyMiddleware:
         self.usage = usage
         self.limiter = limiter
         self.anonymous_rate_limit = anonymous_rate_limit
+        self.trusted_proxies = trusted_networks(trusted_proxies)
         self.authenticate = authenticate
         self.key_in_query = key_in_query
         self.limit_every_request = limit_every_request
@@ -232,7 +239,7 @@ class PolicyMiddleware:
             )
         else:
             bucket = RateLimitBucket(
-                keyless_client(scope),
+                keyless_client(scope, self.trusted_proxies),
                 self.anonymous_rate_limit,
                 self.limiter,
                 counts="snippet reads",
@@ -277,10 +284,40 @@ class PolicyMiddleware:
         return partner
 
 
-def keyless_client(scope: Scope) -> str:
-    """Who a keyless request counts as: its client IP."""
+Network = IPv4Network | IPv6Network
+
+
+def trusted_networks(proxies: Sequence[str]) -> tuple[Network, ...]:
+    """`CMS_TRUSTED_PROXIES` as networks (a bare address is a network of one)."""
+    return tuple(ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def keyless_client(scope: Scope, trusted: Sequence[Network] = ()) -> str:
+    """Who a keyless request counts as: its client IP. When the direct peer is a trusted proxy,
+    the client is the last address in `X-Forwarded-For` that is not a trusted proxy itself
+    (proxies append what they saw, so the addresses left of it are the client's own claims)."""
     client = scope.get("client")
-    return f"ip:{client[0] if client else 'unknown'}"
+    peer = client[0] if client else "unknown"
+    if not trusted or not _is_trusted(peer, trusted):
+        return f"ip:{peer}"
+    forwarded = [
+        address.strip()
+        for value in Headers(scope=scope).getlist("x-forwarded-for")
+        for address in value.split(",")
+        if address.strip()
+    ]
+    for address in reversed(forwarded):
+        if not _is_trusted(address, trusted):
+            return f"ip:{address}"
+    return f"ip:{forwarded[0] if forwarded else peer}"
+
+
+def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:  # a name or garbage is no trusted proxy
+        return False
+    return any(ip in network for network in trusted)
 
 
 def _allowed(origin: str, partner: PartnerIdentity) -> bool:

@@ -50,7 +50,9 @@ async def unreachable(tmp_path: Path, database_url: str) -> AsyncIterator[httpx.
     settings = Settings(database_url=url, db_pool_timeout=1, _env_file=None)  # type: ignore[call-arg]
     engine = create_engine(settings)
     app = create_app(settings, engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t.test"
+    ) as c:
         yield c
     await dispose_engine(engine)
     await _aiosqlite_threads_finished()

@@ -68,7 +68,9 @@ async def test_many_concurrent_requests_are_all_answered(
     uncached = settings.model_copy(update={"response_cache": False})
     app = create_app(uncached, seeded)
     query = {"query": '{ article(slug: "back-walk") { benefits { title } precautions { title } } }'}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t.test"
+    ) as c:
         responses = await asyncio.wait_for(
             asyncio.gather(*(c.post("/graphql", json=query) for _ in range(48))), timeout=60
         )

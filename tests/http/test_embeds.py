@@ -218,7 +218,7 @@ async def test_an_unreachable_database_is_a_503_for_embeds_and_oembed(
     assert page.headers["cache-control"] == "no-store"
     assert "This health information cannot be shown right now." in page.text
     assert "Traceback" not in page.text
-    oembed = await unreachable.get("/oembed", params={"url": f"http://t{PAGE}"})
+    oembed = await unreachable.get("/oembed", params={"url": f"http://t.test{PAGE}"})
     assert oembed.status_code == 503
     assert oembed.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
 

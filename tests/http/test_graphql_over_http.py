@@ -121,7 +121,9 @@ async def test_document_limits_are_refused_with_a_code_and_no_database_work(
     code: str,
 ) -> None:
     app = create_app(settings.model_copy(update=settings_update), engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t.test"
+    ) as c:
         response = await c.post(
             "/graphql", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE}
         )

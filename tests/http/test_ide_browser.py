@@ -105,7 +105,7 @@ def test_the_ide_page_follows_the_root_path() -> None:
 
     async def fetch() -> str:
         transport = httpx.ASGITransport(app=app, root_path="/cms")
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t.test") as client:
             response = await client.get("/cms/graphql", headers={"Accept": "text/html"})
         return response.text
 
@@ -144,7 +144,7 @@ def test_the_ide_assets_are_not_served_when_the_ide_is_off() -> None:
 
     async def fetch() -> int:
         transport = httpx.ASGITransport(app=create_app(settings))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t.test") as client:
             response = await client.get("/graphiql/graphiql.min.js")
         return response.status_code
 

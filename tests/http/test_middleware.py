@@ -38,7 +38,9 @@ async def test_a_body_over_the_limit_is_refused_before_any_work(
 ) -> None:
     small = settings.model_copy(update={"max_body_bytes": 200})
     app = create_app(small, engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t.test"
+    ) as c:
         response = await c.post("/graphql", json={"query": READ, "pad": "x" * 500})
         assert sql_statements == []
         ok = await c.post("/graphql", json={"query": "{ __typename }"})
@@ -59,7 +61,9 @@ async def test_a_request_over_the_time_limit_is_cut_off(
     monkeypatch.setattr(reads, "articles_by_slugs", slow)
     quick = settings.model_copy(update={"request_timeout": 0.2, "response_cache": False})
     app = create_app(quick, seeded)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t.test"
+    ) as c:
         response = await c.post("/graphql", json={"query": READ})
     assert response.status_code == 504
     assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"

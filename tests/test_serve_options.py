@@ -1,0 +1,85 @@
+"""`cms serve`'s connection options reach uvicorn: a cap on concurrent connections and a short
+keep-alive for idle ones."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.live_server import free_port
+
+REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+@contextmanager
+def _serving(tmp_path: Path, *options: str) -> Iterator[int]:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CMS_")},
+        "CMS_DATABASE_URL": f"sqlite:///{tmp_path / 'cms.db'}",
+    }
+    log_path = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "cms", "serve", "--port", str(port), *options]
+    with (
+        log_path.open("w") as log,
+        subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+        ) as server,
+    ):
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                    break
+                except httpx.TransportError:
+                    assert server.poll() is None, log_path.read_text()
+                    assert time.monotonic() < deadline, "cms serve did not answer within 60 s"
+                    time.sleep(0.2)
+            yield port
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def _status_line(sock: socket.socket) -> bytes:
+    return sock.recv(65536).split(b"\r\n", 1)[0]
+
+
+def test_limit_concurrency_answers_503_beyond_the_cap(tmp_path: Path) -> None:
+    # uvicorn counts the asking connection too: 2 leaves room for one other.
+    with _serving(tmp_path, "--limit-concurrency", "2") as port:
+        # An idle connection holds the other place; the next request is turned away at once.
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            time.sleep(0.3)
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as second:
+                second.sendall(REQUEST)
+                assert _status_line(second) == b"HTTP/1.1 503 Service Unavailable"
+        # Once the server has seen both close, a request is served again.
+        deadline = time.monotonic() + 5
+        while True:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as alone:
+                alone.sendall(REQUEST)
+                status = _status_line(alone)
+            if status == b"HTTP/1.1 200 OK" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert status == b"HTTP/1.1 200 OK"
+
+
+def test_timeout_keep_alive_closes_idle_connections(tmp_path: Path) -> None:
+    with _serving(tmp_path, "--timeout-keep-alive", "1") as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(REQUEST)
+            assert _status_line(sock) == b"HTTP/1.1 200 OK"
+            started = time.monotonic()
+            assert sock.recv(1) == b""  # the server closed the idle connection
+            assert time.monotonic() - started < 5
