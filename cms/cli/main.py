@@ -107,11 +107,19 @@ def serve(
         raise typer.Exit(code=1) from None
     console.print(f"GraphQL API and GraphiQL at http://{host}:{port}/graphql")
     uvicorn.run(
-        "cms.http:create_app", factory=True, host=host, port=port, workers=workers,
-        log_config=uvicorn_log_config(), proxy_headers=proxy_headers,
-        forwarded_allow_ips=trusted, limit_concurrency=limit_concurrency,
+        "cms.http:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=uvicorn_log_config(),
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=trusted,
+        limit_concurrency=limit_concurrency,
         timeout_keep_alive=timeout_keep_alive,
-    )  # fmt: skip
+        # A websocket message over the body limit is refused (1009) before it is read whole.
+        ws_max_size=settings.max_body_bytes,
+    )
 
 
 @app.command()

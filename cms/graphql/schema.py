@@ -48,7 +48,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         CloseRequestDatabase,
         lambda: ParserCache(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=1024),
+        # Validated documents are kept (up to ~3 MiB each at the token limit): few of them.
+        lambda: ValidationCache(maxsize=128),
         RefuseUnstorableText,
         lambda: QueryCost(
             max_cost=settings.max_query_cost, list_size=settings.query_cost_list_size
