@@ -185,9 +185,11 @@ class Settings(BaseSettings):
         "(logger `cms.db.slow`, with the request id); 0 switches the log off.",
     )
     max_body_bytes: int = Field(
-        default=1_000_000,
+        default=256_000,
         ge=1,
-        description="Largest request body, and largest websocket message (closed with 1009).",
+        description="Largest request body, and largest websocket message (closed with 1009). "
+        "A whole article with every item is a few tens of kB; a larger body is refused before "
+        "it is read.",
     )
     request_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a request may run before it is cut off (504)."
