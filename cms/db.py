@@ -22,6 +22,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, TypeVarTuple, cast, overload
 
 import sqlalchemy as sa
@@ -182,6 +183,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """The async engine alone, its slow statements logged; `Database.from_settings` for the rest."""
     url = normalise_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
+        folder = Path(url.database or ".").parent
+        if url.database not in (None, "", ":memory:") and not folder.is_dir():
+            # Refused here, before aiosqlite starts a thread that would outlive the failure.
+            raise sqlite3.OperationalError("unable to open database file")
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)

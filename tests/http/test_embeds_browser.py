@@ -369,11 +369,12 @@ def test_the_component_tells_an_unknown_benefit_from_a_refused_key(
     page.goto(sites.page_url("back-walk", "no-such-benefit"))
     widget = page.locator("#web-component backwalk-benefit")
     expect(widget).to_have_attribute("data-error", "not-found")
-    assert errors[-1] == (
+    # Chromium also logs the 404 itself, in no fixed order with the component's message.
+    assert (
         '<backwalk-benefit>: no published benefit "no-such-benefit" in article "back-walk" at '
         f"{sites.api}/: check the article and benefit attributes (the slugs in the benefit's "
         "address, /articles/back-walk#no-such-benefit)."
-    )
+    ) in errors
     origin = sites.partner
     for index, key in enumerate((sites.elsewhere_key, "cmsp_unknown")):
         errors.clear()
