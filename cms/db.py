@@ -41,6 +41,7 @@ from cms.slow_queries import log_slow_queries
 
 __all__ = [
     "AsyncSession",
+    "check_sqlite_folder",
     "Database",
     "InlineSession",
     "ReadSession",
@@ -179,14 +180,19 @@ def normalise_url(url: str) -> URL:
     return parsed.set(drivername=_ASYNC_DRIVERS[backend])
 
 
+def check_sqlite_folder(settings: Settings) -> None:
+    """For commands: refuse an SQLite file whose folder is missing before aiosqlite starts a
+    thread that would outlive the failure. (A server keeps running and answers 503.)"""
+    url = normalise_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if not Path(url.database or ".").parent.is_dir():
+            raise sqlite3.OperationalError("unable to open database file")
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """The async engine alone, its slow statements logged; `Database.from_settings` for the rest."""
     url = normalise_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        folder = Path(url.database or ".").parent
-        if url.database not in (None, "", ":memory:") and not folder.is_dir():
-            # Refused here, before aiosqlite starts a thread that would outlive the failure.
-            raise sqlite3.OperationalError("unable to open database file")
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)

@@ -21,7 +21,7 @@ from cms.cli.partner import partner_app
 from cms.cli.shared import PathsArgument, console, errors, fail_with, seed_paths
 from cms.cli.token import token_app
 from cms.cli.webhook import webhook_app
-from cms.db import create_engine
+from cms.db import check_sqlite_folder, create_engine
 from cms.documents import seed_file_json_schema
 from cms.errors import InvalidContent
 from cms.logs import uvicorn_log_config
@@ -99,6 +99,7 @@ def serve(
             console.print(f"Seeded an empty database: {dict(report.counts())}")
 
     try:
+        check_sqlite_folder(settings)
         asyncio.run(prepare())
     except InvalidContent as error:
         raise fail_with(error) from None
