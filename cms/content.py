@@ -37,7 +37,6 @@ __all__ = [
     "SaveOutcome",
     "StoredArticle",
     "delete_article",
-    "document_of",
     "edit_article_document",
     "get_article_document",
     "locked_article",
@@ -69,13 +68,6 @@ async def get_article_document(session: WriteSession, *, slug: str) -> ArticleDo
     """The whole article, drafts included, as the document an editor would write."""
     stored = await stored_article(session, slug, lock=False)
     return stored.document if stored is not None else None
-
-
-async def document_of(session: WriteSession, article: Article) -> ArticleDocument:
-    """A stored article, drafts included, as the document an editor would write."""
-    stored = await stored_article(session, article.slug, lock=False)
-    assert stored is not None
-    return stored.document
 
 
 async def stored_article(

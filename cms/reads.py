@@ -34,7 +34,6 @@ __all__ = [
     "articles_by_slugs",
     "articles_page",
     "authors_by_ids",
-    "children_by_article_ids",
     "children_by_ids",
     "every_article_slug",
     "every_item_by_article_ids",
@@ -116,14 +115,6 @@ _AUTHORS_BY_ID = _by(
     _AUTHORS.c.id,
     sa.select(_ARTICLES.c.id).where(_ARTICLES.c.author_id == _AUTHORS.c.id, _PUBLIC).exists(),
 )
-_CHILDREN_BY_ARTICLE_ID: dict[type[ItemRow], dict[bool, Any]] = {
-    model: {
-        include_drafts: statement.order_by(table.c.article_id, table.c.position)
-        for include_drafts, statement in _by(table.c.article_id, item_is_public(table)).items()
-    }
-    for model in ITEM_TABLES.values()
-    for table in [_table(model)]
-}
 _CHILDREN_BY_ID: dict[type[ItemRow], dict[bool, Any]] = {
     model: {
         True: sa.select(table).where(table.c.id.in_(_KEYS)),
@@ -215,14 +206,6 @@ async def authors_by_ids(
 ) -> list[Author]:
     """Authors by id; a public caller sees only authors of at least one public article."""
     return await _rows(session, _AUTHORS_BY_ID[include_drafts], ids)
-
-
-async def children_by_article_ids(
-    session: ReadSession, model: type[ChildT], article_ids: Sequence[int], *, include_drafts: bool
-) -> list[ChildT]:
-    """The children of the given articles in reading order. The articles' own visibility is the
-    caller's to check: these ids come from articles it has already read."""
-    return await _rows(session, _CHILDREN_BY_ARTICLE_ID[model][include_drafts], article_ids)
 
 
 async def every_item_by_article_ids(

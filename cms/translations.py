@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import col
 
-from cms.content import SaveOutcome, document_of, locked_article
+from cms.content import SaveOutcome, locked_article, stored_article
 from cms.db import ReadSession, WriteSession
 from cms.documents import Location, TranslationDocument, field_path, translation_problems
 from cms.errors import ContentProblem, InvalidContent, NotFound
@@ -55,14 +55,16 @@ async def save_article_translation(
     event carrying the locale and bumps the content revision; the article's version and its
     revisions (snapshots of the base document) are left as they are."""
     now = now or utc_now()
-    article = await locked_article(session, document.translation_of)
-    if article is None or article.id is None:
+    stored = await stored_article(session, document.translation_of)
+    if stored is None:
         line = line_of(("translation_of",)) if line_of else None
         message = f"there is no article {document.translation_of!r} to translate"
         raise InvalidContent([ContentProblem(source, "translation_of", message, line)])
+    article = stored.article
+    assert article.id is not None
     problems = [
         ContentProblem(source, field_path(loc), msg, line_of(loc) if line_of else None)
-        for loc, msg in translation_problems(document, await document_of(session, article))
+        for loc, msg in translation_problems(document, stored.document)
     ]
     if problems:
         raise InvalidContent(problems)

@@ -21,7 +21,6 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     NamedTypeNode,
-    OperationDefinitionNode,
     SelectionSetNode,
     get_operation_ast,
     value_from_ast,
@@ -157,7 +156,7 @@ class QueryCost(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None and _is_operation(document, context.operation_name):
+        if document is not None:
             # A walk of the parsed document: microseconds, so not cached.
             cost = estimate_cost(
                 context.schema._schema,
@@ -182,7 +181,3 @@ class QueryCost(SchemaExtension):
         if self._cost is None:
             return {}
         return {"cost": {"requested": self._cost, "maximum": self._max_cost}}
-
-
-def _is_operation(document: DocumentNode, name: str | None) -> bool:
-    return isinstance(get_operation_ast(document, name), OperationDefinitionNode)

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import content, reads
+from cms.content_model import BENEFIT
 from cms.db import session_scope
-from cms.models import ArticleStatus, Benefit, utc_now
+from cms.models import ArticleStatus, utc_now
 from tests.conftest import SOURCE_ARTICLE, GraphQL
 
 pytestmark = pytest.mark.anyio
@@ -193,9 +194,8 @@ async def test_a_draft_child_of_a_published_article_is_invisible(
     body = await graphql('{ article(slug: "x") { benefits { slug } } }')
     assert body["data"]["article"]["benefits"] == [{"slug": "public-benefit"}]
     async with session_scope(engine) as session:
-        draft = (await reads.children_by_article_ids(
-            session, Benefit, [1], include_drafts=True
-        ))  # fmt: skip
+        items = await reads.every_item_by_article_ids(session, [1], include_drafts=True)
+    draft = [item for item in items if item.item_kind is BENEFIT]
     from strawberry.relay import to_base64
 
     hidden_id = to_base64("Benefit", next(b.id for b in draft if b.is_draft))
