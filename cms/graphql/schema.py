@@ -29,6 +29,9 @@ __all__ = ["build_schema", "schema_sdl"]
 
 
 Mutation = merge_types("Mutation", (ContentMutation, TranslationMutations))
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Edits, each one transaction; every one needs a token with the scope it names."
+)
 
 
 class _Schema(strawberry.Schema):
