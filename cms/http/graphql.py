@@ -59,6 +59,7 @@ from cms.http.persisted_queries import PersistedQueries
 from cms.http.policy import RequestPolicy, policy_of, principal_for
 from cms.http.rate_limit import Limiter
 from cms.http.response_cache import CachedResponse, ResponseCache, cache_key
+from cms.http.trusted_documents import TrustedDocuments
 from cms.http.websockets import (
     ClientSockets,
     TransportHandler,
@@ -104,7 +105,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         database.limit_statements(settings.request_timeout)
         self.changes = changes
         self.sockets = ClientSockets(settings.max_websockets_per_client)
-        self.persisted_queries = PersistedQueries(settings.document_cache_bytes)
+        self.persisted_queries = PersistedQueries(
+            settings.document_cache_bytes, TrustedDocuments.from_settings(settings)
+        )
         # Each request's document is parsed once, here, and handed on to Strawberry.
         self.documents = Documents(
             max_tokens=settings.max_query_tokens, max_bytes=settings.document_cache_bytes
@@ -164,7 +167,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             len(request.query) > limit or len(request.query.encode()) > limit
         ):
             raise DocumentTooLarge(f"The GraphQL document is over {limit} bytes.")
-        query = self.persisted_queries.resolve(request.query, request.extensions)
+        query = self.persisted_queries.resolve(
+            request.query, request.extensions, request.document_id
+        )
         if query is not None and query != request.query:
             request = request.with_query(query)
         parsed = self.documents.parse(query) if query else None

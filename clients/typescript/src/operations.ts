@@ -45,3 +45,10 @@ export const BenefitSnippet = graphql(`
     }
   }
 `);
+
+// Sent over the websocket (graphql-transport-ws) as `{"documentId": ...}` too.
+export const ContentChanged = graphql(`
+  subscription ContentChanged($slugs: [String!]) {
+    contentChanged(slugs: $slugs) { type slug cursor article { title } }
+  }
+`);
