@@ -50,7 +50,7 @@ def _settings(settings: Settings, mode: str, manifest: Path | None = MANIFEST_FI
         "trusted_documents": mode,
         "trusted_documents_file": manifest,
     }
-    return Settings(**values, _env_file=None)  # type: ignore[call-arg]
+    return Settings(**values, _env_file=None)
 
 
 @pytest.fixture
