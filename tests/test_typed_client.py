@@ -17,8 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cms.db import Database
 from cms.http import create_app
 from cms.settings import Settings
+from tests.live_server import live_server
 from tests.typescript_project import REPO, NodeProject
 
+# Compiled with the example and run on Node 22 against a live server.
+RUN_EXAMPLE = """import { allSlugs, articleOutline, snippetHtml } from "./example.js";
+declare const process: { argv: string[] };
+const endpoint = process.argv[2] ?? "";
+const outline = await articleOutline(endpoint, "back-walk");
+const slugs = await allSlugs(endpoint);
+const snippet = await snippetHtml(endpoint, "back-walk", "stress-relief");
+console.log(JSON.stringify({ outline, slugs, snippet }));
+"""
 FIXTURE_MANIFEST = REPO / "tests" / "http" / "trusted-documents.json"
 VARIABLES = {
     "ArticleWithItems": {"slug": "back-walk"},
@@ -105,3 +115,31 @@ async def test_the_server_runs_the_generated_manifest_and_nothing_else(
     assert answered["BenefitSnippet"]["benefitSnippet"]["article"]["slug"] == "back-walk"
     assert refused.status_code == 403
     assert refused.json()["errors"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
+
+
+@pytest.mark.anyio
+async def test_the_compiled_client_reads_a_server_that_runs_only_its_documents(
+    generated: NodeProject, seeded: AsyncEngine, settings: Settings
+) -> None:
+    """End to end: the example compiled to JavaScript sends `documentId`s over real HTTP."""
+    (generated.path / "src" / "run-example.ts").write_text(RUN_EXAMPLE)
+    out = generated.path.parent / "compiled"
+    _ok(
+        generated.run("tsc", "-p", ".", "--noEmit", "false", "--rootDir", ".", "--outDir", str(out))
+    )
+    (out / "package.json").write_text('{"type": "module"}')
+    manifest_file = generated.path / "src" / "gql" / "persisted-documents.json"
+    only = settings.model_copy(
+        update={
+            "trusted_documents": "only",
+            "trusted_documents_file": manifest_file,
+            "webhooks_dispatch": False,
+        }
+    )
+    with live_server(create_app(only)) as url:
+        ran = generated.run_node(str(out / "src" / "run-example.js"), f"{url}/graphql")
+    result = orjson.loads(_ok(ran).strip().splitlines()[-1])
+    assert result["outline"][0] == "Back Walk Benefits (PUBLISHED) by Penci"
+    assert "benefit stress-relief: Stress Relief" in result["outline"]
+    assert "back-walk" in result["slugs"]
+    assert result["snippet"].startswith('<article class="bwk-snippet"')

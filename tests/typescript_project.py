@@ -92,9 +92,13 @@ class NodeProject:
 
     def run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
         """A tool of `node_modules/.bin` on Node 22, in the project's folder."""
+        return self.run_node(str(self.path / "node_modules" / ".bin" / tool), *args)
+
+    def run_node(self, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """`script` on Node 22, in the project's folder."""
         env = {**os.environ, "PATH": f"{self.node_bin}{os.pathsep}{os.environ['PATH']}"}
         env.pop("NODE_OPTIONS", None)
         return subprocess.run(
-            [str(self.node_bin / "node"), str(self.path / "node_modules" / ".bin" / tool), *args],
+            [str(self.node_bin / "node"), script, *args],
             cwd=self.path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
         )  # fmt: skip

@@ -6,6 +6,8 @@ const config: CodegenConfig = {
   schema: "../../schema/schema.graphql",
   documents: ["src/**/*.ts", "!src/gql/**/*"],
   ignoreNoDocuments: false,
+  // Imports between the generated files end in `.js`, as ES modules in Node and browsers need.
+  importExtension: ".js",
   generates: {
     "./src/gql/": {
       preset: "client",

@@ -1,11 +1,10 @@
-// Typed usage: every field read below is checked against the schema by `tsc`.
+// Typed usage: every field read below is checked against the schema by `tsc`. `endpoint` is
+// the API's GraphQL URL, e.g. http://127.0.0.1:8000/graphql.
 import { request, type Result } from "./client.js";
 import type { ArticlesPageQuery } from "./gql/graphql.js";
 import { ArticlesPage, ArticleWithItems, BenefitSnippet } from "./operations.js";
 
-const endpoint = "http://127.0.0.1:8000/graphql";
-
-export async function articleOutline(slug: string): Promise<string[]> {
+export async function articleOutline(endpoint: string, slug: string): Promise<string[]> {
   const result = await request(endpoint, ArticleWithItems, { slug });
   if (!result.ok) {
     throw new Error(result.errors.map((error) => error.message).join("; "));
@@ -22,7 +21,7 @@ export async function articleOutline(slug: string): Promise<string[]> {
   ];
 }
 
-export async function allSlugs(tag?: string): Promise<string[]> {
+export async function allSlugs(endpoint: string, tag?: string): Promise<string[]> {
   const slugs: string[] = [];
   let after: string | null = null;
   for (;;) {
@@ -39,7 +38,11 @@ export async function allSlugs(tag?: string): Promise<string[]> {
   }
 }
 
-export async function snippetHtml(article: string, benefit: string): Promise<string | null> {
+export async function snippetHtml(
+  endpoint: string,
+  article: string,
+  benefit: string,
+): Promise<string | null> {
   const result = await request(endpoint, BenefitSnippet, { article, benefit, locale: "en" });
   return result.ok ? (result.data.benefitSnippet?.html ?? null) : null;
 }
