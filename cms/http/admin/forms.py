@@ -86,6 +86,8 @@ def item_fields(kind: ItemKind) -> tuple[FormField, ...]:
         help_text = _MARKDOWN_HELP if widget is Widget.MARKDOWN else info.description or ""
         if widget is Widget.TAGS:
             help_text = _TAGS_HELP
+        elif widget is Widget.CHECKBOX and name == "draft":
+            help_text = "Hidden from readers while ticked."
         fields.append(FormField(name, label, widget, help_text, choices))
     return tuple(fields)
 

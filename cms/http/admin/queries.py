@@ -74,6 +74,7 @@ class Panel:
     title: str
     empty: str
     articles: list[Article]
+    note: str = ""
 
 
 HomePanel = Callable[[ReadSession, int], Awaitable[Panel]]
@@ -101,7 +102,8 @@ async def _overdue_reviews(session: ReadSession, review_days: int) -> Panel:
         or_(col(Article.last_reviewed).is_(None), col(Article.last_reviewed) < due),
     )
     rows = (await session.exec(statement.order_by(col(Article.slug)))).all()
-    return Panel("Medical review overdue", "Every article's review is current.", list(rows))
+    note = f"Never medically reviewed, or last reviewed more than {review_days} days ago."
+    return Panel("Medical review overdue", "Every article's review is current.", list(rows), note)
 
 
 # The home page shows these, in order. Extension points: a panel of reviews awaiting the
