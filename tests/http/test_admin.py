@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from cms.db import Database
 from cms.documents import ArticleDocument
 from cms.http import create_app
 from cms.models import ArticleStatus
+from cms.reads import translation_of
 from cms.seed_files import dump_document
 from cms.settings import Settings
 from tests.admin_forms import forms_of, post, submit
@@ -343,3 +345,36 @@ async def test_a_post_without_the_csrf_token_changes_nothing(
     forged = await post(admin, ARTICLE, [*fields, ("title", "Forged"), ("action", "save")])
     assert forged.status_code == 403
     assert (await _document(database)).title == "Back Walk Benefits"
+
+
+async def test_a_translation_is_edited_saved_unchanged_and_deleted(
+    seeded: AsyncEngine, database: Database, admin: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    await _log_in(admin, await make_token(Scope.WRITE, name=EDITOR))
+    listed = await admin.get(f"{ARTICLE}/translations")
+    assert f'href="{ARTICLE}/translations/de"' in listed.text
+    german = f"{ARTICLE}/translations/de"
+    before = await _overlay(database, "de")
+    unchanged = await submit(admin, german, german)
+    assert unchanged.status_code == 303
+    assert await _overlay(database, "de") == before
+    body = "Zuerst:\n\n- eins\n- zwei"
+    changed = await submit(admin, german, german, {"benefits.stress-relief.body": body})
+    assert changed.status_code == 303
+    assert (await _overlay(database, "de"))["benefits"]["stress-relief"]["body"] == body
+    french = f"{ARTICLE}/translations/fr"
+    empty = await submit(admin, french, french)
+    assert empty.status_code == 400
+    assert "translates nothing" in empty.text
+    added = await submit(admin, french, french, {"title": "Les bienfaits"})
+    assert added.status_code == 303
+    assert await _overlay(database, "fr") == {"title": "Les bienfaits"}
+    deleted = await submit(admin, french, french, button=("action", "delete"))
+    assert deleted.status_code == 303
+    assert await _overlay(database, "fr") is None
+
+
+async def _overlay(database: Database, locale: str) -> dict[str, Any] | None:
+    async with database.read_session() as session:
+        row = await translation_of(session, article_id=1, locale=locale)
+    return row.document if row is not None else None

@@ -186,6 +186,7 @@ def test_the_admin_pages_have_no_wcag_21_aa_violations(
         ("item", "/admin/articles/back-walk/items/nutrition_tips/hydration"),
         ("history", "/admin/articles/back-walk/revisions"),
         ("diff", "/admin/articles/back-walk/revisions/2"),
+        ("translation", "/admin/articles/back-walk/translations/de"),
     ):
         page.goto(f"{site.url}{path}")
         _shot(page, name, width)

@@ -19,6 +19,7 @@ from cms.db import Database
 from cms.http.admin.articles import article_routes
 from cms.http.admin.history import history_routes
 from cms.http.admin.site import BASE, admin_app
+from cms.http.admin.translations import translation_routes
 from cms.settings import Settings
 
 __all__ = ["mount_admin"]
@@ -30,6 +31,7 @@ def mount_admin(app: Starlette, database: Database, settings: Settings) -> Starl
         if settings.admin_secret_key
         else secrets.token_urlsafe(32)
     )
-    admin = admin_app(database, settings, secret, [*article_routes(), *history_routes()])
+    routes = [*article_routes(), *history_routes(), *translation_routes()]
+    admin = admin_app(database, settings, secret, routes)
     app.mount(BASE, admin)
     return admin
