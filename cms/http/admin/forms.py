@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cms.content_model import ItemKind, Role, role_of, value_type
+from cms.content_model import SLUG_PATTERN, ItemKind, Role, role_of, value_type
 from cms.documents import ArticleDocument
 from cms.errors import ContentProblem
 from cms.text import to_html
@@ -160,7 +160,7 @@ def errors_by_input(
         name = re.split(r"[.\[]", path, maxsplit=1)[0]
         if name == "conclusion":
             name = "conclusion_title" if path.endswith(".title") else "conclusion"
-        message = problem.message
+        message = _readable(problem.message)
         if (prefix and not problem.field.startswith(prefix)) or name not in names:
             rest.append(f"{problem.field}: {message}" if problem.field else message)
             continue
@@ -169,6 +169,19 @@ def errors_by_input(
         else:
             by_input[name] = message
     return by_input, rest
+
+
+_READABLE = {
+    "String should have at least 1 character": "This cannot be empty.",
+    f"String should match pattern '{SLUG_PATTERN}'": (
+        "Use lower-case letters and digits, words joined by hyphens, e.g. stress-relief."
+    ),
+}
+
+
+def _readable(message: str) -> str:
+    """Validation messages in an editor's words where the validator's are a programmer's."""
+    return _READABLE.get(message, message)
 
 
 def previews(fields: Iterable[FormField], values: Mapping[str, str]) -> list[tuple[str, str]]:
