@@ -165,7 +165,7 @@ async def test_an_editor_creates_publishes_schedules_unpublishes_and_deletes_an_
 ) -> None:
     await _log_in(admin, await make_token(Scope.WRITE, Scope.PUBLISH, name=EDITOR))
     created = await submit(
-        admin, "/admin/articles/new", "/admin/articles/new",
+        admin, "/admin/new", "/admin/new",
         {"slug": "morning-stretches", "title": "Morning stretches", "intro": "One\n\n- two"},
         button=None,
     )  # fmt: skip
@@ -202,7 +202,7 @@ async def test_creating_an_article_with_a_taken_slug_says_so_beside_the_slug(
 ) -> None:
     await _log_in(admin, await make_token(Scope.WRITE, name=EDITOR))
     response = await submit(
-        admin, "/admin/articles/new", "/admin/articles/new",
+        admin, "/admin/new", "/admin/new",
         {"slug": "back-walk", "title": "Again", "intro": "Typed\n\ntext"}, button=None,
     )  # fmt: skip
     assert response.status_code == 400
@@ -217,7 +217,7 @@ async def test_items_are_added_reordered_and_removed(
     seeded: AsyncEngine, database: Database, admin: httpx.AsyncClient, make_token: TokenFactory
 ) -> None:
     await _log_in(admin, await make_token(Scope.WRITE, name=EDITOR))
-    new = f"{ARTICLE}/items/precautions/new"
+    new = f"{ARTICLE}/new/precautions"
     added = await submit(
         admin, new, new,
         {"slug": "hydrate", "title": "Drink water", "body": "Before:\n\n- a glass\n- another"},
@@ -226,7 +226,7 @@ async def test_items_are_added_reordered_and_removed(
     document = await _document(database)
     assert document.precautions[-1].body == "Before:\n\n- a glass\n- another"
     slugs = [item.slug for item in document.precautions]
-    order = f"{ARTICLE}/items/precautions/order"
+    order = f"{ARTICLE}/order/precautions"
     page = await admin.get(ARTICLE)
     ups = [f for f in forms_of(page.text) if f.action == order]
     # The last item's form moves it up: the first form of the last row.
@@ -376,3 +376,18 @@ async def _overlay(database: Database, locale: str) -> dict[str, Any] | None:
     async with database.read_session() as session:
         row = await translation_of(session, article_id=1, locale=locale)
     return row.document if row is not None else None
+
+
+async def test_a_missing_article_or_item_is_a_page_that_says_so(
+    seeded: AsyncEngine, admin: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    await _log_in(admin, await make_token(Scope.WRITE, name=EDITOR))
+    article = await admin.get("/admin/articles/no-such-article")
+    assert article.status_code == 404
+    assert "There is no article &#39;no-such-article&#39;" in article.text
+    item = await admin.get(f"{ARTICLE}/items/benefits/no-such-benefit")
+    assert item.status_code == 404
+    assert "The article has no benefit &#39;no-such-benefit&#39;." in item.text
+    kind = await admin.get(f"{ARTICLE}/items/no-such-list/x")
+    assert kind.status_code == 404
+    assert "text/html" in kind.headers["content-type"]

@@ -211,8 +211,11 @@ async def article_edit(request: Request) -> Response:
         )  # fmt: skip
     except Refusal as error:
         errors, problems = _refusal(error, ARTICLE_FIELDS)
-        # After a conflict, saving again is based on the version now stored (said above).
-        version = error.current_version if isinstance(error, Conflict) else stored.article.version
+        # After a conflict, the page shows the article as stored now, and saving again is
+        # based on that version (the message says so).
+        if isinstance(error, Conflict):
+            stored = await the_article(site.database, slug)
+        version = stored.article.version
         return _article_page(
             request, stored, values, status=error.status, version=version, errors=errors,
             problems=problems,
@@ -373,7 +376,9 @@ async def item_edit(request: Request) -> Response:
         prefix = f"{kind.list_name}[{edit.index}]." if edit.index is not None else ""
         inputs = (SLUG_FIELD, *fields)
         errors, problems = _refusal(error, inputs, prefix)
-        version = error.current_version if isinstance(error, Conflict) else stored.article.version
+        if isinstance(error, Conflict):
+            stored = await the_article(site.database, slug)
+        version = stored.article.version
         return _item_page(
             request, stored, kind, values, item=item, status=error.status, version=version,
             errors=errors, problems=problems,
@@ -415,12 +420,12 @@ def article_routes() -> list[BaseRoute]:
     both = ["GET", "POST"]
     return [
         Route("/articles", article_list),
-        Route("/articles/new", article_new, methods=both),
+        Route("/new", article_new, methods=both),
         Route("/articles/{slug}", article_edit, methods=both),
         Route("/articles/{slug}/status", article_status, methods=["POST"]),
         Route("/articles/{slug}/delete", article_delete, methods=["POST"]),
-        Route("/articles/{slug}/items/{kind}/new", item_edit, methods=both),
-        Route("/articles/{slug}/items/{kind}/order", items_reorder, methods=["POST"]),
+        Route("/articles/{slug}/new/{kind}", item_edit, methods=both),
+        Route("/articles/{slug}/order/{kind}", items_reorder, methods=["POST"]),
         Route("/articles/{slug}/items/{kind}/{item}", item_edit, methods=both),
         Route("/articles/{slug}/items/{kind}/{item}/delete", item_delete, methods=["POST"]),
     ]

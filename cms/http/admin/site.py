@@ -181,10 +181,15 @@ async def home(request: Request) -> Response:
 
 
 async def _not_found(request: Request, error: Exception) -> Response:
-    message = error.message if isinstance(error, NotFound) else "There is no such page."
+    """A missing article or page (or a method a page does not answer), as a page."""
+    status, title, message = 404, "Not found", "There is no such page."
+    if isinstance(error, NotFound):
+        message = error.message
+    elif isinstance(error, HTTPException) and error.status_code != 404:
+        status, title, message = error.status_code, "Not possible", str(error.detail)
     if not hasattr(request.state, "principal"):
         request.state.principal = None
-    return render(request, "problem.html", 404, title="Not found", message=message)
+    return render(request, "problem.html", status, title=title, message=message)
 
 
 def admin_app(
