@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from cms.db import Database
 from cms.http.admin.articles import article_routes
 from cms.http.admin.history import history_routes
+from cms.http.admin.items import item_routes
 from cms.http.admin.site import BASE, admin_app
 from cms.http.admin.translations import translation_routes
 from cms.settings import Settings
@@ -31,7 +32,7 @@ def mount_admin(app: Starlette, database: Database, settings: Settings) -> Starl
         if settings.admin_secret_key
         else secrets.token_urlsafe(32)
     )
-    routes = [*article_routes(), *history_routes(), *translation_routes()]
+    routes = [*article_routes(), *item_routes(), *history_routes(), *translation_routes()]
     admin = admin_app(database, settings, secret, routes)
     app.mount(BASE, admin)
     return admin

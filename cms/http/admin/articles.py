@@ -1,6 +1,6 @@
-"""The admin's pages of articles and their items: list, create, edit with a preview, publish,
-schedule, unpublish, archive, delete, and add, edit, remove and reorder items. Writes go through
-`cms.http.admin.edits`; a refused write shows the form again with what was typed."""
+"""The admin's pages of articles: list, create, edit with a preview, publish, schedule,
+unpublish, archive, delete. Writes go through `cms.http.admin.edits`; a refused write shows the
+form again with what was typed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cms.content import StoredArticle
-from cms.content_model import ITEM_KINDS, ItemKind, item_kind
+from cms.content_model import ITEM_KINDS, ItemKind
 from cms.errors import (
     CMSError,
     Conflict,
@@ -31,23 +31,26 @@ from cms.http.admin.forms import (
     article_data,
     article_values,
     errors_by_input,
-    item_data,
-    item_fields,
-    item_values,
     parse_publish_at,
     previews,
     typed,
 )
 from cms.http.admin.queries import every_article, every_author, the_article
 from cms.http.admin.site import page, redirect, render, site_of, status_label
-from cms.items import ItemEdit
 from cms.models import ArticleStatus, utc_now
 from cms.workflow import ALLOWED_TRANSITIONS
 
-__all__ = ["article_routes"]
+__all__ = [
+    "REFUSALS",
+    "SLUG_FIELD",
+    "article_action",
+    "article_routes",
+    "expected_version",
+    "refusal",
+]
 
-# What a refused write means for the form: it stays as typed, with the reason.
-Refusal = (Forbidden, InvalidContent, Conflict, InvalidTransition, NotFound)
+# What a refused write means for a form: it stays as typed, with the reason.
+REFUSALS = (Forbidden, InvalidContent, Conflict, InvalidTransition, NotFound)
 NEW_ARTICLE_FIELDS: tuple[FormField, ...] = (
     FormField("slug", "Slug", Widget.TEXT, "Lower-case words joined by hyphens, e.g. "
               "morning-stretches. It is the article's address and cannot change later."),
@@ -61,7 +64,7 @@ SLUG_FIELD = FormField(
 )
 
 
-def _version(form: Mapping[str, Any]) -> int:
+def expected_version(form: Mapping[str, Any]) -> int:
     try:
         return int(form.get("expected_version", ""))
     except ValueError:
@@ -78,7 +81,7 @@ def _conflict_message(error: Conflict) -> str:
     )
 
 
-def _refusal(
+def refusal(
     error: CMSError, inputs: tuple[FormField, ...], prefix: str = ""
 ) -> tuple[dict[str, str], list[str]]:
     """A refused write as messages: by input, and for the form as a whole."""
@@ -124,8 +127,8 @@ async def article_new(request: Request) -> Response:
     except Conflict:
         errors: dict[str, str] = {"slug": "An article with this slug exists already."}
         problems: list[str] = []
-    except Refusal as error:
-        errors, problems = _refusal(error, fields)
+    except REFUSALS as error:
+        errors, problems = refusal(error, fields)
     else:
         return redirect(request, f"/articles/{values['slug']}", "Created, as a draft.")
     return render(
@@ -201,16 +204,16 @@ async def article_edit(request: Request) -> Response:
     form = await request.form()
     values = typed(form, ARTICLE_FIELDS)
     if form.get("action") == "preview":
-        return _article_page(request, stored, values, version=_version(form), preview=True)
+        return _article_page(request, stored, values, version=expected_version(form), preview=True)
     try:
-        version = _version(form)
+        version = expected_version(form)
         changes = article_data(values)
         article = await edits.change_article(
             site.database, request.state.principal, slug=slug, expected_version=version,
             change=lambda document: {**document.model_dump(), **changes},
         )  # fmt: skip
-    except Refusal as error:
-        errors, problems = _refusal(error, ARTICLE_FIELDS)
+    except REFUSALS as error:
+        errors, problems = refusal(error, ARTICLE_FIELDS)
         # After a conflict, the page shows the article as stored now, and saving again is
         # based on that version (the message says so).
         if isinstance(error, Conflict):
@@ -243,7 +246,7 @@ async def _refused_action(request: Request, slug: str, error: CMSError) -> Respo
     return _article_page(request, stored, values, status=error.status, problems=messages)
 
 
-async def _article_action(
+async def article_action(
     request: Request, run: Callable[[FormData], Awaitable[tuple[str, str]]]
 ) -> Response:
     """A button of the article page: `run` it, then go where it says with what it did;
@@ -251,7 +254,7 @@ async def _article_action(
     form = await request.form()
     try:
         path, done = await run(form)
-    except Refusal as error:
+    except REFUSALS as error:
         return await _refused_action(request, request.path_params["slug"], error)
     return redirect(request, path, done)
 
@@ -273,11 +276,11 @@ async def article_status(request: Request) -> Response:
                 raise InvalidContent([ContentProblem("", "publish_at", message)])
         article = await edits.set_status(
             site.database, request.state.principal, action, slug=slug,
-            expected_version=_version(form), publish_at=publish_at,
+            expected_version=expected_version(form), publish_at=publish_at,
         )  # fmt: skip
         return f"/articles/{slug}", f"The article is {status_label(article)}."
 
-    return await _article_action(request, run)
+    return await article_action(request, run)
 
 
 @page
@@ -289,131 +292,14 @@ async def article_delete(request: Request) -> Response:
             message = "tick the box to confirm the deletion"
             raise InvalidContent([ContentProblem("", "confirm", message)])
         await edits.delete_article(
-            site.database, request.state.principal, slug=slug, expected_version=_version(form)
+            site.database,
+            request.state.principal,
+            slug=slug,
+            expected_version=expected_version(form),
         )
         return "/articles", f"Deleted {slug!r}. Its revisions are kept."
 
-    return await _article_action(request, run)
-
-
-def _kind(request: Request) -> ItemKind:
-    try:
-        return item_kind(request.path_params["kind"])
-    except KeyError:
-        raise NotFound("An article has no such list.") from None
-
-
-def _item_page(
-    request: Request,
-    stored: StoredArticle,
-    kind: ItemKind,
-    values: dict[str, str],
-    *,
-    item: str | None,
-    status: int = 200,
-    version: int | None = None,
-    errors: dict[str, str] | None = None,
-    problems: list[str] | None = None,
-    preview: bool = False,
-) -> Response:
-    fields = item_fields(kind)
-    return render(
-        request,
-        "item.html",
-        status,
-        nav="articles",
-        article=stored.article,
-        kind=kind,
-        item=item,
-        slug_field=SLUG_FIELD,
-        fields=fields,
-        values=values,
-        version=version if version is not None else stored.article.version,
-        errors=errors or {},
-        problems=problems or [],
-        previews=previews(fields, values) if preview else None,
-    )
-
-
-@page
-async def item_edit(request: Request) -> Response:
-    """An item's form; `new` as the item's slug adds one."""
-    site, slug, kind = site_of(request), request.path_params["slug"], _kind(request)
-    item = request.path_params.get("item")
-    stored = await the_article(site.database, slug)
-    fields = item_fields(kind)
-    if request.method == "GET":
-        if item is None:
-            values = {field.name: "" for field in (SLUG_FIELD, *fields)}
-        else:
-            found = next((i for i in stored.document.items(kind) if i.slug == item), None)
-            if found is None:
-                raise NotFound(f"The article has no {kind.label} {item!r}.")
-            values = item_values(kind, found.model_dump())
-        return _item_page(request, stored, kind, values, item=item)
-    form = await request.form()
-    values = typed(form, fields if item else (SLUG_FIELD, *fields))
-    if form.get("action") == "preview":
-        return _item_page(
-            request, stored, kind, values, item=item, version=_version(form), preview=True
-        )
-    edit = ItemEdit(kind)
-    principal = request.state.principal
-    try:
-        version = _version(form)
-        data = item_data(kind, values)
-        if item is None:
-            data["slug"] = values["slug"]
-            await edits.add_article_item(
-                site.database, principal, edit, slug=slug, expected_version=version, values=data
-            )
-        else:
-            await edits.change_article_item(
-                site.database, principal, edit, slug=slug, expected_version=version, item=item,
-                values=data,
-            )  # fmt: skip
-    except Refusal as error:
-        prefix = f"{kind.list_name}[{edit.index}]." if edit.index is not None else ""
-        inputs = (SLUG_FIELD, *fields)
-        errors, problems = _refusal(error, inputs, prefix)
-        if isinstance(error, Conflict):
-            stored = await the_article(site.database, slug)
-        version = stored.article.version
-        return _item_page(
-            request, stored, kind, values, item=item, status=error.status, version=version,
-            errors=errors, problems=problems,
-        )  # fmt: skip
-    label = kind.label.capitalize()
-    return redirect(request, f"/articles/{slug}", f"{label} “{values['title']}” saved.")
-
-
-@page
-async def item_delete(request: Request) -> Response:
-    site, slug, kind = site_of(request), request.path_params["slug"], _kind(request)
-    item = request.path_params["item"]
-
-    async def run(form: FormData) -> tuple[str, str]:
-        await edits.remove_article_item(
-            site.database, request.state.principal, kind, slug=slug,
-            expected_version=_version(form), item=item,
-        )  # fmt: skip
-        return f"/articles/{slug}", f"Removed the {kind.label} {item!r}."
-
-    return await _article_action(request, run)
-
-
-@page
-async def items_reorder(request: Request) -> Response:
-    site, slug, kind = site_of(request), request.path_params["slug"], _kind(request)
-
-    async def run(form: FormData) -> tuple[str, str]:
-        await edits.reorder_article_items(
-            site.database, request.state.principal, kind, slug=slug,
-            expected_version=_version(form), slugs=[str(s) for s in form.getlist("slugs")],
-        )  # fmt: skip
-        return f"/articles/{slug}#{kind.list_name}", "Order saved."
-
-    return await _article_action(request, run)
+    return await article_action(request, run)
 
 
 def article_routes() -> list[BaseRoute]:
@@ -424,8 +310,4 @@ def article_routes() -> list[BaseRoute]:
         Route("/articles/{slug}", article_edit, methods=both),
         Route("/articles/{slug}/status", article_status, methods=["POST"]),
         Route("/articles/{slug}/delete", article_delete, methods=["POST"]),
-        Route("/articles/{slug}/new/{kind}", item_edit, methods=both),
-        Route("/articles/{slug}/order/{kind}", items_reorder, methods=["POST"]),
-        Route("/articles/{slug}/items/{kind}/{item}", item_edit, methods=both),
-        Route("/articles/{slug}/items/{kind}/{item}/delete", item_delete, methods=["POST"]),
     ]
