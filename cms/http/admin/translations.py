@@ -27,12 +27,14 @@ __all__ = ["translation_routes"]
 _ORIGINAL = 160  # characters of the original shown beside each input
 
 
-def _fields(stored: StoredArticle) -> list[tuple[FormField, str]]:
-    """Each translatable text of the article as an input, with its original text."""
+def _fields(stored: StoredArticle) -> list[FormField]:
+    """Each translatable text of the article as an input, described by its original text."""
     document = stored.document
 
-    def text(name: str, label: str, widget: Widget, original: str) -> tuple[FormField, str]:
-        return FormField(name, label, widget), original
+    def text(name: str, label: str, widget: Widget, original: str) -> FormField:
+        # The original beside the input, as its description (read out with it).
+        shown = original if len(original) <= _ORIGINAL else original[:_ORIGINAL].rstrip() + "…"
+        return FormField(name, label, widget, f"Original: {shown}" if shown else "")
 
     fields = [
         text("title", "Title", Widget.TEXT, document.title),
@@ -117,8 +119,7 @@ async def translation_edit(request: Request) -> Response:
         raise NotFound("That is not a locale.")
     stored = await the_article(site.database, slug)
     assert stored.article.id is not None
-    fields = _fields(stored)
-    specs = [spec for spec, _ in fields]
+    specs = _fields(stored)
     exists = locale in (locales := await _locales(site.database, stored.article.id))
     errors: dict[str, str] = {}
     problems: list[str] = []
@@ -153,8 +154,8 @@ async def translation_edit(request: Request) -> Response:
             return redirect(request, f"/articles/{slug}/translations/{locale}", "Saved.")
     return render(
         request, "translation.html", status, nav="articles", article=stored.article,
-        locale=locale, exists=exists, fields=fields, specs=specs, values=values, errors=errors,
-        problems=problems, original_length=_ORIGINAL,
+        locale=locale, exists=exists, specs=specs, values=values, errors=errors,
+        problems=problems,
     )  # fmt: skip
 
 
