@@ -5,7 +5,7 @@ answers it. Only the fields of `COMPILED_FIELDS` compile; anything else leaves n
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import (
@@ -101,6 +101,8 @@ class Field:
 class Selection:
     typename: str
     fields: tuple[Field, ...]
+    # The operation's own selection (the root fields).
+    root: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,4 +217,4 @@ def compile_selection(
     assert query is not None
     grouped = collect_fields(schema, fragments, variables, query, operation).grouped_field_set
     compiler = _Compiler(strawberry_schema, schema, fragments, variables, operation)
-    return compiler.selection(query, grouped)
+    return replace(compiler.selection(query, grouped), root=True)

@@ -4,7 +4,8 @@ graphql-core), leaves serialised by the schema's own scalars and enums.
 
 The resolvers are Strawberry's own (`Field.field`), called as Strawberry calls them; only the
 executor around them is replaced. Anything graphql-core would answer with an error (a null in a
-non-null field, a resolver raising) raises `Fallback`: the request then runs the normal way."""
+non-null field, a resolver raising) raises `Fallback`, and so does a root field that finds
+nothing: the request then runs the normal way."""
 
 from __future__ import annotations
 
@@ -60,6 +61,9 @@ async def _complete(
                 result[key] = field.typename
             continue
         values = await _resolve(field, sources, info, variables)
+        if selection.root and any(value is None or value == [] for value in values):
+            # Nothing found: the normal path looks again (slug aliases, say) and answers.
+            raise Fallback(key)
         if field.serialize is not None:
             serialize = field.serialize
             for result, value in zip(results, values, strict=True):
