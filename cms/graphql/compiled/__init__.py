@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from cachetools import LRUCache
 from graphql import (
     DirectiveNode,
@@ -24,7 +25,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.values import VariableValues, get_variable_values
-from graphql.language import Visitor
+from graphql.language import ArgumentNode, Visitor
 from strawberry import Schema
 from strawberry.schema.schema import validate_document
 
@@ -33,7 +34,7 @@ from cms.errors import CMSError
 from cms.graphql.compiled.plan import COMPILED_FIELDS, Selection, Unsupported, compile_selection
 from cms.graphql.compiled.run import Fallback, run_selection
 from cms.graphql.context import Context
-from cms.graphql.cost import estimate_cost
+from cms.graphql.cost import PAGE_ARGUMENTS, estimate_cost
 from cms.graphql.input_text import unstorable_text, unstorable_variables
 from cms.graphql.limits import validation_rules
 from cms.graphql.parser_cache import ParsedDocument
@@ -55,6 +56,8 @@ class _Operation:
     fragments: dict[str, FragmentDetails]
     # The variables its `@include`/`@skip` conditions read: a plan is made per their values.
     condition_variables: tuple[str, ...]
+    # The variables its page sizes (`first`, `last`) read: its cost depends on them alone.
+    page_variables: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class CompiledReads:
         self._plans: LRUCache[tuple[str, str | None, tuple[Any, ...]], Selection | None] = LRUCache(
             _MAX_PLANS
         )
+        self._costs: LRUCache[tuple[str, str | None, tuple[bytes, ...]], int] = LRUCache(_MAX_PLANS)
         self.answered = 0
 
     def prepare(
@@ -96,10 +100,7 @@ class CompiledReads:
         plan = self._plan(parsed.query, operation_name, operation, coerced)
         if plan is None:
             return None
-        cost = estimate_cost(
-            self._schema._schema, parsed.document, operation_name=operation_name,
-            variables=variables, list_size=self._settings.query_cost_list_size,
-        )  # fmt: skip
+        cost = self._cost(parsed, operation_name, operation, variables or {})
         if cost > self._settings.max_query_cost:
             return None
         return Prepared(plan, coerced, cost)
@@ -124,6 +125,26 @@ class CompiledReads:
             "data": data,
             "extensions": {"cost": {"requested": prepared.cost, "maximum": maximum}},
         }
+
+    def _cost(
+        self,
+        parsed: ParsedDocument,
+        name: str | None,
+        operation: _Operation,
+        variables: dict[str, Any],
+    ) -> int:
+        """`QueryCost`'s estimate, made once per document and values of its page sizes."""
+        pages = tuple(orjson.dumps(variables.get(v)) for v in operation.page_variables)
+        key = (parsed.query, name, pages)
+        cost = self._costs.get(key)
+        if cost is None:
+            assert parsed.document is not None
+            cost = estimate_cost(
+                self._schema._schema, parsed.document, operation_name=name,
+                variables=variables, list_size=self._settings.query_cost_list_size,
+            )  # fmt: skip
+            self._costs[key] = cost
+        return cost
 
     def _operation(self, query: str, document: DocumentNode, name: str | None) -> _Operation | None:
         key = (query, name)
@@ -169,17 +190,24 @@ def _query_operation(document: DocumentNode, name: str | None) -> _Operation | N
         for d in document.definitions
         if isinstance(d, FragmentDefinitionNode)
     }
-    return _Operation(chosen, fragments, _condition_variables(document))
+    conditions, pages = _variables_read(document)
+    return _Operation(chosen, fragments, conditions, pages)
 
 
-def _condition_variables(document: DocumentNode) -> tuple[str, ...]:
-    found: dict[str, None] = {}
+def _variables_read(document: DocumentNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The variables read by directives, and by page sizes (`first`, `last`)."""
+    conditions: dict[str, None] = {}
+    pages: dict[str, None] = {}
 
-    class Conditions(Visitor):
+    class Variables(Visitor):
         def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
             for argument in node.arguments or ():
                 if isinstance(argument.value, VariableNode):
-                    found[argument.value.name.value] = None
+                    conditions[argument.value.name.value] = None
 
-    visit(document, Conditions())
-    return tuple(found)
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            if node.name.value in PAGE_ARGUMENTS and isinstance(node.value, VariableNode):
+                pages[node.value.name.value] = None
+
+    visit(document, Variables())
+    return tuple(conditions), tuple(pages)
