@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     response_cache: bool = Field(
         default=True, description="Reuse finished query responses until content changes."
     )
+    compiled_reads: bool = Field(
+        default=True,
+        description="Answer public queries made only of fields the compiled read path knows "
+        "without graphql-core's executor (same answers, less CPU); off: every query is executed "
+        "by Strawberry.",
+    )
     response_cache_entries: int = Field(
         default=10_000,
         ge=1,
