@@ -72,13 +72,6 @@ class TrustedDocuments:
         documents = load_manifest(path) if path is not None else {}
         return cls(settings.trusted_documents, documents)
 
-    @property
-    def only(self) -> bool:
-        return self.mode == "only"
-
-    def __len__(self) -> int:
-        return len(self._documents)
-
     def by_id(self, document_id: object) -> str:
         """The document a `documentId` names. Raises `TrustedDocumentNotFound` for an id not
         in the manifest (or with trusted documents off), `BadRequest` for one of no known form."""
@@ -103,7 +96,7 @@ class TrustedDocuments:
     def require(self, digest: str) -> None:
         """With `only`: raise `UntrustedDocument` unless the document hashing to `digest` is
         in the manifest."""
-        if self.only and digest.lower() not in self._documents:
+        if self.mode == "only" and digest.lower() not in self._documents:
             raise UntrustedDocument(
                 "Only trusted documents run here: send the `documentId` of a document in the "
                 "manifest your client was built with."
