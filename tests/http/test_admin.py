@@ -409,3 +409,26 @@ async def test_a_diff_marks_the_words_that_changed_within_a_line(
     assert "<del>deeply relaxing</del>" in diff or "<del>deeply</del>" in diff
     assert "<ins>very &lt;calming&gt;</ins>" in diff
     assert diff.count("<ins>") <= 2
+
+
+async def test_a_read_only_token_can_look_but_not_delete_reorder_or_restore(
+    seeded: AsyncEngine, database: Database, admin: httpx.AsyncClient,
+    make_token: TokenFactory, graphql: GraphQL,
+) -> None:  # fmt: skip
+    await graphql(SET_INTRO, {"intro": INTRO}, token=await make_token(Scope.WRITE))
+    await _log_in(admin, await make_token(Scope.READ_DRAFTS, name="reader"), name="reader")
+    page = await admin.get(ARTICLE)
+    assert page.status_code == 200
+    assert '<button type="submit" class="destructive" disabled>Delete article</button>' in page.text
+    order, first = f"{ARTICLE}/order/benefits", f"{ARTICLE}/revisions/1"
+    reorder = [f for f in forms_of(page.text) if f.action == order][0]
+    refusals = [
+        await submit(admin, ARTICLE, f"{ARTICLE}/delete", {"confirm": "yes"}, button=None),
+        await post(admin, order, reorder.fields),
+        await submit(admin, first, f"{first}/restore", button=None),
+    ]
+    for refused in refusals:
+        assert refused.status_code == 403
+        refusal = "Your token &#39;reader&#39; lacks the scope &#39;content:write&#39;."
+        assert refusal in refused.text
+    assert await _version(database) == 2
