@@ -263,8 +263,10 @@ async def test_a_revision_diff_is_readable_and_escaped_and_restores(
     assert "Version 2</a> (current)" in history.text
     diff = await admin.get(f"{ARTICLE}/revisions/2")
     assert diff.status_code == 200
-    assert '<span class="line added">+  &lt;b&gt;bold&lt;/b&gt; &amp; new</span>' in diff.text
-    assert '<span class="line removed">-  Back walking, also known as' in diff.text
+    assert '<span class="line added">+  <ins>&lt;b&gt;bold&lt;/b&gt; &amp; new</ins></span>' in (
+        diff.text
+    )
+    assert '<span class="line removed">-  <del>Back walking, also known as' in diff.text
     assert '<span class="line context"> intro: |</span>' in diff.text
     assert "{'slug'" not in diff.text
     first = f"{ARTICLE}/revisions/1"
@@ -391,3 +393,42 @@ async def test_a_missing_article_or_item_is_a_page_that_says_so(
     kind = await admin.get(f"{ARTICLE}/items/no-such-list/x")
     assert kind.status_code == 404
     assert "text/html" in kind.headers["content-type"]
+
+
+async def test_a_diff_marks_the_words_that_changed_within_a_line(
+    seeded: AsyncEngine, admin: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    await _log_in(admin, await make_token(Scope.WRITE, name=EDITOR))
+    page = f"{ARTICLE}/items/benefits/stress-relief"
+    loaded = await admin.get(page)
+    (form,) = [f for f in forms_of(loaded.text) if f.action == page]
+    body = form.values()["body"].replace("deeply relaxing", "very <calming>")
+    assert body != form.values()["body"]
+    await submit(admin, page, page, {"body": body})
+    diff = (await admin.get(f"{ARTICLE}/revisions/2")).text
+    assert "<del>deeply relaxing</del>" in diff or "<del>deeply</del>" in diff
+    assert "<ins>very &lt;calming&gt;</ins>" in diff
+    assert diff.count("<ins>") <= 2
+
+
+async def test_a_read_only_token_can_look_but_not_delete_reorder_or_restore(
+    seeded: AsyncEngine, database: Database, admin: httpx.AsyncClient,
+    make_token: TokenFactory, graphql: GraphQL,
+) -> None:  # fmt: skip
+    await graphql(SET_INTRO, {"intro": INTRO}, token=await make_token(Scope.WRITE))
+    await _log_in(admin, await make_token(Scope.READ_DRAFTS, name="reader"), name="reader")
+    page = await admin.get(ARTICLE)
+    assert page.status_code == 200
+    assert '<button type="submit" class="destructive" disabled>Delete article</button>' in page.text
+    order, first = f"{ARTICLE}/order/benefits", f"{ARTICLE}/revisions/1"
+    reorder = [f for f in forms_of(page.text) if f.action == order][0]
+    refusals = [
+        await submit(admin, ARTICLE, f"{ARTICLE}/delete", {"confirm": "yes"}, button=None),
+        await post(admin, order, reorder.fields),
+        await submit(admin, first, f"{first}/restore", button=None),
+    ]
+    for refused in refusals:
+        assert refused.status_code == 403
+        refusal = "Your token &#39;reader&#39; lacks the scope &#39;content:write&#39;."
+        assert refusal in refused.text
+    assert await _version(database) == 2

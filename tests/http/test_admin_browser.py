@@ -182,10 +182,12 @@ def test_the_admin_pages_have_no_wcag_21_aa_violations(
     for name, path in (
         ("home", "/admin/"),
         ("articles", "/admin/articles"),
+        ("new", "/admin/new"),
         ("article", "/admin/articles/back-walk"),
         ("item", "/admin/articles/back-walk/items/nutrition_tips/hydration"),
         ("history", "/admin/articles/back-walk/revisions"),
         ("diff", "/admin/articles/back-walk/revisions/2"),
+        ("translations", "/admin/articles/back-walk/translations"),
         ("translation", "/admin/articles/back-walk/translations/de"),
     ):
         page.goto(f"{site.url}{path}")

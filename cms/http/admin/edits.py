@@ -6,6 +6,7 @@ Refusals are the domain's own errors (`Forbidden`, `InvalidContent`, `Conflict`,
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -138,11 +139,14 @@ async def reorder_article_items(
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
 class StatusAction:
-    """A button of the publishing panel: the status it moves to and the revision's action."""
+    """A button of the publishing panel: the revision's action, its label, the status it
+    moves to."""
 
-    def __init__(self, name: str, label: str, target: ArticleStatus) -> None:
-        self.name, self.label, self.target = name, label, target
+    name: str
+    label: str
+    target: ArticleStatus
 
 
 ACTIONS: dict[str, StatusAction] = {

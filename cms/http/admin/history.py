@@ -3,6 +3,9 @@ two versions as seed files, escaped by the template), and restoring one."""
 
 from __future__ import annotations
 
+import re
+from difflib import SequenceMatcher
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -26,14 +29,77 @@ async def revisions(request: Request) -> Response:
     return render(request, "revisions.html", nav="articles", article=stored.article, rows=rows)
 
 
-def _diff_lines(text: str) -> list[tuple[str, str]]:
-    """Each line of a unified diff with what it is: added, removed, a hunk header or context."""
+Segment = tuple[str, bool]  # text, and whether it is what changed within its line
+Line = tuple[str, list[Segment]]  # added, removed, hunk, file or context
+
+
+def _diff_lines(text: str) -> list[Line]:
+    """Each line of a unified diff with what it is: added, removed, a hunk header or context.
+    A run of removed lines followed by as many added ones is a change of those lines: the
+    words that differ are marked, so that one changed word in a paragraph can be found."""
     kinds = {"+": "added", "-": "removed", "@": "hunk"}
-    lines = []
-    for line in text.splitlines():
-        kind = "file" if line.startswith(("+++", "---")) else kinds.get(line[:1], "context")
-        lines.append((kind, line))
+    plain = [
+        ("file" if line.startswith(("+++", "---")) else kinds.get(line[:1], "context"), line)
+        for line in text.splitlines()
+    ]
+    lines: list[Line] = []
+    index = 0
+    while index < len(plain):
+        removed = _run(plain, index, "removed")
+        added = _run(plain, index + len(removed), "added")
+        if removed and len(removed) == len(added):
+            pairs = [_marked(old, new) for old, new in zip(removed, added, strict=True)]
+            lines += [("removed", old) for old, _ in pairs] + [("added", new) for _, new in pairs]
+            index += 2 * len(removed)
+        else:
+            kind, line = plain[index]
+            lines.append((kind, [(line, False)]))
+            index += 1
     return lines
+
+
+def _run(lines: list[tuple[str, str]], start: int, kind: str) -> list[str]:
+    run = []
+    for each_kind, line in lines[start:]:
+        if each_kind != kind:
+            break
+        run.append(line)
+    return run
+
+
+def _marked(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
+    """The two versions of a line, split into words that stayed and words that changed."""
+    before, after = re.split(r"(\s+)", old[1:]), re.split(r"(\s+)", new[1:])
+    old_parts: list[Segment] = [(old[0], False)]
+    new_parts: list[Segment] = [(new[0], False)]
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        changed = op != "equal"
+        if i2 > i1:
+            old_parts.append(("".join(before[i1:i2]), changed))
+        if j2 > j1:
+            new_parts.append(("".join(after[j1:j2]), changed))
+    return _joined(old_parts), _joined(new_parts)
+
+
+def _joined(parts: list[Segment]) -> list[Segment]:
+    """Changed words separated only by spaces as one change; neighbours of a kind merged."""
+    flags = [
+        changed
+        or (
+            not text.strip()
+            and 0 < index < len(parts) - 1
+            and parts[index - 1][1]
+            and parts[index + 1][1]
+        )
+        for index, (text, changed) in enumerate(parts)
+    ]
+    joined: list[Segment] = []
+    for (text, _), changed in zip(parts, flags, strict=True):
+        if joined and joined[-1][1] == changed:
+            joined[-1] = (joined[-1][0] + text, changed)
+        elif text:
+            joined.append((text, changed))
+    return joined
 
 
 async def _diff_page(request: Request, status: int = 200, problem: str | None = None) -> Response:
@@ -47,7 +113,7 @@ async def _diff_page(request: Request, status: int = 200, problem: str | None = 
     old, new = await revision_pair(site.database, stored.article.id, version)
     if old is None:
         added = dump_document(snapshot_of(new)).splitlines()
-        lines = [("added", f"+{line}") for line in added]
+        lines: list[Line] = [("added", [(f"+{line}", False)]) for line in added]
     else:
         lines = _diff_lines(diff_revisions(old, new))
     return render(
