@@ -9,15 +9,25 @@ from __future__ import annotations
 import strawberry
 
 from cms import models
+from cms.rich_text import LinkKind
 from cms.text import TextFormat
 
-__all__ = ["ArticleStatus", "SearchPart", "SectionKind", "TextFormat", "TipKind"]
+__all__ = ["ArticleStatus", "LinkKind", "SearchPart", "SectionKind", "TextFormat", "TipKind"]
 
 strawberry.enum(
     TextFormat,
     name="TextFormat",
     description="How prose is returned: the Markdown source, sanitised HTML, or plain text.",
 )
+strawberry.enum(LinkKind, description="What a link in prose addresses.")
+_LINK_KINDS = {
+    LinkKind.ARTICLE: "An article of this CMS (`articleSlug`).",
+    LinkKind.BENEFIT: "A benefit of an article of this CMS (`benefitSlug`, and `articleSlug` "
+    "unless it is the same article).",
+    LinkKind.EXTERNAL: "Any other http(s) address.",
+}
+for _value in LinkKind.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = _LINK_KINDS[LinkKind[_value.name]]
 strawberry.enum(models.ArticleStatus, description="Where an article is in its life.")
 strawberry.enum(
     models.SectionKind,

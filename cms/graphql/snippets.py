@@ -14,7 +14,7 @@ from strawberry.scalars import JSON
 
 from cms import snippets
 from cms.graphql.context import Info
-from cms.graphql.items import prose_field
+from cms.graphql.items import prose_field, prose_tree_field
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
 from cms.jsonld import snippet_json_ld
 from cms.snippet_html import snippet_html
@@ -40,6 +40,7 @@ class SnippetPrecaution(Localized):
     title: str
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "Who should take care, and how.")
+    body_tree = prose_tree_field("body", "Who should take care, and how.")
 
 
 @strawberry.type(
@@ -53,6 +54,7 @@ class BenefitSnippet(Localized):
     url: str = strawberry.field(description="The canonical address of the benefit.")
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "What the benefit is and why.")
+    body_tree = prose_tree_field("body", "What the benefit is and why.")
     article: SnippetArticle
     precautions: list[SnippetPrecaution] = strawberry.field(
         description="Every published precaution of the article; never empty."

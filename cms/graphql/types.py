@@ -18,7 +18,7 @@ from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION, ItemK
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.context import Info
-from cms.graphql.items import item_type, prose_field
+from cms.graphql.items import item_type, prose_field, prose_tree_field
 from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
 from cms.locales import LocaleView
@@ -44,6 +44,7 @@ class Author(relay.Node):
     name: str = strawberry.field(description="The name shown in bylines and attributions.")
     prose: strawberry.Private[dict[str, str]]
     bio = prose_field("bio", "A short biography.")
+    bio_tree = prose_tree_field("bio", "A short biography.")
 
     @classmethod
     def from_row(cls, row: models.Author) -> Self:
@@ -159,6 +160,7 @@ class Conclusion(Localized):
     title: str
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "The conclusion's text.")
+    body_tree = prose_tree_field("body", "The conclusion's text.")
 
 
 @strawberry.type(description="A saved version of an article: who saved it, when, and all of it.")
@@ -205,6 +207,7 @@ class Article(LocalizedNode, Localized):
     conclusion_title: strawberry.Private[str]
     prose: strawberry.Private[dict[str, str]]
     intro = prose_field("intro", "The opening paragraphs.")
+    intro_tree = prose_tree_field("intro", "The opening paragraphs.")
 
     @classmethod
     def from_row(cls, row: models.Article, view: LocaleView | None = None) -> Self:
