@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION
+from cms.documents import ArticleDocument
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.items import item_input
 
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 UNSET: Any = strawberry.UNSET
+# The documents' descriptions, declared once there.
+META_TITLE = ArticleDocument.model_fields["meta_title"].description
+META_DESCRIPTION = ArticleDocument.model_fields["meta_description"].description
 
 
 def provided_fields(value: Any) -> dict[str, Any]:
@@ -120,6 +124,8 @@ class ArticleInput:
     headline: str = ""
     tags: list[str] = strawberry.field(default_factory=list)
     intro: str = ""
+    meta_title: str = strawberry.field(default="", description=META_TITLE)
+    meta_description: str = strawberry.field(default="", description=META_DESCRIPTION)
     sections: list[SectionInput] = strawberry.field(default_factory=list)
     benefits: list[BenefitInput] = strawberry.field(default_factory=list)
     nutrition_tips: list[NutritionTipInput] = strawberry.field(default_factory=list)
@@ -134,6 +140,8 @@ class ArticleUpdateInput:
     author: AuthorInput | None = UNSET
     tags: list[str] | None = UNSET
     intro: str | None = UNSET
+    meta_title: str | None = strawberry.field(default=UNSET, description=META_TITLE)
+    meta_description: str | None = strawberry.field(default=UNSET, description=META_DESCRIPTION)
     sections: list[SectionInput] | None = UNSET
     benefits: list[BenefitInput] | None = UNSET
     nutrition_tips: list[NutritionTipInput] | None = UNSET

@@ -12,7 +12,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from cms import models, revisions
+from cms import models, revisions, seo
 from cms.access import Scope
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION, ItemKind, Role
 from cms.errors import BadUserInput
@@ -247,6 +247,23 @@ class Article(LocalizedNode, Localized):
         )
         found = iter(views)
         return [cls.from_row(row, next(found)) if row is not None else None for row in rows]
+
+    @strawberry.field(
+        description="The title search engines show (`<title>`): the editor's meta title, else "
+        "the title."
+    )
+    def meta_title(self) -> str:
+        return seo.meta_title(title=self.title, meta_title=self.row.meta_title)
+
+    @strawberry.field(
+        description='The description search engines show (`<meta name="description">`): the '
+        "editor's meta description, else the intro's plain text cut at a word boundary to 160 "
+        "characters."
+    )
+    def meta_description(self) -> str:
+        return seo.meta_description(
+            intro=self.prose["intro"], meta_description=self.row.meta_description
+        )
 
     @strawberry.field(
         description="Every locale the article can be read in: its own first, then those of its "

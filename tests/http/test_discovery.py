@@ -178,3 +178,13 @@ async def test_discovery_is_conditional_and_publicly_cacheable(
     changed = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200
     assert changed.headers["etag"] != first.headers["etag"]
+
+
+async def test_a_meta_description_is_the_feed_summary(
+    database: Database, client: httpx.AsyncClient
+) -> None:
+    document = text_document("rest", "Rest well", intro="Lie *down*.")
+    seo = {"meta_description": "Why resting after a back walk helps, in two minutes."}
+    await _save(database, document.model_copy(update=seo))
+    (entry,) = _entries(await _xml(client, "/feed.xml", "application/atom+xml")).values()
+    assert entry.findtext(f"{ATOM}summary") == seo["meta_description"]
