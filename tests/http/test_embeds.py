@@ -277,7 +277,7 @@ async def test_a_refused_partner_key_or_origin_is_a_readable_page(
         PAGE, params={"partner_key": key}, headers={"Origin": "https://evil.example"}
     )
     _error_page(elsewhere, 403, "This health information cannot be shown on this site.")
-    assert elsewhere.headers["vary"] == "Origin"
+    assert elsewhere.headers["vary"] == "Origin, X-Partner-Key"
     async with session_scope(seeded) as session:
         await partners.revoke_partner(session, name="acme")
     revoked = await client.get(PAGE, params={"partner_key": key})
