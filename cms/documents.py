@@ -246,6 +246,8 @@ class TranslationDocument(_Document):
     title: Title | None = None
     headline: Headline | None = None
     intro: RequiredMarkdown | None = None
+    meta_title: MetaText | None = None
+    meta_description: MetaText | None = None
     # One map per item kind of `cms.content_model` (checked below).
     sections: dict[Slug, SectionTranslation] = Field(  # type: ignore[valid-type]
         default_factory=dict, description=_BY_SLUG

@@ -44,9 +44,9 @@ def _medical_web_page(
         "author": {"@type": "Person", "name": article.author_name},
         "dateModified": _instant(article.updated_at),
     }
-    page["headline"] = article.meta_title
-    if article.meta_description:
-        page["description"] = article.meta_description
+    page["headline"] = article.meta.title
+    if article.meta.description:
+        page["description"] = article.meta.description
     page["medicalAudience"] = READERS
     if article.published_at is not None:
         page["datePublished"] = _instant(article.published_at)

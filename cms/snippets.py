@@ -65,8 +65,7 @@ class SyndicatedArticle:
     slug: str
     title: str
     headline: str
-    meta_title: str  # what search engines show, fallbacks applied (`cms.seo`)
-    meta_description: str
+    meta: seo.Meta  # what search engines show, in this locale, fallbacks applied
     url: str
     author_name: str
     reviewed_by: str
@@ -129,7 +128,6 @@ def syndicated_article(
     locale of `view` (by default the article's own)."""
     view = view or LocaleView(base=article.locale)
     title = view.article_field("title", article.title)
-    intro = view.article_field("intro", article.intro)
 
     def item(list_name: str, row: ItemRow) -> SnippetItem:
         title = view.item_field(list_name, row.slug, "title", row.title)
@@ -140,10 +138,7 @@ def syndicated_article(
         slug=article.slug,
         title=title.value,
         headline=view.article_field("headline", article.headline).value,
-        meta_title=seo.meta_title(title=title.value, meta_title=article.meta_title),
-        meta_description=seo.meta_description(
-            intro=intro.value, meta_description=article.meta_description
-        ),
+        meta=seo.meta_of(article, view),
         url=article_url(site_url, article.slug),
         author_name=author.name,
         reviewed_by=article.reviewed_by,

@@ -100,3 +100,49 @@ def test_a_long_intro_is_cut_on_a_word_boundary_with_an_ellipsis() -> None:
     words = "word, " * 40
     cut = meta_description(intro=words, meta_description="")
     assert cut == "word, " * 25 + "word…" and len(cut) == 155
+
+
+TRANSLATE = """
+mutation Save($input: ArticleTranslationInput!) {
+  articleTranslationSave(slug: "back-walk", locale: "fr", input: $input) {
+    article { metaTitle metaDescription } errors { field code }
+  }
+}
+"""
+IN_FRENCH = """
+{ article(slug: "back-walk", locale: "fr") {
+    metaTitle metaDescription jsonLd benefits { slug } } }
+"""
+
+
+async def test_meta_fields_are_read_in_the_requested_locale(
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    token = await make_token(Scope.WRITE)
+    english = {"metaTitle": "Back walking: benefits", "metaDescription": "What a back walk does."}
+    await graphql(UPDATE, {"v": 1, "input": english}, token=token)
+
+    # Title and intro translated, meta texts not: the English ones would not fit, so the French
+    # title and intro stand in.
+    french = {"title": "Les bienfaits", "intro": "La marche sur le dos détend."}
+    answer = await graphql(TRANSLATE, {"input": french}, token=token)
+    assert answer["data"]["articleTranslationSave"] == {
+        "article": {
+            "metaTitle": "Les bienfaits",
+            "metaDescription": "La marche sur le dos détend.",
+        },
+        "errors": [],
+    }
+    # Translated meta texts are the French reader's, in the API and the JSON-LD.
+    seo = {"metaTitle": "Marcher sur le dos", "metaDescription": "Ce que fait la marche."}
+    answer = await graphql(TRANSLATE, {"input": {**french, **seo}}, token=token)
+    assert answer["data"]["articleTranslationSave"] == {"article": seo, "errors": []}
+    article = (await graphql(IN_FRENCH))["data"]["article"]
+    assert (article["metaTitle"], article["metaDescription"]) == tuple(seo.values())
+    assert (article["jsonLd"]["headline"], article["jsonLd"]["description"]) == tuple(seo.values())
+    # Only the title translated: the English meta description still stands for the intro.
+    answer = await graphql(TRANSLATE, {"input": {"title": "Les bienfaits"}}, token=token)
+    assert answer["data"]["articleTranslationSave"]["article"] == {
+        "metaTitle": "Les bienfaits",
+        "metaDescription": "What a back walk does.",
+    }

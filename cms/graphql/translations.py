@@ -19,7 +19,7 @@ from cms.content_model import BENEFIT, ITEM_KINDS, NUTRITION_TIP, PRECAUTION, SE
 from cms.documents import TranslationDocument, field_path, validation_problems
 from cms.errors import ContentProblem, InvalidContent, NotFound
 from cms.graphql.context import Info
-from cms.graphql.inputs import provided_fields
+from cms.graphql.inputs import META_DESCRIPTION, META_TITLE, provided_fields
 from cms.graphql.items import item_translation_input
 from cms.graphql.mutations import ContentError, ContentErrorCode
 from cms.graphql.types import Article
@@ -79,6 +79,8 @@ class ArticleTranslationInput:
     title: str | None = UNSET
     headline: str | None = UNSET
     intro: str | None = UNSET
+    meta_title: str | None = strawberry.field(default=UNSET, description=META_TITLE)
+    meta_description: str | None = strawberry.field(default=UNSET, description=META_DESCRIPTION)
     sections: list[SectionTranslationInput] = strawberry.field(
         default_factory=list, description="Translated sections."
     )

@@ -253,7 +253,7 @@ class Article(LocalizedNode, Localized):
         "the title."
     )
     def meta_title(self) -> str:
-        return seo.meta_title(title=self.title, meta_title=self.row.meta_title)
+        return seo.meta_of(self.row, self.view).title
 
     @strawberry.field(
         description='The description search engines show (`<meta name="description">`): the '
@@ -261,9 +261,7 @@ class Article(LocalizedNode, Localized):
         "characters."
     )
     def meta_description(self) -> str:
-        return seo.meta_description(
-            intro=self.prose["intro"], meta_description=self.row.meta_description
-        )
+        return seo.meta_of(self.row, self.view).description
 
     @strawberry.field(
         description="Every locale the article can be read in: its own first, then those of its "
