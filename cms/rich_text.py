@@ -147,10 +147,12 @@ class _Builder:
             # html_inline and anything else is dropped.
 
     def open(self, token: Token) -> None:
-        if token.type in ("th_open", "td_open") and self.cells:
-            self.text(_CELL_SEPARATOR)
-        self.cells += token.type in ("th_open", "td_open")
-        self.cells *= token.type != "tr_open"
+        if token.type == "tr_open":
+            self.cells = 0
+        elif token.type in ("th_open", "td_open"):
+            if self.cells:
+                self.text(_CELL_SEPARATOR)
+            self.cells += 1
         kind = _CONTAINERS.get(token.type)
         if kind is None or self.depth >= MAX_DEPTH:
             if kind is not None and token.block and self._ends_in_a_word():

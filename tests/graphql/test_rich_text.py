@@ -105,7 +105,8 @@ async def test_the_seed_prose_is_a_paragraph_of_its_plain_text(
 async def test_structure_becomes_typed_nodes(engine: AsyncEngine, graphql: GraphQL) -> None:
     markdown = (
         "## Why\n\nWalk *slowly* and **gently**, with `care`  \nthen rest.\n\n"
-        "3. three\n4. four\n\n- one\n  - nested\n\n> quoted\n\n```\nx < y\n```"
+        "3. three\n4. four\n\n- one\n  - nested\n\n> quoted\n\n```\nx < y\n```\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n---\n\n![A back walk](walk.png)"
     )
     assert await _benefit_tree(engine, graphql, markdown) == [
         ("Heading", None, 2),
@@ -140,6 +141,12 @@ async def test_structure_becomes_typed_nodes(engine: AsyncEngine, graphql: Graph
         ("Text", 28, "quoted"),
         ("Paragraph", None),
         ("Code", 30, "x < y"),
+        ("Paragraph", None),  # a table row, its cells separated by tabs
+        ("Text", 32, "a\tb"),
+        ("Paragraph", None),
+        ("Text", 34, "1\t2"),
+        ("Paragraph", None),  # the rule is dropped; an image is its alt text
+        ("Text", 36, "A back walk"),
     ]
 
 
