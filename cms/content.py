@@ -104,6 +104,8 @@ async def stored_article(
         last_reviewed=article.last_reviewed,
         tags=tags,
         intro=article.intro,
+        meta_title=article.meta_title,
+        meta_description=article.meta_description,
         conclusion=conclusion,
         **{kind.list_name: items[kind] for kind in ITEM_KINDS},
     )
@@ -361,6 +363,8 @@ def _apply_article_fields(article: Article, document: ArticleDocument, author_id
     article.status = document.status
     article.published_at = document.published_at
     article.intro = document.intro
+    article.meta_title = document.meta_title
+    article.meta_description = document.meta_description
     article.conclusion_title = document.conclusion.title if document.conclusion else ""
     article.conclusion = document.conclusion.body if document.conclusion else ""
     article.author_id = author_id

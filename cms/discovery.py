@@ -1,5 +1,6 @@
 """Discovery for crawlers and feed readers: the sitemap and the Atom feeds (all articles, or one
-tag's) of what the public may see, as XML documents. Every text is escaped by ElementTree."""
+tag's) of what the public may see, as XML documents. Every text is escaped by ElementTree; an
+entry's summary is the article's meta description when it has one."""
 
 from __future__ import annotations
 
@@ -65,7 +66,11 @@ async def atom_feed(
         ET.SubElement(ET.SubElement(entry, "author"), "name").text = author
         for term in tags[article.id]:
             ET.SubElement(entry, "category", term=term)
-        summary = to_text(article.intro) or article.headline or article.title
+        # The editor's meta description, else the whole intro (a feed reader shows more than a
+        # search result does).
+        summary = (
+            article.meta_description or to_text(article.intro) or article.headline or article.title
+        )
         ET.SubElement(entry, "summary", type="text").text = summary
     return _document(feed)
 

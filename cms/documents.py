@@ -118,6 +118,9 @@ class AuthorDocument(_Document):
 Headline = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(storable)
 ]
+MetaText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(storable)
+]
 
 
 class ConclusionDocument(_Document):
@@ -158,6 +161,16 @@ class ArticleDocument(_Document):
     )
     tags: Tags = Field(default_factory=list)
     intro: Markdown = Field(default="", description="The opening paragraphs, in Markdown.")
+    meta_title: MetaText = Field(
+        default="",
+        description="The title search engines show, plain text; keep it within 60 characters. "
+        "Empty: the title.",
+    )
+    meta_description: MetaText = Field(
+        default="",
+        description="The description search engines show, plain text, 50 to 160 characters. "
+        "Empty: the start of the intro.",
+    )
     # One list per item kind of `cms.content_model` (checked below).
     sections: list[SectionDocument] = Field(
         default_factory=list, description=SECTION.list_description
@@ -243,6 +256,8 @@ class TranslationDocument(_Document):
     title: Title | None = None
     headline: Headline | None = None
     intro: RequiredMarkdown | None = None
+    meta_title: MetaText | None = None
+    meta_description: MetaText | None = None
     # One map per item kind of `cms.content_model` (checked below).
     sections: dict[Slug, SectionTranslation] = Field(  # type: ignore[valid-type]
         default_factory=dict, description=_BY_SLUG

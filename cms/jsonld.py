@@ -1,6 +1,7 @@
 """schema.org structured data (JSON-LD) of an article and of its snippets.
 
-An article is a `MedicalWebPage` about a `MedicalTherapy`: its benefits are parts of the page
+An article is a `MedicalWebPage` for patients (its `headline` and `description` what search
+engines show, `cms.seo`) about a `MedicalTherapy`: its benefits are parts of the page
 (`hasPart` of `WebPageElement`s) and its precautions are the therapy's `contraindication`s.
 """
 
@@ -16,6 +17,8 @@ from cms.text import to_text
 __all__ = ["article_json_ld", "snippet_json_ld"]
 
 SCHEMA_ORG = "https://schema.org"
+# Who every article is written for: lay readers, not clinicians.
+READERS = {"@type": "MedicalAudience", "audienceType": "Patient"}
 
 
 def article_json_ld(article: SyndicatedArticle) -> dict[str, Any]:
@@ -41,8 +44,10 @@ def _medical_web_page(
         "author": {"@type": "Person", "name": article.author_name},
         "dateModified": _instant(article.updated_at),
     }
-    if article.headline:
-        page["headline"] = article.headline
+    page["headline"] = article.meta.title
+    if article.meta.description:
+        page["description"] = article.meta.description
+    page["medicalAudience"] = READERS
     if article.published_at is not None:
         page["datePublished"] = _instant(article.published_at)
     if article.last_reviewed is not None:

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from cms import seo
 from cms.content_model import ITEM_KINDS, Role
 from cms.documents import ArticleDocument, Location, TranslationDocument, field_path
 from cms.errors import InvalidContent
@@ -63,11 +64,15 @@ class Rule(enum.StrEnum):
     REVIEW_OVERDUE = "review-overdue"
     DUPLICATE_BENEFIT_TITLE = "duplicate-benefit-title"
     BROKEN_LINK = "broken-link"
+    META_TITLE_LENGTH = "meta-title-length"
+    META_DESCRIPTION_LENGTH = "meta-description-length"
 
 
 _SEVERITY = {
     Rule.REVIEW_MISSING: Severity.WARNING,
     Rule.REVIEW_OVERDUE: Severity.WARNING,
+    Rule.META_TITLE_LENGTH: Severity.WARNING,
+    Rule.META_DESCRIPTION_LENGTH: Severity.WARNING,
 }
 
 
@@ -167,6 +172,7 @@ def lint_documents(files: Sequence[LintedFile], rules: LintRules) -> list[Findin
         findings.extend(_thin_benefits(linted))
         findings.extend(_duplicate_benefit_titles(linted))
         findings.extend(_review(linted, rules))
+        findings.extend(_meta_lengths(linted))
         for location, value, is_prose in _texts(linted.document):
             if claims is not None:
                 findings.extend(_absolute_claims(linted, location, value, claims))
@@ -235,10 +241,28 @@ def _review(linted: LintedFile, rules: LintRules) -> Iterator[Finding]:
         )  # fmt: skip
 
 
+def _meta_lengths(linted: LintedFile) -> Iterator[Finding]:
+    """Meta texts search engines would cut off (or that say too little); empty ones fall back."""
+    title, description = linted.document.meta_title, linted.document.meta_description
+    if len(title) > seo.META_TITLE_LENGTH:
+        yield _finding(
+            linted, ("meta_title",), Rule.META_TITLE_LENGTH,
+            f"{len(title)} characters; search engines show about {seo.META_TITLE_LENGTH}",
+        )  # fmt: skip
+    low, high = seo.META_DESCRIPTION_MIN, seo.META_DESCRIPTION_LENGTH
+    if description and not low <= len(description) <= high:
+        yield _finding(
+            linted, ("meta_description",), Rule.META_DESCRIPTION_LENGTH,
+            f"{len(description)} characters; search engines show {low} to {high}",
+        )  # fmt: skip
+
+
 def _texts(document: ArticleDocument) -> Iterator[tuple[Location, str, bool]]:
     """Every title and prose field: (location, value, is Markdown prose)."""
     yield ("title",), document.title, False
     yield ("headline",), document.headline, False
+    yield ("meta_title",), document.meta_title, False
+    yield ("meta_description",), document.meta_description, False
     yield ("intro",), document.intro, True
     for kind in ITEM_KINDS:
         for index, item in enumerate(document.items(kind)):

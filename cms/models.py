@@ -113,6 +113,11 @@ def _timestamp_column(**kwargs: Any) -> Any:
     return sa.Column(UTCDateTime(), nullable=False, **kwargs)
 
 
+def _meta_text_column() -> Any:
+    # A server default, so that rows written before the column existed read as "not set".
+    return sa.Column(sa.String(300), nullable=False, server_default="")
+
+
 class Author(SQLModel, table=True):
     __tablename__: ClassVar[str] = "author"
     __table_args__ = (sa.CheckConstraint("length(name) > 0", name="author_name_not_empty"),)
@@ -151,6 +156,9 @@ class Article(SQLModel, table=True):
     title: str = Field(max_length=300)
     headline: str = Field(default="", max_length=500)
     intro: str = ""
+    # What search engines show; empty falls back (`cms.seo`).
+    meta_title: str = Field(default="", sa_column=_meta_text_column())
+    meta_description: str = Field(default="", sa_column=_meta_text_column())
     conclusion_title: str = Field(default="", max_length=300)
     conclusion: str = ""
     status: ArticleStatus = Field(

@@ -25,9 +25,15 @@ class Settings(BaseSettings):
         description="Folder of content files loaded into an empty database; "
         "defaults to the seed/ folder shipped with the package.",
     )
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` makes `cms serve` refuse to start without `CMS_SITE_URL`, "
+        "wherever it listens; in `development` only a non-loopback `--host` needs it.",
+    )
     site_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Public base URL of the site, used for canonical links.",
+        description="Public base URL of the site (https://www.example.com), used for canonical "
+        "links. Required by `cms serve` on a non-loopback host or with `CMS_ENV=production`.",
     )
     public_url: str | None = Field(
         default=None,

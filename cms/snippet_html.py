@@ -155,13 +155,14 @@ def json_script(data: Any) -> str:
 
 def embed_document(snippet: Snippet, *, oembed_url: str, json_ld: dict[str, Any]) -> str:
     """The standalone page served to iframes: the snippet, its styles and its structured data,
-    with oEmbed discovery links."""
-    title = f"{snippet.benefit.title} – {snippet.article.title}"
+    with oEmbed discovery links; its title and description are the article's for search engines."""
+    title = f"{snippet.benefit.title} – {snippet.article.meta.title}"
     return (
         "<!doctype html>\n"
         f'<html lang="{escape(snippet.article.language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title>"
+        f'<meta name="description" content="{escape(snippet.article.meta.description)}">'
         f'<link rel="canonical" href="{escape(snippet.url)}">'
         f'<link rel="alternate" type="application/json+oembed" href="{escape(oembed_url)}" '
         f'title="{escape(title)}">'

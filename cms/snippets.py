@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from cms import reads
+from cms import reads, seo
 from cms.content_model import BENEFIT, PRECAUTION
 from cms.db import ReadSession
 from cms.locales import LocaleView
@@ -65,6 +65,7 @@ class SyndicatedArticle:
     slug: str
     title: str
     headline: str
+    meta: seo.Meta  # what search engines show, in this locale, fallbacks applied
     url: str
     author_name: str
     reviewed_by: str
@@ -137,6 +138,7 @@ def syndicated_article(
         slug=article.slug,
         title=title.value,
         headline=view.article_field("headline", article.headline).value,
+        meta=seo.meta_of(article, view),
         url=article_url(site_url, article.slug),
         author_name=author.name,
         reviewed_by=article.reviewed_by,

@@ -101,3 +101,21 @@ def test_several_workers_without_an_admin_secret_key_refuse_to_start(tmp_path: P
     line = _one_line_error(_run("serve", "--workers", "2", cwd=tmp_path, CMS_DATABASE_URL=url))
     assert line.startswith("--workers 2 needs CMS_ADMIN_SECRET_KEY")
     assert not (tmp_path / "cms.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "why"),
+    [
+        (("--host", "0.0.0.0"), {}, "--host 0.0.0.0"),
+        (("--host", "::"), {}, "--host ::"),
+        ((), {"CMS_ENV": "production"}, "CMS_ENV=production"),
+    ],
+)
+def test_serve_reachable_by_others_refuses_to_start_without_a_site_url(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], why: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cms.db'}"
+    line = _one_line_error(_run("serve", *args, cwd=tmp_path, CMS_DATABASE_URL=url, **env))
+    assert line.startswith(f"error: CMS_SITE_URL is not set ({why} needs it)")
+    assert "e.g. CMS_SITE_URL=https://www.example.com" in line
+    assert not (tmp_path / "cms.db").exists()

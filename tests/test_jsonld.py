@@ -24,6 +24,7 @@ SCHEMA_ORG_TERMS = {
     "MedicalWebPage", "Person", "MedicalTherapy", "MedicalContraindication", "WebPageElement",
     "url", "name", "inLanguage", "author", "dateModified", "datePublished", "headline",
     "lastReviewed", "reviewedBy", "about", "contraindication", "description", "hasPart", "text",
+    "MedicalAudience", "medicalAudience", "audienceType",
 }  # fmt: skip
 
 # The schema.org context, reduced to what expansion needs offline: every term is schema.org's.
@@ -75,6 +76,9 @@ async def test_an_article_is_a_medical_web_page(engine: AsyncEngine, graphql: Gr
         "author": {"@type": "Person", "name": "Penci"},
         "dateModified": "2026-11-02T09:30:00Z",
         "datePublished": "2026-11-01T00:00:00Z",
+        "headline": "Article x",
+        "description": "An intro.",
+        "medicalAudience": {"@type": "MedicalAudience", "audienceType": "Patient"},
         "lastReviewed": "2026-11-20",
         "reviewedBy": {"@type": "Person", "name": "Dr. Ada Example, MD"},
         "about": {
@@ -112,3 +116,23 @@ async def test_json_ld_expands_to_schema_org_terms_only(
     assert {iri.removeprefix("https://schema.org/") for iri in iris} <= SCHEMA_ORG_TERMS
     assert all(iri.startswith("https://schema.org/") for iri in iris)
     assert "https://schema.org/contraindication" in iris
+
+
+async def test_the_seo_fields_are_the_headline_and_description(
+    engine: AsyncEngine, graphql: GraphQL
+) -> None:
+    document = article_document().model_copy(
+        update={"meta_title": "Back walking, explained", "meta_description": "What it does."}
+    )
+    async with session_scope(engine) as session:
+        await content.save_article_document(session, document)
+    page = (await graphql(ARTICLE_JSON_LD))["data"]["article"]["jsonLd"]
+    assert (page["name"], page["headline"], page["description"]) == (
+        "Article x",
+        "Back walking, explained",
+        "What it does.",
+    )
+    expanded = jsonld.expand(page, {"documentLoader": _load_document})
+    audience = expanded[0]["https://schema.org/medicalAudience"][0]
+    assert audience["@type"] == ["https://schema.org/MedicalAudience"]
+    assert audience["https://schema.org/audienceType"] == [{"@value": "Patient"}]

@@ -156,3 +156,35 @@ def test_the_shipped_seed_lints_without_errors() -> None:
         "date: the article has no recorded medical review",
         "0 error(s), 1 warning(s).",
     ]
+
+
+def _with_meta(tmp_path: Path, meta: str) -> Path:
+    path = tmp_path / "walking.yaml"
+    path.write_text((CLEAN / "walking.yaml").read_text().replace("title: ", meta + "title: ", 1))
+    return path
+
+
+def test_meta_texts_search_engines_would_cut_off_are_warnings(tmp_path: Path) -> None:
+    meta = f"meta_title: {'T' * 61}\nmeta_description: Too short.\n"
+    findings = lint_paths([_with_meta(tmp_path, meta)], LintRules(today=TODAY))
+    assert [(f.line, f.field, f.rule, f.severity, f.message) for f in findings] == [
+        (
+            2, "meta_title", Rule.META_TITLE_LENGTH, Severity.WARNING,
+            "61 characters; search engines show about 60",
+        ),
+        (
+            3, "meta_description", Rule.META_DESCRIPTION_LENGTH, Severity.WARNING,
+            "10 characters; search engines show 50 to 160",
+        ),
+    ]  # fmt: skip
+    meta = f"meta_title: {'T' * 60}\nmeta_description: {'D' * 161}\n"
+    findings = lint_paths([_with_meta(tmp_path, meta)], LintRules(today=TODAY))
+    assert [(f.field, f.message) for f in findings] == [
+        ("meta_description", "161 characters; search engines show 50 to 160")
+    ]
+
+
+def test_meta_texts_within_their_lengths_or_left_empty_pass(tmp_path: Path) -> None:
+    meta = f"meta_title: {'T' * 60}\nmeta_description: {'D' * 50}\n"
+    assert lint_paths([_with_meta(tmp_path, meta)], LintRules(today=TODAY)) == []
+    assert lint_paths([_with_meta(tmp_path, "")], LintRules(today=TODAY)) == []

@@ -114,3 +114,18 @@ async def test_ensure_schema_applies_what_is_pending_once(empty_engine: AsyncEng
     assert pending[0] == migrate.BASELINE and pending[-1] == migrate.head_revision()
     assert await migrate.ensure_schema(empty_engine, auto_migrate=True) == pending
     assert await migrate.ensure_schema(empty_engine, auto_migrate=False) == []
+
+
+async def test_upgrading_to_the_seo_fields_keeps_articles_with_empty_ones(
+    empty_engine: AsyncEngine,
+) -> None:
+    await migrate.upgrade(empty_engine)
+    await seed_database(empty_engine, [SEED_DIR])
+    async with session_scope(empty_engine) as session:
+        before = await content.get_article_document(session, slug="back-walk")
+    await migrate.downgrade(empty_engine, "0009")
+    await migrate.upgrade(empty_engine)
+    async with session_scope(empty_engine) as session:
+        after = await content.get_article_document(session, slug="back-walk")
+    assert before is not None and after == before
+    assert (after.meta_title, after.meta_description) == ("", "")

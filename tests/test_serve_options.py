@@ -1,5 +1,5 @@
 """`cms serve`'s connection options reach uvicorn: a cap on concurrent connections and a short
-keep-alive for idle ones."""
+keep-alive for idle ones; and what it says about `CMS_SITE_URL` on a local address."""
 
 from __future__ import annotations
 
@@ -20,11 +20,12 @@ REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
 @contextmanager
-def _serving(tmp_path: Path, *options: str) -> Iterator[int]:
+def _serving(tmp_path: Path, *options: str, **settings: str) -> Iterator[int]:
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CMS_")},
         "CMS_DATABASE_URL": f"sqlite:///{tmp_path / 'cms.db'}",
+        **settings,
     }
     log_path = tmp_path / "serve.log"
     command = [sys.executable, "-m", "cms", "serve", "--port", str(port), *options]
@@ -84,3 +85,21 @@ def test_timeout_keep_alive_closes_idle_connections(tmp_path: Path) -> None:
             while sock.recv(65536):  # the rest of the answer; then the idle connection closes
                 pass
             assert time.monotonic() - started < 5
+
+
+def test_serve_on_loopback_without_a_site_url_starts_with_a_notice(tmp_path: Path) -> None:
+    with _serving(tmp_path, "--host", "127.0.0.1"):
+        log = (tmp_path / "serve.log").read_text()
+    notices = [line for line in log.splitlines() if "CMS_SITE_URL" in line]
+    assert notices == [
+        "notice: CMS_SITE_URL is not set: canonical links point at the local server "
+        "http://127.0.0.1:8000 (set it to the public site before going live)"
+    ]
+
+
+def test_serve_with_a_site_url_starts_on_any_host_without_a_notice(tmp_path: Path) -> None:
+    with _serving(
+        tmp_path, "--host", "0.0.0.0", CMS_SITE_URL="https://www.example.com", CMS_ENV="production"
+    ) as port:
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+    assert "CMS_SITE_URL" not in (tmp_path / "serve.log").read_text()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,7 @@ from cms.errors import InvalidContent
 from cms.logs import uvicorn_log_config
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
-from cms.settings import get_settings
+from cms.settings import Settings, get_settings
 
 __all__ = ["app"]
 
@@ -76,14 +77,11 @@ def serve(
     """Create missing tables, load the seed content into an empty database, and serve the API."""
     settings = get_settings()
     if workers > 1 and settings.admin_secret_key is None:
-        errors.print(
+        raise _refuse(
             f"--workers {workers} needs CMS_ADMIN_SECRET_KEY (a long random string shared by "
-            "every worker), or admin logins would bounce between workers.",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+            "every worker), or admin logins would bounce between workers."
         )
-        raise typer.Exit(code=1)
+    _check_site_url(settings, host)
     trusted = forwarded_allow_ips or ",".join(settings.trusted_proxies) or "127.0.0.1"
 
     async def prepare() -> None:
@@ -121,6 +119,42 @@ def serve(
         # A websocket message over the body limit is refused (1009) before it is read whole.
         ws_max_size=settings.max_body_bytes,
     )
+
+
+def _check_site_url(settings: Settings, host: str) -> None:
+    """Canonical links (snippets, JSON-LD, sitemap, feeds) need the public site's address: a
+    server others can reach refuses to start without it; a local one says where they point."""
+    if "site_url" in settings.model_fields_set:
+        return
+    if settings.env == "production" or not _is_loopback(host):
+        why = "CMS_ENV=production" if settings.env == "production" else f"--host {host}"
+        raise _refuse(
+            f"error: CMS_SITE_URL is not set ({why} needs it): canonical links would point at "
+            f"{settings.site_url}; set it to the public site, e.g. "
+            "CMS_SITE_URL=https://www.example.com"
+        )
+    console.print(
+        f"notice: CMS_SITE_URL is not set: canonical links point at the local server "
+        f"{settings.site_url} (set it to the public site before going live)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _refuse(line: str) -> typer.Exit:
+    """Print why the server will not start, as one line; the caller raises the exit returned."""
+    errors.print(line, markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: whoever resolves it may reach the server
 
 
 @app.command()

@@ -13,10 +13,12 @@ from typing import TypeVar
 import strawberry
 
 from cms import models
+from cms.rich_text import LinkKind
 from cms.text import TextFormat
 
 __all__ = [
     "ArticleStatus",
+    "LinkKind",
     "SearchPart",
     "SectionKind",
     "TextFormat",
@@ -50,6 +52,16 @@ described_enum(
         TextFormat.MARKDOWN: "The Markdown source, as stored.",
         TextFormat.HTML: "Sanitised HTML, safe to insert into a page.",
         TextFormat.TEXT: "Plain text, without markup.",
+    },
+)
+described_enum(
+    LinkKind,
+    description="What a link in prose addresses.",
+    values={
+        LinkKind.ARTICLE: "An article of this CMS (`articleSlug`).",
+        LinkKind.BENEFIT: "A benefit of an article of this CMS (`benefitSlug`, and `articleSlug` "
+        "unless it is the same article).",
+        LinkKind.EXTERNAL: "Any other http(s) address.",
     },
 )
 described_enum(

@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 UNSET: Any = strawberry.UNSET
+# The documents' descriptions, declared once there.
 
 
 def provided_fields(value: Any) -> dict[str, Any]:
@@ -121,6 +122,8 @@ class ArticleInput:
     headline: str = document_field(ArticleDocument, "headline", default="")
     tags: list[str] = document_field(ArticleDocument, "tags", default_factory=list)
     intro: str = document_field(ArticleDocument, "intro", default="")
+    meta_title: str = document_field(ArticleDocument, "meta_title", default="")
+    meta_description: str = document_field(ArticleDocument, "meta_description", default="")
     sections: list[SectionInput] = document_field(ArticleDocument, "sections", default_factory=list)
     benefits: list[BenefitInput] = document_field(ArticleDocument, "benefits", default_factory=list)
     nutrition_tips: list[NutritionTipInput] = document_field(
@@ -139,6 +142,10 @@ class ArticleUpdateInput:
     author: AuthorInput | None = document_field(ArticleDocument, "author", default=UNSET)
     tags: list[str] | None = document_field(ArticleDocument, "tags", default=UNSET)
     intro: str | None = document_field(ArticleDocument, "intro", default=UNSET)
+    meta_title: str | None = document_field(ArticleDocument, "meta_title", default=UNSET)
+    meta_description: str | None = document_field(
+        ArticleDocument, "meta_description", default=UNSET
+    )
     sections: list[SectionInput] | None = document_field(ArticleDocument, "sections", default=UNSET)
     benefits: list[BenefitInput] | None = document_field(ArticleDocument, "benefits", default=UNSET)
     nutrition_tips: list[NutritionTipInput] | None = document_field(

@@ -15,6 +15,9 @@ from pydantic import BaseModel
 
 from cms.content_model import ItemKind, Role, role_of, value_type
 from cms.graphql import enums as enums  # registers the enums first
+from cms.graphql.context import Info
+from cms.graphql.rich_text import RichText, rich_text_of
+from cms.rich_text import Sites
 from cms.text import TextFormat, render
 
 __all__ = [
@@ -25,6 +28,8 @@ __all__ = [
     "item_translation_input",
     "item_type",
     "prose_field",
+    "prose_tree_field",
+    "tree_name",
 ]
 
 T = TypeVar("T", bound=type)
@@ -70,9 +75,29 @@ def prose_field(name: str, description: str | None) -> Any:
     return strawberry.field(resolver=resolve, description=description)
 
 
+def prose_tree_field(name: str, description: str | None) -> Any:
+    """The same Markdown field as a typed tree (`RichText`). Reads `root.prose[name]`."""
+
+    def resolve(root: Any, info: Info) -> RichText:
+        settings = info.context.settings
+        return rich_text_of(root.prose[name], Sites(settings.site_url, settings.public_url))
+
+    about = f"{description} " if description else ""
+    return strawberry.field(
+        resolver=resolve,
+        description=f"{about}As a tree of typed nodes, for apps that render without HTML.",
+    )
+
+
+def tree_name(name: str) -> str:
+    """The field that returns prose field `name` as a tree: `body` -> `body_tree` (`bodyTree`)."""
+    return f"{name}_tree"
+
+
 def item_type(kind: ItemKind) -> Callable[[T], T]:
     """Make the decorated class the GraphQL type of `kind`, with a field per document field:
-    prose takes a `format` argument and is read from `prose`; the rest are plain attributes."""
+    prose takes a `format` argument, has a `<name>Tree` twin and is read from `prose`; the rest
+    are plain attributes."""
 
     def decorate(cls: T) -> T:
         cls.item_kind = kind  # type: ignore[attr-defined]
@@ -81,6 +106,7 @@ def item_type(kind: ItemKind) -> Callable[[T], T]:
                 continue
             if role_of(info) is Role.PROSE:
                 setattr(cls, name, prose_field(name, info.description))
+                setattr(cls, tree_name(name), prose_tree_field(name, info.description))
             else:
                 _annotations(cls)[name] = value_type(info)
                 setattr(cls, name, strawberry.field(description=info.description))

@@ -22,6 +22,7 @@ from cms.graphql.limits import validation_rules
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
 from cms.graphql.queries import Query
+from cms.graphql.rich_text import RICH_TEXT_TYPES
 from cms.graphql.translations import TranslationMutations
 from cms.settings import Settings
 
@@ -59,9 +60,18 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ),
         ReadContentRevision,
     ]
-    return _Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    return _Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=RICH_TEXT_TYPES,
+        extensions=extensions,
+    )
 
 
 def schema_sdl() -> str:
     """The public contract, as checked in at schema/schema.graphql."""
-    return _Schema(query=Query, mutation=Mutation, subscription=Subscription).as_str() + "\n"
+    schema = _Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, types=RICH_TEXT_TYPES
+    )
+    return schema.as_str() + "\n"

@@ -15,7 +15,7 @@ from strawberry.scalars import JSON
 from cms import snippets
 from cms.content_model import PRECAUTION
 from cms.graphql.context import Info
-from cms.graphql.items import document_description, prose_field
+from cms.graphql.items import document_description, prose_field, prose_tree_field
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
 from cms.jsonld import snippet_json_ld
 from cms.snippet_html import snippet_html
@@ -41,6 +41,7 @@ class SnippetPrecaution(Localized):
     title: str = strawberry.field(description=document_description(PRECAUTION.document, "title"))
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "Who should take care, and how.")
+    body_tree = prose_tree_field("body", "Who should take care, and how.")
 
 
 @strawberry.type(
@@ -54,6 +55,7 @@ class BenefitSnippet(Localized):
     url: str = strawberry.field(description="The canonical address of the benefit.")
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "What the benefit is and why.")
+    body_tree = prose_tree_field("body", "What the benefit is and why.")
     article: SnippetArticle = strawberry.field(description="The article the benefit is from.")
     precautions: list[SnippetPrecaution] = strawberry.field(
         description="Every published precaution of the article; never empty."

@@ -85,6 +85,10 @@ class ArticleTranslationInput:
     title: str | None = document_field(ArticleDocument, "title", default=UNSET)
     headline: str | None = document_field(ArticleDocument, "headline", default=UNSET)
     intro: str | None = document_field(ArticleDocument, "intro", default=UNSET)
+    meta_title: str | None = document_field(ArticleDocument, "meta_title", default=UNSET)
+    meta_description: str | None = document_field(
+        ArticleDocument, "meta_description", default=UNSET
+    )
     sections: list[SectionTranslationInput] = strawberry.field(
         default_factory=list, description="Translated sections."
     )

@@ -12,14 +12,14 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from cms import models, revisions
+from cms import models, revisions, seo
 from cms.access import Scope
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION, ItemKind, Role
 from cms.documents import ArticleDocument, ConclusionDocument
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.context import Info
-from cms.graphql.items import document_description, item_type, prose_field
+from cms.graphql.items import document_description, item_type, prose_field, prose_tree_field
 from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
 from cms.locales import LocaleView
@@ -45,6 +45,7 @@ class Author(relay.Node):
     name: str = strawberry.field(description="The name shown in bylines and attributions.")
     prose: strawberry.Private[dict[str, str]]
     bio = prose_field("bio", "A short biography.")
+    bio_tree = prose_tree_field("bio", "A short biography.")
 
     @classmethod
     def from_row(cls, row: models.Author) -> Self:
@@ -160,6 +161,7 @@ class Conclusion(Localized):
     title: str = strawberry.field(description=document_description(ConclusionDocument, "title"))
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "The conclusion's text.")
+    body_tree = prose_tree_field("body", "The conclusion's text.")
 
 
 @strawberry.type(description="A saved version of an article: who saved it, when, and all of it.")
@@ -206,6 +208,7 @@ class Article(LocalizedNode, Localized):
     conclusion_title: strawberry.Private[str]
     prose: strawberry.Private[dict[str, str]]
     intro = prose_field("intro", "The opening paragraphs.")
+    intro_tree = prose_tree_field("intro", "The opening paragraphs.")
 
     @classmethod
     def from_row(cls, row: models.Article, view: LocaleView | None = None) -> Self:
@@ -245,6 +248,21 @@ class Article(LocalizedNode, Localized):
         )
         found = iter(views)
         return [cls.from_row(row, next(found)) if row is not None else None for row in rows]
+
+    @strawberry.field(
+        description="The title search engines show (`<title>`): the editor's meta title, else "
+        "the title."
+    )
+    def meta_title(self) -> str:
+        return seo.meta_of(self.row, self.view).title
+
+    @strawberry.field(
+        description='The description search engines show (`<meta name="description">`): the '
+        "editor's meta description, else the intro's plain text cut at a word boundary to 160 "
+        "characters."
+    )
+    def meta_description(self) -> str:
+        return seo.meta_of(self.row, self.view).description
 
     @strawberry.field(
         description="Every locale the article can be read in: its own first, then those of its "

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,10 +15,6 @@ from cms.http.hosts import public_base_url
 from cms.settings import Settings
 
 __all__ = ["discovery_routes"]
-
-logger = logging.getLogger("cms.http")
-
-_UNSET_SITE_URL = Settings.model_fields["site_url"].default
 
 
 class Discovery:
@@ -54,12 +48,6 @@ class Discovery:
 
 
 def discovery_routes(settings: Settings, database: Database) -> list[Route]:
-    if settings.site_url == _UNSET_SITE_URL:
-        logger.warning(
-            "CMS_SITE_URL is not set: the sitemap and feeds link to %s; set it to the public "
-            "site's address.",
-            settings.site_url,
-        )
     discovery = Discovery(settings, database)
     return [
         Route("/sitemap.xml", discovery.sitemap),

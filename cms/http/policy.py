@@ -6,9 +6,11 @@ pages read it from there.
 
 - `X-Partner-Key` (or, where the route allows it, `?partner_key=`) names a partner; an unknown or
   revoked key is 401 `INVALID_PARTNER_KEY`. A keyed request from a browser gets
-  `Access-Control-Allow-Origin: <its Origin>` only when that origin is the partner's, else 403
-  `ORIGIN_NOT_ALLOWED` with no CORS header. A keyed answer never carries the wildcard, and
-  varies on `Origin` and `X-Partner-Key`.
+  `Access-Control-Allow-Origin: <its Origin>` on content only when that origin is the
+  partner's, else 403 `ORIGIN_NOT_ALLOWED`. Refusals of a keyed request (401, 403, 429) carry
+  `Access-Control-Allow-Origin: <its Origin>` too (never `Allow-Credentials`): they hold no
+  content, and a page's script can then tell a bad key from a refused origin. A keyed answer
+  never carries the wildcard, and varies on `Origin` and `X-Partner-Key`.
 - Keyed requests count against the partner's per-minute limit, keyless snippet reads against
   `anonymous_rate_limit` per client IP (from `X-Forwarded-For` only when the peer is one of
   `trusted_proxies`): 429 `RATE_LIMITED` with `Retry-After` when over. A
@@ -53,6 +55,8 @@ _STATE_KEY = "policy"
 _KEY_HEADER = "x-partner-key"
 _SNIPPET_FIELD = b"benefitSnippet"
 _PARTNER_ALLOWED_HEADERS = b"content-type, x-partner-key"
+# Refusals of a keyed request a page may read: bad key, origin not allowed, over the limit.
+_READABLE_REFUSALS = frozenset({401, 403, 429})
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -207,7 +211,7 @@ class PolicyMiddleware:
             partner = await self._partner(key, origin) if key is not None else None
             policy = await self._decide(scope, headers, partner, origin)
             if policy.partner_cors:
-                answer.for_partner(origin)
+                answer.for_origin(origin)
                 if scope["method"] == "OPTIONS":
                     await _respond(send, 204, _partner_cors(origin, preflight=True))
                     return
@@ -219,6 +223,10 @@ class PolicyMiddleware:
             error = as_cms_error(exc)
             if error is None or answer.started:
                 raise
+            if key is not None and error.status in _READABLE_REFUSALS:
+                # The page's script may read why its key was refused, and so name the fix; the
+                # answer holds no content and grants no credentials.
+                answer.for_origin(origin)
             await error_response(error)(scope, receive, answer)
             return
         self.usage.add(partner.id if partner else None, policy.served)
@@ -357,7 +365,8 @@ def _partner_cors(origin: str | None, *, preflight: bool = False) -> RawHeaders:
 
 class _Answer:
     """The send of a request with a policy: knows whether the answer has started, and for a
-    partner drops whatever CORS answer an inner layer gave (a wildcard, say) for its own."""
+    partner (or a keyed refusal) drops whatever CORS answer an inner layer gave (a wildcard,
+    say) for one naming the request's origin."""
 
     def __init__(self, send: Send) -> None:
         self._send = send
@@ -365,7 +374,7 @@ class _Answer:
         self._origin: str | None = None
         self.started = False
 
-    def for_partner(self, origin: str | None) -> None:
+    def for_origin(self, origin: str | None) -> None:
         self._partner, self._origin = True, origin
 
     async def __call__(self, message: Message) -> None:
@@ -386,7 +395,11 @@ def _with_partner_cors(headers: RawHeaders, origin: str | None) -> RawHeaders:
     ]
     # A shared cache must not answer one partner (or a keyless caller) with another's response:
     # it would skip that caller's origin check, limit and usage count.
-    merged = b", ".join([*vary, b"Origin, X-Partner-Key"])
+    names = [n.strip() for value in [*vary, b"Origin, X-Partner-Key"] for n in value.split(b",")]
+    unique: dict[bytes, bytes] = {}
+    for name in names:
+        unique.setdefault(name.lower(), name)  # once each, where it first appears
+    merged = b", ".join(name for name in unique.values() if name)
     return [*kept, (b"vary", merged), *_partner_cors(origin)[1:]]
 
 

@@ -3,7 +3,6 @@ escaped, conditional and publicly cacheable."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 
@@ -13,7 +12,6 @@ import pytest
 from cms import content
 from cms.db import Database
 from cms.documents import ArticleDocument
-from cms.http import create_app
 from cms.models import ArticleStatus, utc_now
 from cms.settings import Settings
 from tests.conftest import GraphQL
@@ -182,15 +180,11 @@ async def test_discovery_is_conditional_and_publicly_cacheable(
     assert changed.headers["etag"] != first.headers["etag"]
 
 
-def test_an_unset_site_url_is_named_when_the_app_is_built(
-    caplog: pytest.LogCaptureFixture,
+async def test_a_meta_description_is_the_feed_summary(
+    database: Database, client: httpx.AsyncClient
 ) -> None:
-    def warnings_for(**settings: str) -> list[str]:
-        caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="cms.http"):
-            create_app(Settings(database_url="sqlite://", _env_file=None, **settings))  # type: ignore[call-arg]
-        return [r.getMessage() for r in caplog.records if "CMS_SITE_URL" in r.getMessage()]
-
-    (message,) = warnings_for()
-    assert "http://127.0.0.1:8000" in message
-    assert warnings_for(site_url="https://backwalk.example") == []
+    document = text_document("rest", "Rest well", intro="Lie *down*.")
+    seo = {"meta_description": "Why resting after a back walk helps, in two minutes."}
+    await _save(database, document.model_copy(update=seo))
+    (entry,) = _entries(await _xml(client, "/feed.xml", "application/atom+xml")).values()
+    assert entry.findtext(f"{ATOM}summary") == seo["meta_description"]

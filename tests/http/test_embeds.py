@@ -97,6 +97,33 @@ async def test_the_embed_page_is_a_standalone_document_with_discovery_and_struct
     assert DISCLAIMER in response.text
 
 
+async def test_the_embed_page_carries_the_articles_meta_title_and_description(
+    engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    intro = "Walking on a back relaxes it. " * 10  # 300 characters: cut on a word boundary
+    document = article_document().model_copy(update={"intro": intro.strip()})
+    async with session_scope(engine) as session:
+        await content.save_article_document(session, document)
+    page = _parse((await client.get("/embed/x/public-benefit")).text)
+    metas = [
+        attrs for tag, attrs in page.tags if tag == "meta" and attrs.get("name") == "description"
+    ]
+    assert metas == [
+        {
+            "name": "description",
+            "content": "Walking on a back relaxes it. " * 5 + "Walking…",  # 158 characters
+        }
+    ]
+    assert "<title>Public – Article x</title>" in (await client.get("/embed/x/public-benefit")).text
+
+    seo = {"meta_title": "Back walking <explained>", "meta_description": "What it does & why."}
+    async with session_scope(engine) as session:
+        await content.save_article_document(session, document.model_copy(update=seo))
+    response = await client.get("/embed/x/public-benefit")
+    assert "<title>Public – Back walking &lt;explained&gt;</title>" in response.text
+    assert '<meta name="description" content="What it does &amp; why.">' in response.text
+
+
 async def test_the_embed_page_is_framable_runs_only_its_own_script_and_is_publicly_cacheable(
     seeded: AsyncEngine, client: httpx.AsyncClient
 ) -> None:
@@ -250,7 +277,7 @@ async def test_a_refused_partner_key_or_origin_is_a_readable_page(
         PAGE, params={"partner_key": key}, headers={"Origin": "https://evil.example"}
     )
     _error_page(elsewhere, 403, "This health information cannot be shown on this site.")
-    assert elsewhere.headers["vary"] == "Origin"
+    assert elsewhere.headers["vary"] == "Origin, X-Partner-Key"
     async with session_scope(seeded) as session:
         await partners.revoke_partner(session, name="acme")
     revoked = await client.get(PAGE, params={"partner_key": key})

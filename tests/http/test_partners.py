@@ -147,7 +147,12 @@ async def test_an_unknown_or_revoked_key_is_refused_with_401(
                     }
                 ]
             }
-            assert "access-control-allow-origin" not in response.headers
+            assert "access-control-allow-origin" not in response.headers  # no Origin: no browser
+        # From a page, the refusal is readable, so its script can say what to fix.
+        from_page = await _post(client, key="cmsp_not-a-key", origin="https://evil.example")
+        assert from_page.status_code == 401
+        assert from_page.headers.get_list("access-control-allow-origin") == ["https://evil.example"]
+        assert "access-control-allow-credentials" not in from_page.headers
         assert await _usage(seeded, app) == []
 
 
@@ -163,7 +168,7 @@ async def test_an_allowed_origin_is_echoed_exactly_never_the_wildcard(
             assert response.headers["vary"] == "Authorization, Accept, Origin, X-Partner-Key"
 
 
-async def test_a_keyed_request_from_another_origin_is_refused_without_cors_headers(
+async def test_a_keyed_request_from_another_origin_is_a_readable_403_without_content(
     seeded: AsyncEngine, settings: Settings
 ) -> None:
     key = await _partner(seeded)
@@ -171,8 +176,21 @@ async def test_a_keyed_request_from_another_origin_is_refused_without_cors_heade
         for origin in ("https://evil.example", "https://acme.example.evil.example", "null"):
             response = await _post(client, key=key, origin=origin)
             assert response.status_code == 403
-            assert response.json()["errors"][0]["extensions"] == {"code": "ORIGIN_NOT_ALLOWED"}
-            assert not [h for h in response.headers if h.startswith("access-control-")]
+            assert response.json() == {
+                "errors": [
+                    {
+                        "message": f"This partner key is not allowed from {origin}.",
+                        "extensions": {"code": "ORIGIN_NOT_ALLOWED"},
+                    }
+                ]
+            }
+            # Readable by the page's script (to name the fix), never with credentials.
+            cors = {k: v for k, v in response.headers.items() if k.startswith("access-control-")}
+            assert cors == {
+                "access-control-allow-origin": origin,
+                "access-control-expose-headers": "Retry-After, ETag",
+            }
+            assert "Origin, X-Partner-Key" in response.headers["vary"]
         assert await _usage(seeded, app) == []
 
 

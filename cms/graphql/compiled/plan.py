@@ -53,6 +53,8 @@ COMPILED_FIELDS: Mapping[str, frozenset[str]] = {
             "precautions",
             "jsonLd",
             "conclusion",
+            "metaTitle",
+            "metaDescription",
         }
     ),  # fmt: skip
     "Author": frozenset({"id", "bio"}),

@@ -7,8 +7,10 @@
  * X-Partner-Key header).
  *
  * When it cannot show the benefit it says why, in words for the reader, sets data-error
- * (not-found, refused, rate-limited, unavailable) and logs the cause and its fix for the page's
- * developer with console.error. Rate limited, it tries again when the server says it may.
+ * (not-found, origin-not-allowed, invalid-key, rate-limited, unavailable, invalid) and logs the
+ * cause and its fix for the page's developer with console.error. The CMS answers a keyed
+ * request's refusals with CORS headers, so their status and code can be read here. Rate
+ * limited, it tries again when the server says it may.
  *
  * Every piece of content is set with textContent, never parsed as HTML: whatever an article
  * contains, it can only ever be shown as text. (The API's `html` field is sanitised on the server
@@ -83,12 +85,18 @@
 
   function keyRefusal(status, partnerKey) {
     const origin = location.origin;
-    const why = {
-      401: `partner key "${partnerKey}" is unknown or revoked (401 INVALID_PARTNER_KEY): ask the CMS operator for a new key`,
-      403: `partner key "${partnerKey}" is not allowed from ${origin} (403 ORIGIN_NOT_ALLOWED): add this origin to the partner key (cms partner create --origin ${origin}) or use the key on one of its origins`,
-    }[status] ||
-      `the CMS refused partner key "${partnerKey}" from ${origin}; the browser shows it as a CORS error. Either ${origin} is not one of the key's origins (403 ORIGIN_NOT_ALLOWED: add this origin to the partner key, cms partner create --origin ${origin}) or the key is unknown or revoked (401 INVALID_PARTNER_KEY: ask the CMS operator for a new key)`;
-    return new Refusal("refused", NOT_SHOWN, why);
+    if (status === 403) {
+      return new Refusal(
+        "origin-not-allowed",
+        NOT_SHOWN,
+        `partner key "${partnerKey}" is not allowed from ${origin} (403 ORIGIN_NOT_ALLOWED): ask the CMS operator for a key with this origin (cms partner create --origin ${origin}), or use the key on one of its own origins.`,
+      );
+    }
+    return new Refusal(
+      "invalid-key",
+      NOT_SHOWN,
+      `partner key "${partnerKey}" is unknown or revoked (401 INVALID_PARTNER_KEY): check the partner-key attribute, or ask the CMS operator for a new key (cms partner create).`,
+    );
   }
 
   function rateLimited(body, response) {
@@ -121,12 +129,6 @@
     try {
       response = await request(article, benefit, partnerKey);
     } catch (error) {
-      // A refused key is answered without CORS headers, so the browser hides the answer: if
-      // the same read without the key goes through, the key was what was refused.
-      if (partnerKey) {
-        const keyless = await request(article, benefit, null).catch(() => null);
-        if (keyless && keyless.ok) throw keyRefusal(null, partnerKey);
-      }
       throw new Refusal(
         "unavailable",
         TRY_LATER,
