@@ -14,6 +14,7 @@ class Scope(enum.StrEnum):
     READ_DRAFTS = "content:read-drafts"
     WRITE = "content:write"
     PUBLISH = "content:publish"
+    REVIEW = "content:review"
     ADMIN = "admin"
 
 
@@ -23,6 +24,7 @@ _IMPLIED: dict[Scope, frozenset[Scope]] = {
     Scope.READ_DRAFTS: frozenset(),
     Scope.WRITE: frozenset({Scope.READ_DRAFTS}),
     Scope.PUBLISH: frozenset({Scope.READ_DRAFTS}),
+    Scope.REVIEW: frozenset({Scope.READ_DRAFTS}),
     Scope.ADMIN: frozenset(Scope),
 }
 

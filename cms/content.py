@@ -31,6 +31,8 @@ from cms.models import Article, ArticleStatus, ArticleTag, Author, utc_now
 from cms.outbox import EventType, event_type_for_change, record_event
 from cms.reads import tags_by_article_ids, translations_by_article_ids
 from cms.revisions import get_revision, record_revision, snapshot_of
+from cms.gate import check_save
+from cms.reviews import stored_review
 from cms.search_index import reindex_article, update_search_index
 
 __all__ = [
@@ -100,8 +102,7 @@ async def stored_article(
         status=article.status,
         published_at=article.published_at,
         author=AuthorDocument(slug=author.slug, name=author.name, bio=author.bio),
-        reviewed_by=article.reviewed_by,
-        last_reviewed=article.last_reviewed,
+        review=await stored_review(session, article.id),
         tags=tags,
         intro=article.intro,
         conclusion=conclusion,
@@ -209,6 +210,8 @@ async def _update(
     article, before = stored.article, stored.document
     assert article.id is not None
     document = document.with_published_at(_publication_time(document, article.published_at, now))
+    if document.review is None:  # left out: the stored review stays
+        document = document.model_copy(update={"review": before.review})
     if before == document:
         return SaveOutcome.UNCHANGED
     author_id = stored.author.id
@@ -263,6 +266,7 @@ async def _record(
     now: datetime,
 ) -> None:
     await record_revision(session, article=article, document=document, action=action, actor=actor)
+    await check_save(session, article, document)
     await record_event(
         session,
         event_type=event_type_for_change(status_before, article.status),
@@ -364,8 +368,6 @@ def _apply_article_fields(article: Article, document: ArticleDocument, author_id
     article.conclusion_title = document.conclusion.title if document.conclusion else ""
     article.conclusion = document.conclusion.body if document.conclusion else ""
     article.author_id = author_id
-    article.reviewed_by = document.reviewed_by
-    article.last_reviewed = document.last_reviewed
 
 
 async def _upsert_author(session: WriteSession, document: AuthorDocument, now: datetime) -> Author:

@@ -9,9 +9,18 @@ from __future__ import annotations
 import strawberry
 
 from cms import models
+from cms.reviews import ReviewStatus
 from cms.text import TextFormat
 
-__all__ = ["ArticleStatus", "SearchPart", "SectionKind", "TextFormat", "TipKind"]
+__all__ = [
+    "ArticleStatus",
+    "ReviewAction",
+    "ReviewStatus",
+    "SearchPart",
+    "SectionKind",
+    "TextFormat",
+    "TipKind",
+]
 
 strawberry.enum(
     TextFormat,
@@ -25,8 +34,17 @@ strawberry.enum(
 )
 strawberry.enum(models.TipKind, description="Whether a tip is about food or water.")
 strawberry.enum(models.SearchPart, description="A part of an article that search looks in.")
+strawberry.enum(
+    ReviewStatus,
+    description="Whether the live text is the text a clinician reviewed: CURRENT (it is, and "
+    "the review has not run out), CHANGED_SINCE_REVIEW, OVERDUE (past `nextReviewDue`) or NEVER.",
+)
+strawberry.enum(
+    models.ReviewAction, description="A step of a medical review: submitted, approved or not."
+)
 
 ArticleStatus = models.ArticleStatus
 SearchPart = models.SearchPart
 SectionKind = models.SectionKind
 TipKind = models.TipKind
+ReviewAction = models.ReviewAction

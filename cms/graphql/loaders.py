@@ -16,6 +16,7 @@ from cms import reads
 from cms.content_model import BENEFIT, ITEM_KINDS, PRECAUTION, ItemKind
 from cms.locales import LocaleView, fallback_chain
 from cms.models import ITEM_TABLES, Article, Author, ItemRow
+from cms.reviews import Review, reviews_by_article_ids
 from cms.snippets import SyndicatedArticle, syndicated_article
 
 if TYPE_CHECKING:
@@ -143,6 +144,17 @@ class RelatedArticlesLoader(DataLoader[tuple[int, int], list[Article]]):
         super().__init__(load_fn=load)
 
 
+class ReviewByArticleIdLoader(DataLoader[int, Review | None]):
+    """The newest approval of each article and its reviewer (`cms.reviews`)."""
+
+    def __init__(self, db: RequestDatabase) -> None:
+        async def load(article_ids: list[int]) -> list[Review | None]:
+            found = await db.run(reviews_by_article_ids, article_ids)
+            return [found.get(article_id) for article_id in article_ids]
+
+        super().__init__(load_fn=load)
+
+
 RowT = TypeVar("RowT")
 
 
@@ -164,6 +176,7 @@ class Loaders:
             for model in ITEM_TABLES.values()
         }
         self.translations_by_article_id = TranslationsByArticleIdLoader(db)
+        self.review_by_article_id = ReviewByArticleIdLoader(db)
 
     async def locale_view(self, article: Article, requested: str | None) -> LocaleView:
         """The article as read for `requested`. Its translations are loaded only when the
@@ -183,7 +196,9 @@ class Loaders:
         author = await self.author_by_id.load(article.author_id)
         assert author is not None
         items = await self.items_by_article_id.load(article.id)
+        review = await self.review_by_article_id.load(article.id)
         return syndicated_article(
+            review=review,
             article=article,
             author=author,
             benefits=items[BENEFIT],

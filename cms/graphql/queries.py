@@ -16,6 +16,7 @@ from cms.errors import BadUserInput
 from cms.graphql.changes import ChangeQuery
 from cms.graphql.context import Info
 from cms.graphql.inputs import ArticleFilter
+from cms.graphql.reviews import ReviewerQuery
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import encode_cursor, page_request
 from cms.graphql.search import SearchQuery
@@ -45,7 +46,7 @@ class ArticleConnection:
 
 
 @strawberry.type
-class Query(SnippetQuery, SearchQuery, ChangeQuery):
+class Query(SnippetQuery, SearchQuery, ChangeQuery, ReviewerQuery):
     @strawberry.field(description="Any object by its global id; null when you may not see it.")
     async def node(
         self,

@@ -17,7 +17,8 @@ from cms.graphql.context import Info
 from cms.graphql.items import prose_field
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
 from cms.jsonld import snippet_json_ld
-from cms.snippet_html import snippet_html
+from cms.reviews import ReviewStatus
+from cms.snippet_html import labels_for, review_line, snippet_html
 
 __all__ = ["BenefitSnippet", "SnippetArticle", "SnippetPrecaution", "SnippetQuery"]
 
@@ -29,9 +30,20 @@ class SnippetArticle(Localized):
     url: str = strawberry.field(description="The canonical address of the article.")
     author_name: str = strawberry.field(description="Who wrote the article; credit them.")
     reviewed_by: str | None = strawberry.field(
-        description="Who last checked the article medically; null while it has not been."
+        description="Who medically reviewed the article's text as it is now, with their "
+        "credentials; null unless `reviewStatus` is CURRENT."
     )
-    last_reviewed: date | None = strawberry.field(description="When that review happened.")
+    last_reviewed: date | None = strawberry.field(
+        description="When that review happened; null unless `reviewStatus` is CURRENT."
+    )
+    review_status: ReviewStatus = strawberry.field(
+        description="Whether the text shown is the text a clinician reviewed."
+    )
+    review_line: str = strawberry.field(
+        description='Show it with the snippet: "Medically reviewed by <name>, <credentials> on '
+        '<date>." only when CURRENT, otherwise what is the case (e.g. "Not yet medically '
+        'reviewed.").'
+    )
 
 
 @strawberry.type(description="A precaution that travels with every snippet of its article.")
@@ -63,6 +75,7 @@ class BenefitSnippet(Localized):
     def of(cls, snippet: snippets.Snippet) -> BenefitSnippet:
         article = snippet.article
         locale = article.language
+        current = article.review.status is ReviewStatus.CURRENT
         return cls(
             snippet=snippet,
             slug=snippet.benefit.slug,
@@ -74,8 +87,10 @@ class BenefitSnippet(Localized):
                 title=article.title,
                 url=article.url,
                 author_name=article.author_name,
-                reviewed_by=article.reviewed_by or None,
-                last_reviewed=article.last_reviewed,
+                reviewed_by=article.review.reviewer if current else None,
+                last_reviewed=article.review.reviewed_on if current else None,
+                review_status=article.review.status,
+                review_line=review_line(article.review, labels_for(article.chain)[1], html=False),
                 locale=locale,
                 field_locales=field_locales(locale, title=article.title_locale),
             ),

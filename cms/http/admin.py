@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, cast, get_origin
 
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
@@ -173,8 +173,10 @@ class ArticleAdmin(_ContentView, model=Article):
 
 def _item_view(kind: ItemKind) -> type[_ContentView]:
     model, list_name = ITEM_TABLES[kind], kind.list_name
-    # The kind's own fields, but lists (tags), which these plain forms cannot edit.
-    extra = [name for name, info in kind.extra_fields.items() if value_type(info) != list[str]]
+    # The kind's own fields, but lists (tags, citations), which these plain forms cannot edit.
+    extra = [
+        name for name, info in kind.extra_fields.items() if get_origin(value_type(info)) is not list
+    ]
 
     class ItemAdmin(_ContentView, model=model):
         column_list = ["article_id", "position", "slug", "title", "is_draft"]
