@@ -26,13 +26,13 @@ from cms.documents import (
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
+from cms.gate import check_save
 from cms.item_rows import read_items, write_items
 from cms.models import Article, ArticleStatus, ArticleTag, Author, utc_now
 from cms.outbox import EventType, event_type_for_change, record_event
 from cms.reads import tags_by_article_ids, translations_by_article_ids
-from cms.revisions import get_revision, record_revision, snapshot_of
-from cms.gate import check_save
 from cms.reviews import stored_review
+from cms.revisions import get_revision, record_revision, snapshot_of
 from cms.search_index import reindex_article, update_search_index
 
 __all__ = [

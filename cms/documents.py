@@ -138,9 +138,7 @@ class ReviewDocument(_Document):
     version: int | None = Field(
         default=None, ge=1, description="The article version the reviewer approved."
     )
-    content_hash: (
-        Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None
-    ) = Field(
+    content_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
         default=None,
         description="SHA-256 of the reviewed text (written by `cms export`). Left out, the "
         "review covers the text of this file as it is seeded.",

@@ -118,7 +118,5 @@ async def check_save(session: WriteSession, article: Article, document: ArticleD
         await session.exec(
             sa.update(Revision)
             .where(sa.column("article_id") == article.id, sa.column("version") == article.version)
-            .values(
-                override={"rules": sorted(run.override.rules), "reason": run.override.reason}
-            )
+            .values(override={"rules": sorted(run.override.rules), "reason": run.override.reason})
         )

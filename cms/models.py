@@ -280,8 +280,10 @@ def _column_of(kind: ItemKind, name: str, info: FieldInfo) -> Any:
 def _is_model_list(python_type: Any) -> bool:
     """A list of structured values (e.g. citations): stored as a JSON list of objects."""
     args = get_args(python_type)
-    return get_origin(python_type) is list and isinstance(args[0], type) and (
-        issubclass(args[0], BaseModel)
+    return (
+        get_origin(python_type) is list
+        and isinstance(args[0], type)
+        and (issubclass(args[0], BaseModel))
     )
 
 

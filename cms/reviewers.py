@@ -52,7 +52,9 @@ class ReviewerDocument(BaseModel):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
         | None
     ) = Field(default=None, description="Professional registration, e.g. `GMC 1234567`.")
-    profile_url: Annotated[str, StringConstraints(max_length=2000), AfterValidator(_http_url)] | None = (  # noqa: E501
+    profile_url: (
+        Annotated[str, StringConstraints(max_length=2000), AfterValidator(_http_url)] | None
+    ) = (  # noqa: E501
         Field(default=None, description="A public profile page: an http(s) address.")
     )
 

@@ -19,8 +19,8 @@ from cms.documents import ArticleDocument, ReviewDocument
 from cms.errors import ContentProblem, InvalidContent, NotFound
 from cms.models import Article, ArticleReview, ReviewAction, Reviewer, utc_now
 from cms.outbox import EventType, record_event
-from cms.revisions import get_revision, snapshot_of
 from cms.reviewers import get_reviewer, reviewer_document, upsert_reviewer
+from cms.revisions import get_revision, snapshot_of
 
 __all__ = [
     "Review",

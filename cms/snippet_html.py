@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from html import escape
 from datetime import date
+from html import escape
 from typing import Any
 
 from cms.citations import Citation, citation_url
@@ -291,9 +291,13 @@ def estimated_height(snippet: Snippet, width: int) -> int:
     review = labels.reviewed_by_on.format(name=article.review.reviewer, date="00 September 0000")
     citations = {c for item in (snippet.benefit, *snippet.precautions) for c in item.citations}
     if citations:
-        height += 7 + 21 + sum(
-            _lines(f"{c.title}. {c.publisher or ''}, {c.year or ''}.", text - 24, 14) * 21
-            for c in citations
+        height += (
+            7
+            + 21
+            + sum(
+                _lines(f"{c.title}. {c.publisher or ''}, {c.year or ''}.", text - 24, 14) * 21
+                for c in citations
+            )
         )
     attribution = labels.attribution.format(title=article.title, author=article.author_name)
     for small in (review, snippet.disclaimer, attribution):

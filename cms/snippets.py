@@ -75,8 +75,10 @@ class ReviewState:
     @property
     def reviewer(self) -> str:
         """`Dr. Jane Doe, MD`."""
-        return f"{self.reviewer_name}, {self.credentials}" if self.credentials else (
-            self.reviewer_name
+        return (
+            f"{self.reviewer_name}, {self.credentials}"
+            if self.credentials
+            else (self.reviewer_name)
         )
 
     @classmethod
@@ -169,9 +171,7 @@ def syndicated_article(
         # Every kind that reaches a snippet (benefits, precautions) has citations.
         stored = getattr(row, "citations", None) or []
         citations = tuple(Citation.model_validate(c) for c in stored)
-        return SnippetItem(
-            row.slug, title.value, body.value, title.locale, body.locale, citations
-        )
+        return SnippetItem(row.slug, title.value, body.value, title.locale, body.locale, citations)
 
     return SyndicatedArticle(
         slug=article.slug,

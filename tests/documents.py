@@ -7,6 +7,16 @@ from typing import Any
 from cms.documents import ArticleDocument
 from cms.models import ArticleStatus
 
+# A review of the document's text as seeded, by Dr. Ada Example, MD, that runs out long after
+# any test.
+REVIEW: dict[str, Any] = {
+    "review": {
+        "reviewer": {"slug": "ada-example", "name": "Dr. Ada Example", "credentials": "MD"},
+        "reviewed_on": "2026-11-20",
+        "next_review_due": "2099-01-01",
+    }
+}
+
 
 def article_document(
     *,

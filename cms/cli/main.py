@@ -24,8 +24,8 @@ from cms.cli.webhook import webhook_app
 from cms.db import check_sqlite_folder, create_engine
 from cms.documents import seed_file_json_schema
 from cms.errors import InvalidContent
-from cms.logs import uvicorn_log_config
 from cms.gate import gated_writes, write_rules
+from cms.logs import uvicorn_log_config
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
 from cms.settings import get_settings

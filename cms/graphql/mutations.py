@@ -48,8 +48,8 @@ from cms.graphql.inputs import (
     provided_fields,
 )
 from cms.graphql.types import Article
-from cms.lint import Rule
 from cms.items import ItemEdit, add_item, change_item, remove_item, reorder_items
+from cms.lint import Rule
 from cms.models import ArticleStatus, utc_now
 from cms.workflow import transition
 
@@ -206,7 +206,9 @@ async def _write(
         return None, _errors_of(error, locate), []
     context.reset_loaders()
     warnings = [
-        ContentWarning(path=f.field, rule=f.rule.value, severity=f.severity.value, message=f.message)
+        ContentWarning(
+            path=f.field, rule=f.rule.value, severity=f.severity.value, message=f.message
+        )
         for f in findings
     ]
     return result, [], warnings

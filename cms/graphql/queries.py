@@ -16,9 +16,9 @@ from cms.errors import BadUserInput
 from cms.graphql.changes import ChangeQuery
 from cms.graphql.context import Info
 from cms.graphql.inputs import ArticleFilter
-from cms.graphql.reviews import ReviewerQuery
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import encode_cursor, page_request
+from cms.graphql.reviews import ReviewerQuery
 from cms.graphql.search import SearchQuery
 from cms.graphql.snippets import SnippetQuery
 from cms.graphql.types import Article, LocalizedNode

@@ -10,8 +10,8 @@ import strawberry
 
 from cms import content, models, reviewers, reviews
 from cms.access import Scope
-from cms.errors import Forbidden, NotFound
 from cms.documents import validate_model
+from cms.errors import Forbidden, NotFound
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.context import Info
 from cms.graphql.inputs import provided_fields

@@ -406,7 +406,10 @@ class Article(LocalizedNode, Localized):
         rows = await info.context.db.run(review_events, self.id)
         return [
             ReviewEvent(
-                action=row.action, version=row.version, note=row.note, actor=row.actor,
+                action=row.action,
+                version=row.version,
+                note=row.note,
+                actor=row.actor,
                 created_at=row.created_at,
             )  # fmt: skip
             for row in rows

@@ -60,8 +60,13 @@ def upgrade() -> None:
         sa.Column(
             "action",
             sa.Enum(
-                "submitted", "approved", "changes_requested", name="review_action",
-                native_enum=False, create_constraint=True, length=20,
+                "submitted",
+                "approved",
+                "changes_requested",
+                name="review_action",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
             ),
             nullable=False,
         ),  # fmt: skip
@@ -168,9 +173,7 @@ def _items(bind: sa.Connection) -> dict[tuple[int, str], list[dict[str, Any]]]:
         for row in rows:
             if not row.is_draft:
                 text = {name: getattr(row, name) for name in fields}
-                found.setdefault((row.article_id, list_name), []).append(
-                    {"slug": row.slug, **text}
-                )
+                found.setdefault((row.article_id, list_name), []).append({"slug": row.slug, **text})
     return found
 
 
@@ -218,9 +221,7 @@ def downgrade() -> None:
     for row in approvals:
         name = f"{row.name}, {row.credentials}" if row.credentials else row.name
         bind.execute(
-            sa.text(
-                "UPDATE article SET reviewed_by = :name, last_reviewed = :day WHERE id = :id"
-            ),
+            sa.text("UPDATE article SET reviewed_by = :name, last_reviewed = :day WHERE id = :id"),
             {"name": name[:200], "day": row.reviewed_on, "id": row.article_id},
         )
     with op.batch_alter_table("article", schema=None) as batch_op:
