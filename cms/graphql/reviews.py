@@ -121,7 +121,8 @@ def _reviewer_document(input: ReviewerInput) -> ReviewerDocument:
 
 
 async def _article_payload(info: Info, operation: Any) -> ArticlePayload:
-    row, errors, warnings = await _write(info, operation)
+    # Problems name the argument at fault (`reviewer`, `version`).
+    row, errors, warnings = await _write(info, operation, lambda path: path or None)
     return ArticlePayload(
         article=Article.from_row(row) if row else None, errors=errors, warnings=warnings
     )
