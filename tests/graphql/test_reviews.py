@@ -335,7 +335,9 @@ async def test_with_require_review_only_a_reviewed_version_is_published(
         return without_cost(response.json())["data"]
 
     editor = await make_token(Scope.WRITE, Scope.PUBLISH, Scope.REVIEW)
-    create = """mutation($input: ArticleInput!) { articleCreate(input: $input) { errors { message } } }"""
+    create = (
+        "mutation($input: ArticleInput!) { articleCreate(input: $input) { errors { message } } }"
+    )
     article = {
         "slug": "neck", "title": "Neck stretches", "author": {"slug": "penci", "name": "Penci"},
         "benefits": [{"slug": "ease", "title": "Ease", "body": "Stretching may ease stiffness."}],
