@@ -198,9 +198,11 @@ async def _write(
     context = info.context
     rules = write_rules(context.settings)
     try:
-        with gated_writes(
-            rules, override=_override(override), actor=context.principal.name
-        ) as findings:
+        rule_override = _override(override)
+    except InvalidContent as error:  # addressed to the `override` argument itself
+        return None, _errors_of(error, lambda path: path), []
+    try:
+        with gated_writes(rules, override=rule_override, actor=context.principal.name) as findings:
             result = await context.db.write(operation)
     except (InvalidContent, Conflict, InvalidTransition, NotFound) as error:
         return None, _errors_of(error, locate), []
