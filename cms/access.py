@@ -34,6 +34,8 @@ class Principal:
     name: str
     scopes: frozenset[Scope]
     authenticated: bool = True
+    # Set for a preview link's principal: its rights hold for this one article only.
+    article: str | None = None
 
     @property
     def effective_scopes(self) -> frozenset[Scope]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Self
 
 import strawberry
@@ -11,16 +11,24 @@ import strawberry
 from cms import content, models, reviewers, reviews
 from cms.access import Scope
 from cms.documents import validate_model
-from cms.errors import Forbidden, NotFound
+from cms.errors import BadUserInput, Forbidden, NotFound
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.context import Info
 from cms.graphql.inputs import provided_fields
 from cms.graphql.mutations import ArticlePayload, ContentError, VersionArgument, _write
 from cms.graphql.types import Article
-from cms.models import ReviewAction
+from cms.models import ReviewAction, utc_now
+from cms.preview_links import MAX_EXPIRES_IN, sign_preview
 from cms.reviewers import ReviewerDocument
 
-__all__ = ["Review", "ReviewEvent", "ReviewMutations", "Reviewer", "ReviewerQuery"]
+__all__ = [
+    "PreviewMutations",
+    "Review",
+    "ReviewEvent",
+    "ReviewMutations",
+    "Reviewer",
+    "ReviewerQuery",
+]
 
 
 @strawberry.type(description="A clinician who medically reviews articles.")
@@ -234,12 +242,43 @@ class ReviewMutations:
         return await _article_payload(info, operation)
 
 
-def require_review_or_publish(info: Info) -> None:
-    principal = info.context.principal
-    if principal.authenticated and not (
-        principal.can(Scope.REVIEW) or principal.can(Scope.PUBLISH)
-    ):
-        raise Forbidden(
-            f"Your token {principal.name!r} lacks the scope 'content:review' or 'content:publish'."
-        )
-    principal.require(Scope.READ_DRAFTS)
+@strawberry.type(description="A signed, expiring link to one article's current version.")
+class PreviewLink:
+    url: str = strawberry.field(
+        description="Opens the article as its next publication would show it, read-only; "
+        "anyone with the link can read it until it expires."
+    )
+    expires_at: datetime = strawberry.field(description="When the link stops working.")
+
+
+@strawberry.type
+class PreviewMutations:
+    @strawberry.mutation(
+        description="A link for a reviewer without an account to read the article's current "
+        "(not yet public) version. Needs `content:review` or `content:publish`."
+    )
+    async def article_preview_link(
+        self,
+        info: Info,
+        slug: SlugArgument,
+        expires_in: Annotated[
+            int,
+            strawberry.argument(description="Seconds until the link expires; at most 14 days."),
+        ] = 86400,
+    ) -> PreviewLink:
+        principal = info.context.principal
+        principal.require(Scope.READ_DRAFTS)
+        if not (principal.can(Scope.REVIEW) or principal.can(Scope.PUBLISH)):
+            raise Forbidden(
+                f"Your token {principal.name!r} lacks the scope 'content:review' or "
+                "'content:publish'."
+            )
+        if not 60 <= expires_in <= MAX_EXPIRES_IN.total_seconds():
+            raise BadUserInput("expiresIn must be between 60 seconds and 14 days.")
+        if await info.context.loaders.article_by_slug.load(slug) is None:
+            raise NotFound(f"No article {slug!r}.")
+        settings = info.context.settings
+        expires_at = utc_now() + timedelta(seconds=expires_in)
+        token = sign_preview(slug, expires_at, settings.preview_secret)
+        base = settings.public_url or str(info.context.request.base_url).rstrip("/")
+        return PreviewLink(url=f"{base}/preview/{token}", expires_at=expires_at)

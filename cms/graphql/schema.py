@@ -22,14 +22,16 @@ from cms.graphql.limits import validation_rules
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
 from cms.graphql.queries import Query
-from cms.graphql.reviews import ReviewMutations
+from cms.graphql.reviews import PreviewMutations, ReviewMutations
 from cms.graphql.translations import TranslationMutations
 from cms.settings import Settings
 
 __all__ = ["build_schema", "schema_sdl"]
 
 
-Mutation = merge_types("Mutation", (ContentMutation, TranslationMutations, ReviewMutations))
+Mutation = merge_types(
+    "Mutation", (ContentMutation, TranslationMutations, ReviewMutations, PreviewMutations)
+)
 
 
 class _Schema(strawberry.Schema):
