@@ -42,7 +42,14 @@ class Principal:
         return self.scopes.union(*(_IMPLIED[scope] for scope in self.scopes))
 
     def can(self, scope: Scope) -> bool:
-        return scope in self.effective_scopes
+        # A principal restricted to one article may do nothing in general (`may_preview`).
+        return self.article is None and scope in self.effective_scopes
+
+    def may_preview(self, slug: str) -> bool:
+        """Whether the principal may read the not-yet-public version of the article `slug`."""
+        return self.can(Scope.READ_DRAFTS) or (
+            self.article == slug and Scope.READ_DRAFTS in self.scopes
+        )
 
     def require(self, scope: Scope) -> None:
         """Raise `Unauthenticated` for anonymous callers, `Forbidden` for a missing scope."""

@@ -110,6 +110,7 @@ def create_app(
             limiter=limiter,
             anonymous_rate_limit=settings.anonymous_rate_limit,
             trusted_proxies=settings.trusted_proxies,
+            preview_secret=settings.preview_secret,
             **route,
         )
 

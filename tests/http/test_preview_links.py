@@ -138,3 +138,48 @@ async def test_only_reviewers_and_publishers_make_links_and_only_with_a_secret(
     async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as default:
         unset = await _post(default, LINK, {"slug": "neck"}, reviewer)
     assert unset["errors"][0]["message"].startswith("Preview links are off: set CMS_PREVIEW_SECRET")
+
+
+async def test_a_preview_token_reads_its_article_over_graphql_and_nothing_more(
+    client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    url = await _draft_link(client, make_token)
+    token = url.rsplit("/", 1)[1]
+    writer = await make_token(Scope.WRITE)
+    other = {**DRAFT, "slug": "other", "title": "Another draft"}
+    create = "mutation($i: ArticleInput!) { articleCreate(input: $i) { errors { message } } }"
+    await _post(client, create, {"i": other}, writer)
+    headers = {"Authorization": f"Preview {token}"}
+
+    async def ask(query: str) -> httpx.Response:
+        return await client.post("/graphql", json={"query": query}, headers=headers)
+
+    read = await ask(
+        '{ article(slug: "neck") { title status benefits { title } } '
+        'other: article(slug: "other") { title } '
+        "articles(first: 10) { edges { node { slug } } } "
+        'benefitSnippet(article: "neck", benefit: "ease") { title } }'
+    )
+    assert read.headers["cache-control"] == "private, no-store"
+    assert without_cost(read.json()) == {
+        "data": {
+            "article": {
+                "title": "Neck stretches",
+                "status": "DRAFT",
+                "benefits": [{"title": "Ease"}],
+            },
+            "other": None,
+            "articles": {"edges": []},
+            "benefitSnippet": None,
+        }
+    }
+    write = await ask(
+        'mutation { articleDelete(slug: "neck", expectedVersion: 1) { deletedSlug } }'
+    )
+    assert write.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    history = await ask('{ article(slug: "neck") { revisions(first: 1) { version } } }')
+    assert history.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    bad = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": "Preview x.y"}
+    )
+    assert bad.status_code == 401
