@@ -23,6 +23,7 @@ from cms.documents import (
     ArticleDocument,
     AuthorDocument,
     ConclusionDocument,
+    ReviewDocument,
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
@@ -31,7 +32,7 @@ from cms.item_rows import read_items, write_items
 from cms.models import Article, ArticleStatus, ArticleTag, Author, utc_now
 from cms.outbox import EventType, event_type_for_change, record_event
 from cms.reads import tags_by_article_ids, translations_by_article_ids
-from cms.reviews import stored_review
+from cms.reviews import reviewable_hash, stored_review
 from cms.revisions import get_revision, record_revision, snapshot_of
 from cms.search_index import reindex_article, update_search_index
 
@@ -231,7 +232,9 @@ async def _update(
     await update_search_index(session, article_id=article.id, before=before, after=document)
     if _translations_may_not_fit(before, document):
         await _fit_translations(session, article.id, document)
-    await _record(session, article, document, status_before, action or "updated", actor, now)
+    await _record(
+        session, article, document, status_before, action or "updated", actor, now, before.review
+    )
     return SaveOutcome.UPDATED
 
 
@@ -264,9 +267,10 @@ async def _record(
     action: str,
     actor: str,
     now: datetime,
+    stored_review: ReviewDocument | None = None,
 ) -> None:
     await record_revision(session, article=article, document=document, action=action, actor=actor)
-    await check_save(session, article, document)
+    await check_save(session, article, document, stored_review)
     await record_event(
         session,
         event_type=event_type_for_change(status_before, article.status),
@@ -368,6 +372,7 @@ def _apply_article_fields(article: Article, document: ArticleDocument, author_id
     article.conclusion_title = document.conclusion.title if document.conclusion else ""
     article.conclusion = document.conclusion.body if document.conclusion else ""
     article.author_id = author_id
+    article.content_hash = reviewable_hash(document)
 
 
 async def _upsert_author(session: WriteSession, document: AuthorDocument, now: datetime) -> Author:

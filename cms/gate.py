@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from cms import reviews
 from cms.db import WriteSession
-from cms.documents import ArticleDocument
+from cms.documents import ArticleDocument, ReviewDocument
 from cms.errors import ContentProblem, ContentRuleBroken, InvalidContent
 from cms.lint import Finding, LintRules, Rule, Severity, check_document
 from cms.models import Article, ArticleStatus, Revision, utc_now
@@ -79,23 +79,22 @@ def gated_writes(
         _RUN.reset(token)
 
 
-async def check_save(session: WriteSession, article: Article, document: ArticleDocument) -> None:
-    """Run on every save, after its rows are written: record the review a seed file names, keep
-    the article's content hash, and apply the rules to the saved document."""
+async def check_save(
+    session: WriteSession,
+    article: Article,
+    document: ArticleDocument,
+    stored_review: ReviewDocument | None,
+) -> None:
+    """Run on every save, after its rows are written: record the review a seed file names and
+    apply the rules to the saved document (`stored_review`: the review before the save)."""
     run = _RUN.get() or _Run(WriteRules(), None, "system")
-    assert article.id is not None
-    stored = (await reviews.reviews_by_article_ids(session, [article.id])).get(article.id)
-    if await reviews.sync_seeded_review(
-        session, article, document, stored,
+    review = await reviews.sync_seeded_review(
+        session, article, document, stored_review,
         interval_days=run.rules.review_interval_days, actor=run.actor,
-    ):  # fmt: skip
-        stored = (await reviews.reviews_by_article_ids(session, [article.id])).get(article.id)
-    article.content_hash = reviews.reviewable_hash(document)
-    session.add(article)
-    reviewed = document.model_copy(update={"review": stored.document() if stored else None})
-    findings = check_document(reviewed, run.rules.lint)
+    )  # fmt: skip
+    findings = check_document(document.model_copy(update={"review": review}), run.rules.lint)
     public = document.status is ArticleStatus.PUBLISHED
-    status = reviews.status_of(stored, article.content_hash, utc_now().date())
+    status = reviews.document_status(review, article.content_hash, utc_now().date())
     if public and run.rules.require_review and status is not reviews.ReviewStatus.CURRENT:
         findings.append(
             Finding(

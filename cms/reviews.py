@@ -26,6 +26,7 @@ __all__ = [
     "Review",
     "ReviewStatus",
     "approve_review",
+    "document_status",
     "hash_reviewable",
     "record_review_step",
     "review_events",
@@ -83,11 +84,7 @@ class Review:
     reviewer: Reviewer
 
     def status(self, content_hash: str, today: date) -> ReviewStatus:
-        if self.row.content_hash != content_hash:
-            return ReviewStatus.CHANGED_SINCE_REVIEW
-        if self.row.next_review_due is not None and today > self.row.next_review_due:
-            return ReviewStatus.OVERDUE
-        return ReviewStatus.CURRENT
+        return _status(self.row.content_hash, self.row.next_review_due, content_hash, today)
 
     def document(self) -> ReviewDocument:
         assert self.row.reviewed_on is not None
@@ -153,34 +150,56 @@ async def sync_seeded_review(
     session: WriteSession,
     article: Article,
     document: ArticleDocument,
-    stored: Review | None,
+    stored: ReviewDocument | None,
     *,
     interval_days: int,
     actor: str,
-) -> bool:
-    """Record the review a saved document names when it differs from the stored one (and say
-    whether it did). A review without `content_hash` covers the document's text as saved."""
+) -> ReviewDocument | None:
+    """Record the review a saved document names when it differs from the stored one; return the
+    article's review after the save. A review without `content_hash` covers the document's text
+    as saved."""
     given = document.review
-    if given is None or (stored is not None and _same_review(given, stored.document())):
-        return False
+    if given is None or (stored is not None and _same_review(given, stored)):
+        return stored
     assert article.id is not None
     reviewer = await upsert_reviewer(session, given.reviewer)
     due = given.next_review_due or given.reviewed_on + timedelta(days=interval_days)
+    version = given.version or article.version
+    content_hash = given.content_hash or reviewable_hash(document)
     session.add(
         ArticleReview(
             article_id=article.id,
             action=ReviewAction.APPROVED,
             reviewer_id=reviewer.id,
-            version=given.version or article.version,
-            content_hash=given.content_hash or reviewable_hash(document),
+            version=version,
+            content_hash=content_hash,
             reviewed_on=given.reviewed_on,
             next_review_due=due,
             note=given.note,
             actor=actor,
         )
     )
+    recorded = given.model_copy(
+        update={"next_review_due": due, "version": version, "content_hash": content_hash}
+    )
     await session.flush()
-    return True
+    return recorded
+
+
+def document_status(review: ReviewDocument | None, content_hash: str, today: date) -> ReviewStatus:
+    """The status of a review as a document holds it (`status_of` for a stored one)."""
+    if review is None:
+        return ReviewStatus.NEVER
+    return _status(review.content_hash or "", review.next_review_due, content_hash, today)
+
+
+def _status(reviewed: str, due: date | None, content_hash: str, today: date) -> ReviewStatus:
+    """CURRENT only while the live text hashes to the reviewed hash and the review holds."""
+    if reviewed != content_hash:
+        return ReviewStatus.CHANGED_SINCE_REVIEW
+    if due is not None and today > due:
+        return ReviewStatus.OVERDUE
+    return ReviewStatus.CURRENT
 
 
 def _same_review(given: ReviewDocument, stored: ReviewDocument) -> bool:

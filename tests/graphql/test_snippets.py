@@ -9,12 +9,11 @@ from cms import content
 from cms.access import Scope
 from cms.db import session_scope
 from cms.documents import ArticleDocument
-from cms.gate import RuleOverride, WriteRules, gated_writes
 from cms.lint import Rule
 from cms.models import ArticleStatus
 from cms.snippets import DISCLAIMER
 from tests.conftest import GraphQL, TokenFactory
-from tests.documents import REVIEW, article_document
+from tests.documents import REVIEW, article_document, overriding
 
 pytestmark = pytest.mark.anyio
 
@@ -160,8 +159,7 @@ async def test_a_benefit_without_precautions_is_never_syndicated(
     engine: AsyncEngine, graphql: GraphQL
 ) -> None:
     # Only an override lets such an article be published at all (`cms.gate`).
-    override = RuleOverride(frozenset({Rule.MISSING_PRECAUTIONS}), "a test of the last line")
-    with gated_writes(WriteRules(), override=override):
+    with overriding(Rule.MISSING_PRECAUTIONS):
         await _save(engine, article_document(with_precautions=False))
     one = await graphql(SNIPPET, {"article": "x", "benefit": "public-benefit"})
     every = await graphql(SNIPPETS, {"article": "x"})
