@@ -30,8 +30,9 @@ def xss_document() -> ArticleDocument:
             "published_at": "2026-01-01T00:00:00Z",
             "author": {"slug": "mallory", "name": PAYLOADS[1]},
             "review": {
-                "reviewer": {"slug": "mallory-md", "name": PAYLOADS[2], "credentials": "MD"},
+                "reviewer": {"slug": "mallory-md", "name": PAYLOADS[2]},
                 "reviewed_on": "2026-01-02",
+                "next_review_due": "2099-01-01",
             },
             "benefits": [
                 {"slug": f"payload-{i}", "title": payload, "body": joined}

@@ -21,6 +21,8 @@ from cms.text import TextFormat, render
 __all__ = [
     "FormatArgument",
     "graphql_value",
+    "structured_type",
+    "structured_values",
     "item_input",
     "item_translation_input",
     "item_type",
@@ -89,14 +91,22 @@ def _graphql_type(python_type: Any, *, input: bool = False) -> Any:
     return list[_structured_shape(model, input=input)] if model else python_type  # type: ignore[misc]
 
 
+def structured_type(model: type[BaseModel]) -> Any:
+    """The GraphQL type derived from a structured value's model (`Citation`)."""
+    return _structured_shape(model, input=False)
+
+
+def structured_values(model: type[BaseModel], values: Any) -> list[Any]:
+    """Structured values (models or their JSON) as objects of their derived GraphQL type."""
+    shape = _structured_shape(model, input=False)
+    return [shape(**model.model_validate(item).model_dump()) for item in values]
+
+
 def graphql_value(info: Any, value: Any) -> Any:
     """A stored value of an item's field as its GraphQL type holds it (structured values as
     objects of their derived type)."""
     model = _structured(value_type(info))
-    if model is None:
-        return value
-    shape = _structured_shape(model, input=False)
-    return [shape(**model.model_validate(item).model_dump()) for item in value]
+    return value if model is None else structured_values(model, value)
 
 
 def item_type(kind: ItemKind) -> Callable[[T], T]:

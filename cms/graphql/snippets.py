@@ -13,12 +13,15 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cms import snippets
+from cms.citations import Citation
 from cms.graphql.context import Info
-from cms.graphql.items import prose_field
+from cms.graphql.items import prose_field, structured_type, structured_values
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
 from cms.jsonld import snippet_json_ld
 from cms.reviews import ReviewStatus
 from cms.snippet_html import labels_for, review_line, snippet_html
+
+CitationType = structured_type(Citation)
 
 __all__ = ["BenefitSnippet", "SnippetArticle", "SnippetPrecaution", "SnippetQuery"]
 
@@ -52,6 +55,9 @@ class SnippetPrecaution(Localized):
     title: str
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "Who should take care, and how.")
+    citations: list[CitationType] = strawberry.field(  # type: ignore[valid-type]
+        description="The sources of the precaution; show them (a Sources list)."
+    )
 
 
 @strawberry.type(
@@ -70,6 +76,9 @@ class BenefitSnippet(Localized):
         description="Every published precaution of the article; never empty."
     )
     disclaimer: str = strawberry.field(description="Show it with the benefit, always.")
+    citations: list[CitationType] = strawberry.field(  # type: ignore[valid-type]
+        description="The sources of the claim; show them (a Sources list)."
+    )
 
     @classmethod
     def of(cls, snippet: snippets.Snippet) -> BenefitSnippet:
@@ -99,12 +108,14 @@ class BenefitSnippet(Localized):
                     slug=p.slug,
                     title=p.title,
                     prose={"body": p.body},
+                    citations=structured_values(Citation, p.citations),
                     locale=locale,
                     field_locales=field_locales(locale, title=p.title_locale, body=p.body_locale),
                 )
                 for p in snippet.precautions
             ],
             disclaimer=snippet.disclaimer,
+            citations=structured_values(Citation, snippet.benefit.citations),
             locale=locale,
             field_locales=field_locales(
                 locale,
