@@ -12,13 +12,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col, select
 
-from cms import content, migrate, models, reads, search
+from cms import content, migrate, models, reads, reviews, search
 from cms.db import create_engine, session_scope
 from cms.documents import ArticleDocument
+from cms.models import utc_now
 from cms.search_index import search_rows
 from cms.seed import seed_database
 from cms.settings import Settings
 from tests.conftest import SEED_DIR
+from tests.documents import article_document
 
 pytestmark = pytest.mark.anyio
 
@@ -114,3 +116,67 @@ async def test_ensure_schema_applies_what_is_pending_once(empty_engine: AsyncEng
     assert pending[0] == migrate.BASELINE and pending[-1] == migrate.head_revision()
     assert await migrate.ensure_schema(empty_engine, auto_migrate=True) == pending
     assert await migrate.ensure_schema(empty_engine, auto_migrate=False) == []
+
+
+async def _set_free_text_review(
+    engine: AsyncEngine, slug: str, reviewed_by: str, last_reviewed: str | None
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.text("UPDATE article SET reviewed_by = :by, last_reviewed = :on WHERE slug = :slug"),
+            {"by": reviewed_by, "on": last_reviewed, "slug": slug},
+        )
+
+
+async def test_upgrading_moves_free_text_reviews_to_reviewers_without_inventing_any(
+    empty_engine: AsyncEngine,
+) -> None:
+    await migrate.upgrade(empty_engine)
+    await seed_database(empty_engine, [SEED_DIR])
+    async with session_scope(empty_engine) as session:
+        for slug in ("unchanged", "edited", "undated"):
+            await content.save_article_document(
+                session, article_document(slug=slug, author_slug="penci")
+            )
+    await migrate.downgrade(empty_engine, "0009")
+    today = utc_now().date()
+    await _set_free_text_review(empty_engine, "unchanged", "Dr. Ada Example, MD", str(today))
+    await _set_free_text_review(empty_engine, "edited", "Dr. Ada Example, MD", "2020-01-01")
+    await _set_free_text_review(empty_engine, "undated", "Sam Lee", None)
+    await migrate.upgrade(empty_engine)
+    async with session_scope(empty_engine) as session:
+        reviewers = (
+            await session.exec(select(models.Reviewer).order_by(col(models.Reviewer.slug)))
+        ).all()
+        found = await reviews.reviews_by_article_ids(
+            session, [a.id for a in await reads.articles_by_slugs(
+                session, ["back-walk", "unchanged", "edited", "undated"], include_drafts=True
+            ) if a.id is not None]
+        )  # fmt: skip
+        articles = {
+            a.slug: a
+            for a in await reads.articles_by_slugs(
+                session, ["back-walk", "unchanged", "edited", "undated"], include_drafts=True
+            )
+        }
+        documents = {
+            slug: await content.get_article_document(session, slug=slug) for slug in articles
+        }
+    assert [(r.slug, r.name, r.credentials) for r in reviewers] == [
+        ("dr-ada-example", "Dr. Ada Example", "MD"),
+        ("sam-lee", "Sam Lee", ""),
+    ]
+    for slug, article in articles.items():
+        document = documents[slug]
+        assert document is not None
+        assert article.content_hash == reviews.reviewable_hash(document)
+    status = {
+        slug: reviews.status_of(found.get(a.id), a.content_hash, today)  # type: ignore[arg-type]
+        for slug, a in articles.items()
+    }
+    assert status == {
+        "back-walk": reviews.ReviewStatus.NEVER,  # the seed names no reviewer: none is invented
+        "unchanged": reviews.ReviewStatus.CURRENT,
+        "edited": reviews.ReviewStatus.CHANGED_SINCE_REVIEW,
+        "undated": reviews.ReviewStatus.NEVER,
+    }
