@@ -144,24 +144,16 @@ async def test_upgrading_moves_free_text_reviews_to_reviewers_without_inventing_
     await _set_free_text_review(empty_engine, "edited", "Dr. Ada Example, MD", "2020-01-01")
     await _set_free_text_review(empty_engine, "undated", "Sam Lee", None)
     await migrate.upgrade(empty_engine)
+    slugs = ["back-walk", "unchanged", "edited", "undated"]
     async with session_scope(empty_engine) as session:
-        reviewers = (
-            await session.exec(select(models.Reviewer).order_by(col(models.Reviewer.slug)))
-        ).all()
+        by_slug = select(models.Reviewer).order_by(col(models.Reviewer.slug))
+        reviewers = (await session.exec(by_slug)).all()
+        rows = await reads.articles_by_slugs(session, slugs, include_drafts=True)
+        articles = {a.slug: a for a in rows}
         found = await reviews.reviews_by_article_ids(
-            session, [a.id for a in await reads.articles_by_slugs(
-                session, ["back-walk", "unchanged", "edited", "undated"], include_drafts=True
-            ) if a.id is not None]
-        )  # fmt: skip
-        articles = {
-            a.slug: a
-            for a in await reads.articles_by_slugs(
-                session, ["back-walk", "unchanged", "edited", "undated"], include_drafts=True
-            )
-        }
-        documents = {
-            slug: await content.get_article_document(session, slug=slug) for slug in articles
-        }
+            session, [a.id for a in rows if a.id is not None]
+        )
+        documents = {slug: await content.get_article_document(session, slug=slug) for slug in slugs}
     assert [(r.slug, r.name, r.credentials) for r in reviewers] == [
         ("dr-ada-example", "Dr. Ada Example", "MD"),
         ("sam-lee", "Sam Lee", ""),
