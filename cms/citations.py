@@ -20,7 +20,7 @@ from pydantic import (
 
 from cms.text import storable
 
-__all__ = ["Citation", "Citations", "citation_url"]
+__all__ = ["Citation", "Citations", "HttpUrl", "citation_url"]
 
 DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
 PMID_PATTERN = r"^[1-9]\d{0,9}$"
@@ -32,6 +32,7 @@ def _http_url(value: str) -> str:
     return value
 
 
+HttpUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_http_url)]
 _Text = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(storable)
 ]
@@ -53,9 +54,7 @@ class Citation(BaseModel):
     pmid: Annotated[str, StringConstraints(pattern=PMID_PATTERN)] | None = Field(
         default=None, description="PubMed identifier: digits only, e.g. `31234567`."
     )
-    url: Annotated[str, StringConstraints(max_length=2000), AfterValidator(_http_url)] | None = (
-        Field(default=None, description="Where to read it: an http(s) address.")
-    )
+    url: HttpUrl | None = Field(default=None, description="Where to read it: an http(s) address.")
     publisher: _Text | None = Field(
         default=None, description="The journal or publisher, e.g. `BMJ`."
     )

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import select
 
+from cms.citations import HttpUrl
 from cms.content_model import Slug, Title
 from cms.db import ReadSession, WriteSession
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
@@ -23,12 +24,6 @@ __all__ = [
     "update_reviewer",
     "upsert_reviewer",
 ]
-
-
-def _http_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")) or " " in value:
-        raise ValueError("not an http(s) URL: give an address starting with https://")
-    return value
 
 
 _Short = Annotated[
@@ -52,10 +47,8 @@ class ReviewerDocument(BaseModel):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
         | None
     ) = Field(default=None, description="Professional registration, e.g. `GMC 1234567`.")
-    profile_url: (
-        Annotated[str, StringConstraints(max_length=2000), AfterValidator(_http_url)] | None
-    ) = (  # noqa: E501
-        Field(default=None, description="A public profile page: an http(s) address.")
+    profile_url: HttpUrl | None = Field(
+        default=None, description="A public profile page: an http(s) address."
     )
 
 
