@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from cms.cli import app
-from cms.lint import Finding, LintRules, Rule, Severity, lint_paths
+from cms.lint import Finding, LintRules, Rule, Severity, lint_paths, reading_grade
 from tests.conftest import FIXTURES, SEED_DIR
 
 LINT = FIXTURES / "lint"
@@ -171,3 +171,21 @@ def test_the_shipped_seed_lints_without_errors() -> None:
     rules = [line.split("[", 1)[1].split("]", 1)[0] for line in lines[:-1]]
     assert (rules.count("benefit-without-source"), rules.count("reading-level")) == (7, 6)
     assert lines[-1] == "0 error(s), 14 warning(s)."
+
+
+def test_reading_grade_tells_plain_prose_from_dense_prose() -> None:
+    plain = (
+        "Walk backwards on flat ground. Go slowly. Hold a rail if you need one. Stop if it "
+        "hurts. Most people feel their thighs work harder. That is normal. Rest the next day."
+    )
+    dense = (
+        "Retrograde ambulation substantially modifies neuromuscular activation, preferentially "
+        "recruiting quadriceps musculature while concomitantly attenuating patellofemoral "
+        "compressive loading, thereby potentially facilitating rehabilitation following "
+        "orthopaedic intervention in appropriately selected individuals. Contraindications "
+        "encompass uncontrolled cardiovascular instability and vestibular dysfunction."
+    )
+    plain_grade, dense_grade = reading_grade(plain), reading_grade(dense)
+    assert plain_grade is not None and plain_grade <= 8
+    assert dense_grade is not None and dense_grade > 8
+    assert reading_grade("Too short to grade.") is None

@@ -139,6 +139,9 @@ async def test_json_ld_cites_with_schema_org_terms(
     assert page["about"]["contraindication"][0]["citation"][0]["@type"] == "WebPage"
     expanded = jsonld.expand(page, {"documentLoader": _offline_schema_org})
     (node,) = expanded
+    # Every term is schema.org's own, checked by hand against https://schema.org/.
+    terms = {"citation", "ScholarlyArticle", "WebPage", "sameAs", "publisher", "Organization"}
+    assert terms <= {iri.removeprefix("https://schema.org/") for iri in _iris(expanded)}
     cited = node["https://schema.org/hasPart"][0]["https://schema.org/citation"][0]
     assert cited["@type"] == ["https://schema.org/ScholarlyArticle"]
     assert cited["https://schema.org/name"] == [{"@value": TRIAL["title"]}]
@@ -187,6 +190,17 @@ def test_a_bad_citation_in_a_seed_file_names_its_line(tmp_path: Path) -> None:
     (problem,) = raised.value.problems
     line = text[: text.index("  - slug: pain-management\n")].count("\n") + 3
     assert (problem.field, problem.line) == ("benefits[0].citations[0].doi", line)
+
+
+def _iris(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*(_iris(item) for item in node))
+    if isinstance(node, dict):
+        found = set(node.get("@type", []))
+        for key, value in node.items():
+            found |= _iris(value) | ({key} if not key.startswith("@") else set())
+        return found
+    return set()
 
 
 def _offline_schema_org(url: str, options: Any = None) -> dict[str, Any]:
