@@ -6,6 +6,10 @@ would otherwise be registered without its description, and registering it again 
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping
+from typing import Any
+
 import strawberry
 
 from cms import models
@@ -34,14 +38,32 @@ strawberry.enum(
 )
 strawberry.enum(models.TipKind, description="Whether a tip is about food or water.")
 strawberry.enum(models.SearchPart, description="A part of an article that search looks in.")
-strawberry.enum(
-    ReviewStatus,
-    description="Whether the live text is the text a clinician reviewed: CURRENT (it is, and "
-    "the review has not run out), CHANGED_SINCE_REVIEW, OVERDUE (past `nextReviewDue`) or NEVER.",
+# Each value described too (main's `described_enum` does this for every enum; use it on merge).
+_REVIEW_ENUMS: tuple[tuple[type[enum.Enum], str, Mapping[Any, str]], ...] = (
+    (
+        ReviewStatus,
+        "Whether the live text is the text a clinician reviewed.",
+        {
+            ReviewStatus.CURRENT: "The live text is the reviewed text and the review holds.",
+            ReviewStatus.CHANGED_SINCE_REVIEW: "The text changed after its review.",
+            ReviewStatus.OVERDUE: "The text is the reviewed text, but `nextReviewDue` has passed.",
+            ReviewStatus.NEVER: "No clinician has approved the article.",
+        },
+    ),
+    (
+        models.ReviewAction,
+        "A step of a medical review.",
+        {
+            models.ReviewAction.SUBMITTED: "An editor asked for a review.",
+            models.ReviewAction.APPROVED: "A reviewer approved a version.",
+            models.ReviewAction.CHANGES_REQUESTED: "A reviewer sent the article back.",
+        },
+    ),
 )
-strawberry.enum(
-    models.ReviewAction, description="A step of a medical review: submitted, approved or not."
-)
+for _enum, _description, _values in _REVIEW_ENUMS:
+    _registered = strawberry.enum(_enum, description=_description)
+    for _value in getattr(_registered, "__strawberry_definition__").values:  # noqa: B009
+        _value.description = _values[_enum[_value.name]]
 
 ArticleStatus = models.ArticleStatus
 SearchPart = models.SearchPart

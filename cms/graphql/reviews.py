@@ -120,6 +120,9 @@ class ReviewerPayload:
     errors: list[ContentError] = strawberry.field(description="Why it was refused.")
 
 
+ReviewerInputArgument = Annotated[
+    ReviewerInput, strawberry.argument(description="The reviewer's details.")
+]
 SlugArgument = Annotated[str, strawberry.argument(description="The article's slug.")]
 NoteArgument = Annotated[str, strawberry.argument(description="A note for the record.")]
 
@@ -146,7 +149,7 @@ async def _locked(session: Any, slug: str) -> models.Article:
 @strawberry.type
 class ReviewMutations:
     @strawberry.mutation(description="Add a reviewer. Needs `content:write`.")
-    async def reviewer_create(self, info: Info, input: ReviewerInput) -> ReviewerPayload:
+    async def reviewer_create(self, info: Info, input: ReviewerInputArgument) -> ReviewerPayload:
         info.context.principal.require(Scope.WRITE)
 
         async def operation(session: Any) -> models.Reviewer:
@@ -163,7 +166,7 @@ class ReviewMutations:
         info: Info,
         slug: Annotated[str, strawberry.argument(description="The reviewer's slug.")],
         expected_version: VersionArgument,
-        input: ReviewerInput,
+        input: ReviewerInputArgument,
     ) -> ReviewerPayload:
         info.context.principal.require(Scope.WRITE)
 
