@@ -23,13 +23,16 @@ from cms.documents import (
     ArticleDocument,
     AuthorDocument,
     ConclusionDocument,
+    ReviewDocument,
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
+from cms.gate import check_save
 from cms.item_rows import read_items, write_items
 from cms.models import Article, ArticleStatus, ArticleTag, Author, utc_now
 from cms.outbox import EventType, event_type_for_change, record_event
 from cms.reads import tags_by_article_ids, translations_by_article_ids
+from cms.reviews import reviewable_hash, stored_review
 from cms.revisions import get_revision, record_revision, snapshot_of
 from cms.search_index import reindex_article, update_search_index
 
@@ -100,8 +103,7 @@ async def stored_article(
         status=article.status,
         published_at=article.published_at,
         author=AuthorDocument(slug=author.slug, name=author.name, bio=author.bio),
-        reviewed_by=article.reviewed_by,
-        last_reviewed=article.last_reviewed,
+        review=await stored_review(session, article.id),
         tags=tags,
         intro=article.intro,
         meta_title=article.meta_title,
@@ -211,6 +213,8 @@ async def _update(
     article, before = stored.article, stored.document
     assert article.id is not None
     document = document.with_published_at(_publication_time(document, article.published_at, now))
+    if document.review is None:  # left out: the stored review stays
+        document = document.model_copy(update={"review": before.review})
     if before == document:
         return SaveOutcome.UNCHANGED
     author_id = stored.author.id
@@ -230,7 +234,9 @@ async def _update(
     await update_search_index(session, article_id=article.id, before=before, after=document)
     if _translations_may_not_fit(before, document):
         await _fit_translations(session, article.id, document)
-    await _record(session, article, document, status_before, action or "updated", actor, now)
+    await _record(
+        session, article, document, status_before, action or "updated", actor, now, before.review
+    )
     return SaveOutcome.UPDATED
 
 
@@ -263,8 +269,10 @@ async def _record(
     action: str,
     actor: str,
     now: datetime,
+    stored_review: ReviewDocument | None = None,
 ) -> None:
     await record_revision(session, article=article, document=document, action=action, actor=actor)
+    await check_save(session, article, document, stored_review)
     await record_event(
         session,
         event_type=event_type_for_change(status_before, article.status),
@@ -368,8 +376,7 @@ def _apply_article_fields(article: Article, document: ArticleDocument, author_id
     article.conclusion_title = document.conclusion.title if document.conclusion else ""
     article.conclusion = document.conclusion.body if document.conclusion else ""
     article.author_id = author_id
-    article.reviewed_by = document.reviewed_by
-    article.last_reviewed = document.last_reviewed
+    article.content_hash = reviewable_hash(document)
 
 
 async def _upsert_author(session: WriteSession, document: AuthorDocument, now: datetime) -> Author:

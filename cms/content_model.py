@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from cms.citations import Citations
 from cms.text import storable
 
 __all__ = [
@@ -164,6 +165,7 @@ class SectionDocument(ItemDocument):
     body: Markdown = Field(
         default="", description="The section's text; may be empty for a list's heading."
     )
+    citations: Citations = Field(default_factory=list)
     draft: StrictBool = Field(default=False, description=DRAFT_DESCRIPTION)
 
 
@@ -172,6 +174,7 @@ class BenefitDocument(ItemDocument):
     title: Title = Field(description="The benefit, in a few words.")
     tags: Tags = Field(default_factory=list)
     body: RequiredMarkdown = Field(description="What the benefit is and why.")
+    citations: Citations = Field(default_factory=list)
     draft: StrictBool = Field(default=False, description=DRAFT_DESCRIPTION)
 
 
@@ -187,6 +190,7 @@ class PrecautionDocument(ItemDocument):
     slug: Slug
     title: Title = Field(description="Who or what the precaution is about.")
     body: RequiredMarkdown = Field(description="Who should take care, and how.")
+    citations: Citations = Field(default_factory=list)
     draft: StrictBool = Field(default=False, description=DRAFT_DESCRIPTION)
 
 

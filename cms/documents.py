@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -46,6 +46,7 @@ from cms.content_model import (
 from cms.errors import ContentProblem, InvalidContent
 from cms.locales import DEFAULT_LOCALE, LOCALE_PATTERN
 from cms.models import ArticleStatus
+from cms.reviewers import ReviewerDocument
 from cms.text import storable
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "ConclusionDocument",
     "NutritionTipDocument",
     "PrecautionDocument",
+    "ReviewDocument",
     "SectionDocument",
     "ITEM_TRANSLATIONS",
     "OUT_OF_UTC_RANGE",
@@ -69,10 +71,12 @@ __all__ = [
     "seed_file_json_schema",
     "translation_problems",
     "validate_document",
+    "validate_model",
     "validation_problems",
 ]
 
 Location = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 Locale = Annotated[
     str,
@@ -123,6 +127,27 @@ MetaText = Annotated[
 ]
 
 
+class ReviewDocument(_Document):
+    """A medical review of the article's text (see docs/review.md)."""
+
+    reviewer: ReviewerDocument
+    reviewed_on: date = Field(description="When the reviewer approved the text, e.g. 2026-11-20.")
+    next_review_due: date | None = Field(
+        default=None,
+        description="When the review runs out; by default `CMS_REVIEW_INTERVAL_DAYS` after "
+        "`reviewed_on`.",
+    )
+    note: Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(storable)] = ""
+    version: int | None = Field(
+        default=None, ge=1, description="The article version the reviewer approved."
+    )
+    content_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None,
+        description="SHA-256 of the reviewed text (written by `cms export`). Left out, the "
+        "review covers the text of this file as it is seeded.",
+    )
+
+
 class ConclusionDocument(_Document):
     title: Title = Field(description="The conclusion's heading.")
     body: RequiredMarkdown = Field(description="The closing words, in Markdown; not empty.")
@@ -149,15 +174,10 @@ class ArticleDocument(_Document):
         "2026-11-25T08:00:00Z. Set to the time of the first seed when left out.",
     )
     author: AuthorDocument = Field(description="Who wrote the article; matched by slug.")
-    reviewed_by: Annotated[
-        str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(storable)
-    ] = Field(
-        default="",
-        description="Who last checked the article medically, with their qualification, "
-        "e.g. `Dr. Jane Doe, MD`. Shown with every snippet.",
-    )
-    last_reviewed: date | None = Field(
-        default=None, description="When that medical review happened, e.g. 2026-11-20."
+    review: ReviewDocument | None = Field(
+        default=None,
+        description="The article's medical review: who approved which text, and when. Left "
+        "out, the stored review (if any) stays.",
     )
     tags: Tags = Field(default_factory=list)
     intro: Markdown = Field(default="", description="The opening paragraphs, in Markdown.")
@@ -381,8 +401,13 @@ def field_path(location: Location) -> str:
 
 def validate_document(data: Any, *, source: str = "") -> ArticleDocument:
     """Validate plain data as an article; raise `InvalidContent` naming every problem's field."""
+    return validate_model(ArticleDocument, data, source=source)
+
+
+def validate_model(model: type[M], data: Any, *, source: str = "") -> M:
+    """Validate plain data as `model`; raise `InvalidContent` naming every problem's field."""
     try:
-        return ArticleDocument.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         raise InvalidContent(
             [

@@ -33,6 +33,7 @@ CMSError                          code                           status
 │   ├── TooManySubscriptions      TOO_MANY_SUBSCRIPTIONS         close 4429 (429)
 │   └── TokenWithdrawn            TOKEN_WITHDRAWN                close 4403 (401)
 ├── InvalidContent                INVALID_CONTENT                400  one `ContentProblem` each
+│   └── ContentRuleBroken         CONTENT_RULE_BROKEN            400  a lint rule blocks publishing
 ├── Conflict                      CONFLICT                       409
 └── InvalidTransition             INVALID_TRANSITION             400
 
@@ -53,6 +54,7 @@ __all__ = [
     "CMSError",
     "Conflict",
     "ContentProblem",
+    "ContentRuleBroken",
     "DocumentTooLarge",
     "Forbidden",
     "FormatNotImplemented",
@@ -330,6 +332,17 @@ class InvalidContent(CMSError):
     def __init__(self, problems: list[ContentProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class ContentRuleBroken(InvalidContent):
+    """A save that would make content public breaks editorial rules (`cms.lint`); each problem
+    names its rule (`rules`, in the problems' order)."""
+
+    code = "CONTENT_RULE_BROKEN"
+
+    def __init__(self, problems: list[ContentProblem], rules: list[str]) -> None:
+        self.rules = rules
+        super().__init__(problems)
 
 
 class Conflict(CMSError):

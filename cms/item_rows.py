@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 
 from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind
 from cms.db import WriteSession
@@ -30,8 +31,15 @@ def _document(kind: ItemKind, row: Any) -> ItemDocument:
 
 
 def _columns(kind: ItemKind, item: ItemDocument, position: int) -> dict[str, Any]:
-    values = {name: getattr(item, name) for name in kind.fields if name != "draft"}
+    values = {name: _stored(getattr(item, name)) for name in kind.fields if name != "draft"}
     return {**values, "position": position, "is_draft": item.draft}
+
+
+def _stored(value: Any) -> Any:
+    """A field's value as its column holds it: structured values (citations) as JSON objects."""
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        return [item.model_dump(mode="json", exclude_none=True) for item in value]
+    return value
 
 
 async def write_items(

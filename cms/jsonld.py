@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from cms.citations import Citation, citation_url
+from cms.reviews import ReviewStatus
 from cms.snippets import Snippet, SnippetItem, SyndicatedArticle
 from cms.text import to_text
 
@@ -50,15 +52,23 @@ def _medical_web_page(
     page["medicalAudience"] = READERS
     if article.published_at is not None:
         page["datePublished"] = _instant(article.published_at)
-    if article.last_reviewed is not None:
-        page["lastReviewed"] = article.last_reviewed.isoformat()
-    if article.reviewed_by:
-        page["reviewedBy"] = {"@type": "Person", "name": article.reviewed_by}
+    review = article.review
+    # Only a review of the text as it is now is claimed.
+    if review.status is ReviewStatus.CURRENT and review.reviewed_on is not None:
+        page["lastReviewed"] = review.reviewed_on.isoformat()
+        page["reviewedBy"] = {"@type": "Person", "name": review.reviewer}
     page["about"] = {
         "@type": "MedicalTherapy",
         "name": article.title,
         "contraindication": [
-            {"@type": "MedicalContraindication", "name": p.title, "description": to_text(p.body)}
+            _cited(
+                {
+                    "@type": "MedicalContraindication",
+                    "name": p.title,
+                    "description": to_text(p.body),
+                },
+                p,
+            )
             for p in article.precautions
         ],
     }
@@ -76,7 +86,34 @@ def _part(article: SyndicatedArticle, benefit: SnippetItem) -> dict[str, Any]:
     }
     if benefit.body_locale != article.language:
         part["inLanguage"] = benefit.body_locale  # not translated: its text fell back
-    return part
+    return _cited(part, benefit)
+
+
+def _cited(node: dict[str, Any], item: SnippetItem) -> dict[str, Any]:
+    """The node with its sources as schema.org `citation`s (`ScholarlyArticle` or `WebPage`)."""
+    if item.citations:
+        node["citation"] = [_citation(c) for c in item.citations]
+    return node
+
+
+def _citation(citation: Citation) -> dict[str, Any]:
+    node: dict[str, Any] = {
+        "@type": "ScholarlyArticle" if citation.doi or citation.pmid else "WebPage",
+        "name": citation.title,
+        "url": citation_url(citation),
+    }
+    identifiers = []
+    if citation.doi:
+        identifiers.append(f"https://doi.org/{citation.doi}")
+    if citation.pmid:
+        identifiers.append(f"https://pubmed.ncbi.nlm.nih.gov/{citation.pmid}/")
+    if identifiers:
+        node["sameAs"] = identifiers
+    if citation.publisher:
+        node["publisher"] = {"@type": "Organization", "name": citation.publisher}
+    if citation.year:
+        node["datePublished"] = str(citation.year)
+    return node
 
 
 def _instant(value: datetime) -> str:

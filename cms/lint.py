@@ -30,6 +30,7 @@ from cms.seed_files import (
     nearest_line,
     parse_document_with_lines,
 )
+from cms.text import to_text
 
 __all__ = [
     "DEFAULT_ABSOLUTE_CLAIMS",
@@ -38,8 +39,10 @@ __all__ = [
     "LintRules",
     "Rule",
     "Severity",
+    "check_document",
     "lint_documents",
     "lint_paths",
+    "reading_grade",
 ]
 
 DEFAULT_ABSOLUTE_CLAIMS: tuple[str, ...] = (
@@ -66,6 +69,10 @@ class Rule(enum.StrEnum):
     BROKEN_LINK = "broken-link"
     META_TITLE_LENGTH = "meta-title-length"
     META_DESCRIPTION_LENGTH = "meta-description-length"
+    BENEFIT_WITHOUT_SOURCE = "benefit-without-source"
+    READING_LEVEL = "reading-level"
+    # Only on writes, with CMS_REQUIRE_REVIEW: publishing needs a current review.
+    REVIEW_REQUIRED = "review-required"
 
 
 _SEVERITY = {
@@ -73,6 +80,8 @@ _SEVERITY = {
     Rule.REVIEW_OVERDUE: Severity.WARNING,
     Rule.META_TITLE_LENGTH: Severity.WARNING,
     Rule.META_DESCRIPTION_LENGTH: Severity.WARNING,
+    Rule.BENEFIT_WITHOUT_SOURCE: Severity.WARNING,
+    Rule.READING_LEVEL: Severity.WARNING,
 }
 
 
@@ -100,6 +109,7 @@ class LintRules:
 
     absolute_claims: Sequence[str] = DEFAULT_ABSOLUTE_CLAIMS
     review_max_age_days: int = 365
+    max_reading_grade: float = 8.0
     site_url: str = ""
     today: date = field(default_factory=date.today)
 
@@ -162,7 +172,16 @@ def _invalid(file: str, line: int | None, field: str, message: str) -> Finding:
     return Finding(file, line, field, Rule.INVALID, message)
 
 
-def lint_documents(files: Sequence[LintedFile], rules: LintRules) -> list[Finding]:
+def check_document(document: ArticleDocument, rules: LintRules) -> list[Finding]:
+    """The editorial rules over one document being saved (no file: findings have a field path
+    and no line). Links to other articles are not checked: that needs every article."""
+    linted = LintedFile(Path(document.slug), document, {}, "")
+    return lint_documents([linted], rules, check_links=False)
+
+
+def lint_documents(
+    files: Sequence[LintedFile], rules: LintRules, *, check_links: bool = True
+) -> list[Finding]:
     """The editorial rules over valid documents; links are checked against these files' slugs."""
     slugs = {f.document.slug for f in files}
     claims = _claims_pattern(rules.absolute_claims)
@@ -171,12 +190,15 @@ def lint_documents(files: Sequence[LintedFile], rules: LintRules) -> list[Findin
         findings.extend(_missing_precautions(linted))
         findings.extend(_thin_benefits(linted))
         findings.extend(_duplicate_benefit_titles(linted))
+        findings.extend(_unsourced_benefits(linted))
         findings.extend(_review(linted, rules))
         findings.extend(_meta_lengths(linted))
         for location, value, is_prose in _texts(linted.document):
             if claims is not None:
                 findings.extend(_absolute_claims(linted, location, value, claims))
             if is_prose:
+                findings.extend(_reading_level(linted, location, value, rules))
+            if is_prose and check_links:
                 findings.extend(_broken_links(linted, location, value, slugs, rules.site_url))
     return findings
 
@@ -223,21 +245,67 @@ def _duplicate_benefit_titles(linted: LintedFile) -> Iterator[Finding]:
         first.setdefault(key, index)
 
 
+def _unsourced_benefits(linted: LintedFile) -> Iterator[Finding]:
+    for index, benefit in enumerate(linted.document.benefits):
+        if not benefit.draft and not benefit.citations:
+            yield _finding(
+                linted, ("benefits", index, "citations"), Rule.BENEFIT_WITHOUT_SOURCE,
+                f"benefit {benefit.slug!r} cites no source; every claim needs one",
+            )  # fmt: skip
+
+
 def _review(linted: LintedFile, rules: LintRules) -> Iterator[Finding]:
-    reviewed = linted.document.last_reviewed
-    if reviewed is None:
+    review = linted.document.review
+    if review is None:
         yield _finding(
             linted, ("slug",), Rule.REVIEW_MISSING,
-            "no last_reviewed date: the article has no recorded medical review",
+            "no review: the article has no recorded medical review",
         )  # fmt: skip
         return
-    age = (rules.today - reviewed).days
-    if age > rules.review_max_age_days:
-        due = reviewed + timedelta(days=rules.review_max_age_days)
+    reviewed = review.reviewed_on
+    due = review.next_review_due or reviewed + timedelta(days=rules.review_max_age_days)
+    if rules.today > due:
+        age = (rules.today - reviewed).days
         yield _finding(
-            linted, ("last_reviewed",), Rule.REVIEW_OVERDUE,
+            linted, ("review", "reviewed_on"), Rule.REVIEW_OVERDUE,
             f"last reviewed {reviewed.isoformat()}, {age} days ago; a review was due by "
-            f"{due.isoformat()} (every {rules.review_max_age_days} days)",
+            f"{due.isoformat()}",
+        )  # fmt: skip
+
+
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+_MIN_WORDS_FOR_GRADE = 30
+
+
+def reading_grade(text: str) -> float | None:
+    """The Flesch–Kincaid grade level of plain English text; None when it is too short to say."""
+    words = _WORD.findall(text)
+    if len(words) < _MIN_WORDS_FOR_GRADE:
+        return None
+    sentences = max(1, len(_SENTENCE_END.findall(text.strip() + " ")))
+    syllables = sum(_syllables(word) for word in words)
+    return 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
+
+
+def _syllables(word: str) -> int:
+    word = word.lower()
+    count = len(_VOWEL_GROUPS.findall(word))
+    if word.endswith("e") and not word.endswith(("le", "ee")) and count > 1:
+        count -= 1  # a silent final e
+    return max(1, count)
+
+
+def _reading_level(
+    linted: LintedFile, location: Location, value: str, rules: LintRules
+) -> Iterator[Finding]:
+    grade = reading_grade(to_text(value))
+    if grade is not None and grade > rules.max_reading_grade:
+        yield _finding(
+            linted, location, Rule.READING_LEVEL,
+            f"reads at grade {grade:.1f} (Flesch-Kincaid); aim for grade "
+            f"{rules.max_reading_grade:g} or below: shorter sentences, plainer words",
         )  # fmt: skip
 
 

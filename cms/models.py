@@ -10,9 +10,10 @@ from __future__ import annotations
 import enum
 import re
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, cast, get_args, get_origin
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from sqlalchemy.engine import Dialect
@@ -37,6 +38,7 @@ __all__ = [
     "ArticleStatus",
     "ArticleTag",
     "ArticleTranslation",
+    "ArticleReview",
     "Author",
     "Benefit",
     "ITEM_TABLES",
@@ -48,6 +50,8 @@ __all__ = [
     "Partner",
     "PartnerUsage",
     "Precaution",
+    "ReviewAction",
+    "Reviewer",
     "Revision",
     "SEARCH_DDL",
     "SQLITE_SEARCH_INSERT_TRIGGER",
@@ -167,11 +171,59 @@ class Article(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
     version: int = 1
     author_id: int = Field(foreign_key="author.id", ondelete="RESTRICT", index=True)
-    # Medical review, set by editors; shown with every snippet and in the structured data.
-    reviewed_by: str = Field(default="", max_length=200)
-    last_reviewed: date | None = None
+    # SHA-256 of the reviewable text as it is now (`cms.reviews.reviewable_hash`), written with
+    # every save: a review covers the text whose hash it recorded.
+    content_hash: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class Reviewer(SQLModel, table=True):
+    """A clinician who medically reviews articles; named with every review line."""
+
+    __tablename__: ClassVar[str] = "reviewer"
+    __table_args__ = (sa.CheckConstraint("length(name) > 0", name="reviewer_name_not_empty"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=100, unique=True)
+    name: str = Field(max_length=200)
+    credentials: str = Field(default="", max_length=100)
+    job_title: str = Field(default="", max_length=200)
+    specialty: str = Field(default="", max_length=200)
+    registration_number: str | None = Field(default=None, max_length=100)
+    profile_url: str | None = Field(default=None, max_length=2000)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class ReviewAction(enum.StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+
+
+class ArticleReview(SQLModel, table=True):
+    """One step of an article's medical review: submitted, approved (by a reviewer, for the
+    text whose hash it records) or changes requested. The newest approval is the review."""
+
+    __tablename__: ClassVar[str] = "article_review"
+    __table_args__ = (sa.Index("ix_article_review_article_id", "article_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    action: ReviewAction = Field(sa_column=_enum_column(ReviewAction, "review_action"))
+    reviewer_id: int | None = Field(
+        default=None, foreign_key="reviewer.id", ondelete="RESTRICT", index=True
+    )
+    version: int
+    # The reviewed text's `reviewable_hash`; empty when not known (a review migrated from 0005).
+    content_hash: str = Field(default="", max_length=64)
+    reviewed_on: date | None = None
+    next_review_due: date | None = None
+    note: str = ""
+    actor: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
 
 class ItemRow(SQLModel):
@@ -220,7 +272,7 @@ def _column_of(kind: ItemKind, name: str, info: FieldInfo) -> Any:
     python_type = value_type(info)
     if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
         return _enum_column(python_type, _snake(python_type.__name__))
-    if python_type == list[str]:
+    if python_type == list[str] or _is_model_list(python_type):
         # Shown, never queried: a JSON list in the editor's order.
         return sa.Column(sa.JSON, nullable=False, server_default="[]")
     if python_type is str:
@@ -230,6 +282,16 @@ def _column_of(kind: ItemKind, name: str, info: FieldInfo) -> Any:
     raise TypeError(
         f"{kind.document.__name__}.{name}: no column type for {python_type!r}; "
         "add one to cms.models._column_of"
+    )
+
+
+def _is_model_list(python_type: Any) -> bool:
+    """A list of structured values (e.g. citations): stored as a JSON list of objects."""
+    args = get_args(python_type)
+    return (
+        get_origin(python_type) is list
+        and isinstance(args[0], type)
+        and (issubclass(args[0], BaseModel))
     )
 
 
@@ -448,6 +510,8 @@ class Revision(SQLModel, table=True):
     actor: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     snapshot: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    # Content rules overridden by this save: {"rules": [...], "reason": "..."}.
+    override: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
 
 
 class OutboxEvent(SQLModel, table=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, get_origin
 
 import orjson
 import sqlalchemy as sa
@@ -177,7 +177,7 @@ def _typed_item(row: Any) -> SimpleNamespace:
 def _from_text(python_type: Any, text: str | None) -> Any:
     if text is None:
         return None
-    if python_type == list[str]:
+    if get_origin(python_type) is list:  # tags, citations: JSON
         return orjson.loads(text)
     if python_type is bool:
         return text.lower() in ("1", "t", "true")

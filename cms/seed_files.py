@@ -190,6 +190,7 @@ def cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProbl
     """Problems between files: an article slug used twice, an author that reads differently."""
     article_files: dict[str, Path] = {}
     authors: dict[str, tuple[Path, Any]] = {}
+    reviewers: dict[str, tuple[Path, int | None, Any]] = {}
     articles: dict[str, ArticleDocument] = {}
     translation_files: dict[tuple[str, str], Path] = {}
     for seed_file in seed_files:
@@ -222,6 +223,19 @@ def cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProbl
                 f"author {document.author.slug!r} differs from the one in {first[0]}; "
                 "an author must read the same in every file",
             )
+        if document.review is not None:
+            reviewer, line = document.review.reviewer, seed_file.line_of(("review", "reviewer"))
+            path, first_line, first_reviewer = reviewers.setdefault(
+                reviewer.slug, (seed_file.path, line, reviewer)
+            )
+            if first_reviewer != reviewer:
+                yield ContentProblem(
+                    str(seed_file.path),
+                    "review.reviewer",
+                    f"reviewer {reviewer.slug!r} differs from the one in {path}:{first_line}; "
+                    "a reviewer must read the same in every file",
+                    line,
+                )
 
     for seed_file in seed_files:
         document = seed_file.document

@@ -229,7 +229,26 @@ class Settings(BaseSettings):
         description="Words and phrases `cms lint` reports as absolute claims (a JSON list).",
     )
     lint_review_max_age_days: int = Field(
-        default=365, ge=1, description="Days after `last_reviewed` before `cms lint` warns."
+        default=365,
+        ge=1,
+        description="Days after a seed file's `review.reviewed_on` before `cms lint` warns, "
+        "when the review gives no `next_review_due`.",
+    )
+    review_interval_days: int = Field(
+        default=365,
+        ge=1,
+        description="Days a medical review holds: an approval's `nextReviewDue` is this long "
+        "after it; past it the review is OVERDUE.",
+    )
+    require_review: bool = Field(
+        default=False,
+        description="Publishing (and any save of a published article) needs a CURRENT medical "
+        "review of the text being published.",
+    )
+    preview_secret: str = Field(
+        default="",
+        description="The HMAC key that signs preview links (`articlePreviewLink`); at least 32 "
+        "characters. Unset, preview links are refused.",
     )
     introspection: bool = Field(
         default=True,

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 from typing import Any
 
-from cms.snippets import Snippet
+from cms.citations import Citation, citation_url
+from cms.reviews import ReviewStatus
+from cms.snippets import ReviewState, Snippet, SnippetItem
 from cms.text import to_html, to_text
 
 __all__ = [
@@ -37,6 +40,9 @@ border:1px solid #d0d7de;border-radius:8px;padding:16px;margin:0;max-width:40em}
 margin:12px 0}
 .bwk-snippet__precautions-title{font-size:1em;margin:0 0 .25em}
 .bwk-snippet__precaution-list{margin:0;padding-left:1.25em}
+.bwk-snippet__sources-title{font-size:.875em;margin:12px 0 .25em}
+.bwk-snippet__source-list{margin:0;padding-left:1.5em;font-size:.875em}
+.bwk-snippet__source a{color:#0550ae}
 .bwk-snippet__review,.bwk-snippet__disclaimer,.bwk-snippet__attribution{font-size:.875em;\
 margin:.5em 0 0}
 .bwk-snippet__disclaimer{color:#444}
@@ -63,8 +69,10 @@ FRAME_SCRIPT = (
 @dataclass(frozen=True)
 class _Labels:
     precautions: str
-    reviewed_by: str  # {name}
+    sources: str
     reviewed_by_on: str  # {name}, {date}
+    changed_since_review: str  # {date}
+    review_overdue: str  # {date}
     not_reviewed: str
     attribution: str  # {title}, {author}
     date_format: str
@@ -74,21 +82,79 @@ class _Labels:
 LABELS = {
     "en": _Labels(
         precautions="Precautions",
-        reviewed_by="Medically reviewed by {name}.",
+        sources="Sources",
         reviewed_by_on="Medically reviewed by {name} on {date}.",
+        changed_since_review="Updated since its medical review on {date}.",
+        review_overdue="Medical review overdue since {date}.",
         not_reviewed="Not yet medically reviewed.",
         attribution="From {title} by {author}",
         date_format="%d %B %Y",
     ),
     "de": _Labels(
         precautions="Vorsichtsmaßnahmen",
-        reviewed_by="Medizinisch geprüft von {name}.",
+        sources="Quellen",
         reviewed_by_on="Medizinisch geprüft von {name} am {date}.",
+        changed_since_review="Seit der medizinischen Prüfung am {date} geändert.",
+        review_overdue="Medizinische Prüfung seit {date} überfällig.",
         not_reviewed="Noch nicht medizinisch geprüft.",
         attribution="Aus {title} von {author}",
         date_format="%d.%m.%Y",
     ),
 }
+
+
+def labels_for(chain: tuple[str, ...]) -> tuple[str, _Labels]:
+    """The snippet's own words in the first locale of `chain` we have them in, else English."""
+    ui = next((locale for locale in chain if locale in LABELS), "en")
+    return ui, LABELS[ui]
+
+
+def review_line(review: ReviewState, labels: _Labels, *, html: bool) -> str:
+    """The one truthful sentence about the review: who reviewed the text as it is now, or that
+    it changed since, or that the review is overdue, or that there was none. With `html`, escaped
+    and with `<time>` elements."""
+
+    def day(value: date | None) -> str:
+        assert value is not None
+        text = value.strftime(labels.date_format)
+        return f'<time datetime="{value.isoformat()}">{text}</time>' if html else text
+
+    name = escape(review.reviewer) if html else review.reviewer
+    if review.status is ReviewStatus.CURRENT:
+        return labels.reviewed_by_on.format(name=name, date=day(review.reviewed_on))
+    if review.status is ReviewStatus.CHANGED_SINCE_REVIEW:
+        return labels.changed_since_review.format(date=day(review.reviewed_on))
+    if review.status is ReviewStatus.OVERDUE:
+        return labels.review_overdue.format(date=day(review.next_review_due))
+    return labels.not_reviewed
+
+
+def sources_html(items: tuple[SnippetItem, ...], labels: _Labels, lang: str) -> str:
+    """A "Sources" list of the items' citations (each once, in order); empty without any."""
+    seen: list[Citation] = []
+    for item in items:
+        seen.extend(c for c in item.citations if c not in seen)
+    if not seen:
+        return ""
+    entries = "".join(f'<li class="bwk-snippet__source">{_citation_html(c)}</li>' for c in seen)
+    return (
+        f'<section class="bwk-snippet__sources" aria-label="{escape(labels.sources)}">'
+        f'<h3 class="bwk-snippet__sources-title"{lang}>{escape(labels.sources)}</h3>'
+        f'<ol class="bwk-snippet__source-list">{entries}</ol></section>'
+    )
+
+
+def _citation_html(citation: Citation) -> str:
+    details = ", ".join(
+        escape(part)
+        for part in (citation.publisher, str(citation.year) if citation.year else None)
+        if part
+    )
+    link = (
+        f'<a href="{escape(citation_url(citation))}" rel="noopener noreferrer" '
+        f'target="_blank">{escape(citation.title)}</a>'
+    )
+    return f"{link}. {details}." if details else f"{link}."
 
 
 def _lang(locale: str, around: str) -> str:
@@ -103,8 +169,7 @@ def snippet_html(snippet: Snippet) -> str:
     fallen back) carries its own `lang`."""
     article = snippet.article
     language = article.language
-    ui = next((locale for locale in article.chain if locale in LABELS), "en")
-    labels = LABELS[ui]
+    ui, labels = labels_for(article.chain)
     ui_lang = _lang(ui, language)
     precautions = "".join(
         f'<li class="bwk-snippet__precaution"{_lang(p.body_locale, language)}>'
@@ -112,18 +177,9 @@ def snippet_html(snippet: Snippet) -> str:
         f"{escape(p.title)}</strong>{to_html(p.body)}</li>"
         for p in snippet.precautions
     )
-    name = escape(article.reviewed_by)
-    if article.reviewed_by and article.last_reviewed:
-        date = (
-            f'<time datetime="{article.last_reviewed.isoformat()}">'
-            f"{article.last_reviewed.strftime(labels.date_format)}</time>"
-        )
-        review = labels.reviewed_by_on.format(name=name, date=date)
-    elif article.reviewed_by:
-        review = labels.reviewed_by.format(name=name)
-    else:
-        review = labels.not_reviewed
+    review = review_line(article.review, labels, html=True)
     benefit = snippet.benefit
+    sources = sources_html((benefit, *snippet.precautions), labels, ui_lang)
     link = (
         f'<a href="{escape(snippet.url)}" rel="noopener noreferrer" target="_blank"'
         f"{_lang(article.title_locale, ui)}>{escape(article.title)}</a>"
@@ -138,6 +194,7 @@ def snippet_html(snippet: Snippet) -> str:
         f'<section class="bwk-snippet__precautions" aria-label="{escape(labels.precautions)}">'
         f'<h3 class="bwk-snippet__precautions-title"{ui_lang}>{escape(labels.precautions)}</h3>'
         f'<ul class="bwk-snippet__precaution-list">{precautions}</ul></section>'
+        f"{sources}"
         f'<p class="bwk-snippet__review"{ui_lang}>{review}</p>'
         f'<p class="bwk-snippet__disclaimer" role="note"'
         f"{_lang(snippet.disclaimer_locale, language)}>{escape(snippet.disclaimer)}</p>"
@@ -231,8 +288,18 @@ def estimated_height(snippet: Snippet, width: int) -> int:
         height += _lines(precaution.title, inner, 16, em=_BOLD_EM) * 24
         height += sum(_lines(block, inner, 16) * 24 + 8 for block in _paragraphs(precaution.body))
     article = snippet.article
-    labels = LABELS[next((locale for locale in article.chain if locale in LABELS), "en")]
-    review = labels.reviewed_by_on.format(name=article.reviewed_by, date="00 September 0000")
+    _, labels = labels_for(article.chain)
+    review = labels.reviewed_by_on.format(name=article.review.reviewer, date="00 September 0000")
+    citations = {c for item in (snippet.benefit, *snippet.precautions) for c in item.citations}
+    if citations:
+        height += (
+            7
+            + 21
+            + sum(
+                _lines(f"{c.title}. {c.publisher or ''}, {c.year or ''}.", text - 24, 14) * 21
+                for c in citations
+            )
+        )
     attribution = labels.attribution.format(title=article.title, author=article.author_name)
     for small in (review, snippet.disclaimer, attribution):
         height += 7 + _lines(small, text, 14) * 21

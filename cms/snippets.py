@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from cms import reads, seo
+from cms.citations import Citation
 from cms.content_model import BENEFIT, PRECAUTION
 from cms.db import ReadSession
 from cms.locales import LocaleView
-from cms.models import Article, Author, ItemRow
+from cms.models import Article, Author, ItemRow, utc_now
+from cms.reviews import Review, ReviewStatus, reviews_by_article_ids, status_of
 
 __all__ = [
     "DISCLAIMER",
     "DISCLAIMERS",
+    "ReviewState",
     "Snippet",
     "SnippetItem",
     "SyndicatedArticle",
@@ -48,14 +51,48 @@ def article_url(site_url: str, slug: str) -> str:
 
 @dataclass(frozen=True)
 class SnippetItem:
-    """A benefit or a precaution: its slug, title and Markdown body, and the locale each of the
-    two is written in."""
+    """A benefit or a precaution: its slug, title and Markdown body, the locale each of the
+    two is written in, and its sources (never translated)."""
 
     slug: str
     title: str
     body: str
     title_locale: str
     body_locale: str
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """What may truthfully be said about an article's medical review today."""
+
+    status: ReviewStatus
+    reviewer_name: str = ""
+    credentials: str = ""
+    reviewed_on: date | None = None
+    next_review_due: date | None = None
+
+    @property
+    def reviewer(self) -> str:
+        """`Dr. Jane Doe, MD`."""
+        return (
+            f"{self.reviewer_name}, {self.credentials}"
+            if self.credentials
+            else (self.reviewer_name)
+        )
+
+    @classmethod
+    def of(cls, review: Review | None, content_hash: str, today: date) -> ReviewState:
+        status = status_of(review, content_hash, today)
+        if review is None:
+            return cls(status)
+        return cls(
+            status,
+            reviewer_name=review.reviewer.name,
+            credentials=review.reviewer.credentials,
+            reviewed_on=review.row.reviewed_on,
+            next_review_due=review.row.next_review_due,
+        )
 
 
 @dataclass(frozen=True)
@@ -68,8 +105,7 @@ class SyndicatedArticle:
     meta: seo.Meta  # what search engines show, in this locale, fallbacks applied
     url: str
     author_name: str
-    reviewed_by: str
-    last_reviewed: date | None
+    review: ReviewState
     published_at: datetime | None
     updated_at: datetime
     benefits: tuple[SnippetItem, ...]
@@ -122,17 +158,21 @@ def syndicated_article(
     benefits: Sequence[ItemRow],
     precautions: Sequence[ItemRow],
     site_url: str,
+    review: Review | None,
     view: LocaleView | None = None,
 ) -> SyndicatedArticle:
     """Assemble from rows the caller has already read with `include_drafts=False`, in the
-    locale of `view` (by default the article's own)."""
+    locale of `view` (by default the article's own), with the article's review (if any)."""
     view = view or LocaleView(base=article.locale)
     title = view.article_field("title", article.title)
 
     def item(list_name: str, row: ItemRow) -> SnippetItem:
         title = view.item_field(list_name, row.slug, "title", row.title)
         body = view.item_field(list_name, row.slug, "body", row.body)
-        return SnippetItem(row.slug, title.value, body.value, title.locale, body.locale)
+        # Every kind that reaches a snippet (benefits, precautions) has citations.
+        stored = getattr(row, "citations", None) or []
+        citations = tuple(Citation.model_validate(c) for c in stored)
+        return SnippetItem(row.slug, title.value, body.value, title.locale, body.locale, citations)
 
     return SyndicatedArticle(
         slug=article.slug,
@@ -141,8 +181,7 @@ def syndicated_article(
         meta=seo.meta_of(article, view),
         url=article_url(site_url, article.slug),
         author_name=author.name,
-        reviewed_by=article.reviewed_by,
-        last_reviewed=article.last_reviewed,
+        review=ReviewState.of(review, article.content_hash, utc_now().date()),
         published_at=article.published_at,
         updated_at=article.updated_at,
         benefits=tuple(item("benefits", b) for b in benefits),
@@ -156,8 +195,8 @@ def syndicated_article(
 async def read_syndicated_article(
     session: ReadSession, *, slug: str, site_url: str
 ) -> SyndicatedArticle | None:
-    """A published article by slug, with its published benefits and precautions (3 statements);
-    None when there is no such public article."""
+    """A published article by slug, with its published benefits and precautions and its review
+    (4 statements); None when there is no such public article."""
     articles = await reads.articles_by_slugs(session, [slug], include_drafts=False)
     if not articles:
         return None
@@ -167,7 +206,9 @@ async def read_syndicated_article(
     items = await reads.every_item_by_article_ids(session, [article.id], include_drafts=False)
     benefits = [item for item in items if item.item_kind is BENEFIT]
     precautions = [item for item in items if item.item_kind is PRECAUTION]
+    review = (await reviews_by_article_ids(session, [article.id])).get(article.id)
     return syndicated_article(
+        review=review,
         article=article,
         author=author,
         benefits=benefits,

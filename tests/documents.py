@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from cms.documents import ArticleDocument
+from cms.gate import RuleOverride, WriteRules, gated_writes
+from cms.lint import Finding, Rule
 from cms.models import ArticleStatus
+
+# A review of the document's text as seeded, by Dr. Ada Example, MD, that runs out long after
+# any test.
+REVIEW: dict[str, Any] = {
+    "review": {
+        "reviewer": {"slug": "ada-example", "name": "Dr. Ada Example", "credentials": "MD"},
+        "reviewed_on": "2026-11-20",
+        "next_review_due": "2099-01-01",
+    }
+}
 
 
 def article_document(
@@ -81,3 +94,9 @@ def text_document(
             "tags": tags or [],
         }
     )
+
+
+def overriding(*rules: Rule) -> AbstractContextManager[list[Finding]]:
+    """Saves inside publish despite `rules`: content only an override makes public (`cms.gate`),
+    for tests of what must still never reach readers."""
+    return gated_writes(WriteRules(), override=RuleOverride(frozenset(rules), "a test"))

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from cms.access import Scope
+from cms.citations import Citation
 from cms.content_model import ITEM_KINDS, ItemKind, Role, role_of, value_type
 from cms.db import Database
 from cms.documents import ArticleDocument
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.anyio
 
 KINDS = pytest.mark.parametrize("kind", ITEM_KINDS, ids=[kind.name for kind in ITEM_KINDS])
 SLUG = "probe-item"
+
+
+CITATION_FIELDS = "title doi pmid url publisher year accessed"
 
 
 def _camel(name: str) -> str:
@@ -47,6 +51,18 @@ def _values(kind: ItemKind, word: str) -> dict[str, Any]:
             values[name] = members[len(word) % len(members)].value
         elif python_type == list[str]:
             values[name] = [f"tag-{word}"]
+        elif python_type == list[Citation]:
+            values[name] = [
+                {
+                    "title": f"A trial of {word}",
+                    "doi": f"10.1234/{word}",
+                    "pmid": str(len(word) * 1000),
+                    "url": f"https://example.org/{word}",
+                    "publisher": f"Journal of {word}",
+                    "year": 2000 + len(word),
+                    "accessed": "2026-11-20",
+                }
+            ]
         else:
             raise AssertionError(f"{kind.name}.{name}: no sample value for {python_type!r}")
     return values
@@ -62,13 +78,19 @@ def _as_graphql(kind: ItemKind, values: dict[str, Any]) -> dict[str, Any]:
         value = values[name]
         if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
             value = python_type(value).name
+        if python_type == list[Citation]:
+            value = [{_camel(k): v for k, v in citation.items()} for citation in value]
         shown[_camel(name)] = value
     return shown
 
 
 def _selection(kind: ItemKind) -> str:
     fields = [
-        f"{_camel(name)}(format: MARKDOWN)" if role_of(info) is Role.PROSE else _camel(name)
+        f"{_camel(name)}(format: MARKDOWN)"
+        if role_of(info) is Role.PROSE
+        else f"{_camel(name)} {{ {CITATION_FIELDS} }}"
+        if value_type(info) == list[Citation]
+        else _camel(name)
         for name, info in kind.fields.items()
         if name != "draft"
     ]

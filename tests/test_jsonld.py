@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cms import content
 from cms.db import session_scope
 from tests.conftest import GraphQL
-from tests.documents import article_document
+from tests.documents import REVIEW, article_document
 
 pytestmark = pytest.mark.anyio
 
@@ -52,7 +52,7 @@ def _iris(node: Any) -> set[str]:
 
 
 async def _seed_reviewed_article(engine: AsyncEngine) -> None:
-    review = {"reviewed_by": "Dr. Ada Example, MD", "last_reviewed": "2026-11-20"}
+    review = REVIEW
     document = article_document(
         review=review, published_at=datetime(2026, 11, 1, tzinfo=UTC), benefit_count=2
     )

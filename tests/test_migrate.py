@@ -12,13 +12,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col, select
 
-from cms import content, migrate, models, reads, search
+from cms import content, migrate, models, reads, reviews, search
 from cms.db import create_engine, session_scope
 from cms.documents import ArticleDocument
+from cms.models import utc_now
 from cms.search_index import search_rows
 from cms.seed import seed_database
 from cms.settings import Settings
 from tests.conftest import SEED_DIR
+from tests.documents import article_document
 
 pytestmark = pytest.mark.anyio
 
@@ -129,3 +131,59 @@ async def test_upgrading_to_the_seo_fields_keeps_articles_with_empty_ones(
         after = await content.get_article_document(session, slug="back-walk")
     assert before is not None and after == before
     assert (after.meta_title, after.meta_description) == ("", "")
+
+
+async def _set_free_text_review(
+    engine: AsyncEngine, slug: str, reviewed_by: str, last_reviewed: str | None
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.text("UPDATE article SET reviewed_by = :by, last_reviewed = :on WHERE slug = :slug"),
+            {"by": reviewed_by, "on": last_reviewed, "slug": slug},
+        )
+
+
+async def test_upgrading_moves_free_text_reviews_to_reviewers_without_inventing_any(
+    empty_engine: AsyncEngine,
+) -> None:
+    await migrate.upgrade(empty_engine)
+    await seed_database(empty_engine, [SEED_DIR])
+    async with session_scope(empty_engine) as session:
+        for slug in ("unchanged", "edited", "undated"):
+            await content.save_article_document(
+                session, article_document(slug=slug, author_slug="penci")
+            )
+    await migrate.downgrade(empty_engine, "0009")
+    today = utc_now().date()
+    await _set_free_text_review(empty_engine, "unchanged", "Dr. Ada Example, MD", str(today))
+    await _set_free_text_review(empty_engine, "edited", "Dr. Ada Example, MD", "2020-01-01")
+    await _set_free_text_review(empty_engine, "undated", "Sam Lee", None)
+    await migrate.upgrade(empty_engine)
+    slugs = ["back-walk", "unchanged", "edited", "undated"]
+    async with session_scope(empty_engine) as session:
+        by_slug = select(models.Reviewer).order_by(col(models.Reviewer.slug))
+        reviewers = (await session.exec(by_slug)).all()
+        rows = await reads.articles_by_slugs(session, slugs, include_drafts=True)
+        articles = {a.slug: a for a in rows}
+        found = await reviews.reviews_by_article_ids(
+            session, [a.id for a in rows if a.id is not None]
+        )
+        documents = {slug: await content.get_article_document(session, slug=slug) for slug in slugs}
+    assert [(r.slug, r.name, r.credentials) for r in reviewers] == [
+        ("dr-ada-example", "Dr. Ada Example", "MD"),
+        ("sam-lee", "Sam Lee", ""),
+    ]
+    for slug, article in articles.items():
+        document = documents[slug]
+        assert document is not None
+        assert article.content_hash == reviews.reviewable_hash(document)
+    status = {
+        slug: reviews.status_of(found.get(a.id), a.content_hash, today)  # type: ignore[arg-type]
+        for slug, a in articles.items()
+    }
+    assert status == {
+        "back-walk": reviews.ReviewStatus.NEVER,  # the seed names no reviewer: none is invented
+        "unchanged": reviews.ReviewStatus.CURRENT,
+        "edited": reviews.ReviewStatus.CHANGED_SINCE_REVIEW,
+        "undated": reviews.ReviewStatus.NEVER,
+    }

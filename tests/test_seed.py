@@ -13,7 +13,7 @@ from sqlmodel import select
 from cms import reads
 from cms.db import session_scope
 from cms.errors import InvalidContent
-from cms.models import Article, Benefit
+from cms.models import Article, ArticleReview, Benefit, Reviewer
 from cms.seed import SeedReport, export_articles, seed_database, seed_if_empty
 from tests.conftest import SEED_DIR, GraphQL
 
@@ -194,20 +194,38 @@ async def test_prune_deletes_articles_no_file_holds_and_only_then(
     assert slugs == ["back-walk"]
 
 
+REVIEW = """
+review:
+  reviewer:
+    slug: ada-example
+    name: Dr. Ada Example
+    credentials: MD
+    job_title: Physiatrist
+  reviewed_on: 2026-11-20
+tags:
+"""
+
+
 async def test_a_medical_review_round_trips_through_the_database(
     engine: AsyncEngine, seed_dir: Path, tmp_path: Path
 ) -> None:
-    _edit(
-        seed_dir,
-        "\ntags:\n",
-        "\nreviewed_by: Dr. Ada Example, MD\nlast_reviewed: 2026-11-20\ntags:\n",
-    )
+    _edit(seed_dir, "\ntags:\n", REVIEW)
     await seed_database(engine, [seed_dir])
     written, _ = await export_articles(engine, tmp_path / "export")
-    assert written.read_bytes() == (seed_dir / "back-walk.yaml").read_bytes()
+    exported = written.read_text("utf-8")
+    # The export binds the review to the text it covered: its version and the text's hash.
+    assert "  version: 1\n" in exported and "  content_hash: " in exported
+    assert "  next_review_due: 2027-11-20\n" in exported
+    report = await seed_database(engine, [written.parent])
+    assert set(await _outcomes(report)) == {"unchanged"}
+    again, _ = await export_articles(engine, tmp_path / "again")
+    assert again.read_text("utf-8") == exported
     async with session_scope(engine) as session:
         article = (await session.exec(select(Article))).one()
-    assert (article.reviewed_by, article.last_reviewed.isoformat()) == (
-        "Dr. Ada Example, MD",
-        "2026-11-20",
-    )
+        (review,) = (await session.exec(select(ArticleReview))).all()
+        reviewer = (await session.exec(select(Reviewer))).one()
+    assert (reviewer.name, reviewer.credentials, reviewer.job_title) == (
+        "Dr. Ada Example", "MD", "Physiatrist",
+    )  # fmt: skip
+    assert review.content_hash == article.content_hash
+    assert review.reviewed_on is not None and review.reviewed_on.isoformat() == "2026-11-20"

@@ -29,8 +29,11 @@ def xss_document() -> ArticleDocument:
             "status": "published",
             "published_at": "2026-01-01T00:00:00Z",
             "author": {"slug": "mallory", "name": PAYLOADS[1]},
-            "reviewed_by": PAYLOADS[2],
-            "last_reviewed": "2026-01-02",
+            "review": {
+                "reviewer": {"slug": "mallory-md", "name": PAYLOADS[2]},
+                "reviewed_on": "2026-01-02",
+                "next_review_due": "2099-01-01",
+            },
             "benefits": [
                 {"slug": f"payload-{i}", "title": payload, "body": joined}
                 for i, payload in enumerate(PAYLOADS)

@@ -25,6 +25,7 @@ from cms.cli.webhook import webhook_app
 from cms.db import check_sqlite_folder, create_engine
 from cms.documents import seed_file_json_schema
 from cms.errors import InvalidContent
+from cms.gate import gated_writes, write_rules
 from cms.logs import uvicorn_log_config
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
@@ -88,7 +89,8 @@ def serve(
         engine = create_engine(settings)
         try:
             applied = await migrate.ensure_schema(engine, auto_migrate=settings.auto_migrate)
-            report = await seed_if_empty(engine, settings.seed_dir)
+            with gated_writes(write_rules(settings), actor="seed"):
+                report = await seed_if_empty(engine, settings.seed_dir)
         finally:
             await engine.dispose()
         if applied:
@@ -181,10 +183,11 @@ def seed(
                 console=console, transient=len(files) < 20,
             ) as progress:  # fmt: skip
                 task = progress.add_task("seed", total=len(files))
-                report = await seed_database(
-                    engine, files, prune=prune, inline=True,
-                    progress=lambda _: progress.advance(task),
-                )  # fmt: skip
+                with gated_writes(write_rules(settings), actor="seed"):
+                    report = await seed_database(
+                        engine, files, prune=prune, inline=True,
+                        progress=lambda _: progress.advance(task),
+                    )  # fmt: skip
         finally:
             await engine.dispose()
         counts = report.counts()

@@ -72,7 +72,7 @@ class Context:
     def public_loaders(self) -> Loaders:
         """Loaders that see published content only, whoever asks: what is syndicated (snippets)
         is read through these, so an editor's preview token never syndicates a draft."""
-        if not self.include_drafts:
+        if not self.include_drafts and self.principal.article is None:
             return self.loaders
         if self._public_loaders is None:
             self._public_loaders = Loaders(self.db, include_drafts=False)
@@ -80,7 +80,9 @@ class Context:
 
     def reset_loaders(self) -> None:
         """Fresh loaders, with no memo: called after every write so reads see it."""
-        self.loaders = Loaders(self.db, include_drafts=self.include_drafts)
+        self.loaders = Loaders(
+            self.db, include_drafts=self.include_drafts, preview_article=self.principal.article
+        )
         self._public_loaders = None
 
 

@@ -13,12 +13,15 @@ from typing import TypeVar
 import strawberry
 
 from cms import models
+from cms.reviews import ReviewStatus
 from cms.rich_text import LinkKind
 from cms.text import TextFormat
 
 __all__ = [
     "ArticleStatus",
     "LinkKind",
+    "ReviewAction",
+    "ReviewStatus",
     "SearchPart",
     "SectionKind",
     "TextFormat",
@@ -104,8 +107,28 @@ described_enum(
         models.SearchPart.CONCLUSION: "The conclusion.",
     },
 )
+described_enum(
+    ReviewStatus,
+    description="Whether the live text is the text a clinician reviewed.",
+    values={
+        ReviewStatus.CURRENT: "The live text is the reviewed text and the review holds.",
+        ReviewStatus.CHANGED_SINCE_REVIEW: "The text changed after its review.",
+        ReviewStatus.OVERDUE: "The text is the reviewed text, but `nextReviewDue` has passed.",
+        ReviewStatus.NEVER: "No clinician has approved the article.",
+    },
+)
+described_enum(
+    models.ReviewAction,
+    description="A step of a medical review.",
+    values={
+        models.ReviewAction.SUBMITTED: "An editor asked for a review.",
+        models.ReviewAction.APPROVED: "A reviewer approved a version.",
+        models.ReviewAction.CHANGES_REQUESTED: "A reviewer sent the article back.",
+    },
+)
 
 ArticleStatus = models.ArticleStatus
 SearchPart = models.SearchPart
 SectionKind = models.SectionKind
 TipKind = models.TipKind
+ReviewAction = models.ReviewAction

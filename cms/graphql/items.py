@@ -8,7 +8,8 @@ adds from the document, with the document's descriptions: a field declared once 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from functools import cache
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import strawberry
 from pydantic import BaseModel
@@ -24,11 +25,14 @@ __all__ = [
     "FormatArgument",
     "document_description",
     "document_field",
+    "graphql_value",
     "item_input",
     "item_translation_input",
     "item_type",
     "prose_field",
     "prose_tree_field",
+    "structured_type",
+    "structured_values",
     "tree_name",
 ]
 
@@ -94,6 +98,57 @@ def tree_name(name: str) -> str:
     return f"{name}_tree"
 
 
+def _structured(python_type: Any) -> type[BaseModel] | None:
+    """The model of a list of structured values (`list[Citation]`), else None."""
+    args = get_args(python_type)
+    if get_origin(python_type) is list and isinstance(args[0], type):
+        if issubclass(args[0], BaseModel):
+            return args[0]
+    return None
+
+
+@cache
+def _structured_shape(model: type[BaseModel], *, input: bool) -> Any:
+    """The GraphQL type (or input) of a structured value, its fields from the model's."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__annotations__": annotations}
+    for name, info in model.model_fields.items():
+        python_type = value_type(info)
+        optional = not info.is_required()
+        annotations[name] = python_type | None if optional else python_type
+        default: dict[str, Any] = {"default": None} if optional else {}
+        namespace[name] = strawberry.field(description=info.description, **default)
+    name = model.__name__ + ("Input" if input else "")
+    cls = type(name, (), namespace)
+    description = (model.__doc__ or "").strip().split("\n")[0]
+    if input:
+        return strawberry.input(cls, description=description)
+    return strawberry.type(cls, description=description)
+
+
+def _graphql_type(python_type: Any, *, input: bool = False) -> Any:
+    model = _structured(python_type)
+    return list[_structured_shape(model, input=input)] if model else python_type  # type: ignore[misc]
+
+
+def structured_type(model: type[BaseModel]) -> Any:
+    """The GraphQL type derived from a structured value's model (`Citation`)."""
+    return _structured_shape(model, input=False)
+
+
+def structured_values(model: type[BaseModel], values: Any) -> list[Any]:
+    """Structured values (models or their JSON) as objects of their derived GraphQL type."""
+    shape = _structured_shape(model, input=False)
+    return [shape(**model.model_validate(item).model_dump()) for item in values]
+
+
+def graphql_value(info: Any, value: Any) -> Any:
+    """A stored value of an item's field as its GraphQL type holds it (structured values as
+    objects of their derived type)."""
+    model = _structured(value_type(info))
+    return value if model is None else structured_values(model, value)
+
+
 def item_type(kind: ItemKind) -> Callable[[T], T]:
     """Make the decorated class the GraphQL type of `kind`, with a field per document field:
     prose takes a `format` argument, has a `<name>Tree` twin and is read from `prose`; the rest
@@ -108,7 +163,7 @@ def item_type(kind: ItemKind) -> Callable[[T], T]:
                 setattr(cls, name, prose_field(name, info.description))
                 setattr(cls, tree_name(name), prose_tree_field(name, info.description))
             else:
-                _annotations(cls)[name] = value_type(info)
+                _annotations(cls)[name] = _graphql_type(value_type(info))
                 setattr(cls, name, strawberry.field(description=info.description))
         return strawberry.type(cls, name=kind.type_name, description=kind.description)
 
@@ -121,7 +176,7 @@ def item_input(kind: ItemKind, *, partial: bool = False) -> Callable[[T], T]:
 
     def decorate(cls: T) -> T:
         for name, info in kind.fields.items():
-            python_type = value_type(info)
+            python_type = _graphql_type(value_type(info), input=True)
             if partial:
                 field = strawberry.field(default=UNSET, description=info.description)
                 _annotations(cls)[name] = python_type | None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -16,6 +17,7 @@ from cms import reads
 from cms.content_model import BENEFIT, ITEM_KINDS, PRECAUTION, ItemKind
 from cms.locales import LocaleView, fallback_chain
 from cms.models import ITEM_TABLES, Article, Author, ItemRow
+from cms.reviews import Review, reviews_by_article_ids
 from cms.snippets import SyndicatedArticle, syndicated_article
 
 if TYPE_CHECKING:
@@ -36,10 +38,31 @@ __all__ = [
 ChildT = TypeVar("ChildT", bound=ItemRow)
 
 
+@dataclass
+class PreviewOf:
+    """One article a preview principal may read as it is now, drafts included
+    (`cms.preview_links`); every other article only as the public does."""
+
+    slug: str
+    # Filled as the article is read, so that its items are read with drafts too.
+    article_ids: set[int] = field(default_factory=set)
+
+    def pick(self, public: list[Article], drafts: list[Article]) -> list[Article]:
+        """The public rows, with the previewed article's own row in place of its public one."""
+        previewed = [row for row in drafts if row.slug == self.slug]
+        self.article_ids.update(row.id for row in previewed if row.id is not None)
+        return [row for row in public if row.slug != self.slug] + previewed
+
+
 class ArticleBySlugLoader(DataLoader[str, Article | None]):
-    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+    def __init__(
+        self, db: RequestDatabase, *, include_drafts: bool, preview: PreviewOf | None = None
+    ) -> None:
         async def load(slugs: list[str]) -> list[Article | None]:
             rows = await db.run(reads.articles_by_slugs, slugs, include_drafts=include_drafts)
+            if preview is not None and preview.slug in slugs:
+                drafts = await db.run(reads.articles_by_slugs, [preview.slug], include_drafts=True)
+                rows = preview.pick(rows, drafts)
             by_slug = {row.slug: row for row in rows}
             return [by_slug.get(slug) for slug in slugs]
 
@@ -47,9 +70,14 @@ class ArticleBySlugLoader(DataLoader[str, Article | None]):
 
 
 class ArticleByIdLoader(DataLoader[int, Article | None]):
-    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+    def __init__(
+        self, db: RequestDatabase, *, include_drafts: bool, preview: PreviewOf | None = None
+    ) -> None:
         async def load(ids: list[int]) -> list[Article | None]:
             rows = await db.run(reads.articles_by_ids, ids, include_drafts=include_drafts)
+            if preview is not None:
+                drafts = await db.run(reads.articles_by_ids, ids, include_drafts=True)
+                rows = preview.pick(rows, drafts)
             return _in_order(ids, {row.id: row for row in rows})
 
         super().__init__(load_fn=load)
@@ -71,11 +99,18 @@ class ItemsByArticleIdLoader(DataLoader[int, ItemsByKind]):
     """Every item of a batch of articles, of every kind, in one statement (whichever kinds the
     query asks for: the union of four small reads costs less than four round trips)."""
 
-    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+    def __init__(
+        self, db: RequestDatabase, *, include_drafts: bool, preview: PreviewOf | None = None
+    ) -> None:
         async def load(article_ids: list[int]) -> list[ItemsByKind]:
+            previewed = preview.article_ids if preview is not None else set()
             rows = await db.run(
-                reads.every_item_by_article_ids, article_ids, include_drafts=include_drafts
+                reads.every_item_by_article_ids,
+                article_ids,
+                include_drafts=include_drafts or bool(previewed & set(article_ids)),
             )
+            if previewed and not include_drafts:
+                rows = [r for r in rows if r.article_id in previewed or not r.is_draft]
             grouped: dict[int, ItemsByKind] = {
                 article_id: {kind: [] for kind in ITEM_KINDS} for article_id in article_ids
             }
@@ -143,6 +178,17 @@ class RelatedArticlesLoader(DataLoader[tuple[int, int], list[Article]]):
         super().__init__(load_fn=load)
 
 
+class ReviewByArticleIdLoader(DataLoader[int, Review | None]):
+    """The newest approval of each article and its reviewer (`cms.reviews`)."""
+
+    def __init__(self, db: RequestDatabase) -> None:
+        async def load(article_ids: list[int]) -> list[Review | None]:
+            found = await db.run(reviews_by_article_ids, article_ids)
+            return [found.get(article_id) for article_id in article_ids]
+
+        super().__init__(load_fn=load)
+
+
 RowT = TypeVar("RowT")
 
 
@@ -151,19 +197,27 @@ def _in_order(ids: Sequence[int], by_id: dict[int | None, RowT]) -> list[RowT | 
 
 
 class Loaders:
-    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
-        self.article_by_slug = ArticleBySlugLoader(db, include_drafts=include_drafts)
-        self.article_by_id = ArticleByIdLoader(db, include_drafts=include_drafts)
+    def __init__(
+        self, db: RequestDatabase, *, include_drafts: bool, preview_article: str | None = None
+    ) -> None:
+        preview = PreviewOf(preview_article) if preview_article is not None else None
+        self.article_by_slug = ArticleBySlugLoader(
+            db, include_drafts=include_drafts, preview=preview
+        )
+        self.article_by_id = ArticleByIdLoader(db, include_drafts=include_drafts, preview=preview)
         self.author_by_id = AuthorByIdLoader(db, include_drafts=include_drafts)
         self.tags_by_article_id = TagsByArticleIdLoader(db)
         self.related_articles = RelatedArticlesLoader(db, include_drafts=include_drafts)
         self.child_by_id: dict[type[ItemRow], ChildByIdLoader[ItemRow]]
-        self.items_by_article_id = ItemsByArticleIdLoader(db, include_drafts=include_drafts)
+        self.items_by_article_id = ItemsByArticleIdLoader(
+            db, include_drafts=include_drafts, preview=preview
+        )
         self.child_by_id = {
             model: ChildByIdLoader(db, model, include_drafts=include_drafts)
             for model in ITEM_TABLES.values()
         }
         self.translations_by_article_id = TranslationsByArticleIdLoader(db)
+        self.review_by_article_id = ReviewByArticleIdLoader(db)
 
     async def locale_view(self, article: Article, requested: str | None) -> LocaleView:
         """The article as read for `requested`. Its translations are loaded only when the
@@ -183,7 +237,9 @@ class Loaders:
         author = await self.author_by_id.load(article.author_id)
         assert author is not None
         items = await self.items_by_article_id.load(article.id)
+        review = await self.review_by_article_id.load(article.id)
         return syndicated_article(
+            review=review,
             article=article,
             author=author,
             benefits=items[BENEFIT],

@@ -24,7 +24,15 @@ from cms.documents import (
     representable_in_utc,
     validate_document,
 )
-from cms.errors import Conflict, ContentProblem, InvalidContent, InvalidTransition, NotFound
+from cms.errors import (
+    Conflict,
+    ContentProblem,
+    ContentRuleBroken,
+    InvalidContent,
+    InvalidTransition,
+    NotFound,
+)
+from cms.gate import RuleOverride, gated_writes, write_rules
 from cms.graphql.context import Info
 from cms.graphql.inputs import (
     ArticleInput,
@@ -41,6 +49,7 @@ from cms.graphql.inputs import (
 )
 from cms.graphql.types import Article
 from cms.items import ItemEdit, add_item, change_item, remove_item, reorder_items
+from cms.lint import Rule
 from cms.models import ArticleStatus, utc_now
 from cms.workflow import transition
 
@@ -58,6 +67,9 @@ class ContentErrorCode(enum.Enum):
         "invalid_transition",
         description="The status change is not allowed from the article's status.",
     )
+    CONTENT_RULE = strawberry.enum_value(
+        "content_rule", description="An editorial rule (`cms lint`) refused the content."
+    )
 
 
 @strawberry.type(description="One reason an edit was refused, addressed to an input field.")
@@ -70,6 +82,33 @@ class ContentError:
     current_version: int | None = strawberry.field(
         default=None, description="With CONFLICT: the version the article is at now."
     )
+    rule: str | None = strawberry.field(
+        default=None,
+        description="With CONTENT_RULE: the editorial rule that blocks making this public, "
+        "e.g. `absolute-claim` (see `override`).",
+    )
+
+
+@strawberry.type(
+    description="A finding of the editorial rules (`cms lint`) on the saved content that did "
+    "not block the save."
+)
+class ContentWarning:
+    path: str = strawberry.field(description="The field, e.g. `benefits[0].body`.")
+    rule: str = strawberry.field(description="The rule, e.g. `benefit-without-source`.")
+    severity: str = strawberry.field(
+        description="`warning`, or `error` for a rule that would block publishing."
+    )
+    message: str = strawberry.field(description="What is wrong, and what to do.")
+
+
+@strawberry.input(
+    description="Save despite these editorial rules; the rules and the reason are recorded in "
+    "the revision."
+)
+class RuleOverrideInput:
+    rules: list[str] = strawberry.field(description="Rule names, e.g. `absolute-claim`.")
+    reason: str = strawberry.field(description="Why, for the record; not empty.")
 
 
 @strawberry.type(description="The article after the edit, or why the edit was refused.")
@@ -79,6 +118,10 @@ class ArticlePayload:
     )
     errors: list[ContentError] = strawberry.field(
         description="Why the edit was refused; empty when it was made."
+    )
+    warnings: list[ContentWarning] = strawberry.field(
+        default_factory=list,
+        description="What the editorial rules found in the saved content that did not block it.",
     )
 
 
@@ -93,6 +136,13 @@ class ArticleDeletePayload:
 
 
 Locate = Callable[[str], str | None]
+OverrideArgument = Annotated[
+    RuleOverrideInput | None,
+    strawberry.argument(
+        description="Save even though these editorial rules object (needs a reason; recorded "
+        "in the revision)."
+    ),
+]
 VersionArgument = Annotated[
     int, strawberry.argument(description="The version your edit is based on (optimistic lock).")
 ]
@@ -111,6 +161,14 @@ def _input_path(path: str) -> str | None:
 
 
 def _errors_of(error: Exception, locate: Locate) -> list[ContentError]:
+    if isinstance(error, ContentRuleBroken):
+        return [
+            ContentError(
+                field=p.field or None, message=p.message, code=ContentErrorCode.CONTENT_RULE,
+                rule=rule,
+            )
+            for p, rule in zip(error.problems, error.rules, strict=True)
+        ]  # fmt: skip
     if isinstance(error, InvalidContent):
         return [
             ContentError(field=locate(p.field), message=p.message, code=ContentErrorCode.INVALID)
@@ -136,17 +194,44 @@ def _errors_of(error: Exception, locate: Locate) -> list[ContentError]:
 Change = Callable[[ArticleDocument], ArticleDocument | dict[str, Any]]
 
 
+def _override(value: RuleOverrideInput | None) -> RuleOverride | None:
+    if value is None:
+        return None
+    known = {rule.value for rule in Rule}
+    unknown = [name for name in value.rules if name not in known]
+    if unknown:
+        message = f"unknown rules {unknown}; known: {sorted(known)}"
+        raise InvalidContent([ContentProblem("", "override.rules", message)])
+    return RuleOverride(frozenset(Rule(name) for name in value.rules), value.reason)
+
+
 async def _write(
-    info: Info, operation: Callable[[Any], Awaitable[Any]], locate: Locate = _input_path
-) -> tuple[Any, list[ContentError]]:
-    """Run a write in its own transaction; refusals come back as `ContentError`s."""
+    info: Info,
+    operation: Callable[[Any], Awaitable[Any]],
+    locate: Locate = _input_path,
+    override: RuleOverrideInput | None = None,
+) -> tuple[Any, list[ContentError], list[ContentWarning]]:
+    """Run a write in its own transaction, through the content gate (`cms.gate`); refusals
+    come back as `ContentError`s, the rules' other findings as `ContentWarning`s."""
     context = info.context
+    rules = write_rules(context.settings)
     try:
-        result = await context.db.write(operation)
+        rule_override = _override(override)
+    except InvalidContent as error:  # addressed to the `override` argument itself
+        return None, _errors_of(error, lambda path: path), []
+    try:
+        with gated_writes(rules, override=rule_override, actor=context.principal.name) as findings:
+            result = await context.db.write(operation)
     except (InvalidContent, Conflict, InvalidTransition, NotFound) as error:
-        return None, _errors_of(error, locate)
+        return None, _errors_of(error, locate), []
     context.reset_loaders()
-    return result, []
+    warnings = [
+        ContentWarning(
+            path=f.field, rule=f.rule.value, severity=f.severity.value, message=f.message
+        )
+        for f in findings
+    ]
+    return result, [], warnings
 
 
 async def _edit(
@@ -157,6 +242,7 @@ async def _edit(
     change: Change,
     action: str | None = None,
     locate: Locate = _input_path,
+    override: RuleOverrideInput | None = None,
 ) -> ArticlePayload:
     actor = info.context.principal.name
 
@@ -170,8 +256,10 @@ async def _edit(
             action=action,
         )
 
-    row, errors = await _write(info, operation, locate)
-    return ArticlePayload(article=Article.from_row(row) if row else None, errors=errors)
+    row, errors, warnings = await _write(info, operation, locate, override)
+    return ArticlePayload(
+        article=Article.from_row(row) if row else None, errors=errors, warnings=warnings
+    )
 
 
 def _status_change(target: ArticleStatus, publish_at: datetime | None = None) -> Change:
@@ -205,8 +293,10 @@ class ArticleMutations:
             (row,) = await reads.articles_by_slugs(session, [document.slug], include_drafts=True)
             return row
 
-        row, errors = await _write(info, operation)
-        return ArticlePayload(article=Article.from_row(row) if row else None, errors=errors)
+        row, errors, warnings = await _write(info, operation)
+        return ArticlePayload(
+            article=Article.from_row(row) if row else None, errors=errors, warnings=warnings
+        )
 
     @strawberry.mutation(description="Change an article's own fields. Needs `content:write`.")
     async def article_update(
@@ -215,6 +305,7 @@ class ArticleMutations:
         slug: SlugArgument,
         expected_version: VersionArgument,
         input: Annotated[ArticleUpdateInput, ITEM_CHANGES],
+        override: OverrideArgument = None,
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         changes = provided_fields(input)
@@ -223,6 +314,7 @@ class ArticleMutations:
             slug=slug,
             expected_version=expected_version,
             change=lambda document: {**document.model_dump(), **changes},
+            override=override,
         )
 
     @strawberry.mutation(description="Delete an article and its items. Needs `content:write`.")
@@ -236,7 +328,7 @@ class ArticleMutations:
                 session, slug=slug, expected_version=expected_version
             )
 
-        row, errors = await _write(info, operation)
+        row, errors, _ = await _write(info, operation)
         return ArticleDeletePayload(deleted_slug=row.slug if row else None, errors=errors)
 
     @strawberry.mutation(
@@ -254,6 +346,7 @@ class ArticleMutations:
                 description="When it becomes public, with a time zone; now when left out."
             ),
         ] = None,
+        override: OverrideArgument = None,
     ) -> ArticlePayload:
         info.context.principal.require(Scope.PUBLISH)
         return await _edit(
@@ -263,6 +356,7 @@ class ArticleMutations:
             change=_status_change(ArticleStatus.PUBLISHED, publish_at),
             action="published",
             locate=lambda _: "publishAt",
+            override=override,
         )
 
     @strawberry.mutation(description="Take a published article offline. Needs `content:publish`.")
@@ -327,12 +421,20 @@ class ArticleMutations:
                 session, slug=slug, expected_version=expected_version, version=version, actor=actor
             )
 
-        row, errors = await _write(info, operation, locate=lambda _: "version")
-        return ArticlePayload(article=Article.from_row(row) if row else None, errors=errors)
+        row, errors, warnings = await _write(info, operation, locate=lambda _: "version")
+        return ArticlePayload(
+            article=Article.from_row(row) if row else None, errors=errors, warnings=warnings
+        )
 
 
 async def _edit_items(
-    info: Info, edit: ItemEdit, *, article: str, expected_version: int, change: Change
+    info: Info,
+    edit: ItemEdit,
+    *,
+    article: str,
+    expected_version: int,
+    change: Change,
+    override: RuleOverrideInput | None = None,
 ) -> ArticlePayload:
     """An edit of one list of the article: problems with the item edited point at `input`,
     others at the article's field (`slugs` for a reorder)."""
@@ -345,7 +447,12 @@ async def _edit_items(
         return _camel(path) or None
 
     return await _edit(
-        info, slug=article, expected_version=expected_version, change=change, locate=locate
+        info,
+        slug=article,
+        expected_version=expected_version,
+        change=change,
+        locate=locate,
+        override=override,
     )
 
 
@@ -467,6 +574,7 @@ class ItemMutations:
         slug: ItemSlugArgument,
         expected_version: VersionArgument,
         input: Annotated[BenefitUpdateInput, ITEM_CHANGES],
+        override: OverrideArgument = None,
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         edit, values = ItemEdit(BENEFIT), provided_fields(input)
@@ -476,6 +584,7 @@ class ItemMutations:
             article=article,
             expected_version=expected_version,
             change=lambda document: change_item(edit, document, slug, values),
+            override=override,
         )
 
     @strawberry.mutation(description="Remove a benefit. Needs `content:write`.")

@@ -18,6 +18,7 @@ from cms.graphql.context import Info
 from cms.graphql.inputs import ArticleFilter
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import encode_cursor, page_request
+from cms.graphql.reviews import ReviewerQuery
 from cms.graphql.search import SearchQuery
 from cms.graphql.snippets import SnippetQuery
 from cms.graphql.types import Article, LocalizedNode
@@ -47,7 +48,7 @@ class ArticleConnection:
 
 
 @strawberry.type(description="Reads: articles, search, snippets, the changes feed and nodes.")
-class Query(SnippetQuery, SearchQuery, ChangeQuery):
+class Query(SnippetQuery, SearchQuery, ChangeQuery, ReviewerQuery):
     @strawberry.field(description="Any object by its global id; null when you may not see it.")
     async def node(
         self,

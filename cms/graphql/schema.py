@@ -22,6 +22,7 @@ from cms.graphql.limits import validation_rules
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
 from cms.graphql.queries import Query
+from cms.graphql.reviews import PreviewMutations, ReviewMutations
 from cms.graphql.rich_text import RICH_TEXT_TYPES
 from cms.graphql.translations import TranslationMutations
 from cms.settings import Settings
@@ -29,7 +30,9 @@ from cms.settings import Settings
 __all__ = ["build_schema", "schema_sdl"]
 
 
-Mutation = merge_types("Mutation", (ContentMutation, TranslationMutations))
+Mutation = merge_types(
+    "Mutation", (ContentMutation, TranslationMutations, ReviewMutations, PreviewMutations)
+)
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Edits, each one transaction; every one needs a token with the scope it names."
 )

@@ -13,12 +13,22 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cms import snippets
+from cms.citations import Citation
 from cms.content_model import PRECAUTION
 from cms.graphql.context import Info
-from cms.graphql.items import document_description, prose_field, prose_tree_field
+from cms.graphql.items import (
+    document_description,
+    prose_field,
+    prose_tree_field,
+    structured_type,
+    structured_values,
+)
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
 from cms.jsonld import snippet_json_ld
-from cms.snippet_html import snippet_html
+from cms.reviews import ReviewStatus
+from cms.snippet_html import labels_for, review_line, snippet_html
+
+CitationType = structured_type(Citation)
 
 __all__ = ["BenefitSnippet", "SnippetArticle", "SnippetPrecaution", "SnippetQuery"]
 
@@ -30,9 +40,20 @@ class SnippetArticle(Localized):
     url: str = strawberry.field(description="The canonical address of the article.")
     author_name: str = strawberry.field(description="Who wrote the article; credit them.")
     reviewed_by: str | None = strawberry.field(
-        description="Who last checked the article medically; null while it has not been."
+        description="Who medically reviewed the article's text as it is now, with their "
+        "credentials; null unless `reviewStatus` is CURRENT."
     )
-    last_reviewed: date | None = strawberry.field(description="When that review happened.")
+    last_reviewed: date | None = strawberry.field(
+        description="When that review happened; null unless `reviewStatus` is CURRENT."
+    )
+    review_status: ReviewStatus = strawberry.field(
+        description="Whether the text shown is the text a clinician reviewed."
+    )
+    review_line: str = strawberry.field(
+        description='Show it with the snippet: "Medically reviewed by <name>, <credentials> on '
+        '<date>." only when CURRENT, otherwise what is the case (e.g. "Not yet medically '
+        'reviewed.").'
+    )
 
 
 @strawberry.type(description="A precaution that travels with every snippet of its article.")
@@ -42,6 +63,9 @@ class SnippetPrecaution(Localized):
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "Who should take care, and how.")
     body_tree = prose_tree_field("body", "Who should take care, and how.")
+    citations: list[CitationType] = strawberry.field(  # type: ignore[valid-type]
+        description="The sources of the precaution; show them (a Sources list)."
+    )
 
 
 @strawberry.type(
@@ -61,11 +85,15 @@ class BenefitSnippet(Localized):
         description="Every published precaution of the article; never empty."
     )
     disclaimer: str = strawberry.field(description="Show it with the benefit, always.")
+    citations: list[CitationType] = strawberry.field(  # type: ignore[valid-type]
+        description="The sources of the claim; show them (a Sources list)."
+    )
 
     @classmethod
     def of(cls, snippet: snippets.Snippet) -> BenefitSnippet:
         article = snippet.article
         locale = article.language
+        current = article.review.status is ReviewStatus.CURRENT
         return cls(
             snippet=snippet,
             slug=snippet.benefit.slug,
@@ -77,8 +105,10 @@ class BenefitSnippet(Localized):
                 title=article.title,
                 url=article.url,
                 author_name=article.author_name,
-                reviewed_by=article.reviewed_by or None,
-                last_reviewed=article.last_reviewed,
+                reviewed_by=article.review.reviewer if current else None,
+                last_reviewed=article.review.reviewed_on if current else None,
+                review_status=article.review.status,
+                review_line=review_line(article.review, labels_for(article.chain)[1], html=False),
                 locale=locale,
                 field_locales=field_locales(locale, title=article.title_locale),
             ),
@@ -87,12 +117,14 @@ class BenefitSnippet(Localized):
                     slug=p.slug,
                     title=p.title,
                     prose={"body": p.body},
+                    citations=structured_values(Citation, p.citations),
                     locale=locale,
                     field_locales=field_locales(locale, title=p.title_locale, body=p.body_locale),
                 )
                 for p in snippet.precautions
             ],
             disclaimer=snippet.disclaimer,
+            citations=structured_values(Citation, snippet.benefit.citations),
             locale=locale,
             field_locales=field_locales(
                 locale,

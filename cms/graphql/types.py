@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar, cast
 
 import strawberry
 from strawberry import relay
@@ -19,11 +19,22 @@ from cms.documents import ArticleDocument, ConclusionDocument
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.context import Info
-from cms.graphql.items import document_description, item_type, prose_field, prose_tree_field
+from cms.graphql.items import (
+    document_description,
+    graphql_value,
+    item_type,
+    prose_field,
+    prose_tree_field,
+)
 from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
 from cms.locales import LocaleView
-from cms.models import ITEM_TABLES
+from cms.models import ITEM_TABLES, utc_now
+from cms.reviews import ReviewStatus, review_events, status_of
+from cms.snippets import ReviewState
+
+if TYPE_CHECKING:
+    from cms.graphql.reviews import Review, ReviewEvent
 
 __all__ = [
     "Article",
@@ -98,8 +109,9 @@ class _ItemNode(LocalizedNode):
             text = view.item_field(kind.list_name, row.slug, name, getattr(row, name))
             sources[name] = text.locale
             (prose if role is Role.PROSE else values)[name] = text.value
-        for name in kind.extra_fields.keys() - kind.text_fields.keys():
-            values[name] = getattr(row, name)
+        for name, info in kind.extra_fields.items():
+            if name not in kind.text_fields:
+                values[name] = graphql_value(info, getattr(row, name))
         common: dict[str, Any] = {
             "id": row.id,
             "slug": row.slug,
@@ -193,12 +205,6 @@ class Article(LocalizedNode, Localized):
     created_at: datetime = strawberry.field(description="When the article was first saved.")
     updated_at: datetime = strawberry.field(description="When the article was last changed.")
     version: int = strawberry.field(description="Increases by one with every saved change.")
-    reviewed_by: str | None = strawberry.field(
-        description="Who last checked the article medically; null while it has not been."
-    )
-    last_reviewed: date | None = strawberry.field(
-        description="When that medical review happened; null while it has not."
-    )
     base_locale: str = strawberry.field(
         description="The locale the article is written in; translations add others."
     )
@@ -220,8 +226,8 @@ class Article(LocalizedNode, Localized):
         return cls(
             id=row.id, slug=row.slug, title=title.value, headline=headline.value,
             status=row.status, published_at=row.published_at, created_at=row.created_at,
-            updated_at=row.updated_at, version=row.version, reviewed_by=row.reviewed_by or None,
-            last_reviewed=row.last_reviewed, base_locale=row.locale, row=row, view=view,
+            updated_at=row.updated_at, version=row.version, base_locale=row.locale, row=row,
+            view=view,
             author_id=row.author_id, conclusion_title=row.conclusion_title,
             prose={"intro": intro.value, "conclusion": row.conclusion}, locale=view.locale,
             field_locales=field_locales(
@@ -376,6 +382,68 @@ class Article(LocalizedNode, Localized):
             self.row, site_url=info.context.settings.site_url, view=self.view
         )
         return cast(JSON, article_json_ld(article))
+
+    @strawberry.field(
+        description="The newest medical approval of the article: who approved which version "
+        "when; null when none. Whether it covers the live text is `reviewStatus`."
+    )
+    async def review(
+        self, info: Info
+    ) -> Annotated[Review, strawberry.lazy("cms.graphql.reviews")] | None:
+        from cms.graphql.reviews import Review
+
+        found = await info.context.loaders.review_by_article_id.load(self.id)
+        return Review.of(found) if found else None
+
+    @strawberry.field(
+        description="Whether the live text is the text a clinician reviewed (CURRENT), changed "
+        "since, overdue for review, or never reviewed."
+    )
+    async def review_status(self, info: Info) -> ReviewStatus:
+        found = await info.context.loaders.review_by_article_id.load(self.id)
+        return status_of(found, self.row.content_hash, utc_now().date())
+
+    @strawberry.field(
+        description="Who medically reviewed the text as it is now, with credentials; null "
+        "unless `reviewStatus` is CURRENT.",
+        deprecation_reason="Use `review` and `reviewStatus`.",
+    )
+    async def reviewed_by(self, info: Info) -> str | None:
+        found = await info.context.loaders.review_by_article_id.load(self.id)
+        state = ReviewState.of(found, self.row.content_hash, utc_now().date())
+        return state.reviewer if state.status is ReviewStatus.CURRENT else None
+
+    @strawberry.field(
+        description="When the text as it is now was medically reviewed; null unless "
+        "`reviewStatus` is CURRENT.",
+        deprecation_reason="Use `review` and `reviewStatus`.",
+    )
+    async def last_reviewed(self, info: Info) -> date | None:
+        found = await info.context.loaders.review_by_article_id.load(self.id)
+        state = ReviewState.of(found, self.row.content_hash, utc_now().date())
+        return state.reviewed_on if state.status is ReviewStatus.CURRENT else None
+
+    @strawberry.field(
+        description="Every step of the article's medical review, oldest first. Needs "
+        "`content:read-drafts`."
+    )
+    async def review_events(
+        self, info: Info
+    ) -> list[Annotated[ReviewEvent, strawberry.lazy("cms.graphql.reviews")]]:
+        from cms.graphql.reviews import ReviewEvent
+
+        info.context.principal.require(Scope.READ_DRAFTS)
+        rows = await info.context.db.run(review_events, self.id)
+        return [
+            ReviewEvent(
+                action=row.action,
+                version=row.version,
+                note=row.note,
+                actor=row.actor,
+                created_at=row.created_at,
+            )  # fmt: skip
+            for row in rows
+        ]
 
     @strawberry.field(description="The closing words; null when the article has none.")
     def conclusion(self) -> Conclusion | None:

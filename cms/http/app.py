@@ -32,6 +32,7 @@ from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware, RequestObserver
 from cms.http.oembed import OEmbed
 from cms.http.policy import PolicyMiddleware
+from cms.http.preview import preview_routes
 from cms.http.rate_limit import create_limiter
 from cms.settings import Settings, get_settings
 from cms.usage import UsageBuffer
@@ -109,6 +110,7 @@ def create_app(
             limiter=limiter,
             anonymous_rate_limit=settings.anonymous_rate_limit,
             trusted_proxies=settings.trusted_proxies,
+            preview_secret=settings.preview_secret,
             **route,
         )
 
@@ -131,6 +133,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             *ide_routes(settings),
             *discovery_routes(settings, database),
+            *preview_routes(settings, database),
             # OPTIONS too: route middleware runs once the method matched, and answers preflights.
             Route(
                 "/oembed",

@@ -32,7 +32,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
-from cms.access import ANONYMOUS
+from cms.access import ANONYMOUS, Principal
 from cms.access import Scope as AccessScope
 from cms.changes import ChangeChannel
 from cms.db import Database, RequestDatabase
@@ -205,7 +205,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 parsed=parsed,
                 variables=request.variables,
                 operation_name=request.operation_name,
-                access="preview" if policy.principal.can(AccessScope.READ_DRAFTS) else "public",
+                access=_cache_access(policy.principal),
             )
             cached = await self._cached(key, policy) if key is not None else None
             if cached is not None:
@@ -436,3 +436,10 @@ def _negotiate(accept: str) -> str:
 
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+def _cache_access(principal: Principal) -> str:
+    """Who shares cached answers: the public, editors, or the holders of one preview link."""
+    if principal.article is not None:
+        return f"preview:{principal.article}"
+    return "preview" if principal.can(AccessScope.READ_DRAFTS) else "public"

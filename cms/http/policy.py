@@ -36,7 +36,9 @@ from cms.errors import InvalidPartnerKey, OriginNotAllowed, RateLimited, Unauthe
 from cms.http.errors import as_cms_error, error_response
 from cms.http.graphql_request import read_body, replay_body
 from cms.http.rate_limit import Limiter
+from cms.models import utc_now
 from cms.partners import PartnerIdentity, identify_partner, normalise_origin
+from cms.preview_links import preview_principal, verify_preview
 from cms.tokens import authenticate
 from cms.usage import UsageBuffer
 
@@ -149,12 +151,17 @@ def count_served(scope: Scope, article_slug: str, benefit_slug: str) -> None:
         policy.count_served(article_slug, benefit_slug)
 
 
-async def principal_for(database: Database, header: str | None) -> Principal:
+async def principal_for(
+    database: Database, header: str | None, preview_secret: str = ""
+) -> Principal:
     """The caller an `Authorization` header names: anonymous without one; `Unauthenticated` for
-    a bad one, so a client with a mistyped or expired token learns it at once."""
+    a bad one, so a client with a mistyped or expired token learns it at once. `Preview <token>`
+    (a preview link's token) reads one article's current version (`cms.preview_links`)."""
     if header is None:
         return ANONYMOUS
     scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "preview" and secret.strip():
+        return preview_principal(verify_preview(secret.strip(), preview_secret, utc_now()))
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Send the token as: Authorization: Bearer <token>.")
     async with database.read_session() as session:
@@ -184,8 +191,10 @@ class PolicyMiddleware:
         authenticate: bool = False,
         key_in_query: bool = False,
         limit_every_request: bool = False,
+        preview_secret: str = "",
     ) -> None:
         self.app = app
+        self.preview_secret = preview_secret
         self.database = database
         self.usage = usage
         self.limiter = limiter
@@ -240,7 +249,9 @@ class PolicyMiddleware:
     ) -> RequestPolicy:
         principal = ANONYMOUS
         if self.authenticate:
-            principal = await principal_for(self.database, headers.get("authorization"))
+            principal = await principal_for(
+                self.database, headers.get("authorization"), self.preview_secret
+            )
         if partner is not None:
             bucket = RateLimitBucket(
                 f"partner:{partner.id}", partner.rate_limit, self.limiter, counts="requests"

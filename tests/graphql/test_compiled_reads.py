@@ -24,9 +24,10 @@ from cms.db import Database, session_scope
 from cms.graphql.compiled import COMPILED_FIELDS
 from cms.graphql.schema import build_schema, schema_sdl
 from cms.http import create_app
+from cms.lint import Rule
 from cms.models import ArticleStatus
 from cms.settings import Settings
-from tests.documents import article_document
+from tests.documents import article_document, overriding
 
 pytestmark = pytest.mark.anyio
 
@@ -89,12 +90,19 @@ async def _add_articles(engine: AsyncEngine) -> None:
         article_document(slug="e-bare", with_precautions=False),
         article_document(
             slug="f-reviewed",
-            review={"reviewed_by": "Dr. Who", "last_reviewed": "2026-01-02"},
+            review={
+                "review": {
+                    "reviewer": {"slug": "dr-who", "name": "Dr. Who", "credentials": "MD"},
+                    "reviewed_on": "2026-01-02",
+                }
+            },
         ),
     ]
-    async with session_scope(engine) as session:
-        for document in documents:
-            await content.save_article_document(session, document)
+    # Only an override publishes an article without precautions (`cms.gate`).
+    with overriding(Rule.MISSING_PRECAUTIONS):
+        async with session_scope(engine) as session:
+            for document in documents:
+                await content.save_article_document(session, document)
 
 
 @pytest.fixture

@@ -364,8 +364,9 @@ async def test_a_page_of_articles_in_a_locale_loads_translations_in_one_statemen
     assert len(nodes) == article_count
     assert {node["benefits"][0]["title"] for node in nodes} == {"Öffentlich"}
     # content revision, next scheduled publication (read once after each write), page,
-    # translations, count, author, the items of every kind (one statement)
-    assert len(sql_statements) == 7, sql_statements
+    # translations, count, author, the items of every kind (one statement), the medical
+    # reviews (one statement, for the JSON-LD's review)
+    assert len(sql_statements) == 8, sql_statements
 
 
 BENEFIT_DELETE = """

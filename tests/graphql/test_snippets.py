@@ -9,10 +9,11 @@ from cms import content
 from cms.access import Scope
 from cms.db import session_scope
 from cms.documents import ArticleDocument
+from cms.lint import Rule
 from cms.models import ArticleStatus
 from cms.snippets import DISCLAIMER
 from tests.conftest import GraphQL, TokenFactory
-from tests.documents import article_document
+from tests.documents import REVIEW, article_document, overriding
 
 pytestmark = pytest.mark.anyio
 
@@ -109,7 +110,7 @@ async def test_every_published_benefit_is_a_snippet_in_reading_order(
 
 
 async def test_a_snippet_shows_the_medical_review(engine: AsyncEngine, graphql: GraphQL) -> None:
-    review = {"reviewed_by": "Dr. Ada Example, MD", "last_reviewed": "2026-11-20"}
+    review = REVIEW
     await _save(engine, article_document(review=review))
     body = await graphql(SNIPPET, {"article": "x", "benefit": "public-benefit"})
     article = body["data"]["benefitSnippet"]["article"]
@@ -157,7 +158,9 @@ async def test_an_unpublished_article_has_no_snippets(
 async def test_a_benefit_without_precautions_is_never_syndicated(
     engine: AsyncEngine, graphql: GraphQL
 ) -> None:
-    await _save(engine, article_document(with_precautions=False))
+    # Only an override lets such an article be published at all (`cms.gate`).
+    with overriding(Rule.MISSING_PRECAUTIONS):
+        await _save(engine, article_document(with_precautions=False))
     one = await graphql(SNIPPET, {"article": "x", "benefit": "public-benefit"})
     every = await graphql(SNIPPETS, {"article": "x"})
     assert (one, every) == (
@@ -183,7 +186,7 @@ async def test_html_and_json_ld_come_with_the_snippet(
 
 
 @pytest.mark.parametrize("benefit_count", [1, 40])
-async def test_snippets_take_five_statements(
+async def test_snippets_take_six_statements(
     engine: AsyncEngine, graphql: GraphQL, sql_statements: list[str], benefit_count: int
 ) -> None:
     await _save(engine, article_document(benefit_count=benefit_count))
@@ -194,5 +197,6 @@ async def test_snippets_take_five_statements(
     )
     assert len(body["data"]["benefitSnippets"]) == benefit_count
     # content revision (for the response cache), next scheduled publication (read once after
-    # each write), article, author, and the items (benefits and precautions in one statement)
-    assert len(sql_statements) == 5, sql_statements
+    # each write), article, author, the items (benefits and precautions in one statement) and
+    # the medical review with its reviewer
+    assert len(sql_statements) == 6, sql_statements

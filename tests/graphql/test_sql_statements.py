@@ -93,7 +93,7 @@ mutation Edit($version: Int!) {
 """
 
 
-async def test_a_one_field_edit_takes_ten_statements(
+async def test_a_one_field_edit_takes_eleven_statements(
     seeded: AsyncEngine,
     graphql: GraphQL,
     make_token: TokenFactory,
@@ -108,7 +108,7 @@ async def test_a_one_field_edit_takes_ten_statements(
     sql_statements.clear()
     body = await graphql(BENEFIT_UPDATE, {"version": version}, token=token)
     assert body["data"]["benefitUpdate"] == {"article": {"version": version + 1}, "errors": []}
-    assert len(sql_statements) == 10, "\n".join(sql_statements)
+    assert len(sql_statements) == 11, "\n".join(sql_statements)
 
 
 async def _metric(client: httpx.AsyncClient, name: str) -> float:

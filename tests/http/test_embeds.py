@@ -16,12 +16,13 @@ from cms import content, partners
 from cms.access import Scope
 from cms.db import Database, session_scope
 from cms.http import create_app
+from cms.lint import Rule
 from cms.models import ArticleStatus
 from cms.settings import Settings
 from cms.snippet_html import EMBED_CSS, FRAME_SCRIPT
 from cms.snippets import DISCLAIMER
 from tests.conftest import GraphQL, TokenFactory
-from tests.documents import article_document
+from tests.documents import article_document, overriding
 from tests.xss import PAYLOADS, xss_document
 
 pytestmark = pytest.mark.anyio
@@ -181,9 +182,10 @@ async def test_only_published_content_is_embedded(
         await content.save_article_document(
             session, article_document(slug="public", draft_benefit=True)
         )
-        await content.save_article_document(
-            session, article_document(slug="unsafe", with_precautions=False)
-        )
+        with overriding(Rule.MISSING_PRECAUTIONS):
+            await content.save_article_document(
+                session, article_document(slug="unsafe", with_precautions=False)
+            )
     assert (await client.get("/embed/draft/public-benefit")).status_code == 404
     assert (await client.get("/embed/public/draft-benefit")).status_code == 404
     # A claim never travels without its safety context.

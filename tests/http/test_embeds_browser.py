@@ -26,11 +26,13 @@ from starlette.staticfiles import StaticFiles
 
 from cms import content, partners
 from cms.db import create_engine, create_schema, session_scope
+from cms.documents import ArticleDocument
 from cms.http import create_app
 from cms.seed import seed_database
 from cms.settings import Settings
 from cms.snippets import DISCLAIMER
 from tests.conftest import REPO, SEED_DIR
+from tests.documents import REVIEW, article_document
 from tests.live_server import free_port, live_server
 from tests.xss import PAYLOADS, xss_document
 
@@ -83,6 +85,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
         await seed_database(engine, [SEED_DIR])
         async with session_scope(engine) as session:
             await content.save_article_document(session, xss_document())
+            await content.save_article_document(session, _reviewed_and_cited())
             _, limited = await partners.create_partner(
                 session, name="limited", origins=(f"http://127.0.0.1:{partner_port}",), rate_limit=1
             )
@@ -102,6 +105,15 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     ):
         assert api != partner_url
         yield Sites(api, partner_url, limited, elsewhere)
+
+
+SOURCE = {"title": "Walking backwards: a trial", "doi": "10.1136/bjsm.2021.1", "year": 2021}
+
+
+def _reviewed_and_cited() -> ArticleDocument:
+    data = article_document(slug="cited", review=REVIEW).model_dump(mode="json")
+    data["benefits"][0]["citations"] = [SOURCE]
+    return ArticleDocument.model_validate(data)
 
 
 @pytest.fixture
@@ -180,6 +192,20 @@ def test_every_embed_style_shows_the_benefit_precautions_disclaimer_and_attribut
             "Failed to load resource: the server responded with a status of 404 (Not Found)",
         )
     ]
+
+
+def test_every_embed_style_shows_a_current_review_and_the_sources(page: Page, sites: Sites) -> None:
+    page.goto(sites.page_url("cited", "public-benefit"))
+    for style, snippet in _snippets(page).items():
+        expect(snippet.locator(".bwk-snippet__review"), style).to_have_text(
+            "Medically reviewed by Dr. Ada Example, MD on 20 November 2026."
+        )
+        sources = snippet.locator(".bwk-snippet__sources")
+        expect(sources.locator("h3"), style).to_have_text("Sources")
+        link = sources.get_by_role("link", name=SOURCE["title"])
+        expect(link, style).to_be_visible()
+        expect(link, style).to_have_attribute("href", f"https://doi.org/{SOURCE['doi']}")
+        expect(sources.locator("li"), style).to_have_text(f"{SOURCE['title']}. 2021.")
 
 
 def test_a_benefit_that_cannot_be_loaded_shows_an_error_in_every_style(

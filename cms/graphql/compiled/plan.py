@@ -55,6 +55,10 @@ COMPILED_FIELDS: Mapping[str, frozenset[str]] = {
             "conclusion",
             "metaTitle",
             "metaDescription",
+            "review",
+            "reviewStatus",
+            "reviewedBy",
+            "lastReviewed",
         }
     ),  # fmt: skip
     "Author": frozenset({"id", "bio"}),
@@ -64,6 +68,9 @@ COMPILED_FIELDS: Mapping[str, frozenset[str]] = {
     "Precaution": frozenset({"id", "body"}),
     "Conclusion": frozenset({"body"}),
     "FieldLocale": frozenset(),
+    "Review": frozenset(),
+    "Reviewer": frozenset(),
+    "Citation": frozenset(),
     "ArticleConnection": frozenset({"nodes", "totalCount"}),
     "ArticleEdge": frozenset(),
     "PageInfo": frozenset(),

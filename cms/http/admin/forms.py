@@ -8,7 +8,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel
 
 from cms.content_model import SLUG_PATTERN, ItemKind, Role, role_of, value_type
 from cms.documents import ArticleDocument
@@ -38,6 +41,7 @@ class Widget(enum.StrEnum):
     DATE = "date"
     SELECT = "select"
     CHECKBOX = "checkbox"
+    YAML = "yaml"  # a list of structured values (citations), written as in seed files
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,10 @@ class FormField:
 
 
 _TAGS_HELP = "Lower-case words joined by hyphens, separated by spaces, e.g. stress-relief posture."
+_YAML_HELP = (
+    "One entry per source, as in content files, e.g. “- doi: 10.1000/xyz123” then "
+    "“  title: …” on the next line."
+)
 _MARKDOWN_HELP = "Markdown: a blank line between paragraphs, “- ” starts a list item."
 
 ARTICLE_FIELDS: tuple[FormField, ...] = (
@@ -57,8 +65,15 @@ ARTICLE_FIELDS: tuple[FormField, ...] = (
     FormField("headline", "Headline", Widget.TEXT, "One line shown under the title."),
     FormField("intro", "Introduction", Widget.MARKDOWN, _MARKDOWN_HELP),
     FormField("tags", "Tags", Widget.TAGS, _TAGS_HELP),
-    FormField("reviewed_by", "Medically reviewed by", Widget.TEXT, "e.g. Dr. Jane Doe, MD"),
-    FormField("last_reviewed", "Date of that review", Widget.DATE),
+    FormField(
+        "meta_title", "Meta title", Widget.TEXT, "What search engines show; empty: the title."
+    ),
+    FormField(
+        "meta_description",
+        "Meta description",
+        Widget.TEXT,
+        "50 to 160 characters search engines show; empty: the start of the introduction.",
+    ),
     FormField("conclusion_title", "Conclusion heading", Widget.TEXT),
     FormField("conclusion", "Conclusion", Widget.MARKDOWN, _MARKDOWN_HELP),
 )
@@ -76,6 +91,8 @@ def item_fields(kind: ItemKind) -> tuple[FormField, ...]:
             widget = Widget.MARKDOWN
         elif python_type == list[str]:
             widget = Widget.TAGS
+        elif _is_structured_list(python_type):
+            widget = Widget.YAML
         elif python_type is bool:
             widget = Widget.CHECKBOX
         elif isinstance(python_type, type) and issubclass(python_type, enum.Enum):
@@ -86,10 +103,21 @@ def item_fields(kind: ItemKind) -> tuple[FormField, ...]:
         help_text = _MARKDOWN_HELP if widget is Widget.MARKDOWN else info.description or ""
         if widget is Widget.TAGS:
             help_text = _TAGS_HELP
+        elif widget is Widget.YAML:
+            help_text = _YAML_HELP
         elif widget is Widget.CHECKBOX and name == "draft":
             help_text = "Hidden from readers while ticked."
         fields.append(FormField(name, label, widget, help_text, choices))
     return tuple(fields)
+
+
+def _is_structured_list(python_type: Any) -> bool:
+    args = get_args(python_type)
+    return (
+        get_origin(python_type) is list
+        and isinstance(args[0], type)
+        and issubclass(args[0], BaseModel)
+    )
 
 
 def typed(form: Mapping[str, Any], fields: Iterable[FormField]) -> dict[str, str]:
@@ -110,6 +138,11 @@ def _value(field: FormField, text: str) -> Any:
         return bool(text)
     if field.widget is Widget.DATE:
         return text or None
+    if field.widget is Widget.YAML:
+        try:
+            return yaml.safe_load(text) or []
+        except yaml.YAMLError:
+            return text  # refused by validation, beside the field, with what was typed kept
     return text
 
 
@@ -120,6 +153,9 @@ def _shown(field: FormField, value: Any) -> str:
         return "on" if value else ""
     if value is None:
         return ""
+    if field.widget is Widget.YAML:
+        entries = [{k: v for k, v in entry.items() if v not in (None, "")} for entry in value]
+        return yaml.safe_dump(entries, sort_keys=False, allow_unicode=True) if entries else ""
     return str(value.value if isinstance(value, enum.Enum) else value)
 
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import cast
 
-from sqlmodel import col, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import col, func, select
 
 from cms.content import StoredArticle, stored_article
 from cms.db import Database, ReadSession, WriteSession
 from cms.errors import NotFound
-from cms.models import Article, ArticleStatus, Author, Revision, utc_now
+from cms.models import (
+    Article,
+    ArticleReview,
+    ArticleStatus,
+    Author,
+    ReviewAction,
+    Revision,
+    utc_now,
+)
+from cms.reviews import ReviewStatus, reviews_by_article_ids, status_of
 from cms.revisions import get_revision, list_revisions
 
 __all__ = [
@@ -94,19 +103,40 @@ async def _scheduled(session: ReadSession, _review_days: int) -> Panel:
     return Panel("Scheduled", "Nothing is scheduled.", list(rows))
 
 
-async def _overdue_reviews(session: ReadSession, review_days: int) -> Panel:
-    """Articles never medically reviewed, or not for `review_days` (what `cms lint` warns of)."""
-    due = date.today() - timedelta(days=review_days)
-    statement = select(Article).where(
-        Article.status != ArticleStatus.ARCHIVED,
-        or_(col(Article.last_reviewed).is_(None), col(Article.last_reviewed) < due),
+async def _awaiting_review(session: ReadSession, _review_days: int) -> Panel:
+    """Articles whose latest review step is a request for review."""
+    step = aliased(ArticleReview)
+    latest = (
+        select(func.max(step.id))
+        .where(col(step.article_id) == col(Article.id))
+        .correlate(Article)
+        .scalar_subquery()
     )
-    rows = (await session.exec(statement.order_by(col(Article.slug)))).all()
-    note = f"Never medically reviewed, or last reviewed more than {review_days} days ago."
-    return Panel("Medical review overdue", "Every article's review is current.", list(rows), note)
+    statement = (
+        select(Article)
+        .join(ArticleReview, col(ArticleReview.id) == latest)
+        .where(ArticleReview.action == ReviewAction.SUBMITTED)
+    )
+    rows = (await session.exec(statement.order_by(col(Article.updated_at)))).all()
+    return Panel("Awaiting medical review", "Nothing is waiting for a review.", list(rows))
 
 
-# The home page shows these, in order. Extension points: a panel of reviews awaiting the
-# logged-in editor (pending reviews) and of pending versions of live articles go here, each a
-# `HomePanel`, once those features exist.
-HOME_PANELS: tuple[HomePanel, ...] = (_drafts, _scheduled, _overdue_reviews)
+async def _reviews_needed(session: ReadSession, _review_days: int) -> Panel:
+    """Articles whose live text is not the text a clinician reviewed, or whose review is due."""
+    statement = select(Article).where(Article.status != ArticleStatus.ARCHIVED)
+    articles = (await session.exec(statement.order_by(col(Article.slug)))).all()
+    found = await reviews_by_article_ids(session, [a.id for a in articles if a.id is not None])
+    today = utc_now().date()
+    rows = [
+        article
+        for article in articles
+        if article.id is not None
+        and status_of(found.get(article.id), article.content_hash, today)
+        is not ReviewStatus.CURRENT
+    ]
+    note = "Never medically reviewed, changed since the review, or past the review's due date."
+    return Panel("Medical review needed", "Every article's review is current.", rows, note)
+
+
+# The home page shows these, in order; a new panel is one more `HomePanel` here.
+HOME_PANELS: tuple[HomePanel, ...] = (_drafts, _scheduled, _awaiting_review, _reviews_needed)

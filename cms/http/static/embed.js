@@ -28,10 +28,10 @@
     "query BackwalkBenefit($article: String!, $benefit: String!) {" +
     " benefitSnippet(article: $article, benefit: $benefit) {" +
     " title url body(format: TEXT)" +
-    " article { title url authorName reviewedBy lastReviewed }" +
-    " precautions { title body(format: TEXT) }" +
-    " disclaimer } }";
-  const DATE = { day: "2-digit", month: "long", year: "numeric", timeZone: "UTC" };
+    " article { title url authorName reviewLine }" +
+    " precautions { title body(format: TEXT) citations { ...Source } }" +
+    " citations { ...Source } disclaimer } }" +
+    " fragment Source on Citation { title url doi pmid publisher year }";
 
   function element(tag, className, text) {
     const node = document.createElement(tag);
@@ -158,19 +158,44 @@
     return snippet;
   }
 
+  // The server says what is true of the review (reviewed as it stands, changed since, overdue,
+  // never): shown as it comes.
   function review(article) {
-    const node = element("p", "bwk-snippet__review");
-    if (!article.reviewedBy) {
-      node.textContent = "Not yet medically reviewed.";
-    } else if (!article.lastReviewed) {
-      node.textContent = `Medically reviewed by ${article.reviewedBy}.`;
-    } else {
-      const day = new Date(`${article.lastReviewed}T00:00:00Z`);
-      const time = element("time", null, day.toLocaleDateString("en-GB", DATE));
-      time.dateTime = article.lastReviewed;
-      node.append(`Medically reviewed by ${article.reviewedBy} on `, time, ".");
+    return element("p", "bwk-snippet__review", article.reviewLine);
+  }
+
+  function sourceAddress(citation) {
+    if (citation.url) return webAddress(citation.url);
+    if (citation.doi) return webAddress(`https://doi.org/${citation.doi}`);
+    return citation.pmid ? webAddress(`https://pubmed.ncbi.nlm.nih.gov/${citation.pmid}/`) : null;
+  }
+
+  // The claim's sources, then the precautions', each once; nothing when there are none.
+  function sources(snippet) {
+    const seen = new Set();
+    const list = element("ol", "bwk-snippet__source-list");
+    const citations = [snippet, ...snippet.precautions].flatMap((item) => item.citations || []);
+    for (const citation of citations) {
+      const key = JSON.stringify(citation);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const item = element("li", "bwk-snippet__source");
+      const address = sourceAddress(citation);
+      const title = element(address ? "a" : "span", null, citation.title);
+      if (address) {
+        title.href = address;
+        title.rel = "noopener noreferrer";
+        title.target = "_blank";
+      }
+      const details = [citation.publisher, citation.year].filter((part) => part).join(", ");
+      item.append(title, details ? `. ${details}.` : ".");
+      list.append(item);
     }
-    return node;
+    if (!list.children.length) return [];
+    const section = element("section", "bwk-snippet__sources");
+    section.setAttribute("aria-label", "Sources");
+    section.append(element("h3", "bwk-snippet__sources-title", "Sources"), list);
+    return [section];
   }
 
   function render(snippet) {
@@ -206,6 +231,7 @@
       element("h2", "bwk-snippet__title", snippet.title),
       body,
       precautions,
+      ...sources(snippet),
       review(snippet.article),
       disclaimer,
       attribution,
