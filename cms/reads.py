@@ -9,6 +9,7 @@ and due.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast, get_origin
 
@@ -97,6 +98,7 @@ def _table(model: type[Any]) -> sa.Table:
 
 _ARTICLES = _table(Article)
 _AUTHORS = _table(Author)
+_TAGS = _table(ArticleTag)
 _KEYS: sa.BindParameter[Any] = sa.bindparam("keys", expanding=True)
 _PUBLIC = article_is_public(sa.bindparam("now"))
 
@@ -237,6 +239,44 @@ async def translations_by_article_ids(
     return list((await session.exec(statement)).all())
 
 
+@cache
+def _page_statement(
+    *, include_drafts: bool, tag: bool, after: bool, before: bool, from_end: bool
+) -> Any:
+    """The page statement of each shape a request can take, built once: `:tag`, `:after`,
+    `:before` and `:limit` are bound at each read."""
+    statement = _visible(include_drafts=include_drafts, tag=tag)
+    if after:
+        statement = statement.where(_ARTICLES.c.slug > sa.bindparam("after"))
+    if before:
+        statement = statement.where(_ARTICLES.c.slug < sa.bindparam("before"))
+    order = _ARTICLES.c.slug.desc() if from_end else _ARTICLES.c.slug.asc()
+    return statement.order_by(order).limit(sa.bindparam("limit", type_=sa.Integer))
+
+
+@cache
+def _count_statement(
+    *, include_drafts: bool, tag: bool, at_most: bool, at_least: bool, limited: bool
+) -> Any:
+    statement = _visible(include_drafts=include_drafts, tag=tag).with_only_columns(_ARTICLES.c.id)
+    if at_most:
+        statement = statement.where(_ARTICLES.c.slug <= sa.bindparam("at_most"))
+    if at_least:
+        statement = statement.where(_ARTICLES.c.slug >= sa.bindparam("at_least"))
+    if limited:
+        statement = statement.limit(sa.bindparam("limit", type_=sa.Integer))
+    return sa.select(sa.func.count()).select_from(statement.subquery())
+
+
+def _visible(*, include_drafts: bool, tag: bool) -> Any:
+    """`visible_articles` as a Core statement of plain rows, `:tag` and `:now` bound later."""
+    statement = sa.select(_ARTICLES)
+    if tag:
+        tagged = sa.select(_TAGS.c.article_id).where(_TAGS.c.tag == sa.bindparam("tag"))
+        statement = statement.where(_ARTICLES.c.id.in_(tagged))
+    return statement if include_drafts else statement.where(_PUBLIC)
+
+
 async def articles_page(
     session: ReadSession,
     *,
@@ -250,13 +290,13 @@ async def articles_page(
     """Up to `limit` articles in slug order strictly between the two bounds (keyset pagination,
     served by the unique index on slug). With `from_end`, the last `limit` of that range. With
     `tag`, only articles that carry it."""
-    statement = visible_articles(include_drafts, tag)
-    if after_slug is not None:
-        statement = statement.where(col(Article.slug) > after_slug)
-    if before_slug is not None:
-        statement = statement.where(col(Article.slug) < before_slug)
-    order = col(Article.slug).desc() if from_end else col(Article.slug).asc()
-    rows = list((await session.exec(statement.order_by(order).limit(limit))).all())
+    statement = _page_statement(
+        include_drafts=include_drafts, tag=tag is not None, after=after_slug is not None,
+        before=before_slug is not None, from_end=from_end,
+    )  # fmt: skip
+    params = {"tag": tag, "after": after_slug, "before": before_slug, "limit": limit}
+    result = await session.exec(statement, params={**params, "now": utc_now()})
+    rows: list[Article] = list(result.all())
     return rows[::-1] if from_end else rows
 
 
@@ -271,15 +311,13 @@ async def count_articles(
 ) -> int:
     """How many visible articles (with `tag`, if given) have a slug within the inclusive bounds,
     counting at most `limit` (so `limit=1` is an existence check that stops at the first row)."""
-    statement = visible_articles(include_drafts, tag).with_only_columns(col(Article.id))
-    if slug_at_most is not None:
-        statement = statement.where(col(Article.slug) <= slug_at_most)
-    if slug_at_least is not None:
-        statement = statement.where(col(Article.slug) >= slug_at_least)
-    if limit is not None:
-        statement = statement.limit(limit)
-    counted = select(sa.func.count()).select_from(statement.subquery())
-    return int((await session.exec(counted)).one())
+    statement = _count_statement(
+        include_drafts=include_drafts, tag=tag is not None, at_most=slug_at_most is not None,
+        at_least=slug_at_least is not None, limited=limit is not None,
+    )  # fmt: skip
+    params = {"tag": tag, "at_most": slug_at_most, "at_least": slug_at_least, "limit": limit}
+    result = await session.exec(statement, params={**params, "now": utc_now()})
+    return int(result.one()[0])
 
 
 async def tags_by_article_ids(session: ReadSession, article_ids: Sequence[int]) -> list[ArticleTag]:

@@ -51,16 +51,43 @@ async def run_selection(
 async def _complete(
     selection: Selection, sources: list[Any], context: Context, variables: VariableValues
 ) -> list[_DATA]:
-    """`selection` of every object in `sources`, each as its response dict."""
+    """`selection` of every object in `sources`, each as its response dict. Every resolver of
+    the level is called before any is awaited, as graphql-core does, so that the loaders they
+    call batch together."""
     info = _Info(context, _Path(selection.typename))
+    started: list[list[Any]] = []
+    try:
+        for field in selection.fields:
+            started.append(
+                _start(field, sources, info, variables) if field.typename is None else []
+            )
+    except BaseException:
+        _close(selection.fields, started)
+        raise
+    awaiting = [values for field, values in zip(selection.fields, started, strict=True)
+                if field.is_async]  # fmt: skip
+    if awaiting:
+        calls = [call for values in awaiting for call in values]
+        # Every call runs to its end, even when one fails: none may read after the request's
+        # session is closed.
+        done = (
+            [await calls[0]]
+            if len(calls) == 1
+            else await asyncio.gather(*calls, return_exceptions=True)
+        )
+        failed = next((d for d in done if isinstance(d, BaseException)), None)
+        if failed is not None:
+            raise failed
+        answers = iter(done)
+        for values in awaiting:
+            values[:] = [next(answers) for _ in values]
     results: list[_DATA] = [{} for _ in sources]
-    for field in selection.fields:
+    for field, values in zip(selection.fields, started, strict=True):
         key = field.key
         if field.typename is not None:
             for result in results:
                 result[key] = field.typename
             continue
-        values = await _resolve(field, sources, info, variables)
         if selection.root and any(value is None or value == [] for value in values):
             # Nothing found: the normal path looks again (slug aliases, say) and answers.
             raise Fallback(key)
@@ -75,9 +102,16 @@ async def _complete(
     return results
 
 
-async def _resolve(
-    field: Field, sources: list[Any], info: _Info, variables: VariableValues
-) -> list[Any]:
+def _close(fields: tuple[Field, ...], started: list[list[Any]]) -> None:
+    """Close the coroutines made for a level that fails before awaiting them."""
+    for field, values in zip(fields, started, strict=False):
+        if field.is_async:
+            for value in values:
+                value.close()
+
+
+def _start(field: Field, sources: list[Any], info: _Info, variables: VariableValues) -> list[Any]:
+    """The field's value for every source: the values, or (async resolvers) their awaitables."""
     strawberry_field = field.field
     assert strawberry_field is not None
     resolver = strawberry_field.base_resolver
@@ -89,9 +123,6 @@ async def _resolve(
         assert field.arguments_of is not None
         kwargs = field.arguments_of(variables)
     keywords = dict(kwargs)
-    for parameter in (resolver.root_parameter, resolver.parent_parameter):
-        if parameter is not None:
-            keywords[parameter.name] = None
     if resolver.info_parameter is not None:
         keywords[resolver.info_parameter.name] = info
     with_self = resolver.self_parameter is not None
@@ -107,12 +138,7 @@ async def _resolve(
             source, cast(Any, info), [source] if with_self else [], dict(keywords)
         )
 
-    if not field.is_async:
-        return [call(source) for source in sources]
-    if len(sources) == 1:
-        return [await call(sources[0])]
-    # Together, so that the loaders they call batch into one statement.
-    return list(await asyncio.gather(*(call(source) for source in sources)))
+    return [call(source) for source in sources]
 
 
 def _leaf(field: Field, value: Any, serialize: Any) -> Any:
