@@ -13,6 +13,11 @@ request sees the write); other processes hear them through their channel's watch
   events after the last one it saw. Caches do not wait for it: on SQLite the content revision
   is checked against `data_version` on every request.
 
+Each channel also runs the clock's work (`cms.workflow.apply_due`) every `DUE_CHECK_SECONDS`:
+scheduled pending versions are published and articles that became public or expired are
+announced when their time comes, by whichever process looks first (one cheap read when nothing
+is due; the writes are compare-and-set, so several processes never announce a go-live twice).
+
 Subscribers (`subscribe`, at most `max_subscriptions`) each get a bounded queue; one that falls
 `changes_queue_size` changes behind is dropped (its `on_drop` callback runs) rather than let
 memory grow. A change is handed to the subscribers by one task, in batches with a turn of the
@@ -36,6 +41,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from cms.db import Database
 from cms.errors import TooManySubscriptions
+from cms.models import utc_now
 from cms.outbox import (
     NOTIFY_CHANNEL,
     PENDING_CHANGES_KEY,
@@ -44,6 +50,7 @@ from cms.outbox import (
     events_after,
 )
 from cms.settings import Settings
+from cms.workflow import anything_due, apply_due
 
 __all__ = ["LISTENER_APPLICATION_NAME", "ChangeChannel", "Subscription", "database_key"]
 
@@ -56,6 +63,7 @@ _RECENT = 10_000
 FAN_OUT_BATCH = 200  # subscribers handed a change between two turns of the event loop
 DELIVERY_SLOTS = 8  # subscribers reading and sending a change at once: fewer than the pool holds
 DELIVERY_SLOT_SECONDS = 1.0
+DUE_CHECK_SECONDS = 1.0
 
 # Started channels of this process, by the database they watch.
 _channels: dict[str, set[ChangeChannel]] = {}
@@ -131,6 +139,7 @@ class ChangeChannel:
         self._delivery_slots = asyncio.Semaphore(DELIVERY_SLOTS)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._due_task: asyncio.Task[None] | None = None
         self._live_changed = asyncio.Condition()
 
     @property
@@ -151,13 +160,15 @@ class ChangeChannel:
         _channels.setdefault(self._key, set()).add(self)
         watch = self._listen if self._database.dialect_name == "postgresql" else self._watch_file
         self._task = asyncio.create_task(watch(), name="content-changes")
+        self._due_task = asyncio.create_task(self._watch_due(), name="content-due")
 
     async def stop(self) -> None:
         _channels.get(self._key, set()).discard(self)
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in (self._task, self._due_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._task = self._due_task = None
         if self._fan_out_task is not None:
             self._fan_out_task.cancel()
             await asyncio.gather(self._fan_out_task, return_exceptions=True)
@@ -310,6 +321,25 @@ class ChangeChannel:
             logger.warning("ignored a malformed change notification: %.200s", payload)
             return
         self._deliver([change], in_order=True)
+
+    async def apply_due(self) -> int:
+        """Do the clock's work now (see the module docstring); what `_watch_due` runs."""
+        now = utc_now()
+        async with self._database.read_session() as session:
+            if not await anything_due(session, now=now):
+                return 0
+        async with self._database.write_session() as session:
+            return await apply_due(session, now=now)
+
+    async def _watch_due(self) -> None:
+        while True:
+            try:
+                await self.apply_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a locked or missing database: try again
+                logger.warning("applying due publications failed: %s", error)
+            await asyncio.sleep(DUE_CHECK_SECONDS)
 
     async def _watch_file(self) -> None:
         seen_version: int | None = None

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from cms import reads
+from cms import reads, working_copies
 from cms.content_model import BENEFIT, ITEM_KINDS, PRECAUTION, ItemKind
 from cms.locales import LocaleView, fallback_chain
-from cms.models import ITEM_TABLES, Article, Author, ItemRow
+from cms.models import ITEM_TABLES, Article, Author, ItemRow, PendingVersion
 from cms.snippets import SyndicatedArticle, syndicated_article
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ __all__ = [
     "ChildByIdLoader",
     "ItemsByArticleIdLoader",
     "Loaders",
+    "PendingByArticleIdLoader",
     "RelatedArticlesLoader",
     "TagsByArticleIdLoader",
     "TranslationsByArticleIdLoader",
@@ -91,6 +92,18 @@ class ChildByIdLoader(DataLoader[int, ChildT | None], Generic[ChildT]):
         async def load(ids: list[int]) -> list[ChildT | None]:
             rows = await db.run(reads.children_by_ids, model, ids, include_drafts=include_drafts)
             return _in_order(ids, {row.id: row for row in rows})
+
+        super().__init__(load_fn=load)
+
+
+class PendingByArticleIdLoader(DataLoader[int, PendingVersion | None]):
+    """The pending versions of articles (`cms.working_copies`): editors' reads only."""
+
+    def __init__(self, db: RequestDatabase) -> None:
+        async def load(article_ids: list[int]) -> list[PendingVersion | None]:
+            rows = await db.run(working_copies.pending_by_article_ids, article_ids)
+            by_id: dict[int | None, PendingVersion] = {row.article_id: row for row in rows}
+            return _in_order(article_ids, by_id)
 
         super().__init__(load_fn=load)
 
@@ -164,6 +177,7 @@ class Loaders:
             for model in ITEM_TABLES.values()
         }
         self.translations_by_article_id = TranslationsByArticleIdLoader(db)
+        self.pending_by_article_id = PendingByArticleIdLoader(db)
 
     async def locale_view(self, article: Article, requested: str | None) -> LocaleView:
         """The article as read for `requested`. Its translations are loaded only when the

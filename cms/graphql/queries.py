@@ -20,7 +20,7 @@ from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import encode_cursor, page_request
 from cms.graphql.search import SearchQuery
 from cms.graphql.snippets import SnippetQuery
-from cms.graphql.types import Article, LocalizedNode
+from cms.graphql.types import Article, ArticleVersion, LocalizedNode
 
 __all__ = ["ArticleConnection", "Query"]
 
@@ -65,10 +65,24 @@ class Query(SnippetQuery, SearchQuery, ChangeQuery):
         return await resolved if inspect.isawaitable(resolved) else resolved
 
     @strawberry.field(description="One article by slug; null when there is none you may see.")
-    async def article(self, info: Info, slug: str, locale: LocaleArgument = None) -> Article | None:
+    async def article(
+        self,
+        info: Info,
+        slug: str,
+        locale: LocaleArgument = None,
+        version: Annotated[
+            ArticleVersion,
+            strawberry.argument(
+                description="For editors (`content:read-drafts`): the pending version (the "
+                "default, where there is one) or the live one. The public always reads the "
+                "live version."
+            ),
+        ] = ArticleVersion.PENDING,
+    ) -> Article | None:
         requested = requested_locale(locale)
         row = await info.context.loaders.article_by_slug.load(slug)
-        (article,) = await Article.for_locale(info, [row], requested)
+        live = version is ArticleVersion.LIVE
+        (article,) = await Article.for_locale(info, [row], requested, live=live)
         return article
 
     @strawberry.field(
