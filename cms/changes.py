@@ -13,10 +13,11 @@ request sees the write); other processes hear them through their channel's watch
   events after the last one it saw. Caches do not wait for it: on SQLite the content revision
   is checked against `data_version` on every request.
 
-Each channel also runs the clock's work (`cms.workflow.apply_due`) every `DUE_CHECK_SECONDS`:
-scheduled pending versions are published and articles that became public or expired are
-announced when their time comes, by whichever process looks first (one cheap read when nothing
-is due; the writes are compare-and-set, so several processes never announce a go-live twice).
+Each channel also does the clock's work (`cms.workflow.apply_due`): scheduled pending versions
+are published and articles that became public or expired are announced when their time comes,
+by whichever process looks first (the writes are compare-and-set, so several processes never
+announce a go-live twice). It looks every `DUE_CHECK_SECONDS`, with one cheap read only when the
+content revision moved, the next due time it read has come, or `DUE_RECHECK_SECONDS` passed.
 
 Subscribers (`subscribe`, at most `max_subscriptions`) each get a bounded queue; one that falls
 `changes_queue_size` changes behind is dropped (its `on_drop` callback runs) rather than let
@@ -31,8 +32,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import datetime
 
 import psycopg
 from sqlalchemy import event
@@ -50,7 +53,7 @@ from cms.outbox import (
     events_after,
 )
 from cms.settings import Settings
-from cms.workflow import anything_due, apply_due
+from cms.workflow import apply_due, due_state
 
 __all__ = ["LISTENER_APPLICATION_NAME", "ChangeChannel", "Subscription", "database_key"]
 
@@ -64,6 +67,7 @@ FAN_OUT_BATCH = 200  # subscribers handed a change between two turns of the even
 DELIVERY_SLOTS = 8  # subscribers reading and sending a change at once: fewer than the pool holds
 DELIVERY_SLOT_SECONDS = 1.0
 DUE_CHECK_SECONDS = 1.0
+DUE_RECHECK_SECONDS = 60.0
 
 # Started channels of this process, by the database they watch.
 _channels: dict[str, set[ChangeChannel]] = {}
@@ -140,6 +144,8 @@ class ChangeChannel:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._due_task: asyncio.Task[None] | None = None
+        # The revision the clock's work was last looked at, when, and the next due time then.
+        self._due_seen: tuple[int | None, float, datetime | None] | None = None
         self._live_changed = asyncio.Condition()
 
     @property
@@ -322,12 +328,22 @@ class ChangeChannel:
             return
         self._deliver([change], in_order=True)
 
-    async def apply_due(self) -> int:
-        """Do the clock's work now (see the module docstring); what `_watch_due` runs."""
-        now = utc_now()
-        async with self._database.read_session() as session:
-            if not await anything_due(session, now=now):
+    async def apply_due(self, *, force: bool = False) -> int:
+        """Do the clock's work if any may be due (see the module docstring); what `_watch_due`
+        runs. Returns how many articles it changed."""
+        now, clock = utc_now(), time.monotonic()
+        seen = self._due_seen
+        if not force and seen is not None:
+            revision, looked_at, next_due = seen
+            unchanged = revision == self._revision and clock - looked_at < DUE_RECHECK_SECONDS
+            if unchanged and (next_due is None or now < next_due):
                 return 0
+        revision = self._revision
+        async with self._database.read_session() as session:
+            due, next_due = await due_state(session, now=now)
+        self._due_seen = (revision, clock, next_due)
+        if not due:
+            return 0
         async with self._database.write_session() as session:
             return await apply_due(session, now=now)
 

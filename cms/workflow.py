@@ -14,7 +14,7 @@ live version stays live until then and `apply_due` (run by every server process'
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -40,7 +40,7 @@ from cms.working_copies import (
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
-    "anything_due",
+    "due_state",
     "apply_due",
     "change_status",
     "discard_pending_changes",
@@ -192,20 +192,41 @@ _EXPIRED = sa.and_(
     _ARTICLES.c.unpublish_at > _ARTICLES.c.updated_at,
 )
 _PENDING: Any = PendingVersion.__table__  # type: ignore[attr-defined]
-_ANYTHING_DUE = sa.select(
+_NOW: sa.BindParameter[datetime] = sa.bindparam("now")
+_LIVE = _ARTICLES.c.status == ArticleStatus.PUBLISHED
+_DUE_STATE = sa.select(
     sa.or_(
         sa.select(_PENDING.c.id)
-        .where(_PENDING.c.publish_at <= sa.bindparam("now"), _PENDING.c.document.is_not(None))
+        .where(_PENDING.c.publish_at <= _NOW, _PENDING.c.document.is_not(None))
         .exists(),
         sa.select(_ARTICLES.c.id).where(_WENT_PUBLIC).exists(),
         sa.select(_ARTICLES.c.id).where(_EXPIRED).exists(),
-    )
+    ),
+    sa.select(sa.func.min(_PENDING.c.publish_at))
+    .where(_PENDING.c.publish_at > _NOW, _PENDING.c.document.is_not(None))
+    .scalar_subquery(),
+    sa.select(sa.func.min(_ARTICLES.c.published_at))
+    .where(_LIVE, _ARTICLES.c.published_at > _NOW)
+    .scalar_subquery(),
+    sa.select(sa.func.min(_ARTICLES.c.unpublish_at))
+    .where(_LIVE, _ARTICLES.c.unpublish_at > _NOW)
+    .scalar_subquery(),
 )
 
 
-async def anything_due(session: ReadSession, *, now: datetime) -> bool:
-    """Whether `apply_due` has work: one cheap read, so that checking often costs no write."""
-    return bool((await session.exec(_ANYTHING_DUE, params={"now": now})).scalar())  # type: ignore[call-overload]
+async def due_state(session: ReadSession, *, now: datetime) -> tuple[bool, datetime | None]:
+    """Whether `apply_due` has work at `now`, and the next time it will have some (None when
+    nothing is scheduled): one cheap read, so that watching the clock costs no write."""
+    due, *later = (await session.exec(_DUE_STATE, params={"now": now})).one()  # type: ignore[call-overload]
+    times = [_aware(value) for value in later if value is not None]
+    return bool(due), min(times) if times else None
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A time read through a scalar subquery, which SQLite returns as it stores it."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 async def apply_due(session: WriteSession, *, now: datetime) -> int:

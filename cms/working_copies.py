@@ -100,7 +100,9 @@ async def save_pending(
     now: datetime,
 ) -> PendingVersion:
     """Make `document` the article's pending version, as a new version. The live rows are not
-    touched; the save is recorded as a pending revision and an event only editors see."""
+    touched; the save is recorded as a pending revision and an event only editors see. A
+    scheduled publication of the pending version is cancelled: what goes live is only ever what
+    a publisher scheduled."""
     assert article.id is not None
     version = next_version(article, pending)
     if pending is None:
@@ -110,7 +112,7 @@ async def save_pending(
         )  # fmt: skip
     elif pending.document is None:
         pending.base_version, pending.created_by = article.version, actor
-        pending.publish_at = pending.unpublish_at = None
+    pending.publish_at = pending.unpublish_at = None
     pending.document = document.model_dump(mode="json")
     pending.version, pending.updated_at = version, now
     session.add(pending)

@@ -307,3 +307,18 @@ async def test_embeds_snippets_and_oembed_keep_the_live_text_while_changes_are_p
     for token in (None, editor):  # snippets are syndicated: live text, whoever asks
         html = (await graphql(snippet, token=token))["data"]["benefitSnippet"]["html"]
         assert "Stress Relief" in html and "Pending Calm" not in html
+
+
+async def test_an_edit_after_scheduling_cancels_the_schedule(
+    seeded: AsyncEngine, database: Database, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    """What goes live is only ever what a publisher scheduled."""
+    editor, publisher = await make_token(Scope.WRITE), await make_token(Scope.PUBLISH)
+    await graphql(BENEFIT_UPDATE, {"v": 1, "title": "Calm"}, token=editor)
+    at = utc_now() + timedelta(hours=1)
+    await graphql(PUBLISH, {"v": 2, "at": at.isoformat()}, token=publisher)
+    await graphql(BENEFIT_UPDATE, {"v": 3, "title": "Unreviewed"}, token=editor)
+    async with database.write_session() as session:
+        assert await apply_due(session, now=at) == 0
+    assert _titles(await _read(graphql))[0] == "Stress Relief"
+    assert _titles(await _read(graphql, editor))[0] == "Unreviewed"
