@@ -203,3 +203,22 @@ async def test_a_scheduled_publication_is_served_once_it_comes_due(
         assert (await _data(client, READ))["article"] is None
     await anyio.sleep((due - datetime.now(UTC)).total_seconds() + 0.1)
     assert (await _data(client, READ))["article"]["title"] == "Back Walk Benefits"
+
+
+async def test_an_expiry_is_served_once_it_comes_due(
+    seeded: AsyncEngine, client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    """Nothing is written when the time comes; the caches notice the clock passing it."""
+    token = await make_token(Scope.PUBLISH)
+    # Far enough ahead that the reads below come before it even on a busy machine.
+    due = datetime.now(UTC) + timedelta(seconds=3)
+    expire = (
+        f'articlePublish(slug: "back-walk", expectedVersion: 1, unpublishAt: "{due.isoformat()}")'
+    )
+    assert (await _post(client, _mutation(expire), token)).json()["data"]["articlePublish"][
+        "errors"
+    ] == []
+    for _ in range(3):  # the full path, then the response cache and the hot path
+        assert (await _data(client, READ))["article"]["title"] == "Back Walk Benefits"
+    await anyio.sleep((due - datetime.now(UTC)).total_seconds() + 0.1)
+    assert (await _data(client, READ))["article"] is None
