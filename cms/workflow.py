@@ -135,7 +135,8 @@ async def publish_article(
     if live and publish_at is None:
         document = document.model_copy(update={"published_at": article.published_at})
     if pending is not None and has_pending(pending) and not await consume_pending(session, pending):
-        raise Conflict(slug=slug, expected_version=expected_version, current_version=0)
+        # Unreachable while the article is locked; refuse rather than publish twice.
+        raise Conflict(slug=slug, expected_version=expected_version, current_version=stored.version)
     await write_live(
         session, stored, document, actor=actor, action="published", now=now,
         unpublish_at=unpublish_at,
