@@ -13,6 +13,12 @@ request sees the write); other processes hear them through their channel's watch
   events after the last one it saw. Caches do not wait for it: on SQLite the content revision
   is checked against `data_version` on every request.
 
+Each channel also does the clock's work (`cms.workflow.apply_due`): scheduled pending versions
+are published and articles that became public or expired are announced when their time comes,
+by whichever process looks first (the writes are compare-and-set, so several processes never
+announce a go-live twice). It looks every `DUE_CHECK_SECONDS`, with one cheap read only when the
+content revision moved, the next due time it read has come, or `DUE_RECHECK_SECONDS` passed.
+
 Subscribers (`subscribe`, at most `max_subscriptions`) each get a bounded queue; one that falls
 `changes_queue_size` changes behind is dropped (its `on_drop` callback runs) rather than let
 memory grow. A change is handed to the subscribers by one task, in batches with a turn of the
@@ -26,8 +32,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import datetime
 
 import psycopg
 from sqlalchemy import event
@@ -36,6 +44,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from cms.db import Database
 from cms.errors import TooManySubscriptions
+from cms.models import utc_now
 from cms.outbox import (
     NOTIFY_CHANNEL,
     PENDING_CHANGES_KEY,
@@ -44,6 +53,7 @@ from cms.outbox import (
     events_after,
 )
 from cms.settings import Settings
+from cms.workflow import apply_due, due_state
 
 __all__ = ["LISTENER_APPLICATION_NAME", "ChangeChannel", "Subscription", "database_key"]
 
@@ -56,6 +66,8 @@ _RECENT = 10_000
 FAN_OUT_BATCH = 200  # subscribers handed a change between two turns of the event loop
 DELIVERY_SLOTS = 8  # subscribers reading and sending a change at once: fewer than the pool holds
 DELIVERY_SLOT_SECONDS = 1.0
+DUE_CHECK_SECONDS = 1.0
+DUE_RECHECK_SECONDS = 60.0
 
 # Started channels of this process, by the database they watch.
 _channels: dict[str, set[ChangeChannel]] = {}
@@ -131,6 +143,9 @@ class ChangeChannel:
         self._delivery_slots = asyncio.Semaphore(DELIVERY_SLOTS)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._due_task: asyncio.Task[None] | None = None
+        # The revision the clock's work was last looked at, when, and the next due time then.
+        self._due_seen: tuple[int | None, float, datetime | None] | None = None
         self._live_changed = asyncio.Condition()
 
     @property
@@ -151,13 +166,15 @@ class ChangeChannel:
         _channels.setdefault(self._key, set()).add(self)
         watch = self._listen if self._database.dialect_name == "postgresql" else self._watch_file
         self._task = asyncio.create_task(watch(), name="content-changes")
+        self._due_task = asyncio.create_task(self._watch_due(), name="content-due")
 
     async def stop(self) -> None:
         _channels.get(self._key, set()).discard(self)
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in (self._task, self._due_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._task = self._due_task = None
         if self._fan_out_task is not None:
             self._fan_out_task.cancel()
             await asyncio.gather(self._fan_out_task, return_exceptions=True)
@@ -310,6 +327,35 @@ class ChangeChannel:
             logger.warning("ignored a malformed change notification: %.200s", payload)
             return
         self._deliver([change], in_order=True)
+
+    async def apply_due(self, *, force: bool = False) -> int:
+        """Do the clock's work if any may be due (see the module docstring); what `_watch_due`
+        runs. Returns how many articles it changed."""
+        now, clock = utc_now(), time.monotonic()
+        seen = self._due_seen
+        if not force and seen is not None:
+            revision, looked_at, next_due = seen
+            unchanged = revision == self._revision and clock - looked_at < DUE_RECHECK_SECONDS
+            if unchanged and (next_due is None or now < next_due):
+                return 0
+        revision = self._revision
+        async with self._database.read_session() as session:
+            due, next_due = await due_state(session, now=now)
+        self._due_seen = (revision, clock, next_due)
+        if not due:
+            return 0
+        async with self._database.write_session() as session:
+            return await apply_due(session, now=now)
+
+    async def _watch_due(self) -> None:
+        while True:
+            try:
+                await self.apply_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a locked or missing database: try again
+                logger.warning("applying due publications failed: %s", error)
+            await asyncio.sleep(DUE_CHECK_SECONDS)
 
     async def _watch_file(self) -> None:
         seen_version: int | None = None

@@ -2,8 +2,11 @@
 document, and the documents of stored articles. Translations are written by `cms.translations`;
 the API's reads are in `cms.reads`.
 
-Every write of an article goes through `save_article_document`, which takes a whole validated
-`ArticleDocument` and makes the database match it inside the caller's transaction.
+Every write of an article's live version goes through `write_live` (the diff write behind
+`save_article_document`), which takes a whole validated `ArticleDocument` and makes the database
+match it inside the caller's transaction. Edits (`edit_article_document`) of a published article
+go to its pending version instead (`cms.working_copies`) until they are published
+(`cms.workflow`).
 """
 
 from __future__ import annotations
@@ -29,12 +32,21 @@ from cms.documents import (
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
 from cms.gate import check_save
 from cms.item_rows import read_items, write_items
-from cms.models import Article, ArticleStatus, ArticleTag, Author, utc_now
-from cms.outbox import EventType, event_type_for_change, record_event
+from cms.models import Article, ArticleStatus, ArticleTag, Author, PendingVersion, utc_now
+from cms.outbox import EventType, record_change, record_event
 from cms.reads import tags_by_article_ids, translations_by_article_ids
 from cms.reviews import reviewable_hash, stored_review
 from cms.revisions import get_revision, record_revision, snapshot_of
 from cms.search_index import reindex_article, update_search_index
+from cms.visibility import is_public
+from cms.working_copies import (
+    editing_version,
+    has_pending,
+    next_version,
+    pending_document,
+    pending_of,
+    save_pending,
+)
 
 __all__ = [
     "SaveOutcome",
@@ -46,7 +58,15 @@ __all__ = [
     "restore_article_revision",
     "save_article_document",
     "stored_article",
+    "write_live",
 ]
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP
 
 
 class SaveOutcome(enum.Enum):
@@ -57,11 +77,23 @@ class SaveOutcome(enum.Enum):
 
 @dataclass
 class StoredArticle:
-    """An article as stored, locked for the caller's transaction, and its whole document."""
+    """An article as stored, locked for the caller's transaction, its whole (live) document
+    and its pending version's row, if it ever had one."""
 
     article: Article
     author: Author
     document: ArticleDocument
+    pending: PendingVersion | None = None
+
+    @property
+    def working_document(self) -> ArticleDocument:
+        """What editors edit: the pending version while there is one, else the live one."""
+        return pending_document(self.pending) or self.document
+
+    @property
+    def version(self) -> int:
+        """The version an edit must expect (`cms.working_copies.editing_version`)."""
+        return editing_version(self.article, self.pending)
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -77,7 +109,8 @@ async def stored_article(
     session: WriteSession, slug: str, *, lock: bool = True
 ) -> StoredArticle | None:
     """The article with `slug` and its author (one statement, the article's row locked until
-    the transaction ends unless `lock` is false), its items (one) and its tags (one)."""
+    the transaction ends unless `lock` is false), its items (one), its tags (one) and its
+    pending version (one, read after the lock is held)."""
     statement = select(Article, Author).join(Author, col(Author.id) == col(Article.author_id))
     statement = statement.where(Article.slug == slug)
     if lock:
@@ -111,7 +144,7 @@ async def stored_article(
         conclusion=conclusion,
         **{kind.list_name: items[kind] for kind in ITEM_KINDS},
     )
-    return StoredArticle(article, author, document)
+    return StoredArticle(article, author, document, await pending_of(session, article.id))
 
 
 # --- the write path ---------------------------------------------------------------------------
@@ -144,7 +177,7 @@ async def save_article_document(
     if stored is None:
         await _create(session, document, actor=actor, action=action, now=now or utc_now())
         return SaveOutcome.CREATED
-    return await _update(session, stored, document, actor=actor, action=action, now=now)
+    return await write_live(session, stored, document, actor=actor, action=action, now=now)
 
 
 async def edit_article_document(
@@ -156,20 +189,30 @@ async def edit_article_document(
     actor: str,
     action: str | None = None,
 ) -> Article:
-    """Apply `change` to the current document of an article and save it, refusing a stale
-    `expected_version`. A change that returns plain data is validated like a seed file."""
+    """Apply `change` to the document editors edit and save it, refusing a stale
+    `expected_version`. A change that returns plain data is validated like a seed file.
+
+    A draft (an article never published, or unpublished or archived, without a pending version)
+    is edited in place. A published article, scheduled or public, is not touched: the edit goes
+    to its pending version (`cms.working_copies`), which `cms.workflow.publish_article` makes
+    live. `expected_version` is checked against the pending version while there is one."""
     stored = await stored_article(session, slug)
     if stored is None:
         raise NotFound(f"No article {slug!r}.")
-    changed = change(stored.document)
+    changed = change(stored.working_document)
     document = changed if isinstance(changed, ArticleDocument) else validate_document(changed)
     if document.slug != slug:
         raise InvalidContent([ContentProblem("", "slug", "an article's slug cannot change")])
-    if stored.article.version != expected_version:
-        raise Conflict(
-            slug=slug, expected_version=expected_version, current_version=stored.article.version
-        )
-    await _update(session, stored, document, actor=actor, action=action)
+    if stored.version != expected_version:
+        raise Conflict(slug=slug, expected_version=expected_version, current_version=stored.version)
+    if stored.article.status is ArticleStatus.PUBLISHED or has_pending(stored.pending):
+        if document != stored.working_document:
+            await save_pending(
+                session, article=stored.article, pending=stored.pending, document=document,
+                actor=actor, action=action or "updated", now=utc_now(),
+            )  # fmt: skip
+        return stored.article
+    await write_live(session, stored, document, actor=actor, action=action)
     return stored.article
 
 
@@ -194,10 +237,10 @@ async def _create(
         await write_items(session, kind, article.id, [], document.items(kind))
     await _write_tags(session, article.id, document.tags, new_article=True)
     await reindex_article(session, article_id=article.id, document=document, new_article=True)
-    await _record(session, article, document, None, action or "created", actor, now)
+    await _record(session, article, document, False, action or "created", actor, now)
 
 
-async def _update(
+async def write_live(
     session: WriteSession,
     stored: StoredArticle,
     document: ArticleDocument,
@@ -205,25 +248,28 @@ async def _update(
     actor: str,
     action: str | None,
     now: datetime | None = None,
+    unpublish_at: datetime | None | _Keep = KEEP,
 ) -> SaveOutcome:
-    """Write what differs between the stored article and `document`: nothing when nothing
-    does. A one-field edit writes the article row, the item, its search part, a revision and
-    an event."""
+    """Write what differs between the stored article's live version and `document` (and its
+    expiry, `unpublish_at`, unless kept): nothing when nothing does. A one-field edit writes
+    the article row, the item, its search part, a revision and an event."""
     now = now or utc_now()
     article, before = stored.article, stored.document
     assert article.id is not None
     document = document.with_published_at(_publication_time(document, article.published_at, now))
     if document.review is None:  # left out: the stored review stays
         document = document.model_copy(update={"review": before.review})
-    if before == document:
+    expiry = article.unpublish_at if isinstance(unpublish_at, _Keep) else unpublish_at
+    if before == document and expiry == article.unpublish_at:
         return SaveOutcome.UNCHANGED
+    was_public = is_public(article, now)
+    article.unpublish_at = expiry
     author_id = stored.author.id
     if document.author != before.author:
         author_id = (await _upsert_author(session, document.author, now)).id
     assert author_id is not None
-    status_before = article.status
     _apply_article_fields(article, document, author_id)
-    article.version += 1
+    article.version = next_version(article, stored.pending)
     article.updated_at = now
     session.add(article)
     for kind in ITEM_KINDS:
@@ -235,7 +281,7 @@ async def _update(
     if _translations_may_not_fit(before, document):
         await _fit_translations(session, article.id, document)
     await _record(
-        session, article, document, status_before, action or "updated", actor, now, before.review
+        session, article, document, was_public, action or "updated", actor, now, before.review
     )
     return SaveOutcome.UPDATED
 
@@ -265,7 +311,7 @@ async def _record(
     session: WriteSession,
     article: Article,
     document: ArticleDocument,
-    status_before: ArticleStatus | None,
+    was_public: bool,
     action: str,
     actor: str,
     now: datetime,
@@ -273,20 +319,15 @@ async def _record(
 ) -> None:
     await record_revision(session, article=article, document=document, action=action, actor=actor)
     await check_save(session, article, document, stored_review)
-    await record_event(
-        session,
-        event_type=event_type_for_change(status_before, article.status),
-        article=article,
-        occurred_at=now,
-    )
+    await record_change(session, article=article, occurred_at=now, was_public=was_public)
     await session.flush()
 
 
 async def restore_article_revision(
     session: WriteSession, *, slug: str, expected_version: int, version: int, actor: str
 ) -> Article:
-    """Make the article's content what it was at `version`, as a new version; its status and
-    publication time stay as they are now."""
+    """Make the article's content what it was at `version`, as a new version (a pending one for
+    a published article); its status and publication time stay as they are now."""
     article = await locked_article(session, slug)
     if article is None:
         raise NotFound(f"No article {slug!r}.")
@@ -311,17 +352,21 @@ async def restore_article_revision(
 async def delete_article(
     session: WriteSession, *, slug: str, expected_version: int | None = None
 ) -> Article:
-    """Delete an article and its children; its revisions stay, detached, as history."""
+    """Delete an article and its children (and its pending version); its revisions stay,
+    detached, as history. `expected_version` is the version editors edit
+    (`cms.working_copies.editing_version`)."""
     article = await locked_article(session, slug)
     if article is None:
         raise NotFound(f"No article {slug!r}.")
-    if expected_version is not None and article.version != expected_version:
-        raise Conflict(
-            slug=slug, expected_version=expected_version, current_version=article.version
-        )
+    assert article.id is not None
+    current = editing_version(article, await pending_of(session, article.id))
+    if expected_version is not None and current != expected_version:
+        raise Conflict(slug=slug, expected_version=expected_version, current_version=current)
+    now = utc_now()
     await record_event(
-        session, event_type=EventType.DELETED, article=article, occurred_at=utc_now()
-    )
+        session, event_type=EventType.DELETED, article=article, occurred_at=now,
+        was_public=is_public(article, now),
+    )  # fmt: skip
     await session.delete(article)
     await session.flush()
     return article

@@ -49,6 +49,7 @@ __all__ = [
     "OutboxEvent",
     "Partner",
     "PartnerUsage",
+    "PendingVersion",
     "Precaution",
     "ReviewAction",
     "Reviewer",
@@ -169,6 +170,8 @@ class Article(SQLModel, table=True):
         default=ArticleStatus.DRAFT, sa_column=_enum_column(ArticleStatus, "article_status")
     )
     published_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+    # Content expires: public only before this time (`cms.visibility`); null for never.
+    unpublish_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
     version: int = 1
     author_id: int = Field(foreign_key="author.id", ondelete="RESTRICT", index=True)
     # SHA-256 of the reviewable text as it is now (`cms.reviews.reviewable_hash`), written with
@@ -512,6 +515,32 @@ class Revision(SQLModel, table=True):
     snapshot: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     # Content rules overridden by this save: {"rules": [...], "reason": "..."}.
     override: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    # A save of the article's pending version (`PendingVersion`), not of what the public sees.
+    pending: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+
+
+class PendingVersion(SQLModel, table=True):
+    """The edited, not yet published version of a published article (`cms.working_copies`): the
+    whole document, validated. The article's own rows stay the live version."""
+
+    __tablename__: ClassVar[str] = "pending_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE", unique=True)
+    # Null once published or discarded: the row stays, keeping the highest version handed out.
+    document: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    # The version editors edit (`expectedVersion`), and the live version it was started from.
+    version: int
+    base_version: int
+    # Set by a scheduled publication: the pending version goes live at this time.
+    publish_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), index=True)
+    )
+    unpublish_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+    created_by: str = Field(max_length=100)
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
 
 class OutboxEvent(SQLModel, table=True):

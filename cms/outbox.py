@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from cms.db import Database, ReadSession, WriteSession
 from cms.models import Article, ArticleStatus, ContentState, OutboxEvent, utc_now
-from cms.visibility import article_is_scheduled
+from cms.visibility import article_is_expiring, article_is_scheduled, is_public
 
 __all__ = [
     "NOTIFY_CHANNEL",
@@ -36,6 +36,7 @@ __all__ = [
     "content_revision",
     "event_type_for_change",
     "events_after",
+    "record_change",
     "record_event",
 ]
 
@@ -50,11 +51,13 @@ class EventType(enum.StrEnum):
     DELETED = "article.deleted"
 
 
-def event_type_for_change(before: ArticleStatus | None, after: ArticleStatus) -> EventType:
-    published = ArticleStatus.PUBLISHED
-    if after is published and before is not published:
+def event_type_for_change(was_public: bool, public: bool) -> EventType:
+    """An event's type says what the change means to the public: an article that becomes
+    public is published (at that moment, also when it was scheduled), one that stops being
+    public is unpublished; every other change is an update."""
+    if public and not was_public:
         return EventType.PUBLISHED
-    if before is published and after is not published:
+    if was_public and not public:
         return EventType.UNPUBLISHED
     return EventType.UPDATED
 
@@ -79,16 +82,31 @@ class ContentChange:
     occurred_at: datetime
     # Set when only the article's translation into this locale changed.
     locale: str | None = None
+    # Whether the public could see the article before and after the change (None in events
+    # recorded before this was kept), and whether only its pending version changed.
+    was_public: bool | None = None
+    public: bool | None = None
+    pending: bool = False
 
     def kind_for(self, *, include_drafts: bool) -> ChangeKind | None:
         """The change as the caller sees it; None when it is invisible to them. For the public
-        a publication creates an article and an unpublication, archiving or deletion deletes it;
-        changes to drafts are invisible. Editors see every change."""
+        an article that becomes public is created (when a scheduled publication comes due, not
+        when it is scheduled) and one that stops being public (unpublished, archived, expired,
+        deleted) is deleted; changes to what the public cannot see, such as drafts and pending
+        versions, are invisible. Editors see every change."""
         if include_drafts:
             if self.event is EventType.DELETED:
                 return ChangeKind.DELETED
             created = self.version == 1 and self.locale is None
             return ChangeKind.CREATED if created else ChangeKind.UPDATED
+        if self.pending:
+            return None
+        if self.public is not None and self.was_public is not None:
+            if self.event is EventType.DELETED:
+                return ChangeKind.DELETED if self.was_public else None
+            if self.public:
+                return ChangeKind.UPDATED if self.was_public else ChangeKind.CREATED
+            return ChangeKind.DELETED if self.was_public else None
         if self.event is EventType.PUBLISHED:
             return ChangeKind.CREATED
         if self.event is EventType.UNPUBLISHED:
@@ -107,6 +125,9 @@ class ContentChange:
                 "status": self.status.value,
                 "occurred_at": self.occurred_at.isoformat(),
                 "locale": self.locale,
+                "was_public": self.was_public,
+                "public": self.public,
+                "pending": self.pending,
             }
         )
 
@@ -122,6 +143,9 @@ class ContentChange:
             status=ArticleStatus(fields["status"]),
             occurred_at=datetime.fromisoformat(fields["occurred_at"]),
             locale=None if fields.get("locale") is None else str(fields["locale"]),
+            was_public=_flag(fields.get("was_public")),
+            public=_flag(fields.get("public")),
+            pending=bool(fields.get("pending", False)),
         )
 
     @classmethod
@@ -134,7 +158,14 @@ class ContentChange:
             status=ArticleStatus(event.payload["article"]["status"]),
             occurred_at=event.created_at,
             locale=event.payload["article"].get("locale"),
+            was_public=_flag(event.payload["article"].get("was_public")),
+            public=_flag(event.payload["article"].get("public")),
+            pending=bool(event.payload["article"].get("pending", False)),
         )
+
+
+def _flag(value: object) -> bool | None:
+    return None if value is None else bool(value)
 
 
 async def record_event(
@@ -144,32 +175,47 @@ async def record_event(
     article: Article,
     occurred_at: datetime,
     locale: str | None = None,
+    was_public: bool | None = None,
+    pending: bool = False,
+    version: int | None = None,
 ) -> None:
-    """`locale` is set when only the article's translation into that locale changed."""
+    """`locale` is set when only the article's translation into that locale changed;
+    `was_public` is whether the public could see the article before the change (left out: as
+    it can now), `pending` that only its pending version changed, at `version`. Whether the
+    public sees the article after the change is read from `article` at `occurred_at`."""
     key = str(uuid.uuid4())
+    public = is_public(article, occurred_at)
+    version = article.version if version is None else version
     article_payload: dict[str, object] = {
         "slug": article.slug,
-        "version": article.version,
+        "version": version,
         "status": article.status.value,
         "published_at": article.published_at.isoformat() if article.published_at else None,
+        "was_public": public if was_public is None else was_public,
+        "public": public,
     }
     if locale is not None:
         article_payload["locale"] = locale
+    if pending:
+        article_payload["pending"] = True
     revision = await _bump_content_revision(session)
     change = ContentChange(
         revision=revision,
         event=event_type,
         slug=article.slug,
-        version=article.version,
+        version=version,
         status=article.status,
         occurred_at=occurred_at,
         locale=locale,
+        was_public=bool(article_payload["was_public"]),
+        public=public,
+        pending=pending,
     )
     insert = sa.insert(OutboxEvent).values(
         revision=revision,
         event_type=event_type.value,
         article_slug=article.slug,
-        article_version=article.version,
+        article_version=version,
         idempotency_key=key,
         created_at=occurred_at,
         payload={
@@ -185,6 +231,20 @@ async def record_event(
         insert = insert.returning(sa.func.pg_notify(NOTIFY_CHANNEL, change.to_json().decode()))
     await session.exec(insert)
     session.info.setdefault(PENDING_CHANGES_KEY, []).append(change)
+
+
+async def record_change(
+    session: WriteSession, *, article: Article, occurred_at: datetime, was_public: bool
+) -> None:
+    """The event of a change of the article's live version, typed by what it means to the
+    public (`event_type_for_change`)."""
+    await record_event(
+        session,
+        event_type=event_type_for_change(was_public, is_public(article, occurred_at)),
+        article=article,
+        occurred_at=occurred_at,
+        was_public=was_public,
+    )
 
 
 async def _bump_content_revision(session: WriteSession) -> int:
@@ -227,15 +287,21 @@ class ContentRevision:
     never stale. On SQLite it is read again only when `data_version` says another connection has
     committed since.
 
-    It also moves, with no write at all, when a scheduled publication comes due: an article
-    published with a future `publishedAt` becomes public by the clock alone, so the earliest
-    such moment is kept (read again whenever the content revision moves) and passing it counts
-    as a change. The number returned is `content_revision << 24` plus the publications that came
-    due since, so it only ever grows."""
+    It also moves, with no write at all, when a scheduled publication or an expiry comes due: an
+    article published with a future `publishedAt` becomes public (and one with a past
+    `unpublishAt` stops being public) by the clock alone, so the earliest such moment is kept
+    (read again whenever the content revision moves) and passing it counts as a change. The
+    number returned is `content_revision << 24` plus the times that came due since, so it only
+    ever grows."""
 
     _QUERY = "SELECT coalesce(max(revision), 0) FROM content_state"
-    _NEXT_DUE = sa.select(sa.func.min(col(Article.published_at))).where(
-        article_is_scheduled(sa.bindparam("now"))
+    _NEXT_DUE = sa.select(
+        sa.select(sa.func.min(col(Article.published_at)))
+        .where(article_is_scheduled(sa.bindparam("now")))
+        .scalar_subquery(),
+        sa.select(sa.func.min(col(Article.unpublish_at)))
+        .where(article_is_expiring(sa.bindparam("now")))
+        .scalar_subquery(),
     )
 
     def __init__(self, database: Database, live: Callable[[], int | None] | None = None) -> None:
@@ -270,15 +336,26 @@ class ContentRevision:
         return self._seen[1]
 
     async def _read_next_due(self) -> float | None:
-        """When the next scheduled publication comes due, if any is scheduled."""
-        due = await self._scalar(self._NEXT_DUE, {"now": utc_now()})
-        return due.timestamp() if due is not None else None
+        """When the next scheduled publication or expiry comes due, if any is scheduled."""
+        row = await self._row(self._NEXT_DUE, {"now": utc_now()})
+        times = [_aware(value).timestamp() for value in row if value is not None]
+        return min(times) if times else None
 
     async def _scalar(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
-        """One value, read inline on SQLite (see `cms.db`), on a pooled connection otherwise."""
+        return (await self._row(statement, parameters))[0]
+
+    async def _row(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
+        """One row, read inline on SQLite (see `cms.db`), on a pooled connection otherwise."""
         reader = self._database.inline_reader
         if reader is not None:
             with reader.connect() as connection:
-                return connection.execute(statement, parameters or {}).scalar_one()
+                return connection.execute(statement, parameters or {}).one()
         async with self._database.engine.connect() as connection:
-            return (await connection.execute(statement, parameters or {})).scalar_one()
+            return (await connection.execute(statement, parameters or {})).one()
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A time read from a scalar subquery, which the column's type no longer converts."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,8 +1,10 @@
-"""Article history: a full snapshot per saved version, and diffs between any two."""
+"""Article history: a full snapshot per saved version, live or pending (`cms.working_copies`),
+and diffs between any two."""
 
 from __future__ import annotations
 
 import difflib
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,18 +20,29 @@ __all__ = ["diff_revisions", "get_revision", "list_revisions", "record_revision"
 
 
 async def record_revision(
-    session: WriteSession, *, article: Article, document: ArticleDocument, action: str, actor: str
+    session: WriteSession,
+    *,
+    article: Article,
+    document: ArticleDocument,
+    action: str,
+    actor: str,
+    version: int | None = None,
+    at: datetime | None = None,
+    pending: bool = False,
 ) -> None:
+    """Record `document` as the article's live version (as the article row says), or, with
+    `pending`, as its pending version `version` saved `at`."""
     # A plain INSERT: history is written, never read back in the same unit of work.
     await session.exec(
         sa.insert(Revision).values(
             article_id=article.id,
             article_slug=article.slug,
-            version=article.version,
+            version=article.version if version is None else version,
             action=action,
             actor=actor,
-            created_at=article.updated_at,
+            created_at=article.updated_at if at is None else at,
             snapshot=document.model_dump(mode="json"),
+            pending=pending,
         )
     )
 

@@ -7,19 +7,23 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import orjson
 import psycopg
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
 from starlette.applications import Starlette
 
-from cms import changes, content, migrate
+from cms import changes, content, migrate, workflow
 from cms.changes import ChangeChannel
 from cms.db import create_engine, dispose_engine, session_scope
 from cms.http import create_app
+from cms.models import PendingVersion, Revision, utc_now
 from cms.outbox import content_revision, events_after
 from cms.seed import seed_database
 from cms.settings import Settings
@@ -203,3 +207,33 @@ async def test_a_change_missed_while_the_listener_was_down_is_delivered_on_recon
     assert messages[0] == "change listener connected"
     assert messages[1].startswith("change listener disconnected")
     assert messages[2] == "change listener connected"
+
+
+async def test_a_scheduled_pending_version_goes_live_once_and_the_cache_follows(
+    seeded: AsyncEngine, settings: Settings
+) -> None:
+    async with _running(settings, seeded) as (app, client):
+        channel: ChangeChannel = app.state.changes
+        first = await _read(client)
+        async with session_scope(seeded) as session:
+            await content.edit_article_document(
+                session, slug="back-walk", expected_version=1, actor="test",
+                change=lambda document: document.model_copy(update={"title": "Later"}),
+            )  # fmt: skip
+            await workflow.publish_article(
+                session, slug="back-walk", expected_version=2, actor="test",
+                publish_at=utc_now() + timedelta(hours=1), unpublish_at=None,
+            )  # fmt: skip
+        assert await _read(client) == first  # the live version stays live meanwhile
+        assert await channel.apply_due() == 0
+        # The clock passing the time without waiting for it: the time moves to now (so the
+        # channel is told to look again, as it would once the time it read has come).
+        async with session_scope(seeded) as session:
+            await session.exec(sa.update(PendingVersion).values(publish_at=utc_now()))
+        await channel.apply_due(force=True)  # what the channel's own loop runs every second
+        assert (await _read(client))["title"] == "Later"
+        assert await channel.apply_due(force=True) == 0
+    async with session_scope(seeded) as session:
+        statement = select(Revision.action).where(col(Revision.article_slug) == "back-walk")
+        actions = (await session.exec(statement.order_by(col(Revision.version)))).all()
+    assert actions == ["created", "updated", "scheduled", "published"]

@@ -133,7 +133,7 @@ async def test_every_item_kind_goes_through_every_path(
 ) -> None:
     seeded = _values(kind, "quokka")
     await _seed_with(database, kind, seeded, tmp_path / "seed")
-    token = await make_token(Scope.WRITE)
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
 
     # GraphQL read: every declared field, as seeded.
     read = (await graphql(_read(kind), token=token))["data"]["article"]
@@ -156,6 +156,11 @@ async def test_every_item_kind_goes_through_every_path(
     assert {k: v for k, v in _probe(read, kind).items() if k != "fieldLocales"} == _as_graphql(
         kind, updated
     )
+    # The article is published: the update waits in its pending version until published.
+    publish = """mutation($v: Int!) {
+      articlePublish(slug: "back-walk", expectedVersion: $v) { errors { code } } }"""
+    body = await graphql(publish, {"v": read["version"]}, token=token)
+    assert body == {"data": {"articlePublish": {"errors": []}}}
 
     # Export: the seed file written back holds the updated item, field for field.
     (exported,) = await export_articles(database, tmp_path / "export")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col, select
 
-from cms import content, migrate, models, reads, reviews, search
+from cms import content, migrate, models, reads, reviews, search, workflow
 from cms.db import create_engine, session_scope
 from cms.documents import ArticleDocument
 from cms.models import utc_now
@@ -187,3 +188,29 @@ async def test_upgrading_moves_free_text_reviews_to_reviewers_without_inventing_
         "edited": reviews.ReviewStatus.CHANGED_SINCE_REVIEW,
         "undated": reviews.ReviewStatus.NEVER,
     }
+
+
+async def test_upgrading_to_working_copies_keeps_content_and_announces_no_past_go_live(
+    empty_engine: AsyncEngine,
+) -> None:
+    """0010 adds pending versions and expiry; a scheduled publication that came due before it
+    (which nothing announced then) is marked announced rather than announced late."""
+    await migrate.upgrade(empty_engine)
+    await seed_database(empty_engine, [SEED_DIR])
+    now = models.utc_now()
+    async with session_scope(empty_engine) as session:
+        await session.exec(
+            sa.update(models.Article).values(
+                published_at=now - timedelta(minutes=1), updated_at=now - timedelta(minutes=2)
+            )
+        )
+        before = await content.get_article_document(session, slug="back-walk")
+    await migrate.downgrade(empty_engine, "0009")
+    await migrate.upgrade(empty_engine)
+    assert await _schema_differences(empty_engine) == []
+    async with session_scope(empty_engine) as session:
+        after = await content.get_article_document(session, slug="back-walk")
+        article = (await session.exec(select(models.Article))).one()
+        assert await workflow.apply_due(session, now=models.utc_now()) == 0
+    assert after == before
+    assert (article.updated_at, article.unpublish_at) == (article.published_at, None)

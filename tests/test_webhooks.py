@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from cms.access import Scope
+from cms.content import save_article_document
 from cms.db import session_scope
 from cms.dispatcher import DispatchReport, dispatch_once
 from cms.http import create_app
@@ -32,7 +33,9 @@ from cms.webhooks import (
     sign,
     verify_signature,
 )
+from cms.workflow import apply_due
 from tests.conftest import GraphQL, TokenFactory
+from tests.documents import article_document
 from tests.graphql.test_mutations import BENEFIT_UPDATE, UNPUBLISH
 from tests.live_server import free_port, live_server
 from tests.webhook_receiver import Receiver
@@ -306,3 +309,25 @@ async def test_concurrent_dispatchers_claim_disjoint_deliveries_without_waiting(
     assert mine[0].delivery_id != theirs[0].delivery_id
     async with session_scope(seeded) as session:
         assert await claim_due(session, now=now, lease=lease) == []
+
+
+async def test_a_scheduled_publication_is_sent_when_it_comes_due_not_when_scheduled(
+    seeded: AsyncEngine,
+) -> None:
+    endpoint = await _add(seeded, "http://127.0.0.1:9/hook", "article.published")
+    at = utc_now() + timedelta(hours=1)
+    async with session_scope(seeded) as session:
+        await save_article_document(session, article_document(slug="later", published_at=at))
+        assert await fan_out(session, now=utc_now()) == 0  # scheduled: an update, not sent
+    async with session_scope(seeded) as session:
+        assert await apply_due(session, now=at) == 1
+        assert await fan_out(session, now=at) == 1
+    async with session_scope(seeded) as session:
+        assert await apply_due(session, now=at) == 0  # once, whoever looks again
+        assert await fan_out(session, now=at) == 0
+    (delivery,) = await _deliveries(seeded)
+    published = [e for e in await _events(seeded) if e.id == delivery.event_id]
+    assert delivery.endpoint_id == endpoint.id
+    assert [(e.event_type, e.article_slug, e.created_at) for e in published] == [
+        ("article.published", "later", at)
+    ]

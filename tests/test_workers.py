@@ -32,8 +32,18 @@ from tests.graphql_ws import PATIENCE, Subscriber, wait_for_subscribers
 from tests.live_server import free_port
 
 READ = {"query": '{ article(slug: "back-walk") { benefits { title } } }'}
-EDIT = """mutation { benefitUpdate(article: "back-walk", slug: "stress-relief", expectedVersion: 1,
-  input: {title: "Calm"}) { errors { code } } }"""
+
+
+def _edit_query(version: int = 1, title: str = "Calm") -> str:
+    """An edit of the published article, then its publication (the edit waits in the pending
+    version until then), in one request."""
+    return f"""mutation {{
+  benefitUpdate(article: "back-walk", slug: "stress-relief", expectedVersion: {version},
+    input: {{title: "{title}"}}) {{ errors {{ code }} }}
+  articlePublish(slug: "back-walk", expectedVersion: {version + 1}) {{ errors {{ code }} }} }}"""
+
+
+EDIT = _edit_query()
 
 UNPUBLISH = """mutation { articleUnpublish(slug: "back-walk", expectedVersion: VERSION) {
   errors { code } } }"""
@@ -104,8 +114,8 @@ def _edit(url: str, token: str, query: str = EDIT) -> None:
         f"{url}/graphql", json={"query": query}, timeout=10,
         headers={"Authorization": f"Bearer {token}"},
     )  # fmt: skip
-    (payload,) = edited.json()["data"].values()
-    assert payload == {"errors": []}
+    payloads = list(edited.json()["data"].values())
+    assert payloads and all(payload == {"errors": []} for payload in payloads), payloads
 
 
 def _listener_connected(url: str) -> bool:
@@ -179,9 +189,7 @@ def test_the_listener_reconnects_after_its_connection_is_killed(
         _edit(
             first,
             token,
-            EDIT.replace("expectedVersion: 1", "expectedVersion: 2").replace(
-                '{title: "Calm"}', '{title: "Calmer"}'
-            ),
+            _edit_query(3, "Calmer"),
         )
         _read_within(second, "Calmer")
         assert _listener_connected(second)

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from cms import reads
+from cms import reads, working_copies
 from cms.content_model import BENEFIT, ITEM_KINDS, PRECAUTION, ItemKind
 from cms.locales import LocaleView, fallback_chain
-from cms.models import ITEM_TABLES, Article, Author, ItemRow
+from cms.models import ITEM_TABLES, Article, Author, ItemRow, PendingVersion
 from cms.reviews import Review, reviews_by_article_ids
 from cms.snippets import SyndicatedArticle, syndicated_article
 
@@ -30,6 +30,7 @@ __all__ = [
     "ChildByIdLoader",
     "ItemsByArticleIdLoader",
     "Loaders",
+    "PendingByArticleIdLoader",
     "RelatedArticlesLoader",
     "TagsByArticleIdLoader",
     "TranslationsByArticleIdLoader",
@@ -130,6 +131,18 @@ class ChildByIdLoader(DataLoader[int, ChildT | None], Generic[ChildT]):
         super().__init__(load_fn=load)
 
 
+class PendingByArticleIdLoader(DataLoader[int, PendingVersion | None]):
+    """The pending versions of articles (`cms.working_copies`): editors' reads only."""
+
+    def __init__(self, db: RequestDatabase) -> None:
+        async def load(article_ids: list[int]) -> list[PendingVersion | None]:
+            rows = await db.run(working_copies.pending_by_article_ids, article_ids)
+            by_id: dict[int | None, PendingVersion] = {row.article_id: row for row in rows}
+            return _in_order(article_ids, by_id)
+
+        super().__init__(load_fn=load)
+
+
 Overlays = dict[str, dict[str, Any]]
 
 
@@ -218,6 +231,7 @@ class Loaders:
         }
         self.translations_by_article_id = TranslationsByArticleIdLoader(db)
         self.review_by_article_id = ReviewByArticleIdLoader(db)
+        self.pending_by_article_id = PendingByArticleIdLoader(db)
 
     async def locale_view(self, article: Article, requested: str | None) -> LocaleView:
         """The article as read for `requested`. Its translations are loaded only when the

@@ -1,9 +1,12 @@
 """Editing mutations, noun-first (`articleCreate`, `benefitUpdate`, ...).
 
-Every mutation is one transaction and needs a token with the right scope: without a token it
-fails with an `UNAUTHENTICATED` error, without the scope `FORBIDDEN`, and changes nothing. Expected
-failures of the edit itself (invalid input, a stale version, a missing article or item, a status
-change that is not allowed) come back in the payload's `errors`, addressed to the input field.
+Every mutation is one transaction and needs a token with the right scope (its description says
+which): without a token it fails with an `UNAUTHENTICATED` error, without the scope `FORBIDDEN`,
+and changes nothing. Scopes go by effect: `content:write` edits, and never changes what the public
+sees (edits of a published article wait in its pending version, `cms.working_copies`);
+`content:publish` changes what the public sees. Expected failures of the edit itself (invalid
+input, a stale version, a missing article or item, a status change that is not allowed) come back
+in the payload's `errors`, addressed to the input field.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from cms import content, models, reads
+from cms import content, models, reads, workflow
 from cms.access import Scope
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION
 from cms.documents import (
@@ -50,8 +53,7 @@ from cms.graphql.inputs import (
 from cms.graphql.types import Article
 from cms.items import ItemEdit, add_item, change_item, remove_item, reorder_items
 from cms.lint import Rule
-from cms.models import ArticleStatus, utc_now
-from cms.workflow import transition
+from cms.models import ArticleStatus
 
 __all__ = ["Mutation"]
 
@@ -256,23 +258,42 @@ async def _edit(
             action=action,
         )
 
-    row, errors, warnings = await _write(info, operation, locate, override)
-    return ArticlePayload(
-        article=Article.from_row(row) if row else None, errors=errors, warnings=warnings
-    )
+    return await _payload(info, *await _write(info, operation, locate, override))
 
 
-def _status_change(target: ArticleStatus, publish_at: datetime | None = None) -> Change:
-    def change(document: ArticleDocument) -> ArticleDocument:
-        if publish_at is not None and publish_at.utcoffset() is None:
-            # A time without a zone names no moment: refuse it rather than guess one.
-            message = "give a time zone, e.g. 2026-12-01T09:00:00Z"
-            raise InvalidContent([ContentProblem("", "publishAt", message)])
-        if publish_at is not None and not representable_in_utc(publish_at):
-            raise InvalidContent([ContentProblem("", "publishAt", OUT_OF_UTC_RANGE)])
-        return transition(document, target, now=utc_now(), publish_at=publish_at)
+async def _payload(
+    info: Info,
+    row: models.Article | None,
+    errors: list[ContentError],
+    warnings: list[ContentWarning] | None = None,
+) -> ArticlePayload:
+    """The article as the editor now sees it: its pending version while it has one."""
+    if row is None:
+        return ArticlePayload(article=None, errors=errors, warnings=warnings or [])
+    (article,) = await Article.for_locale(info, [row], None)
+    return ArticlePayload(article=article, errors=errors, warnings=warnings or [])
 
-    return change
+
+def _checked_time(value: datetime | None, field: str) -> None:
+    if value is not None and value.utcoffset() is None:
+        # A time without a zone names no moment: refuse it rather than guess one.
+        message = "give a time zone, e.g. 2026-12-01T09:00:00Z"
+        raise InvalidContent([ContentProblem("", field, message)])
+    if value is not None and not representable_in_utc(value):
+        raise InvalidContent([ContentProblem("", field, OUT_OF_UTC_RANGE)])
+
+
+async def _change_status(
+    info: Info, slug: str, expected_version: int, target: ArticleStatus
+) -> ArticlePayload:
+    actor = info.context.principal.name
+
+    async def operation(session: Any) -> models.Article:
+        return await workflow.change_status(
+            session, slug=slug, expected_version=expected_version, target=target, actor=actor
+        )
+
+    return await _payload(info, *await _write(info, operation))
 
 
 @strawberry.type
@@ -293,12 +314,12 @@ class ArticleMutations:
             (row,) = await reads.articles_by_slugs(session, [document.slug], include_drafts=True)
             return row
 
-        row, errors, warnings = await _write(info, operation)
-        return ArticlePayload(
-            article=Article.from_row(row) if row else None, errors=errors, warnings=warnings
-        )
+        return await _payload(info, *await _write(info, operation))
 
-    @strawberry.mutation(description="Change an article's own fields. Needs `content:write`.")
+    @strawberry.mutation(
+        description="Change an article's own fields (of its pending version, when it is "
+        "published). Needs `content:write`."
+    )
     async def article_update(
         self,
         info: Info,
@@ -317,13 +338,22 @@ class ArticleMutations:
             override=override,
         )
 
-    @strawberry.mutation(description="Delete an article and its items. Needs `content:write`.")
+    @strawberry.mutation(
+        description="Delete an article and its items. Needs `content:write`, or "
+        "`content:publish` for a published article (scheduled ones included)."
+    )
     async def article_delete(
         self, info: Info, slug: SlugArgument, expected_version: VersionArgument
     ) -> ArticleDeletePayload:
-        info.context.principal.require(Scope.WRITE)
+        principal = info.context.principal
+        if not principal.can(Scope.PUBLISH):
+            principal.require(Scope.WRITE)
 
         async def operation(session: Any) -> models.Article:
+            article = await content.locked_article(session, slug)
+            if article is not None:
+                published = article.status is ArticleStatus.PUBLISHED
+                principal.require(Scope.PUBLISH if published else Scope.WRITE)
             return await content.delete_article(
                 session, slug=slug, expected_version=expected_version
             )
@@ -332,8 +362,12 @@ class ArticleMutations:
         return ArticleDeletePayload(deleted_slug=row.slug if row else None, errors=errors)
 
     @strawberry.mutation(
-        description="Publish now, or at `publishAt` (visible from then on, with nothing to run "
-        "at that moment). Publishing again reschedules. Needs `content:publish`."
+        description="Publish the article (its pending changes, when it has some) now, or at "
+        "`publishAt`. A draft or a scheduled article becomes public at that time, with nothing "
+        "to run at that moment. For an article the public sees now, a later `publishAt` keeps "
+        "the live version public until then and publishes the pending changes at that time. "
+        "Each publication sets the expiry: with `unpublishAt` the article is public until then, "
+        "without it for good. Needs `content:publish`."
     )
     async def article_publish(
         self,
@@ -346,44 +380,64 @@ class ArticleMutations:
                 description="When it becomes public, with a time zone; now when left out."
             ),
         ] = None,
+        unpublish_at: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="When the article expires (leaves public reads and feeds), with a "
+                "time zone; never if left out."
+            ),
+        ] = None,
         override: OverrideArgument = None,
     ) -> ArticlePayload:
         info.context.principal.require(Scope.PUBLISH)
-        return await _edit(
-            info,
-            slug=slug,
-            expected_version=expected_version,
-            change=_status_change(ArticleStatus.PUBLISHED, publish_at),
-            action="published",
-            locate=lambda _: "publishAt",
-            override=override,
-        )
+        actor = info.context.principal.name
 
-    @strawberry.mutation(description="Take a published article offline. Needs `content:publish`.")
+        async def operation(session: Any) -> models.Article:
+            _checked_time(publish_at, "publishAt")
+            _checked_time(unpublish_at, "unpublishAt")
+            return await workflow.publish_article(
+                session, slug=slug, expected_version=expected_version, publish_at=publish_at,
+                unpublish_at=unpublish_at, actor=actor,
+            )  # fmt: skip
+
+        def locate(path: str) -> str | None:
+            return path or "publishAt"
+
+        return await _payload(info, *await _write(info, operation, locate, override))
+
+    @strawberry.mutation(
+        description="Throw away the article's pending changes: editors see the live version "
+        "again. Changes nothing the public sees. Needs `content:write`."
+    )
+    async def article_discard_pending_changes(
+        self, info: Info, slug: str, expected_version: VersionArgument
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        actor = info.context.principal.name
+
+        async def operation(session: Any) -> models.Article:
+            return await workflow.discard_pending_changes(
+                session, slug=slug, expected_version=expected_version, actor=actor
+            )
+
+        return await _payload(info, *await _write(info, operation))
+
+    @strawberry.mutation(
+        description="Take a published article offline, at once. Its pending changes stay "
+        "pending. Needs `content:publish`."
+    )
     async def article_unpublish(
         self, info: Info, slug: SlugArgument, expected_version: VersionArgument
     ) -> ArticlePayload:
         info.context.principal.require(Scope.PUBLISH)
-        return await _edit(
-            info,
-            slug=slug,
-            expected_version=expected_version,
-            change=_status_change(ArticleStatus.UNPUBLISHED),
-            action="unpublished",
-        )
+        return await _change_status(info, slug, expected_version, ArticleStatus.UNPUBLISHED)
 
     @strawberry.mutation(description="Archive an article. Needs `content:publish`.")
     async def article_archive(
         self, info: Info, slug: SlugArgument, expected_version: VersionArgument
     ) -> ArticlePayload:
         info.context.principal.require(Scope.PUBLISH)
-        return await _edit(
-            info,
-            slug=slug,
-            expected_version=expected_version,
-            change=_status_change(ArticleStatus.ARCHIVED),
-            action="archived",
-        )
+        return await _change_status(info, slug, expected_version, ArticleStatus.ARCHIVED)
 
     @strawberry.mutation(
         description="Bring an archived article back as a draft. Needs `content:publish`."
@@ -392,17 +446,12 @@ class ArticleMutations:
         self, info: Info, slug: SlugArgument, expected_version: VersionArgument
     ) -> ArticlePayload:
         info.context.principal.require(Scope.PUBLISH)
-        return await _edit(
-            info,
-            slug=slug,
-            expected_version=expected_version,
-            change=_status_change(ArticleStatus.DRAFT),
-            action="unarchived",
-        )
+        return await _change_status(info, slug, expected_version, ArticleStatus.DRAFT)
 
     @strawberry.mutation(
         description="Make the article's content what it was at `version`. The restore is itself "
-        "a new version; the status stays as it is now. Needs `content:write`."
+        "a new version (a pending one for a published article); the status stays as it is now. "
+        "Needs `content:write`."
     )
     async def article_restore_revision(
         self,
@@ -421,10 +470,7 @@ class ArticleMutations:
                 session, slug=slug, expected_version=expected_version, version=version, actor=actor
             )
 
-        row, errors, warnings = await _write(info, operation, locate=lambda _: "version")
-        return ArticlePayload(
-            article=Article.from_row(row) if row else None, errors=errors, warnings=warnings
-        )
+        return await _payload(info, *await _write(info, operation, locate=lambda _: "version"))
 
 
 async def _edit_items(

@@ -21,7 +21,7 @@ from cms.graphql.pagination import encode_cursor, page_request
 from cms.graphql.reviews import ReviewerQuery
 from cms.graphql.search import SearchQuery
 from cms.graphql.snippets import SnippetQuery
-from cms.graphql.types import Article, LocalizedNode
+from cms.graphql.types import Article, ArticleVersion, LocalizedNode
 
 __all__ = ["ArticleConnection", "Query"]
 
@@ -73,10 +73,19 @@ class Query(SnippetQuery, SearchQuery, ChangeQuery, ReviewerQuery):
         info: Info,
         slug: Annotated[str, strawberry.argument(description="The article's slug.")],
         locale: LocaleArgument = None,
+        version: Annotated[
+            ArticleVersion,
+            strawberry.argument(
+                description="For editors (`content:read-drafts`): the pending version (the "
+                "default, where there is one) or the live one. The public always reads the "
+                "live version."
+            ),
+        ] = ArticleVersion.PENDING,
     ) -> Article | None:
         requested = requested_locale(locale)
         row = await info.context.loaders.article_by_slug.load(slug)
-        (article,) = await Article.for_locale(info, [row], requested)
+        live = version is ArticleVersion.LIVE
+        (article,) = await Article.for_locale(info, [row], requested, live=live)
         return article
 
     @strawberry.field(

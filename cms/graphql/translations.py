@@ -213,8 +213,16 @@ async def _translate(
         return _refused(
             ContentError(field="locale", message=NOT_A_LOCALE, code=ContentErrorCode.INVALID)
         )
+
+    async def checked(session: Any, canonical: str) -> models.Article:
+        # Translations have no pending version: one of a published article is public at once.
+        row = await operation(session, canonical)
+        if row.status is models.ArticleStatus.PUBLISHED:
+            context.principal.require(Scope.PUBLISH)
+        return row
+
     try:
-        row = await context.db.write(operation, canonical)
+        row = await context.db.write(checked, canonical)
     except NotFound as error:
         # An unknown article is the slug's fault; a translation that is not there, the locale's.
         field = "slug" if isinstance(error, _UnknownArticle) else "locale"
@@ -252,7 +260,8 @@ class TranslationMutations:
     @strawberry.mutation(
         description="Make the article's translation into `locale` exactly `input`, creating it "
         "if need be. Readers of that locale see it at once (as does the `changes` feed). The "
-        "article's own version is left as it is. Needs `content:write`."
+        "article's own version is left as it is. Needs `content:write`, and `content:publish` "
+        "too for a published article."
     )
     async def article_translation_save(
         self,
@@ -274,7 +283,8 @@ class TranslationMutations:
 
     @strawberry.mutation(
         description="Delete the article's translation into `locale`: that locale then reads "
-        "the article's own text. Needs `content:write`."
+        "the article's own text. Needs `content:write`, and `content:publish` too for a "
+        "published article."
     )
     async def article_translation_delete(
         self, info: Info, slug: SlugArgument, locale: TranslationLocaleArgument

@@ -4,6 +4,7 @@ prose is rendered on demand."""
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar, cast
@@ -12,7 +13,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from cms import models, revisions, seo
+from cms import models, revisions, seo, workflow, working_copies
 from cms.access import Scope
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION, ItemKind, Role
 from cms.documents import ArticleDocument, ConclusionDocument
@@ -39,9 +40,11 @@ if TYPE_CHECKING:
 __all__ = [
     "Article",
     "ArticleItem",
+    "ArticleVersion",
     "Author",
     "Benefit",
     "Conclusion",
+    "FieldChange",
     "LocalizedNode",
     "NutritionTip",
     "Precaution",
@@ -176,10 +179,38 @@ class Conclusion(Localized):
     body_tree = prose_tree_field("body", "The conclusion's text.")
 
 
+@strawberry.type(
+    description="One field that differs between an article's pending and live versions."
+)
+class FieldChange:
+    path: str = strawberry.field(
+        description="The field, e.g. `title` or `benefits[stress-relief].body` (items by slug); "
+        "`benefits.order` is the order of the benefits' slugs."
+    )
+    before: JSON = strawberry.field(description="The live value; null where it has none.")
+    after: JSON = strawberry.field(description="The pending value; null where it has none.")
+
+    @classmethod
+    def of(cls, change: working_copies.FieldChange) -> Self:
+        return cls(path=change.path, before=change.before, after=change.after)
+
+
+@strawberry.enum(description="Which version of an article to read.")
+class ArticleVersion(enum.Enum):
+    LIVE = strawberry.enum_value("live", description="What the public sees.")
+    PENDING = strawberry.enum_value(
+        "pending", description="The changes not yet published, where there are some; else live."
+    )
+
+
 @strawberry.type(description="A saved version of an article: who saved it, when, and all of it.")
 class Revision:
     version: int = strawberry.field(description="The article's version this saved.")
     action: str = strawberry.field(description="created, updated, published, restored, ...")
+    pending: bool = strawberry.field(
+        description="Whether this saved the article's pending version (not seen by the public "
+        "until published) rather than its live one."
+    )
     actor: str = strawberry.field(description="The name of the token (or tool) that saved it.")
     created_at: datetime = strawberry.field(description="When it was saved.")
     snapshot: JSON = strawberry.field(description="The whole article as its seed file holds it.")
@@ -187,7 +218,7 @@ class Revision:
     @classmethod
     def from_row(cls, row: models.Revision) -> Self:
         return cls(
-            version=row.version, action=row.action, actor=row.actor,
+            version=row.version, action=row.action, actor=row.actor, pending=row.pending,
             created_at=row.created_at, snapshot=row.snapshot,  # type: ignore[arg-type]
         )  # fmt: skip
 
@@ -208,8 +239,13 @@ class Article(LocalizedNode, Localized):
     base_locale: str = strawberry.field(
         description="The locale the article is written in; translations add others."
     )
+    unpublish_at: datetime | None = strawberry.field(
+        description="When the article expires: public until then, not after. Null for never."
+    )
     row: strawberry.Private[models.Article]
     view: strawberry.Private[LocaleView]
+    # The pending version this article was read as (editors only), None for the live one.
+    pending: strawberry.Private[ArticleDocument | None]
     author_id: strawberry.Private[int]
     conclusion_title: strawberry.Private[str]
     prose: strawberry.Private[dict[str, str]]
@@ -217,7 +253,13 @@ class Article(LocalizedNode, Localized):
     intro_tree = prose_tree_field("intro", "The opening paragraphs.")
 
     @classmethod
-    def from_row(cls, row: models.Article, view: LocaleView | None = None) -> Self:
+    def from_row(
+        cls,
+        row: models.Article,
+        view: LocaleView | None = None,
+        *,
+        pending: ArticleDocument | None = None,
+    ) -> Self:
         assert row.id is not None
         view = view or LocaleView(base=row.locale)
         title = view.article_field("title", row.title)
@@ -230,6 +272,7 @@ class Article(LocalizedNode, Localized):
             view=view,
             author_id=row.author_id, conclusion_title=row.conclusion_title,
             prose={"intro": intro.value, "conclusion": row.conclusion}, locale=view.locale,
+            unpublish_at=row.unpublish_at, pending=pending,
             field_locales=field_locales(
                 view.locale, title=title.locale, headline=headline.locale, intro=intro.locale
             ),
@@ -245,15 +288,57 @@ class Article(LocalizedNode, Localized):
 
     @classmethod
     async def for_locale(
-        cls, info: Info, rows: list[models.Article | None], locale: str | None
+        cls,
+        info: Info,
+        rows: list[models.Article | None],
+        locale: str | None,
+        *,
+        live: bool = False,
     ) -> list[Self | None]:
-        """Articles read for `locale`; their translations are loaded in one batch."""
+        """Articles read for `locale`; their translations are loaded in one batch. Editors read
+        an article's pending version while it has one (unless `live`), loaded in one batch."""
         loaders = info.context.loaders
-        views = await asyncio.gather(
-            *(loaders.locale_view(row, locale) for row in rows if row is not None)
+        rows = list(rows)
+        pending: list[ArticleDocument | None] = [None] * len(rows)
+        if info.context.include_drafts and not live:
+            ids = [row.id for row in rows if row is not None and row.id is not None]
+            loaded = await loaders.pending_by_article_id.load_many(ids)
+            found_pending = dict(zip(ids, loaded, strict=True))
+            for i, row in enumerate(rows):
+                version = found_pending.get(row.id or 0) if row is not None else None
+                document = working_copies.pending_document(version)
+                if row is not None and version is not None and document is not None:
+                    rows[i] = working_copies.pending_article_row(row, document, version)
+                    pending[i] = document
+        views = iter(
+            await asyncio.gather(
+                *(loaders.locale_view(row, locale) for row in rows if row is not None)
+            )
         )
-        found = iter(views)
-        return [cls.from_row(row, next(found)) if row is not None else None for row in rows]
+        return [
+            cls.from_row(row, next(views), pending=document) if row is not None else None
+            for row, document in zip(rows, pending, strict=True)
+        ]
+
+    @strawberry.field(
+        description="Whether the article has changes not yet published (its pending version). "
+        "Editors read the pending version unless they ask for `article(version: LIVE)`; always "
+        "false for the public."
+    )
+    async def has_pending_changes(self, info: Info) -> bool:
+        if not info.context.include_drafts:
+            return False
+        pending = await info.context.loaders.pending_by_article_id.load(self.id)
+        return working_copies.has_pending(pending)
+
+    @strawberry.field(
+        description="The pending version against the live one, field by field, in document "
+        "order; empty without pending changes. Needs `content:read-drafts`."
+    )
+    async def pending_changes(self, info: Info) -> list[FieldChange]:
+        info.context.principal.require(Scope.READ_DRAFTS)
+        changes = await info.context.db.run(workflow.pending_changes, slug=self.slug)
+        return [FieldChange.of(change) for change in changes]
 
     @strawberry.field(
         description="The title search engines show (`<title>`): the editor's meta title, else "
@@ -283,6 +368,8 @@ class Article(LocalizedNode, Localized):
         "article list by one with `articles(filter: {tag: ...})`."
     )
     async def tags(self, info: Info) -> list[str]:
+        if self.pending is not None:
+            return list(self.pending.tags)
         tags: list[str] = await info.context.loaders.tags_by_article_id.load(self.id)
         return tags
 
@@ -466,10 +553,11 @@ async def _children(
     article: Article,
     where: Callable[[Any], bool] = lambda row: True,
 ) -> list[ItemT]:
-    items = await info.context.loaders.items_by_article_id.load(article.id)
-    return [
-        node_type.from_row(row, article.view) for row in items[node_type.item_kind] if where(row)
-    ]
+    kind = node_type.item_kind
+    rows = (await info.context.loaders.items_by_article_id.load(article.id))[kind]
+    if article.pending is not None:
+        rows = working_copies.pending_item_rows(kind, article.id, rows, article.pending)
+    return [node_type.from_row(row, article.view) for row in rows if where(row)]
 
 
 _LARGEST_ID = 2**31 - 1  # the primary keys are 32-bit integers on PostgreSQL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import content
 from cms.access import Scope
-from cms.db import session_scope
+from cms.db import Database, session_scope
 from cms.documents import ArticleDocument
-from cms.models import ArticleStatus
+from cms.models import ArticleStatus, utc_now
+from cms.workflow import apply_due
 from tests.conftest import GraphQL, TokenFactory
 from tests.documents import article_document
 
@@ -193,3 +195,54 @@ async def test_concurrent_writers_lose_no_change_in_a_feed_read_while_they_write
     expected = {f"w{w}-{i}" for w in range(writers) for i in range(per_writer)}
     assert len(collected) == len(expected)
     assert set(collected) == expected
+
+
+PENDING_EDIT = """mutation { benefitUpdate(article: "back-walk", slug: "stress-relief",
+  expectedVersion: 1, input: {title: "Calm"}) { errors { code } } }"""
+
+
+async def test_scheduled_content_reaches_the_public_feed_only_when_it_comes_due(
+    seeded: AsyncEngine, database: Database, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    editor = await make_token(Scope.WRITE, Scope.PUBLISH)
+    start = await _feed(graphql)
+    at = utc_now() + timedelta(hours=1)
+    await _save(seeded, article_document(slug="later", published_at=at))
+    assert (await graphql(PENDING_EDIT, token=editor))["data"]["benefitUpdate"]["errors"] == []
+    schedule = f"""mutation {{ articlePublish(slug: "back-walk", expectedVersion: 2,
+      publishAt: "{at.isoformat()}") {{ errors {{ code }} }} }}"""
+    assert (await graphql(schedule, token=editor))["data"]["articlePublish"]["errors"] == []
+    # Scheduled, edited, rescheduled: nothing the public sees has changed yet.
+    waiting = await _feed(graphql, since=start["endCursor"])
+    assert _seen(waiting) == []
+    editors = await _feed(graphql, since=start["endCursor"], token=editor)
+    assert _seen(editors) == [
+        ("CREATED", "later"), ("UPDATED", "back-walk"), ("UPDATED", "back-walk")
+    ]  # fmt: skip
+    # What every server's change channel runs: the moment they come due, the feed says so.
+    async with database.write_session() as session:
+        assert await apply_due(session, now=at - timedelta(seconds=1)) == 0
+    assert _seen(await _feed(graphql, since=waiting["endCursor"])) == []
+    async with database.write_session() as session:
+        assert await apply_due(session, now=at) == 2
+    due = await _feed(graphql, since=waiting["endCursor"])
+    assert _seen(due) == [("UPDATED", "back-walk"), ("CREATED", "later")]
+    assert [node["occurredAt"] for node in due["nodes"]][1] == at.isoformat()
+    async with database.write_session() as session:
+        assert await apply_due(session, now=at + timedelta(seconds=1)) == 0  # announced once
+    assert _seen(await _feed(graphql, since=due["endCursor"])) == []
+
+
+async def test_an_expiry_reaches_the_public_feed_as_a_deletion_when_it_comes_due(
+    seeded: AsyncEngine, database: Database, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    publisher = await make_token(Scope.PUBLISH)
+    until = utc_now() + timedelta(hours=1)
+    expire = f"""mutation {{ articlePublish(slug: "back-walk", expectedVersion: 1,
+      unpublishAt: "{until.isoformat()}") {{ errors {{ code }} }} }}"""
+    assert (await graphql(expire, token=publisher))["data"]["articlePublish"]["errors"] == []
+    start = await _feed(graphql)
+    async with database.write_session() as session:
+        assert await apply_due(session, now=until) == 1
+        assert await apply_due(session, now=until) == 0
+    assert _seen(await _feed(graphql, since=start["endCursor"])) == [("DELETED", "back-walk")]

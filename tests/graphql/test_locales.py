@@ -386,9 +386,14 @@ mutation Create($input: ArticleInput!) {
 async def test_deleting_a_benefit_deletes_its_translations_too(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory, tmp_path: Path
 ) -> None:
-    token = await make_token(Scope.WRITE)
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
     body = await graphql(BENEFIT_DELETE, {"v": 1, "slug": "detoxification"}, token=token)
     assert body["data"]["benefitDelete"] == {"article": {"version": 2}, "errors": []}
+    # The article is published: the deletion waits in its pending version until published.
+    publish = (
+        'mutation { articlePublish(slug: "back-walk", expectedVersion: 2) { errors { code } } }'
+    )
+    assert (await graphql(publish, token=token))["data"]["articlePublish"]["errors"] == []
     article = (await graphql(ARTICLE, {"slug": "back-walk", "locale": "de"}))["data"]["article"]
     assert "Entgiftung" not in [b["title"] for b in article["benefits"]]
     # What is stored still makes valid seed files: the export seeds again as it is.

@@ -327,6 +327,10 @@ async def test_article_update_changes_the_given_fields_only(
     variables = {"slug": "back-walk", "v": 1, "input": {"title": "Back Walk"}}
     result = _result(await graphql(ARTICLE_UPDATE, variables, token=token), "articleUpdate")
     assert result["errors"] == []
+    # The article is published: the edit waits in its pending version until published.
+    publisher = await make_token(Scope.PUBLISH)
+    published = await graphql(PUBLISH, {"slug": "back-walk", "v": 2}, token=publisher)
+    assert _result(published, "articlePublish")["errors"] == []
     read = '{ article(slug: "back-walk") { title headline } }'
     assert (await graphql(read))["data"]["article"] == {
         "title": "Back Walk",
@@ -421,7 +425,7 @@ async def test_a_publication_time_beyond_the_calendar_in_utc_is_a_field_error(
 async def test_deleting_an_article_is_checked_against_its_version(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
-    token = await make_token(Scope.WRITE)
+    token = await make_token(Scope.PUBLISH)  # the article is published
     stale = _result(
         await graphql(DELETE, {"slug": "back-walk", "v": 7}, token=token), "articleDelete"
     )

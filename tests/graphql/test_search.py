@@ -244,27 +244,36 @@ async def test_every_kind_of_edit_is_searchable_at_once(
     await _mutate(graphql, PUBLISH, token, slug="fresh", v=1)
     assert await _found(graphql, "rosemary") == ["fresh"]
 
+    # Edits of a published article are searchable once published (they wait in its pending
+    # version until then), and at once from then on.
     await _mutate(graphql, UPDATE, token, slug="fresh", v=2, input={"intro": "About lavender."})
+    assert (await _found(graphql, "rosemary"), await _found(graphql, "lavender")) == (["fresh"], [])
+    await _mutate(graphql, PUBLISH, token, slug="fresh", v=3)
     assert (await _found(graphql, "rosemary"), await _found(graphql, "lavender")) == ([], ["fresh"])
 
     benefit = {"slug": "thyme", "title": "Thyme", "body": "Thyme soothes coughs."}
-    await _mutate(graphql, BENEFIT_ADD, token, slug="fresh", v=3, input=benefit)
+    await _mutate(graphql, BENEFIT_ADD, token, slug="fresh", v=4, input=benefit)
+    assert await _found(graphql, "coughs") == []
+    await _mutate(graphql, PUBLISH, token, slug="fresh", v=5)
     assert await _found(graphql, "coughs") == ["fresh"]
 
     changed = {"body": "Thyme eases sore throats."}
-    await _mutate(graphql, BENEFIT_UPDATE, token, slug="fresh", v=4, item="thyme", input=changed)
+    await _mutate(graphql, BENEFIT_UPDATE, token, slug="fresh", v=6, item="thyme", input=changed)
+    await _mutate(graphql, PUBLISH, token, slug="fresh", v=7)
     assert (await _found(graphql, "coughs"), await _found(graphql, "throats")) == ([], ["fresh"])
 
-    await _mutate(graphql, BENEFIT_DELETE, token, slug="fresh", v=5, item="thyme")
+    await _mutate(graphql, BENEFIT_DELETE, token, slug="fresh", v=8, item="thyme")
+    assert await _found(graphql, "throats") == ["fresh"]
+    await _mutate(graphql, PUBLISH, token, slug="fresh", v=9)
     assert await _found(graphql, "throats") == []
 
-    await _mutate(graphql, UNPUBLISH, token, slug="fresh", v=6)
+    await _mutate(graphql, UNPUBLISH, token, slug="fresh", v=10)
     assert (await _found(graphql, "lavender"), await _found(graphql, "lavender", token)) == (
         [],
         ["fresh"],
     )
 
-    await _mutate(graphql, DELETE, token, slug="fresh", v=7)
+    await _mutate(graphql, DELETE, token, slug="fresh", v=11)
     assert await _found(graphql, "lavender", token) == []
 
 

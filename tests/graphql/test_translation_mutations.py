@@ -58,7 +58,8 @@ FRENCH = {
 
 
 async def _editor(make_token: TokenFactory) -> str:
-    return await make_token(Scope.WRITE)
+    # Translations have no pending version: those of a published article need both scopes.
+    return await make_token(Scope.WRITE, Scope.PUBLISH)
 
 
 async def _save(
@@ -311,7 +312,7 @@ def server(seeded: AsyncEngine, settings: Settings) -> Iterator[str]:
 async def test_content_changed_hears_a_translation_saved(
     server: str, make_token: TokenFactory
 ) -> None:
-    token = await make_token(Scope.WRITE)
+    token = await _editor(make_token)
     async with Subscriber.connect(server) as subscriber:
         await subscriber.subscribe(CHANGED)
         await wait_for_subscribers(server, 1)

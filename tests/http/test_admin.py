@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.access import Scope
-from cms.content import get_article_document, stored_article
+from cms.content import StoredArticle, stored_article
 from cms.content_model import ITEM_KINDS
 from cms.db import Database
 from cms.documents import ArticleDocument
@@ -52,18 +52,20 @@ async def _log_in(client: httpx.AsyncClient, secret: str, name: str = EDITOR) ->
     assert response.status_code == 302, response.text
 
 
-async def _document(database: Database) -> ArticleDocument:
-    async with database.write_session() as session:
-        document = await get_article_document(session, slug="back-walk")
-    assert document is not None
-    return document
-
-
-async def _version(database: Database) -> int:
+async def _stored(database: Database) -> StoredArticle:
     async with database.write_session() as session:
         stored = await stored_article(session, "back-walk", lock=False)
     assert stored is not None
-    return stored.article.version
+    return stored
+
+
+async def _document(database: Database) -> ArticleDocument:
+    """What editors edit: the pending version of the (published) article while it has one."""
+    return (await _stored(database)).working_document
+
+
+async def _version(database: Database) -> int:
+    return (await _stored(database)).version
 
 
 async def test_every_edit_form_saved_unchanged_keeps_the_document_byte_for_byte(
@@ -178,6 +180,9 @@ async def test_an_editor_creates_publishes_schedules_unpublishes_and_deletes_an_
     published = await submit(admin, page, status, {"action": "published"}, button=None)
     assert published.status_code == 303
     assert "The article is published." in (await admin.get(page)).text
+    # A live article is rescheduled only with pending changes: take it offline first.
+    unpublished = await submit(admin, page, status, {"action": "unpublished"}, button=None)
+    assert unpublished.status_code == 303
     scheduled = await submit(
         admin, page, status, {"action": "scheduled", "publish_at": "2099-01-02T09:30"}, button=None
     )
@@ -432,3 +437,34 @@ async def test_a_read_only_token_can_look_but_not_delete_reorder_or_restore(
         refusal = "Your token &#39;reader&#39; lacks the scope &#39;content:write&#39;."
         assert refusal in refused.text
     assert await _version(database) == 2
+
+
+async def test_an_edit_of_a_live_article_stays_unpublished_until_published(
+    seeded: AsyncEngine, database: Database, admin: httpx.AsyncClient,
+    make_token: TokenFactory, graphql: GraphQL,
+) -> None:  # fmt: skip
+    title = '{ article(slug: "back-walk") { title } }'
+    await _log_in(admin, await make_token(Scope.WRITE, Scope.PUBLISH, name=EDITOR))
+    saved = await submit(admin, ARTICLE, ARTICLE, {"title": "Walking backwards"})
+    assert saved.status_code == 303
+    assert await graphql(title) == {"data": {"article": {"title": "Back Walk Benefits"}}}
+    page = (await admin.get(ARTICLE)).text
+    assert "Unpublished changes" in page and "Walking backwards" in page
+    published = await submit(
+        admin, ARTICLE, f"{ARTICLE}/status", {"action": "published"}, button=None
+    )
+    assert published.status_code == 303
+    assert await graphql(title) == {"data": {"article": {"title": "Walking backwards"}}}
+    assert "Unpublished changes" not in (await admin.get(ARTICLE)).text
+
+
+async def test_unpublished_changes_can_be_discarded(
+    seeded: AsyncEngine, database: Database, admin: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    await _log_in(admin, await make_token(Scope.WRITE, name=EDITOR))
+    await submit(admin, ARTICLE, ARTICLE, {"title": "Walking backwards"})
+    assert (await _document(database)).title == "Walking backwards"
+    discarded = await submit(admin, ARTICLE, f"{ARTICLE}/discard", button=None)
+    assert discarded.status_code == 303
+    assert (await _document(database)).title == "Back Walk Benefits"
+    assert "Unpublished changes" not in (await admin.get(ARTICLE)).text

@@ -43,9 +43,12 @@ async def _data(client: httpx.AsyncClient, query: str, token: str | None = None)
     return response.json()["data"]
 
 
+# An edit of the published article waits in its pending version: publishing it is the write the
+# public sees (the two run in order, in one request).
 WRITES = {
     "update": 'benefitUpdate(article: "back-walk", slug: "stress-relief", expectedVersion: 1, '
-    'input: {title: "Calm"})',
+    'input: {title: "Calm"}) { errors { code } } '
+    'articlePublish(slug: "back-walk", expectedVersion: 2)',
     "unpublish": 'articleUnpublish(slug: "back-walk", expectedVersion: 1)',
     "delete": 'articleDelete(slug: "back-walk", expectedVersion: 1)',
     "archive": 'articleArchive(slug: "back-walk", expectedVersion: 1)',
@@ -122,7 +125,7 @@ async def test_an_unchanged_response_revalidates_with_304(
     again = await client.get("/graphql", params={"query": READ}, headers={"If-None-Match": etag})
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
 
-    token = await make_token(Scope.WRITE)
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
     await _post(client, _mutation(WRITES["update"]), token)
     changed = await client.get("/graphql", params={"query": READ}, headers={"If-None-Match": etag})
     assert changed.status_code == 200
@@ -200,3 +203,22 @@ async def test_a_scheduled_publication_is_served_once_it_comes_due(
         assert (await _data(client, READ))["article"] is None
     await anyio.sleep((due - datetime.now(UTC)).total_seconds() + 0.1)
     assert (await _data(client, READ))["article"]["title"] == "Back Walk Benefits"
+
+
+async def test_an_expiry_is_served_once_it_comes_due(
+    seeded: AsyncEngine, client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    """Nothing is written when the time comes; the caches notice the clock passing it."""
+    token = await make_token(Scope.PUBLISH)
+    # Far enough ahead that the reads below come before it even on a busy machine.
+    due = datetime.now(UTC) + timedelta(seconds=3)
+    expire = (
+        f'articlePublish(slug: "back-walk", expectedVersion: 1, unpublishAt: "{due.isoformat()}")'
+    )
+    assert (await _post(client, _mutation(expire), token)).json()["data"]["articlePublish"][
+        "errors"
+    ] == []
+    for _ in range(3):  # the full path, then the response cache and the hot path
+        assert (await _data(client, READ))["article"]["title"] == "Back Walk Benefits"
+    await anyio.sleep((due - datetime.now(UTC)).total_seconds() + 0.1)
+    assert (await _data(client, READ))["article"] is None

@@ -34,8 +34,10 @@ POLICY = (
     f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; script-src 'sha256-{SCRIPT_HASH}'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors *"
 )
+# The edit waits in the published article's pending version: published in the same request.
 EDIT = """mutation { benefitUpdate(article: "back-walk", slug: "stress-relief",
-    expectedVersion: 1, input: {body: "Edited for the embed."}) { errors { code } } }"""
+    expectedVersion: 1, input: {body: "Edited for the embed."}) { errors { code } }
+  articlePublish(slug: "back-walk", expectedVersion: 2) { errors { code } } }"""
 
 
 class _Page(HTMLParser):
@@ -150,8 +152,8 @@ async def test_the_embed_page_answers_304_to_its_etag_and_changes_with_the_conte
     assert again.headers["etag"] == etag
     assert again.headers["cache-control"] == "public, max-age=0"
 
-    edited = await graphql(EDIT, token=await make_token(Scope.WRITE))
-    assert edited == {"data": {"benefitUpdate": {"errors": []}}}
+    edited = await graphql(EDIT, token=await make_token(Scope.WRITE, Scope.PUBLISH))
+    assert edited == {"data": {"benefitUpdate": {"errors": []}, "articlePublish": {"errors": []}}}
     changed = await client.get(PAGE, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag

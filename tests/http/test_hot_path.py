@@ -13,9 +13,11 @@ from tests.conftest import TokenFactory
 pytestmark = pytest.mark.anyio
 
 READ = '{ article(slug: "back-walk") { title benefits { slug title } } }'
+# The edit waits in the published article's pending version: published in the same request.
 RENAME = (
     'mutation { benefitUpdate(article: "back-walk", slug: "stress-relief", expectedVersion: 1, '
-    'input: {title: "Calm"}) { errors { code } } }'
+    'input: {title: "Calm"}) { errors { code } } '
+    'articlePublish(slug: "back-walk", expectedVersion: 2) { errors { code } } }'
 )
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -98,11 +100,14 @@ async def test_the_next_read_after_a_write_is_fresh_not_hot(
 ) -> None:
     await client.post("/graphql", json={"query": READ})
     await client.post("/graphql", json={"query": READ})
-    token = await make_token(Scope.WRITE)
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
     written = await client.post(
         "/graphql", json={"query": RENAME}, headers={"Authorization": f"Bearer {token}"}
     )
-    assert written.json()["data"]["benefitUpdate"]["errors"] == []
+    assert written.json()["data"] == {
+        "benefitUpdate": {"errors": []},
+        "articlePublish": {"errors": []},
+    }
     hot_hits = await _hot_hits(client)
     benefits = (await client.post("/graphql", json={"query": READ})).json()["data"]["article"]
     assert benefits["benefits"][0]["title"] == "Calm"

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
 from websockets.exceptions import ConnectionClosed
 
 from cms import content
 from cms.access import Scope
 from cms.db import session_scope
 from cms.http import create_app
-from cms.models import ArticleStatus
+from cms.models import ArticleStatus, OutboxEvent, utc_now
 from cms.settings import Settings
 from tests.conftest import TokenFactory
 from tests.documents import article_document
@@ -66,10 +68,11 @@ async def test_a_public_subscriber_hears_public_changes_only(
     async with Subscriber.connect(server) as subscriber:
         await subscriber.subscribe(CHANGED)
         await wait_for_subscribers(server, 1)
-        _edit(server, editor, UPDATE, title="Calm", version=1)
-        _edit(server, editor, UNPUBLISH, version=2)
-        _edit(server, editor, UPDATE, title="Calmer", version=3)  # a draft-only change
-        _edit(server, editor, PUBLISH, version=4)
+        _edit(server, editor, UPDATE, title="Calm", version=1)  # pending: not public yet
+        _edit(server, editor, PUBLISH, version=2)
+        _edit(server, editor, UNPUBLISH, version=3)
+        _edit(server, editor, UPDATE, title="Calmer", version=4)  # a draft-only change
+        _edit(server, editor, PUBLISH, version=5)
 
         published = {"slug": "back-walk", "status": "PUBLISHED"}
         assert _seen(await subscriber.next()) == ("UPDATED", "back-walk", published)
@@ -97,13 +100,14 @@ async def test_a_subscriber_with_a_token_sees_draft_changes(
 async def test_a_subscriber_hears_only_the_articles_it_names(
     server: str, seeded: AsyncEngine, make_token: TokenFactory
 ) -> None:
-    editor = await make_token(Scope.WRITE)
+    editor = await make_token(Scope.WRITE, Scope.PUBLISH)
     async with Subscriber.connect(server) as subscriber:
         await subscriber.subscribe(CHANGED, {"slugs": ["back-walk"]})
         await wait_for_subscribers(server, 1)
         async with session_scope(seeded) as session:
             await content.save_article_document(session, article_document(slug="elsewhere"))
         _edit(server, editor, UPDATE, title="Calm", version=1)
+        _edit(server, editor, PUBLISH, version=2)
         assert _seen(await subscriber.next())[:2] == ("UPDATED", "back-walk")
         await subscriber.assert_quiet()
 
@@ -149,3 +153,29 @@ async def test_a_draft_creation_is_invisible_to_the_public(
         shown = {"slug": "shown", "status": "PUBLISHED"}
         assert _seen(await subscriber.next()) == ("CREATED", "shown", shown)
         await subscriber.assert_quiet()
+
+
+async def test_a_scheduled_publication_is_heard_once_when_it_comes_due_with_two_servers(
+    seeded: AsyncEngine, settings: Settings
+) -> None:
+    """Two server processes watch the clock; the go-live is announced by one, once."""
+    with _server(settings) as first, _server(settings) as second:
+        async with Subscriber.connect(first) as one, Subscriber.connect(second) as other:
+            for subscriber, url in ((one, first), (other, second)):
+                await subscriber.subscribe(CHANGED)
+                await wait_for_subscribers(url, 1)
+            # Nothing is written when the time comes: the servers notice it came due.
+            due = utc_now() + timedelta(seconds=2)
+            later = article_document(slug="later", published_at=due)
+            async with session_scope(seeded) as session:
+                await content.save_article_document(session, later)
+            heard = ("CREATED", "later", {"slug": "later", "status": "PUBLISHED"})
+            assert _seen(await one.next()) == heard
+            assert _seen(await other.next()) == heard
+            await one.assert_quiet(seconds=2.5)  # past the next look at the clock of both
+            await other.assert_quiet()
+    async with session_scope(seeded) as session:
+        events = (
+            await session.exec(select(OutboxEvent).where(col(OutboxEvent.article_slug) == "later"))
+        ).all()
+    assert [event.event_type for event in events] == ["article.updated", "article.published"]

@@ -28,8 +28,11 @@ from tests.live_server import live_server
 pytestmark = pytest.mark.anyio
 
 CHANGED = "subscription { contentChanged { type slug article { slug status } } }"
-UPDATE = """mutation($title: String!, $version: Int!) { benefitUpdate(article: "back-walk",
-  slug: "stress-relief", expectedVersion: $version, input: {title: $title}) { errors { code } } }"""
+# An edit of the published article waits in its pending version: published in the same request.
+UPDATE = """mutation($title: String!, $version: Int!, $pending: Int!) {
+  benefitUpdate(article: "back-walk", slug: "stress-relief", expectedVersion: $version,
+    input: {title: $title}) { errors { code } }
+  articlePublish(slug: "back-walk", expectedVersion: $pending) { errors { code } } }"""
 
 
 def _server(settings: Settings, **overrides: Any) -> Any:
@@ -67,11 +70,15 @@ def _ws_url(url: str) -> str:
 def _edit(url: str, token: str, title: str, version: int) -> None:
     response = httpx.post(
         f"{url}/graphql",
-        json={"query": UPDATE, "variables": {"title": title, "version": version}},
+        json={
+            "query": UPDATE,
+            "variables": {"title": title, "version": version, "pending": version + 1},
+        },
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     )
-    assert response.json()["data"]["benefitUpdate"]["errors"] == []
+    data = response.json()["data"]
+    assert data["benefitUpdate"]["errors"] == data["articlePublish"]["errors"] == []
 
 
 async def test_a_message_over_the_body_limit_closes_the_socket_with_1009(server: str) -> None:
@@ -126,7 +133,7 @@ async def test_one_subscription_over_the_total_closes_its_socket_with_4429(
 async def test_an_edit_reaches_2000_subscribers_while_healthz_answers(
     seeded: AsyncEngine, settings: Settings, make_token: TokenFactory
 ) -> None:
-    editor = await make_token(Scope.WRITE)
+    editor = await make_token(Scope.WRITE, Scope.PUBLISH)
     sockets, per_socket = 200, 10
     limits = {"max_subscriptions": 2000, "max_websockets_per_client": sockets}
     with _server(settings, **limits) as url:

@@ -39,6 +39,7 @@ from cms.http.admin.queries import every_article, every_author, the_article
 from cms.http.admin.site import page, redirect, render, site_of, status_label
 from cms.models import ArticleStatus, utc_now
 from cms.workflow import ALLOWED_TRANSITIONS
+from cms.working_copies import field_changes, has_pending
 
 __all__ = [
     "REFUSALS",
@@ -139,7 +140,7 @@ async def article_new(request: Request) -> Response:
 
 def _moves(stored: StoredArticle, kind: ItemKind) -> list[dict[str, Any]]:
     """The kind's items, each with the order of the list after moving it up or down."""
-    items = stored.document.items(kind)
+    items = stored.working_document.items(kind)
     slugs = [item.slug for item in items]
     rows = []
     for index, item in enumerate(items):
@@ -153,10 +154,14 @@ def _moves(stored: StoredArticle, kind: ItemKind) -> list[dict[str, Any]]:
 
 
 def _status_actions(stored: StoredArticle) -> list[edits.StatusAction]:
+    """The buttons that can change the article's status; publishing a live article is
+    offered only for its pending changes."""
     article = stored.article
     allowed = ALLOWED_TRANSITIONS[article.status]
-    live = article.status is ArticleStatus.PUBLISHED and (
-        article.published_at is None or article.published_at <= utc_now()
+    live = (
+        article.status is ArticleStatus.PUBLISHED
+        and (article.published_at is None or article.published_at <= utc_now())
+        and not has_pending(stored.pending)
     )
     return [
         action
@@ -185,12 +190,15 @@ def _article_page(
         article=stored.article,
         fields=ARTICLE_FIELDS,
         values=values,
-        version=version if version is not None else stored.article.version,
+        version=version if version is not None else stored.version,
         errors=errors or {},
         problems=problems or [],
         previews=previews(ARTICLE_FIELDS, values) if preview else None,
         kinds=[(kind, _moves(stored, kind)) for kind in ITEM_KINDS],
         actions=_status_actions(stored),
+        pending_changes=field_changes(stored.document, stored.working_document)
+        if has_pending(stored.pending)
+        else [],
         status_label=status_label(stored.article),
     )
 
@@ -200,7 +208,7 @@ async def article_edit(request: Request) -> Response:
     site, slug = site_of(request), request.path_params["slug"]
     stored = await the_article(site.database, slug)
     if request.method == "GET":
-        return _article_page(request, stored, article_values(stored.document))
+        return _article_page(request, stored, article_values(stored.working_document))
     form = await request.form()
     values = typed(form, ARTICLE_FIELDS)
     if form.get("action") == "preview":
@@ -218,15 +226,16 @@ async def article_edit(request: Request) -> Response:
         # based on that version (the message says so).
         if isinstance(error, Conflict):
             stored = await the_article(site.database, slug)
-        version = stored.article.version
+        version = stored.version
         return _article_page(
             request, stored, values, status=error.status, version=version, errors=errors,
             problems=problems,
         )  # fmt: skip
-    unchanged = article.version == version
+    # The version saved: the pending version's, when the article is live.
+    saved = (await the_article(site.database, article.slug)).version
     return redirect(
         request, f"/articles/{slug}",
-        "Nothing had changed." if unchanged else f"Saved as version {article.version}.",
+        "Nothing had changed." if saved == version else f"Saved as version {saved}.",
     )  # fmt: skip
 
 
@@ -242,7 +251,7 @@ async def _refused_action(request: Request, slug: str, error: CMSError) -> Respo
         ]
     else:
         messages = [error.message]
-    values = article_values(stored.document)
+    values = article_values(stored.working_document)
     return _article_page(request, stored, values, status=error.status, problems=messages)
 
 
@@ -302,6 +311,20 @@ async def article_delete(request: Request) -> Response:
     return await article_action(request, run)
 
 
+@page
+async def article_discard(request: Request) -> Response:
+    site, slug = site_of(request), request.path_params["slug"]
+
+    async def run(form: FormData) -> tuple[str, str]:
+        await edits.discard_pending(
+            site.database, request.state.principal, slug=slug,
+            expected_version=expected_version(form),
+        )  # fmt: skip
+        return f"/articles/{slug}", "The unpublished changes were discarded."
+
+    return await article_action(request, run)
+
+
 def article_routes() -> list[BaseRoute]:
     both = ["GET", "POST"]
     return [
@@ -310,4 +333,5 @@ def article_routes() -> list[BaseRoute]:
         Route("/articles/{slug}", article_edit, methods=both),
         Route("/articles/{slug}/status", article_status, methods=["POST"]),
         Route("/articles/{slug}/delete", article_delete, methods=["POST"]),
+        Route("/articles/{slug}/discard", article_discard, methods=["POST"]),
     ]

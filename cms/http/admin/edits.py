@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cms import content
+from cms import content, workflow
 from cms.access import Principal, Scope
 from cms.content_model import ItemKind
 from cms.db import Database
@@ -25,9 +25,8 @@ from cms.documents import (
 )
 from cms.errors import ContentProblem, InvalidContent
 from cms.items import ItemEdit, add_item, change_item, remove_item, reorder_items
-from cms.models import Article, ArticleStatus, utc_now
+from cms.models import Article, ArticleStatus
 from cms.translations import delete_article_translation, save_article_translation
-from cms.workflow import transition
 
 __all__ = [
     "ACTIONS",
@@ -39,6 +38,7 @@ __all__ = [
     "create_article",
     "delete_article",
     "delete_translation",
+    "discard_pending",
     "remove_article_item",
     "reorder_article_items",
     "restore_revision",
@@ -165,19 +165,33 @@ async def set_status(
     database: Database, principal: Principal, action: StatusAction, *, slug: str,
     expected_version: int, publish_at: datetime | None = None,
 ) -> Article:  # fmt: skip
-    """`articlePublish` (with `publishAt` to schedule), `articleUnpublish`, `articleArchive`,
-    `articleUnarchive`: all need `content:publish`."""
+    """`articlePublish` (with `publishAt` to schedule; it publishes the pending changes),
+    `articleUnpublish`, `articleArchive`, `articleUnarchive`: all need `content:publish`."""
+    principal.require(Scope.PUBLISH)
     if action.name == "scheduled" and publish_at is None:
         message = "give the date and time (UTC) to publish at"
         raise InvalidContent([ContentProblem("", "publish_at", message)])
-    return await change_article(
-        database, principal, slug=slug, expected_version=expected_version,
-        change=lambda document: transition(
-            document, action.target, now=utc_now(), publish_at=publish_at
-        ),
-        action="published" if action.name == "scheduled" else action.name,
-        scope=Scope.PUBLISH,
-    )  # fmt: skip
+    async with database.write_session() as session:
+        if action.target is ArticleStatus.PUBLISHED:
+            return await workflow.publish_article(
+                session, slug=slug, expected_version=expected_version, publish_at=publish_at,
+                unpublish_at=None, actor=principal.name,
+            )  # fmt: skip
+        return await workflow.change_status(
+            session, slug=slug, expected_version=expected_version, target=action.target,
+            actor=principal.name,
+        )  # fmt: skip
+
+
+async def discard_pending(
+    database: Database, principal: Principal, *, slug: str, expected_version: int
+) -> Article:
+    """`articleDiscardPendingChanges`: editors see the live version again."""
+    principal.require(Scope.WRITE)
+    async with database.write_session() as session:
+        return await workflow.discard_pending_changes(
+            session, slug=slug, expected_version=expected_version, actor=principal.name
+        )
 
 
 async def save_translation(database: Database, principal: Principal, data: dict[str, Any]) -> None:

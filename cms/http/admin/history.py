@@ -26,7 +26,10 @@ async def revisions(request: Request) -> Response:
     stored = await the_article(site.database, slug)
     assert stored.article.id is not None
     rows = await revisions_of(site.database, stored.article.id)
-    return render(request, "revisions.html", nav="articles", article=stored.article, rows=rows)
+    return render(
+        request, "revisions.html", nav="articles", article=stored.article, rows=rows,
+        version=stored.version,
+    )  # fmt: skip
 
 
 Segment = tuple[str, bool]  # text, and whether it is what changed within its line
@@ -118,7 +121,7 @@ async def _diff_page(request: Request, status: int = 200, problem: str | None = 
         lines = _diff_lines(diff_revisions(old, new))
     return render(
         request, "diff.html", status, nav="articles", article=stored.article, revision=new,
-        previous=old, lines=lines, problem=problem,
+        previous=old, lines=lines, problem=problem, version=stored.version,
     )  # fmt: skip
 
 

@@ -59,7 +59,7 @@ def _item_page(
         slug_field=SLUG_FIELD,
         fields=fields,
         values=values,
-        version=version if version is not None else stored.article.version,
+        version=version if version is not None else stored.version,
         errors=errors or {},
         problems=problems or [],
         previews=previews(fields, values) if preview else None,
@@ -77,7 +77,7 @@ async def item_edit(request: Request) -> Response:
         if item is None:
             values = {field.name: "" for field in (SLUG_FIELD, *fields)}
         else:
-            found = next((i for i in stored.document.items(kind) if i.slug == item), None)
+            found = next((i for i in stored.working_document.items(kind) if i.slug == item), None)
             if found is None:
                 raise NotFound(f"The article has no {kind.label} {item!r}.")
             values = item_values(kind, found.model_dump())
@@ -109,7 +109,7 @@ async def item_edit(request: Request) -> Response:
         errors, problems = refusal(error, inputs, prefix)
         if isinstance(error, Conflict):
             stored = await the_article(site.database, slug)
-        version = stored.article.version
+        version = stored.version
         return _item_page(
             request, stored, kind, values, item=item, status=error.status, version=version,
             errors=errors, problems=problems,

@@ -75,6 +75,14 @@ def status_label(article: Article) -> str:
     return article.status.value
 
 
+def _shown_value(value: object) -> str:
+    """A field's value in a table of changes: short, plain text."""
+    if value is None or value == "":
+        return "(empty)"
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
 def _environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(_HERE / "templates"),
@@ -84,6 +92,7 @@ def _environment() -> Environment:
     )
     environment.globals.update(base=BASE, Scope=Scope, status_label=status_label)
     environment.filters["when"] = _when
+    environment.filters["shown_value"] = _shown_value
     return environment
 
 

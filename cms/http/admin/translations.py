@@ -29,7 +29,7 @@ _ORIGINAL = 160  # characters of the original shown beside each input
 
 def _fields(stored: StoredArticle) -> list[FormField]:
     """Each translatable text of the article as an input, described by its original text."""
-    document = stored.document
+    document = stored.working_document
 
     def text(name: str, label: str, widget: Widget, original: str) -> FormField:
         # The original beside the input, as its description (read out with it).
