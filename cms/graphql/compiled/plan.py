@@ -59,6 +59,7 @@ COMPILED_FIELDS: Mapping[str, frozenset[str]] = {
             "reviewStatus",
             "reviewedBy",
             "lastReviewed",
+            "hasPendingChanges",
         }
     ),  # fmt: skip
     "Author": frozenset({"id", "bio"}),
