@@ -31,6 +31,7 @@ CMSError                          code                           status
 │   ├── TooManySubscriptions      TOO_MANY_SUBSCRIPTIONS         close 4429 (429)
 │   └── TokenWithdrawn            TOKEN_WITHDRAWN                close 4403 (401)
 ├── InvalidContent                INVALID_CONTENT                400  one `ContentProblem` each
+│   └── SlugIsAlias               SLUG_IS_ALIAS                  400  an old slug, kept for links
 ├── Conflict                      CONFLICT                       409
 └── InvalidTransition             INVALID_TRANSITION             400
 
@@ -71,6 +72,7 @@ __all__ = [
     "RequestTimeout",
     "RequestTooLarge",
     "ServiceUnavailable",
+    "SlugIsAlias",
     "SubscriptionNotOverHTTP",
     "TokenWithdrawn",
     "TooManySubscriptions",
@@ -317,14 +319,30 @@ class InvalidContent(CMSError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class SlugIsAlias(InvalidContent):
+    """A slug that an article or benefit had before a rename: it still leads there, so it
+    cannot name something else."""
+
+    code = "SLUG_IS_ALIAS"
+
+    def __init__(self, *, field: str, slug: str, owner: str) -> None:
+        message = (
+            f"{slug!r} is an old slug of {owner}, kept so that links to it keep working; "
+            "choose another slug"
+        )
+        super().__init__([ContentProblem("", field, message)])
+
+
 class Conflict(CMSError):
     code = "CONFLICT"
     status = 409
 
-    def __init__(self, *, slug: str, expected_version: int, current_version: int) -> None:
+    def __init__(
+        self, *, slug: str, expected_version: int, current_version: int, noun: str = "article"
+    ) -> None:
         self.current_version = current_version
         super().__init__(
-            f"article {slug!r} is at version {current_version}, not {expected_version}: "
+            f"{noun} {slug!r} is at version {current_version}, not {expected_version}: "
             "someone saved it since you loaded it; reload and apply your change again"
         )
 

@@ -33,6 +33,7 @@ __all__ = [
     "ContentChange",
     "ContentRevision",
     "EventType",
+    "Rename",
     "content_revision",
     "event_type_for_change",
     "events_after",
@@ -48,6 +49,8 @@ class EventType(enum.StrEnum):
     UNPUBLISHED = "article.unpublished"
     UPDATED = "article.updated"
     DELETED = "article.deleted"
+    # An article or one of its benefits took a new slug; the old one stays an alias.
+    RENAMED = "article.renamed"
 
 
 def event_type_for_change(before: ArticleStatus | None, after: ArticleStatus) -> EventType:
@@ -65,6 +68,25 @@ class ChangeKind(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
     DELETED = "deleted"
+    RENAMED = "renamed"
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A slug that changed: of the article (`kind` "article") or of one of its benefits."""
+
+    kind: str
+    old_slug: str
+    new_slug: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "old_slug": self.old_slug, "new_slug": self.new_slug}
+
+    @classmethod
+    def of(cls, data: Any) -> Rename | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(str(data["kind"]), str(data["old_slug"]), str(data["new_slug"]))
 
 
 @dataclass(frozen=True)
@@ -79,11 +101,16 @@ class ContentChange:
     occurred_at: datetime
     # Set when only the article's translation into this locale changed.
     locale: str | None = None
+    # Set for RENAMED: which slug changed, from what to what.
+    rename: Rename | None = None
 
     def kind_for(self, *, include_drafts: bool) -> ChangeKind | None:
         """The change as the caller sees it; None when it is invisible to them. For the public
         a publication creates an article and an unpublication, archiving or deletion deletes it;
         changes to drafts are invisible. Editors see every change."""
+        if self.event is EventType.RENAMED:
+            public = self.status is ArticleStatus.PUBLISHED
+            return ChangeKind.RENAMED if include_drafts or public else None
         if include_drafts:
             if self.event is EventType.DELETED:
                 return ChangeKind.DELETED
@@ -107,6 +134,7 @@ class ContentChange:
                 "status": self.status.value,
                 "occurred_at": self.occurred_at.isoformat(),
                 "locale": self.locale,
+                "rename": self.rename.to_dict() if self.rename else None,
             }
         )
 
@@ -122,6 +150,7 @@ class ContentChange:
             status=ArticleStatus(fields["status"]),
             occurred_at=datetime.fromisoformat(fields["occurred_at"]),
             locale=None if fields.get("locale") is None else str(fields["locale"]),
+            rename=Rename.of(fields.get("rename")),
         )
 
     @classmethod
@@ -134,6 +163,7 @@ class ContentChange:
             status=ArticleStatus(event.payload["article"]["status"]),
             occurred_at=event.created_at,
             locale=event.payload["article"].get("locale"),
+            rename=Rename.of(event.payload.get("rename")),
         )
 
 
@@ -144,8 +174,10 @@ async def record_event(
     article: Article,
     occurred_at: datetime,
     locale: str | None = None,
+    rename: Rename | None = None,
 ) -> None:
-    """`locale` is set when only the article's translation into that locale changed."""
+    """`locale` is set when only the article's translation into that locale changed; `rename`
+    when a slug changed (with `EventType.RENAMED`)."""
     key = str(uuid.uuid4())
     article_payload: dict[str, object] = {
         "slug": article.slug,
@@ -164,7 +196,16 @@ async def record_event(
         status=article.status,
         occurred_at=occurred_at,
         locale=locale,
+        rename=rename,
     )
+    payload: dict[str, Any] = {
+        "event": event_type.value,
+        "idempotency_key": key,
+        "occurred_at": occurred_at.isoformat(),
+        "article": article_payload,
+    }
+    if rename is not None:
+        payload["rename"] = rename.to_dict()
     insert = sa.insert(OutboxEvent).values(
         revision=revision,
         event_type=event_type.value,
@@ -172,12 +213,7 @@ async def record_event(
         article_version=article.version,
         idempotency_key=key,
         created_at=occurred_at,
-        payload={
-            "event": event_type.value,
-            "idempotency_key": key,
-            "occurred_at": occurred_at.isoformat(),
-            "article": article_payload,
-        },
+        payload=payload,
     )
     if session.get_bind().dialect.name == "postgresql":
         # Queued by the server until this transaction commits; dropped if it rolls back. Sent

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cms import reads
+from cms.content import SaveOutcome
 from cms.db import session_scope
 from cms.errors import InvalidContent
-from cms.models import Article, Benefit
+from cms.models import Article, Benefit, OutboxEvent, Revision
 from cms.seed import SeedReport, export_articles, seed_database, seed_if_empty
 from tests.conftest import SEED_DIR, GraphQL
 
@@ -211,3 +212,31 @@ async def test_a_medical_review_round_trips_through_the_database(
         "Dr. Ada Example, MD",
         "2026-11-20",
     )
+
+
+AUTHOR = '{ article(slug: "back-walk") { version author { name version } } }'
+
+
+async def test_an_author_changed_in_the_files_is_updated_through_the_author_path(
+    engine: AsyncEngine, seed_dir: Path, graphql: GraphQL
+) -> None:
+    await seed_database(engine, [seed_dir])
+    _edit(seed_dir, "  name: Penci\n", "  name: Penci Sharma\n")
+    report = await seed_database(engine, [seed_dir])
+    assert report.authors == {"penci": SaveOutcome.UPDATED}
+    assert report.author_lines() == ["author 'penci' updated (the byline of back-walk)"]
+    # The article itself reads as its file does: nothing else to change.
+    assert await _outcomes(report) == ["unchanged", "unchanged"]
+    article = (await graphql(AUTHOR))["data"]["article"]
+    assert article == {"version": 2, "author": {"name": "Penci Sharma", "version": 2}}
+    async with session_scope(engine) as session:
+        revisions = (
+            await session.exec(select(Revision.action).order_by(col(Revision.version)))
+        ).all()
+        events = (
+            await session.exec(select(OutboxEvent.event_type).order_by(col(OutboxEvent.revision)))
+        ).all()
+    assert revisions == ["created", "author updated"]
+    assert events[-1] == "article.updated"
+    again = await seed_database(engine, [seed_dir])
+    assert again.authors == {}

@@ -158,6 +158,8 @@ def seed(
             f"{len(files)} file(s): {counts['created']} created, {counts['updated']} updated, "
             f"{counts['unchanged']} unchanged, {counts['deleted']} deleted"
         )
+        for line in report.author_lines():
+            console.print(line, markup=False)
 
     try:
         asyncio.run(run())

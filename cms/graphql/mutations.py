@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from cms import content, models, reads
+from cms import aliases, authors, content, models, reads
 from cms.access import Scope
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION
 from cms.documents import (
@@ -24,7 +24,14 @@ from cms.documents import (
     representable_in_utc,
     validate_document,
 )
-from cms.errors import Conflict, ContentProblem, InvalidContent, InvalidTransition, NotFound
+from cms.errors import (
+    Conflict,
+    ContentProblem,
+    InvalidContent,
+    InvalidTransition,
+    NotFound,
+    SlugIsAlias,
+)
 from cms.graphql.context import Info
 from cms.graphql.inputs import (
     ArticleInput,
@@ -53,6 +60,10 @@ class ContentErrorCode(enum.Enum):
     CONFLICT = "conflict"
     NOT_FOUND = "not_found"
     INVALID_TRANSITION = "invalid_transition"
+    SLUG_IS_ALIAS = strawberry.enum_value(
+        "slug_is_alias",
+        description="The slug is an old slug of another article or benefit, kept for links.",
+    )
 
 
 @strawberry.type(description="One reason an edit was refused, addressed to an input field.")
@@ -96,8 +107,13 @@ def _input_path(path: str) -> str | None:
 
 def _errors_of(error: Exception, locate: Locate) -> list[ContentError]:
     if isinstance(error, InvalidContent):
+        code = (
+            ContentErrorCode.SLUG_IS_ALIAS
+            if isinstance(error, SlugIsAlias)
+            else ContentErrorCode.INVALID
+        )
         return [
-            ContentError(field=locate(p.field), message=p.message, code=ContentErrorCode.INVALID)
+            ContentError(field=locate(p.field), message=p.message, code=code)
             for p in error.problems
         ]
     if isinstance(error, Conflict):
@@ -118,6 +134,7 @@ def _errors_of(error: Exception, locate: Locate) -> list[ContentError]:
 
 
 Change = Callable[[ArticleDocument], ArticleDocument | dict[str, Any]]
+Then = Callable[[Any, models.Article], Awaitable[None]]
 
 
 async def _write(
@@ -141,11 +158,13 @@ async def _edit(
     change: Change,
     action: str | None = None,
     locate: Locate = _input_path,
+    then: Then | None = None,
 ) -> ArticlePayload:
+    """`then`, if given, runs after the edit in its transaction (e.g. to record a rename)."""
     actor = info.context.principal.name
 
     async def operation(session: Any) -> models.Article:
-        return await content.edit_article_document(
+        article = await content.edit_article_document(
             session,
             slug=slug,
             expected_version=expected_version,
@@ -153,6 +172,9 @@ async def _edit(
             actor=actor,
             action=action,
         )
+        if then is not None:
+            await then(session, article)
+        return article
 
     row, errors = await _write(info, operation, locate)
     return ArticlePayload(article=Article.from_row(row) if row else None, errors=errors)
@@ -180,6 +202,8 @@ class ArticleMutations:
         data = {**provided_fields(input), "status": ArticleStatus.DRAFT}
 
         async def operation(session: Any) -> models.Article:
+            stored = await authors.get_author(session, data["author"]["slug"])
+            data["author"] = authors.author_reference(data["author"], stored)
             document = validate_document(data)
             await content.save_article_document(session, document, expected_version=0, actor=actor)
             (row,) = await reads.articles_by_slugs(session, [document.slug], include_drafts=True)
@@ -194,6 +218,9 @@ class ArticleMutations:
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         changes = provided_fields(input)
+        if changes.get("author") is not None:
+            stored = await info.context.db.run(authors.get_author, changes["author"]["slug"])
+            changes["author"] = authors.author_reference(changes["author"], stored)
         return await _edit(
             info,
             slug=slug,
@@ -297,7 +324,13 @@ class ArticleMutations:
 
 
 async def _edit_items(
-    info: Info, edit: ItemEdit, *, article: str, expected_version: int, change: Change
+    info: Info,
+    edit: ItemEdit,
+    *,
+    article: str,
+    expected_version: int,
+    change: Change,
+    then: Then | None = None,
 ) -> ArticlePayload:
     """An edit of one list of the article: problems with the item edited point at `input`,
     others at the article's field (`slugs` for a reorder)."""
@@ -310,7 +343,12 @@ async def _edit_items(
         return _camel(path) or None
 
     return await _edit(
-        info, slug=article, expected_version=expected_version, change=change, locate=locate
+        info,
+        slug=article,
+        expected_version=expected_version,
+        change=change,
+        locate=locate,
+        then=then,
     )
 
 
@@ -441,6 +479,7 @@ class ItemMutations:
             article=article,
             expected_version=expected_version,
             change=lambda document: change_item(edit, document, slug, values),
+            then=_benefit_renamed(slug, values.get("slug")),
         )
 
     @strawberry.mutation(description="Remove a benefit. Needs `content:write`.")
@@ -642,6 +681,44 @@ class ItemMutations:
         )
 
 
+def _benefit_renamed(old: str, new: str | None) -> Then | None:
+    """Keep a renamed benefit's old slug as an alias (`cms.aliases`)."""
+    if new is None or new == old:
+        return None
+
+    async def record(session: Any, article: models.Article) -> None:
+        await aliases.record_benefit_rename(session, article, old, new)
+
+    return record
+
+
 @strawberry.type
-class Mutation(ArticleMutations, ItemMutations):
+class RenameMutations:
+    @strawberry.mutation(
+        description="Give an article a new slug. Its old slug stays an alias: links, embeds "
+        "and queries that use it keep leading to the article, and no other article may take "
+        "it. The change feed and webhooks report RENAMED. Needs `content:write`."
+    )
+    async def article_rename(
+        self,
+        info: Info,
+        slug: Annotated[str, strawberry.argument(description="The article's slug now.")],
+        new_slug: Annotated[str, strawberry.argument(description="The slug it is to have.")],
+        expected_version: VersionArgument,
+    ) -> ArticlePayload:
+        info.context.principal.require(Scope.WRITE)
+        actor = info.context.principal.name
+
+        async def operation(session: Any) -> models.Article:
+            return await content.rename_article(
+                session, slug=slug, new_slug=new_slug, expected_version=expected_version,
+                actor=actor,
+            )  # fmt: skip
+
+        row, errors = await _write(info, operation, locate=lambda _: "newSlug")
+        return ArticlePayload(article=Article.from_row(row) if row else None, errors=errors)
+
+
+@strawberry.type
+class Mutation(ArticleMutations, ItemMutations, RenameMutations):
     pass

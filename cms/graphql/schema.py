@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
+from cms.graphql.authors import AuthorMutations, AuthorQuery
 from cms.graphql.changes import Subscription
 from cms.graphql.context import (
     CloseRequestDatabase,
@@ -21,14 +22,15 @@ from cms.graphql.input_text import RefuseUnstorableText
 from cms.graphql.limits import validation_rules
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
-from cms.graphql.queries import Query
+from cms.graphql.queries import Query as ContentQuery
 from cms.graphql.translations import TranslationMutations
 from cms.settings import Settings
 
 __all__ = ["build_schema", "schema_sdl"]
 
 
-Mutation = merge_types("Mutation", (ContentMutation, TranslationMutations))
+Mutation = merge_types("Mutation", (ContentMutation, TranslationMutations, AuthorMutations))
+Query = merge_types("Query", (ContentQuery, AuthorQuery))
 
 
 class _Schema(strawberry.Schema):

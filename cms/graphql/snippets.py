@@ -12,7 +12,7 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from cms import snippets
+from cms import aliases, snippets
 from cms.graphql.context import Info
 from cms.graphql.items import prose_field
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
@@ -123,6 +123,12 @@ async def _syndicated(
     loaders = info.context.public_loaders
     row = await loaders.article_by_slug.load(slug)
     if row is None:
+        # Only a miss pays for aliases: the slug may be one the article had before.
+        canonical = await info.context.db.run(
+            aliases.canonical_article_slug, slug=slug, include_drafts=False
+        )
+        row = await loaders.article_by_slug.load(canonical) if canonical else None
+    if row is None:
         return None
     article: snippets.SyndicatedArticle = await loaders.syndicated_article(
         row,
@@ -152,6 +158,15 @@ class SnippetQuery:
     ) -> BenefitSnippet | None:
         syndicated = await _syndicated(info, article, locale)
         snippet = syndicated.snippet(benefit) if syndicated else None
+        if snippet is None and syndicated is not None:
+            # Only a miss pays for aliases: the benefit may have been renamed.
+            canonical = await info.context.db.run(
+                aliases.canonical_benefit,
+                article=syndicated.slug,
+                benefit=benefit,
+                include_drafts=False,
+            )
+            snippet = syndicated.snippet(canonical[1]) if canonical else None
         return _served(info, [snippet])[0] if snippet else None
 
     @strawberry.field(

@@ -42,13 +42,18 @@ class Author(relay.Node):
     id: relay.NodeID[int]
     slug: str = strawberry.field(description="Stable, URL-safe identifier.")
     name: str = strawberry.field(description="The name shown in bylines and attributions.")
+    version: int = strawberry.field(
+        description="Bumped by every change; `authorUpdate` names the version it is based on."
+    )
     prose: strawberry.Private[dict[str, str]]
     bio = prose_field("bio", "A short biography.")
 
     @classmethod
     def from_row(cls, row: models.Author) -> Self:
         assert row.id is not None
-        return cls(id=row.id, slug=row.slug, name=row.name, prose={"bio": row.bio})
+        return cls(
+            id=row.id, slug=row.slug, name=row.name, version=row.version, prose={"bio": row.bio}
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -1,0 +1,126 @@
+"""author versions, slug aliases, translation versions and source hashes
+
+Revision ID: 0011
+Revises: 0009
+Create Date: 2026-12-02 12:30:00
+
+Existing authors and translations start at version 1. Every translated field gets the hash of
+its source text as stored now, so existing translations do not all read as stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+# A copy of the item tables and the hash as they were when this migration was written.
+_ITEM_LISTS = (
+    ("sections", "section"),
+    ("benefits", "benefit"),
+    ("nutrition_tips", "nutrition_tip"),
+    ("precautions", "precaution"),
+)
+_ARTICLE_FIELDS = {"title": "title", "headline": "headline", "intro": "intro"}
+_CONCLUSION_FIELDS = {"title": "conclusion_title", "body": "conclusion"}
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("author", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+    with op.batch_alter_table("article_translation", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+        batch_op.add_column(
+            sa.Column("source_hashes", sa.JSON(), nullable=False, server_default="{}")
+        )
+    op.create_table(
+        "slug_alias",
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "article",
+                "benefit",
+                name="alias_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),  # fmt: skip
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.Integer(), nullable=False),
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("item_slug", sa.String(length=100), nullable=True),
+        sa.Column("old_slug", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["article_id"], ["article.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("kind", "scope", "old_slug", name="uq_slug_alias_kind_scope_slug"),
+    )
+    with op.batch_alter_table("slug_alias", schema=None) as batch_op:
+        batch_op.create_index("ix_slug_alias_article_id", ["article_id"], unique=False)
+    _hash_translated_sources(op.get_bind())
+
+
+def _hash_translated_sources(bind: sa.Connection) -> None:
+    table = sa.table(
+        "article_translation",
+        sa.column("id"),
+        sa.column("article_id"),
+        sa.column("document", sa.JSON()),
+        sa.column("source_hashes", sa.JSON()),
+    )
+    translations = bind.execute(sa.select(table.c.id, table.c.article_id, table.c.document)).all()
+    if not translations:
+        return
+    articles = {
+        row[0]: row
+        for row in bind.execute(
+            sa.text("SELECT id, title, headline, intro, conclusion_title, conclusion FROM article")
+        ).all()
+    }
+    items: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for list_name, table in _ITEM_LISTS:
+        for row in bind.execute(sa.text(f"SELECT * FROM {table}")).mappings():
+            items[(row["article_id"], list_name, row["slug"])] = dict(row)
+    for translation_id, article_id, overlay in translations:
+        article = articles[article_id]
+        base = dict(zip(("id", "title", "headline", "intro", "conclusion_title", "conclusion"),
+                        article, strict=True))  # fmt: skip
+        hashes: dict[str, str] = {}
+        for key, value in overlay.items():
+            if key in _ARTICLE_FIELDS:
+                hashes[key] = _hash(base[_ARTICLE_FIELDS[key]] or "")
+            elif key == "conclusion":
+                for name in value:
+                    hashes[f"conclusion.{name}"] = _hash(base[_CONCLUSION_FIELDS[name]] or "")
+            else:
+                for slug, fields in value.items():
+                    item = items.get((article_id, key, slug), {})
+                    for name in fields:
+                        hashes[f"{key}.{slug}.{name}"] = _hash(str(item.get(name) or ""))
+        bind.execute(
+            table.update().where(table.c.id == translation_id).values(source_hashes=hashes)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("slug_alias", schema=None) as batch_op:
+        batch_op.drop_index("ix_slug_alias_article_id")
+    op.drop_table("slug_alias")
+    with op.batch_alter_table("article_translation", schema=None) as batch_op:
+        batch_op.drop_column("source_hashes")
+        batch_op.drop_column("version")
+    with op.batch_alter_table("author", schema=None) as batch_op:
+        batch_op.drop_column("version")
