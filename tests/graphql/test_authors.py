@@ -44,7 +44,9 @@ BYLINE = """{
   article(slug: "back-walk") { version author { name version } revisions { version action } }
   benefitSnippet(article: "back-walk", benefit: "stress-relief") { article { authorName } }
 }"""
-AUTHORS = '{ authors { slug name version } author(slug: "penci") { name } nobody: author(slug: "x") { name } }'
+AUTHORS = """{
+  authors { slug name version } author(slug: "penci") { name } nobody: author(slug: "x") { name }
+}"""
 CHANGES = "{ changes { nodes { type slug } } }"
 NEW = {
     "slug": "cupping",
