@@ -56,6 +56,7 @@ __all__ = [
     "SearchPart",
     "Section",
     "SlugAlias",
+    "TranslationRevision",
     "SectionKind",
     "TipKind",
     "WebhookDelivery",
@@ -267,6 +268,27 @@ class ArticleTranslation(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class TranslationRevision(SQLModel, table=True):
+    """A translation as saved, one per version of it: its overlay and the source hashes."""
+
+    __tablename__: ClassVar[str] = "translation_revision"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "article_id", "locale", "version", name="uq_translation_revision_version"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    locale: str = Field(max_length=35)
+    version: int
+    action: str = Field(max_length=20)
+    actor: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    document: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    source_hashes: dict[str, str] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
 
 
 class AliasKind(enum.StrEnum):

@@ -88,7 +88,11 @@ async def seed_database(
         for seed_file in translations:
             assert isinstance(seed_file.document, TranslationDocument)
             report.outcomes[seed_file.path] = await save_article_translation(
-                session, seed_file.document, source=str(seed_file.path), line_of=seed_file.line_of
+                session,
+                seed_file.document,
+                actor="seed",
+                source=str(seed_file.path),
+                line_of=seed_file.line_of,
             )
             if progress is not None:
                 progress(seed_file)

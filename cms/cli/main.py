@@ -27,7 +27,7 @@ from cms.errors import InvalidContent
 from cms.logs import uvicorn_log_config
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
-from cms.settings import get_settings
+from cms.settings import Settings, get_settings
 
 __all__ = ["app"]
 
@@ -186,6 +186,14 @@ class LintFormat(enum.StrEnum):
     PLAIN = "plain"
 
 
+async def _stored_findings(settings: Settings) -> list[lint.Finding]:
+    engine = create_engine(settings)
+    try:
+        return await lint.lint_stored_translations(engine)
+    finally:
+        await engine.dispose()
+
+
 @app.command("lint")
 def lint_command(
     paths: PathsArgument = None,
@@ -205,6 +213,14 @@ def lint_command(
             help="An absolute claim to report; repeat for several (replaces the configured list)."
         ),
     ] = None,
+    stored: Annotated[
+        bool,
+        typer.Option(
+            "--stored",
+            help="Also warn of stored translations whose source text changed since (reads the "
+            "configured database).",
+        ),
+    ] = False,
 ) -> None:
     """Check content files against the editorial rules (and the schema). Exits 1 on any error,
     or with --strict on any warning."""
@@ -215,6 +231,8 @@ def lint_command(
         site_url=settings.site_url,
     )
     findings = lint.lint_paths(seed_paths(paths), rules)
+    if stored:
+        findings += asyncio.run(_stored_findings(settings))
     errors_found = sum(f.severity is lint.Severity.ERROR for f in findings)
     warnings_found = len(findings) - errors_found
     as_table = output is LintFormat.TABLE or (output is LintFormat.AUTO and console.is_terminal)

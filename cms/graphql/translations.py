@@ -17,7 +17,7 @@ from cms import models, reads, translations
 from cms.access import Scope
 from cms.content_model import BENEFIT, ITEM_KINDS, NUTRITION_TIP, PRECAUTION, SECTION, item_kind
 from cms.documents import TranslationDocument, field_path, validation_problems
-from cms.errors import ContentProblem, InvalidContent, NotFound
+from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
 from cms.graphql.context import Info
 from cms.graphql.inputs import provided_fields
 from cms.graphql.items import item_translation_input
@@ -100,6 +100,11 @@ class ArticleTranslationPayload:
         description="The article read for `locale` after the edit; null when it was refused."
     )
     errors: list[ContentError]
+    version: int | None = strawberry.field(
+        default=None,
+        description="The translation's version after a save (pass it as `expectedVersion` "
+        "next time); null when refused or deleted.",
+    )
 
 
 SlugArgument = Annotated[str, strawberry.argument(description="The article's slug.")]
@@ -189,7 +194,7 @@ async def _translate(
     info: Info,
     slug: str,
     locale: str,
-    operation: Callable[[Any, str], Awaitable[models.Article]],
+    operation: Callable[[Any, str], Awaitable[tuple[models.Article, int | None]]],
     fields: _Fields,
 ) -> ArticleTranslationPayload:
     context = info.context
@@ -205,6 +210,13 @@ async def _translate(
         # An unknown article is the slug's fault; a translation that is not there, the locale's.
         field = "slug" if isinstance(error, _UnknownArticle) else "locale"
         return _refused(ContentError(field=field, message=error.message, code=_NOT_FOUND))
+    except Conflict as error:
+        return _refused(
+            ContentError(
+                field="expectedVersion", message=error.message, code=ContentErrorCode.CONFLICT,
+                current_version=error.current_version,
+            )
+        )  # fmt: skip
     except InvalidContent as error:
         return _refused(
             *(
@@ -217,8 +229,9 @@ async def _translate(
             )
         )
     context.reset_loaders()
-    (article,) = await Article.for_locale(info, [row], canonical)
-    return ArticleTranslationPayload(article=article, errors=[])
+    article_row, version = row
+    (article,) = await Article.for_locale(info, [article_row], canonical)
+    return ArticleTranslationPayload(article=article, errors=[], version=version)
 
 
 def _refused(*errors: ContentError) -> ArticleTranslationPayload:
@@ -238,19 +251,35 @@ class TranslationMutations:
     @strawberry.mutation(
         description="Make the article's translation into `locale` exactly `input`, creating it "
         "if need be. Readers of that locale see it at once (as does the `changes` feed). The "
-        "article's own version is left as it is. Needs `content:write`."
+        "translation gets a new version and a revision; the article's own version is left as "
+        "it is. Each field whose text changes is marked as translating the article's text as it "
+        "is now (`fieldLocales.stale` turns true when that text changes). Needs `content:write`."
     )
     async def article_translation_save(
         self,
         info: Info,
         slug: SlugArgument,
         locale: TranslationLocaleArgument,
+        expected_version: Annotated[
+            int,
+            strawberry.argument(
+                description="The translation's version your edit is based on (optimistic lock); "
+                "0 for a new translation. See `Article.translationVersion`."
+            ),
+        ],
         input: ArticleTranslationInput,
     ) -> ArticleTranslationPayload:
-        async def operation(session: Any, canonical: str) -> models.Article:
+        actor = info.context.principal.name
+
+        async def operation(session: Any, canonical: str) -> tuple[models.Article, int | None]:
             article = await _article(session, slug)
-            await translations.save_article_translation(session, _document(slug, canonical, input))
-            return article
+            await translations.save_article_translation(
+                session, _document(slug, canonical, input),
+                expected_version=expected_version, actor=actor,
+            )  # fmt: skip
+            assert article.id is not None
+            row = await reads.translation_of(session, article_id=article.id, locale=canonical)
+            return article, row.version if row else None
 
         items = {name: [item.slug for item in getattr(input, name)] for name in ITEM_LISTS}
         return await _translate(info, slug, locale, operation, _Fields(items))
@@ -262,9 +291,13 @@ class TranslationMutations:
     async def article_translation_delete(
         self, info: Info, slug: SlugArgument, locale: TranslationLocaleArgument
     ) -> ArticleTranslationPayload:
-        async def operation(session: Any, canonical: str) -> models.Article:
+        actor = info.context.principal.name
+
+        async def operation(session: Any, canonical: str) -> tuple[models.Article, int | None]:
             article = await _article(session, slug)
-            await translations.delete_article_translation(session, slug=slug, locale=canonical)
-            return article
+            await translations.delete_article_translation(
+                session, slug=slug, locale=canonical, actor=actor
+            )
+            return article, None
 
         return await _translate(info, slug, locale, operation, _Fields({}))

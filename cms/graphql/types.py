@@ -21,7 +21,7 @@ from cms.graphql.context import Info
 from cms.graphql.items import item_type, prose_field
 from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
-from cms.locales import LocaleView
+from cms.locales import LocaleView, LocalizedText, parse_locale
 from cms.models import ITEM_TABLES
 
 __all__ = [
@@ -96,10 +96,10 @@ class _ItemNode(LocalizedNode):
         kind = cls.item_kind
         values: dict[str, Any] = {}
         prose: dict[str, str] = {}
-        sources: dict[str, str] = {}
+        sources: dict[str, LocalizedText] = {}
         for name, role in kind.text_fields.items():
             text = view.item_field(kind.list_name, row.slug, name, getattr(row, name))
-            sources[name] = text.locale
+            sources[name] = text
             (prose if role is Role.PROSE else values)[name] = text.value
         for name in kind.extra_fields.keys() - kind.text_fields.keys():
             values[name] = getattr(row, name)
@@ -225,9 +225,7 @@ class Article(LocalizedNode, Localized):
             last_reviewed=row.last_reviewed, base_locale=row.locale, row=row, view=view,
             author_id=row.author_id, conclusion_title=row.conclusion_title,
             prose={"intro": intro.value, "conclusion": row.conclusion}, locale=view.locale,
-            field_locales=field_locales(
-                view.locale, title=title.locale, headline=headline.locale, intro=intro.locale
-            ),
+            field_locales=field_locales(view.locale, title=title, headline=headline, intro=intro),
         )  # fmt: skip
 
     @classmethod
@@ -257,6 +255,19 @@ class Article(LocalizedNode, Localized):
     async def available_locales(self, info: Info) -> list[str]:
         translations = await info.context.loaders.translations_by_article_id.load(self.id)
         return [self.base_locale, *sorted(translations)]
+
+    @strawberry.field(
+        description="The version of the article's translation into `locale`, to pass as "
+        "`expectedVersion` to `articleTranslationSave`; 0 when there is none."
+    )
+    async def translation_version(
+        self,
+        info: Info,
+        locale: Annotated[str, strawberry.argument(description="The translation's locale.")],
+    ) -> int:
+        translations = await info.context.loaders.translations_by_article_id.load(self.id)
+        row = translations.get(parse_locale(locale))
+        return row.version if row is not None else 0
 
     @strawberry.field(
         description="Topic slugs, e.g. `stress-relief`, in the editor's order. Filter the "
@@ -366,7 +377,7 @@ class Article(LocalizedNode, Localized):
         body = self.view.conclusion_field("body", self.prose["conclusion"])
         return Conclusion(
             title=title.value, prose={"body": body.value}, locale=self.view.locale,
-            field_locales=field_locales(self.view.locale, title=title.locale, body=body.locale),
+            field_locales=field_locales(self.view.locale, title=title, body=body),
         )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""author versions, slug aliases, translation versions and source hashes
+"""author versions, slug aliases, translation versions, revisions and source hashes
 
 Revision ID: 0011
 Revises: 0009
@@ -70,6 +70,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("slug_alias", schema=None) as batch_op:
         batch_op.create_index("ix_slug_alias_article_id", ["article_id"], unique=False)
+    op.create_table(
+        "translation_revision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("locale", sa.String(length=35), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("source_hashes", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["article_id"], ["article.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "article_id", "locale", "version", name="uq_translation_revision_version"
+        ),
+    )
     _hash_translated_sources(op.get_bind())
 
 
@@ -116,6 +133,7 @@ def _hash_translated_sources(bind: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("translation_revision")
     with op.batch_alter_table("slug_alias", schema=None) as batch_op:
         batch_op.drop_index("ix_slug_alias_article_id")
     op.drop_table("slug_alias")
