@@ -56,20 +56,11 @@ async def list_authors(session: ReadSession) -> list[Author]:
 
 
 async def referenced_author(session: WriteSession, document: AuthorDocument) -> Author:
-    """The stored author an article document names. Refused with `InvalidContent` when there is
-    none or when the document reads differently: an article never changes an author."""
+    """The stored author an article document names, by slug; created from the document when
+    there is none yet (a seed or an import brings its authors). Never changed: an author is
+    changed only by `update_author`, and the article is saved with the stored author."""
     author = await get_author(session, document.slug)
-    if author is None:
-        message = f"there is no author {document.slug!r}: create it first (authorCreate)"
-        raise InvalidContent([ContentProblem("", "author.slug", message)])
-    for name in ("name", "bio"):
-        if getattr(document, name) != getattr(author, name):
-            message = (
-                f"differs from the {name} of author {author.slug!r}: an article only references "
-                "its author; change the author itself (authorUpdate)"
-            )
-            raise InvalidContent([ContentProblem("", f"author.{name}", message)])
-    return author
+    return author if author is not None else await create_author(session, document)
 
 
 async def create_author(session: WriteSession, document: AuthorDocument) -> Author:
@@ -148,12 +139,19 @@ async def update_author(
 
 def author_reference(given: Mapping[str, Any], stored: Author | None) -> dict[str, Any]:
     """The `author` of an article as an API client gives it (a slug; a name and bio only if it
-    likes), completed from the stored author; `referenced_author` then checks what was given."""
+    likes), completed from the stored author. Refused with `InvalidContent` when there is no
+    such author or when a name or bio given is not the author's: an article only references
+    its author (`authorUpdate` changes one)."""
     slug = str(given["slug"])
-    name = given.get("name")
-    bio = given.get("bio")
-    return {
-        "slug": slug,
-        "name": name if name is not None else (stored.name if stored else slug),
-        "bio": bio if bio is not None else (stored.bio if stored else ""),
-    }
+    if stored is None:
+        message = f"there is no author {slug!r}: create it first (authorCreate)"
+        raise InvalidContent([ContentProblem("", "author.slug", message)])
+    for name in ("name", "bio"):
+        value = given.get(name)
+        if value is not None and value != getattr(stored, name):
+            message = (
+                f"differs from the {name} of author {slug!r}: an article only references its "
+                "author; change the author itself (authorUpdate)"
+            )
+            raise InvalidContent([ContentProblem("", f"author.{name}", message)])
+    return {"slug": slug, "name": stored.name, "bio": stored.bio}

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from cms.aliases import check_article_slug, check_new_item_slugs, record_article_rename
-from cms.authors import referenced_author
+from cms.authors import author_document, referenced_author
 from cms.content_model import ITEM_KINDS
 from cms.db import WriteSession
 from cms.documents import (
@@ -183,6 +183,7 @@ async def _create(
     document = document.with_published_at(_publication_time(document, None, now))
     await check_article_slug(session, document.slug)
     author = await referenced_author(session, document.author)
+    document = document.model_copy(update={"author": author_document(author)})
     assert author.id is not None
     article = Article(slug=document.slug, title=document.title, author_id=author.id)
     _apply_article_fields(article, document, author.id)
@@ -213,11 +214,14 @@ async def _update(
     article, before = stored.article, stored.document
     assert article.id is not None
     document = document.with_published_at(_publication_time(document, article.published_at, now))
+    author = stored.author
+    if document.author.slug != author.slug:
+        author = await referenced_author(session, document.author)
+    # The article references its author: the stored one, whatever the document says of it.
+    document = document.model_copy(update={"author": author_document(author)})
     if before == document:
         return SaveOutcome.UNCHANGED
-    author_id = stored.author.id
-    if document.author != before.author:
-        author_id = (await referenced_author(session, document.author)).id
+    author_id = author.id
     assert author_id is not None
     status_before = article.status
     _apply_article_fields(article, document, author_id)

@@ -220,7 +220,10 @@ class ArticleMutations:
         changes = provided_fields(input)
         if changes.get("author") is not None:
             stored = await info.context.db.run(authors.get_author, changes["author"]["slug"])
-            changes["author"] = authors.author_reference(changes["author"], stored)
+            try:
+                changes["author"] = authors.author_reference(changes["author"], stored)
+            except InvalidContent as error:
+                return ArticlePayload(article=None, errors=_errors_of(error, _input_path))
         return await _edit(
             info,
             slug=slug,
