@@ -108,8 +108,8 @@ def _hash_translated_sources(bind: sa.Connection) -> None:
         ).all()
     }
     items: dict[tuple[int, str, str], dict[str, Any]] = {}
-    for list_name, table in _ITEM_LISTS:
-        for row in bind.execute(sa.text(f"SELECT * FROM {table}")).mappings():
+    for list_name, item_table in _ITEM_LISTS:
+        for row in bind.execute(sa.text(f"SELECT * FROM {item_table}")).mappings():
             items[(row["article_id"], list_name, row["slug"])] = dict(row)
     for translation_id, article_id, overlay in translations:
         article = articles[article_id]
