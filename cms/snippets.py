@@ -56,6 +56,9 @@ class SnippetItem:
     body: str
     title_locale: str
     body_locale: str
+    # Whether a translated title or body translates an older text of it (`LocalizedText.stale`).
+    title_stale: bool = False
+    body_stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class SyndicatedArticle:
     language: str
     chain: tuple[str, ...]
     title_locale: str
+    title_stale: bool = False
 
     def snippets(self) -> list[Snippet]:
         """Every benefit as a snippet; none at all when the article has no precautions, since a
@@ -131,7 +135,9 @@ def syndicated_article(
     def item(list_name: str, row: ItemRow) -> SnippetItem:
         title = view.item_field(list_name, row.slug, "title", row.title)
         body = view.item_field(list_name, row.slug, "body", row.body)
-        return SnippetItem(row.slug, title.value, body.value, title.locale, body.locale)
+        return SnippetItem(
+            row.slug, title.value, body.value, title.locale, body.locale, title.stale, body.stale
+        )
 
     return SyndicatedArticle(
         slug=article.slug,
@@ -148,6 +154,7 @@ def syndicated_article(
         language=view.locale,
         chain=view.chain,
         title_locale=title.locale,
+        title_stale=title.stale,
     )
 
 

@@ -17,6 +17,7 @@ from cms.graphql.context import Info
 from cms.graphql.items import prose_field
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
 from cms.jsonld import snippet_json_ld
+from cms.locales import LocalizedText
 from cms.snippet_html import snippet_html
 
 __all__ = ["BenefitSnippet", "SnippetArticle", "SnippetPrecaution", "SnippetQuery"]
@@ -77,7 +78,9 @@ class BenefitSnippet(Localized):
                 reviewed_by=article.reviewed_by or None,
                 last_reviewed=article.last_reviewed,
                 locale=locale,
-                field_locales=field_locales(locale, title=article.title_locale),
+                field_locales=field_locales(
+                    locale, title=LocalizedText("", article.title_locale, article.title_stale)
+                ),
             ),
             precautions=[
                 SnippetPrecaution(
@@ -85,17 +88,14 @@ class BenefitSnippet(Localized):
                     title=p.title,
                     prose={"body": p.body},
                     locale=locale,
-                    field_locales=field_locales(locale, title=p.title_locale, body=p.body_locale),
+                    field_locales=field_locales(locale, **_sources(p)),
                 )
                 for p in snippet.precautions
             ],
             disclaimer=snippet.disclaimer,
             locale=locale,
             field_locales=field_locales(
-                locale,
-                title=snippet.benefit.title_locale,
-                body=snippet.benefit.body_locale,
-                disclaimer=snippet.disclaimer_locale,
+                locale, **_sources(snippet.benefit), disclaimer=snippet.disclaimer_locale
             ),
         )
 
@@ -109,6 +109,14 @@ class BenefitSnippet(Localized):
     @strawberry.field(description="schema.org structured data (`MedicalWebPage`) of the snippet.")
     def json_ld(self) -> JSON:
         return cast(JSON, snippet_json_ld(self.snippet))
+
+
+def _sources(item: snippets.SnippetItem) -> dict[str, LocalizedText]:
+    """Where an item's title and body came from, and whether each is stale."""
+    return {
+        "title": LocalizedText("", item.title_locale, item.title_stale),
+        "body": LocalizedText("", item.body_locale, item.body_stale),
+    }
 
 
 async def _syndicated(

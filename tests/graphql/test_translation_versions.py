@@ -31,6 +31,9 @@ mutation Update($v: Int!, $title: String!) {
 }
 """
 READ = """{
+  benefitSnippet(article: "back-walk", benefit: "stress-relief", locale: "de") {
+    fieldLocales { field stale }
+  }
   article(slug: "back-walk", locale: "de") {
     translationVersion(locale: "de")
     fieldLocales { field stale }
@@ -47,6 +50,7 @@ async def _read(graphql: GraphQL) -> dict[str, Any]:
     body = await graphql(READ)
     assert "errors" not in body, body
     article: dict[str, Any] = body["data"]["article"]
+    article["snippet"] = body["data"]["benefitSnippet"]["fieldLocales"]
     return article
 
 
@@ -90,6 +94,11 @@ async def test_a_translated_field_is_stale_once_its_source_text_changes(
     assert _stress_relief(article) == [
         {"field": "title", "locale": "de", "fallback": False, "stale": True},
         {"field": "body", "locale": "de", "fallback": False, "stale": False},
+    ]
+    assert article["snippet"] == [
+        {"field": "title", "stale": True},
+        {"field": "body", "stale": False},
+        {"field": "disclaimer", "stale": False},
     ]
     assert {f["field"]: f["stale"] for f in article["fieldLocales"]} == {
         "title": False,
