@@ -22,10 +22,12 @@ from cms.revisions import get_revision, record_revision, snapshot_of
 
 __all__ = [
     "AuthorUpdate",
+    "articles_of_author",
     "author_document",
     "author_reference",
     "create_author",
     "get_author",
+    "has_public_byline",
     "list_authors",
     "referenced_author",
     "update_author",
@@ -76,8 +78,14 @@ async def create_author(session: WriteSession, document: AuthorDocument) -> Auth
     return author
 
 
-async def articles_of_author(session: ReadSession, author_id: int) -> list[Article]:
+async def articles_of_author(
+    session: ReadSession, author_id: int, *, lock: bool = False
+) -> list[Article]:
+    """The articles naming the author, by slug; with `lock`, locked for a write until the
+    transaction ends (an edit of one of them waits, then sees the new version)."""
     statement = select(Article).where(Article.author_id == author_id).order_by(col(Article.slug))
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return list((await session.exec(statement)).all())
 
 
@@ -118,7 +126,7 @@ async def update_author(
     author.name, author.bio, author.updated_at = document.name, document.bio, now
     author.version += 1
     session.add(author)
-    articles = await articles_of_author(session, author.id)
+    articles = await articles_of_author(session, author.id, lock=True)
     for article in articles:
         assert article.id is not None
         before = snapshot_of(
