@@ -240,3 +240,19 @@ async def test_an_author_changed_in_the_files_is_updated_through_the_author_path
     assert events[-1] == "article.updated"
     again = await seed_database(engine, [seed_dir])
     assert again.authors == {}
+
+
+async def test_a_copied_seed_file_is_refused_never_an_overwrite(
+    engine: AsyncEngine, seed_dir: Path
+) -> None:
+    original = seed_dir / "back-walk.yaml"
+    copy = seed_dir / "copy.yaml"
+    copy.write_text(original.read_text("utf-8").replace("title: ", "title: Copy ", 1), "utf-8")
+    with pytest.raises(InvalidContent) as raised:
+        await seed_database(engine, [seed_dir])
+    assert [str(p) for p in raised.value.problems] == [
+        f"{copy}:2: slug: article slug 'back-walk' is also used by {original}:2; "
+        "give each article its own slug"
+    ]
+    async with session_scope(engine) as session:
+        assert not await reads.has_articles(session)
