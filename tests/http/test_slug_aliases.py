@@ -163,3 +163,20 @@ async def test_an_article_may_take_back_its_old_slug(
     assert (await client.get("/embed/back-walk/stress-relief")).status_code == 200
     redirect = await client.get("/embed/back-walking/stress-relief")
     assert redirect.headers["location"] == "http://cms.test/embed/back-walk/stress-relief"
+
+
+async def test_only_a_slug_not_found_looks_up_aliases(
+    seeded: AsyncEngine,
+    graphql: GraphQL,
+    client: httpx.AsyncClient,
+    make_token: TokenFactory,
+    sql_statements: list[str],
+) -> None:
+    await _rename_benefit(graphql, await make_token(Scope.WRITE))
+    sql_statements.clear()
+    body = await graphql(SNIPPET, {"article": "back-walk", "benefit": "lymph-support"})
+    assert body["data"]["benefitSnippet"]["slug"] == "lymph-support"
+    assert (await client.get("/embed/back-walk/lymph-support")).status_code == 200
+    assert [s for s in sql_statements if "slug_alias" in s] == []
+    await graphql(SNIPPET, {"article": "back-walk", "benefit": "detoxification"})
+    assert len([s for s in sql_statements if "slug_alias" in s]) == 1
