@@ -167,8 +167,8 @@ async def lint_stored_translations(database: Database | AsyncEngine) -> list[Fin
     return [
         Finding(
             f"{slug} ({locale})", None, path, Rule.STALE_TRANSLATION,
-            f"the {locale!r} translation of article {slug!r} translates an older text of "
-            f"{path}: the source has changed since; check the translation",
+            f"the {locale!r} translation of article {slug!r} translates an older text: the "
+            "source has changed since; check the translation",
         )
         for slug, locale, path in stale
     ]  # fmt: skip
