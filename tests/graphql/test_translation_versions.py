@@ -24,6 +24,9 @@ mutation Save($v: Int!, $input: ArticleTranslationInput!) {
   }
 }
 """
+DELETE = """
+mutation { articleTranslationDelete(slug: "back-walk", locale: "de") { errors { code } } }
+"""
 BENEFIT_UPDATE = """
 mutation Update($v: Int!, $title: String!) {
   benefitUpdate(article: "back-walk", slug: "stress-relief", expectedVersion: $v,
@@ -78,6 +81,21 @@ async def test_a_translation_save_names_the_version_it_is_based_on(
         revisions = [(r.version, r.action, r.actor) for r in (await session.exec(statement)).all()]
     assert [(v, a) for v, a, _ in revisions] == [(1, "created"), (2, "updated")]
     assert revisions[0][2] == "seed"
+
+
+async def test_a_translation_made_again_after_a_deletion_continues_its_history(
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    token = await make_token(Scope.WRITE)
+    deleted = await graphql(DELETE, token=token)
+    assert deleted["data"]["articleTranslationDelete"]["errors"] == []
+    assert (await _read(graphql))["translationVersion"] == 0
+    saved = await graphql(SAVE, {"v": 0, "input": GERMAN}, token=token)
+    assert saved["data"]["articleTranslationSave"] == {"version": 3, "errors": []}
+    async with session_scope(seeded) as session:
+        statement = select(TranslationRevision).order_by(col(TranslationRevision.version))
+        revisions = [(r.version, r.action) for r in (await session.exec(statement)).all()]
+    assert revisions == [(1, "created"), (2, "deleted"), (3, "created")]
 
 
 async def test_a_translated_field_is_stale_once_its_source_text_changes(

@@ -8,8 +8,11 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
 
 from cms.access import Scope
+from cms.db import session_scope
+from cms.models import OutboxEvent
 from tests.conftest import GraphQL, TokenFactory
 
 pytestmark = pytest.mark.anyio
@@ -125,6 +128,20 @@ async def test_the_change_feed_reports_renames(
             "rename": {"kind": "article", "oldSlug": "back-walk", "newSlug": "back-walking"},
         },
     ]
+    # Webhooks send the outbox payload: the event type and the rename are in it.
+    async with session_scope(seeded) as session:
+        statement = (
+            select(OutboxEvent)
+            .where(OutboxEvent.event_type == "article.renamed")
+            .order_by(col(OutboxEvent.revision))
+        )
+        payloads = [event.payload for event in (await session.exec(statement)).all()]
+    assert [(p["event"], p["article"]["slug"], p["rename"]) for p in payloads] == [
+        ("article.renamed", "back-walk",
+         {"kind": "benefit", "old_slug": "detoxification", "new_slug": "lymph-support"}),
+        ("article.renamed", "back-walking",
+         {"kind": "article", "old_slug": "back-walk", "new_slug": "back-walking"}),
+    ]  # fmt: skip
 
 
 async def test_an_old_slug_cannot_be_reused(
