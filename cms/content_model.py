@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 from pydantic import (
@@ -218,12 +219,13 @@ class ItemKind:
     def fields(self) -> dict[str, FieldInfo]:
         return dict(self.document.model_fields)
 
-    @property
+    # Cached: the documents are fixed at import, and items are built from these on every read.
+    @cached_property
     def extra_fields(self) -> dict[str, FieldInfo]:
         """The fields beyond those every item has (`ItemDocument`)."""
         return {n: f for n, f in self.document.model_fields.items() if n not in COMMON_FIELDS}
 
-    @property
+    @cached_property
     def text_fields(self) -> dict[str, Role]:
         """The fields readers read, in declaration order: translated and searched."""
         return {

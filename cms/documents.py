@@ -112,7 +112,7 @@ class _Document(BaseModel):
 class AuthorDocument(_Document):
     slug: Slug
     name: Title = Field(description="The name shown in bylines and attributions.")
-    bio: Markdown = ""
+    bio: Markdown = Field(default="", description="A short biography, in Markdown.")
 
 
 Headline = Annotated[
@@ -121,8 +121,8 @@ Headline = Annotated[
 
 
 class ConclusionDocument(_Document):
-    title: Title
-    body: RequiredMarkdown
+    title: Title = Field(description="The conclusion's heading.")
+    body: RequiredMarkdown = Field(description="The closing words, in Markdown; not empty.")
 
 
 class ArticleDocument(_Document):
@@ -134,8 +134,8 @@ class ArticleDocument(_Document):
         description="The locale the article is written in. Translations (seed files with "
         "`translation_of`) add others.",
     )
-    title: Title
-    headline: Headline = ""
+    title: Title = Field(description="The article's title, as shown in lists and snippets.")
+    headline: Headline = Field(default="", description="The long display title.")
     status: ArticleStatus = Field(
         default=ArticleStatus.DRAFT,
         description="Only `published` articles whose `published_at` has come are public.",
@@ -145,7 +145,7 @@ class ArticleDocument(_Document):
         description="When the article is (or was) published, with a time zone, e.g. "
         "2026-11-25T08:00:00Z. Set to the time of the first seed when left out.",
     )
-    author: AuthorDocument
+    author: AuthorDocument = Field(description="Who wrote the article; matched by slug.")
     reviewed_by: Annotated[
         str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(storable)
     ] = Field(
@@ -157,13 +157,23 @@ class ArticleDocument(_Document):
         default=None, description="When that medical review happened, e.g. 2026-11-20."
     )
     tags: Tags = Field(default_factory=list)
-    intro: Markdown = ""
+    intro: Markdown = Field(default="", description="The opening paragraphs, in Markdown.")
     # One list per item kind of `cms.content_model` (checked below).
-    sections: list[SectionDocument] = Field(default_factory=list)
-    benefits: list[BenefitDocument] = Field(default_factory=list)
-    nutrition_tips: list[NutritionTipDocument] = Field(default_factory=list)
-    precautions: list[PrecautionDocument] = Field(default_factory=list)
-    conclusion: ConclusionDocument | None = None
+    sections: list[SectionDocument] = Field(
+        default_factory=list, description=SECTION.list_description
+    )
+    benefits: list[BenefitDocument] = Field(
+        default_factory=list, description=BENEFIT.list_description
+    )
+    nutrition_tips: list[NutritionTipDocument] = Field(
+        default_factory=list, description=NUTRITION_TIP.list_description
+    )
+    precautions: list[PrecautionDocument] = Field(
+        default_factory=list, description=PRECAUTION.list_description
+    )
+    conclusion: ConclusionDocument | None = Field(
+        default=None, description="The closing words; none when the article has none."
+    )
 
     @model_validator(mode="after")
     def _slugs_are_unique_within_each_list(self) -> ArticleDocument:

@@ -5,7 +5,8 @@ part of a 200 answer, except `ServiceUnavailable` (503) and `RateLimited` (429))
 CMSError                          code                           status
 ├── BadRequest                    BAD_REQUEST                    400
 │   ├── UnsupportedMediaType      UNSUPPORTED_MEDIA_TYPE         415
-│   └── SubscriptionNotOverHTTP   SUBSCRIPTION_NOT_OVER_HTTP     400
+│   ├── SubscriptionNotOverHTTP   SUBSCRIPTION_NOT_OVER_HTTP     400
+│   └── TrustedDocumentNotFound   TRUSTED_DOCUMENT_NOT_FOUND     400  an unknown `documentId`
 ├── BadUserInput                  BAD_USER_INPUT                 400  an argument out of range
 ├── NotFound                      NOT_FOUND                      404
 ├── MethodNotAllowed              METHOD_NOT_ALLOWED             405  with `Allow`
@@ -13,6 +14,7 @@ CMSError                          code                           status
 ├── InvalidPartnerKey             INVALID_PARTNER_KEY            401
 ├── Forbidden                     FORBIDDEN                      403
 ├── OriginNotAllowed              ORIGIN_NOT_ALLOWED             403
+├── UntrustedDocument             TRUSTED_DOCUMENT_REQUIRED      403  not in the manifest
 ├── RequestTooLarge               REQUEST_TOO_LARGE              413
 │   └── DocumentTooLarge          DOCUMENT_TOO_LARGE             413  before it is parsed
 ├── RateLimited                   RATE_LIMITED                   429  with `Retry-After`
@@ -75,10 +77,12 @@ __all__ = [
     "SlugIsAlias",
     "SubscriptionNotOverHTTP",
     "TokenWithdrawn",
+    "TrustedDocumentNotFound",
     "TooManySubscriptions",
     "TooManyWebsockets",
     "Unauthenticated",
     "UnsupportedMediaType",
+    "UntrustedDocument",
     "WebsocketClosed",
 ]
 
@@ -126,6 +130,17 @@ class UnsupportedMediaType(BadRequest):
 
 class SubscriptionNotOverHTTP(BadRequest):
     code = "SUBSCRIPTION_NOT_OVER_HTTP"
+
+
+class TrustedDocumentNotFound(BadRequest):
+    code = "TRUSTED_DOCUMENT_NOT_FOUND"
+
+
+class UntrustedDocument(CMSError):
+    """With `CMS_TRUSTED_DOCUMENTS=only`: a document that is not in the manifest."""
+
+    code = "TRUSTED_DOCUMENT_REQUIRED"
+    status = 403
 
 
 class BadUserInput(CMSError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,6 +113,12 @@ class Settings(BaseSettings):
     )
     response_cache: bool = Field(
         default=True, description="Reuse finished query responses until content changes."
+    )
+    compiled_reads: bool = Field(
+        default=True,
+        description="Answer public queries made only of fields the compiled read path knows "
+        "without graphql-core's executor (same answers, less CPU); off: every query is executed "
+        "by Strawberry.",
     )
     response_cache_entries: int = Field(
         default=10_000,
@@ -226,6 +233,19 @@ class Settings(BaseSettings):
     graphiql: bool = Field(
         default=True, description="Serve GraphiQL at `GET /graphql` to browsers."
     )
+    trusted_documents: Literal["off", "allow", "only"] = Field(
+        default="off",
+        description="Trusted documents (persisted operations) from `CMS_TRUSTED_DOCUMENTS_FILE`: "
+        "`off` takes no `documentId`; `allow` runs a manifest document by its `documentId` (or "
+        "its hash in the `persistedQuery` extension) beside any other query; `only` runs "
+        "nothing else (`TRUSTED_DOCUMENT_REQUIRED`, 403), over HTTP and websockets alike.",
+    )
+    trusted_documents_file: Path | None = Field(
+        default=None,
+        description="The trusted documents manifest: a JSON object of `sha256:<hex>` hash -> "
+        "document, as graphql-codegen's client preset writes it (`persisted-documents.json`). "
+        "Read at startup; every hash is checked against its document.",
+    )
 
     @field_validator("site_url", "public_url")
     @classmethod
@@ -245,6 +265,20 @@ class Settings(BaseSettings):
         for network in value:
             ip_network(network, strict=False)  # a ValueError names the bad entry
         return value
+
+    @model_validator(mode="after")
+    def _trusted_documents_need_their_file(self) -> Settings:
+        if self.trusted_documents != "off" and self.trusted_documents_file is None:
+            raise ValueError(
+                f"CMS_TRUSTED_DOCUMENTS={self.trusted_documents} needs "
+                "CMS_TRUSTED_DOCUMENTS_FILE, the manifest of the documents to trust"
+            )
+        if self.trusted_documents == "off" and self.trusted_documents_file is not None:
+            raise ValueError(
+                "CMS_TRUSTED_DOCUMENTS_FILE is set but CMS_TRUSTED_DOCUMENTS is off; "
+                "set it to allow or only"
+            )
+        return self
 
     @model_validator(mode="after")
     def _any_host_needs_a_public_url(self) -> Settings:

@@ -97,6 +97,8 @@ SLOW_MODULES = {
     "test_admin_browser.py",
     "test_embeds_browser.py",
     "test_subscriptions.py",
+    "test_typed_client.py",
+    "test_schema_lint.py",
 }
 
 

@@ -16,13 +16,14 @@ import strawberry
 from cms import outbox
 from cms.errors import BadUserInput, TooManySubscriptions
 from cms.graphql.context import Info
+from cms.graphql.enums import described_enum
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.types import Article
 
 __all__ = [
     "SLOW_SUBSCRIBER_CLOSE_CODE",
     "Change",
-    "ChangeConnection",
+    "ChangeFeed",
     "ChangeQuery",
     "Subscription",
 ]
@@ -34,11 +35,18 @@ DEFAULT_PAGE_SIZE = 100
 SCAN_LIMIT = 2000
 _CURSOR_PREFIX = "v1:change:"
 
-ChangeType = strawberry.enum(
+ChangeType = described_enum(
     outbox.ChangeKind,
     name="ChangeType",
     description="A change as you see it: for the public, publishing an article creates it, and "
     "unpublishing, archiving or deleting it deletes it; editors see every change.",
+    values={
+        outbox.ChangeKind.CREATED: "The article appeared (was created, or published).",
+        outbox.ChangeKind.UPDATED: "The article, or one of its translations, changed.",
+        outbox.ChangeKind.DELETED: "The article went away (was deleted, or taken offline).",
+        outbox.ChangeKind.RENAMED: "The article or one of its benefits took a new slug "
+        "(`rename`); the old one still leads there.",
+    },
 )
 
 
@@ -109,9 +117,12 @@ class Change:
         )
 
 
-@strawberry.type(description="A page of changes, oldest first.")
-class ChangeConnection:
-    nodes: list[Change]
+@strawberry.type(
+    description="A page of the changes feed, oldest first. Not a Relay connection: it resumes "
+    "from `endCursor` with `since`, and has no edges."
+)
+class ChangeFeed:
+    nodes: list[Change] = strawberry.field(description="The changes of this page, oldest first.")
     end_cursor: str = strawberry.field(
         description="Where to resume from next time, even when this page is empty."
     )
@@ -136,7 +147,7 @@ class ChangeQuery:
         first: Annotated[
             int | None, strawberry.argument(description="Page size; at most maxPageSize.")
         ] = None,
-    ) -> ChangeConnection:
+    ) -> ChangeFeed:
         context = info.context
         max_size = context.settings.max_page_size
         size = min(DEFAULT_PAGE_SIZE, max_size) if first is None else first
@@ -165,7 +176,7 @@ class ChangeQuery:
                 position = change.revision
             if len(events) < batch:
                 break
-        return ChangeConnection(
+        return ChangeFeed(
             nodes=found, end_cursor=encode_change_cursor(position), has_next_page=has_next_page
         )
 
@@ -173,7 +184,7 @@ class ChangeQuery:
 _closing: set[asyncio.Task[Any]] = set()
 
 
-@strawberry.type
+@strawberry.type(description="Live updates, over a websocket (graphql-transport-ws).")
 class Subscription:
     @strawberry.subscription(
         description="Changes to articles as they are committed, on any server: publications, "

@@ -28,9 +28,10 @@ from graphql import (
 from graphql.execution import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
-__all__ = ["QueryCost", "estimate_cost"]
+__all__ = ["PAGE_ARGUMENTS", "QueryCost", "estimate_cost"]
 
-_PAGE_ARGUMENTS = ("first", "last")
+# The arguments that size a list; the only values of a request the estimate reads.
+PAGE_ARGUMENTS = ("first", "last")
 _LARGEST = 2**53 - 1
 
 
@@ -118,7 +119,7 @@ class _Walk:
         return self._schema.get_type(condition.name.value) or default
 
     def _page_size(self, field: FieldNode, definition: Any) -> int | None:
-        for name in _PAGE_ARGUMENTS:
+        for name in PAGE_ARGUMENTS:
             argument = definition.args.get(name)
             if argument is None:
                 continue

@@ -21,7 +21,7 @@ from strawberry.extensions import SchemaExtension
 
 from cms.text import UNSTORABLE_TEXT
 
-__all__ = ["RefuseUnstorableText", "unstorable_text"]
+__all__ = ["RefuseUnstorableText", "unstorable_text", "unstorable_variables"]
 
 
 def unstorable_text(document: DocumentNode, variables: Mapping[str, Any] | None) -> str | None:
@@ -29,6 +29,11 @@ def unstorable_text(document: DocumentNode, variables: Mapping[str, Any] | None)
     for path, text in _document_strings(document):
         if UNSTORABLE_TEXT.search(text):
             return f"argument `{path}`"
+    return unstorable_variables(variables)
+
+
+def unstorable_variables(variables: Mapping[str, Any] | None) -> str | None:
+    """Where the first unstorable character of the variables is (`variable input.title`)."""
     for path, text in _variable_strings(variables or {}, ""):
         if UNSTORABLE_TEXT.search(text):
             return f"variable `{path}`"

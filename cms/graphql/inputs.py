@@ -8,8 +8,9 @@ from typing import Any
 import strawberry
 
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION
+from cms.documents import ArticleDocument, AuthorDocument, ConclusionDocument
 from cms.graphql import enums as enums  # registers the enums first
-from cms.graphql.items import item_input
+from cms.graphql.items import document_field, item_input
 
 __all__ = [
     "ArticleFilter",
@@ -54,7 +55,7 @@ def _plain(value: Any) -> Any:
     "author's own."
 )
 class AuthorInput:
-    slug: str = strawberry.field(description="The author's slug.")
+    slug: str = document_field(AuthorDocument, "slug")
     name: str | None = strawberry.field(
         default=None, description="Optional; when given, must be the author's name."
     )
@@ -106,10 +107,10 @@ class PrecautionUpdateInput:
     pass
 
 
-@strawberry.input
+@strawberry.input(description="The closing words of an article.")
 class ConclusionInput:
-    title: str
-    body: str
+    title: str = document_field(ConclusionDocument, "title")
+    body: str = document_field(ConclusionDocument, "body")
 
 
 @strawberry.input(description="Narrows a list of articles; every field given must hold.")
@@ -119,31 +120,41 @@ class ArticleFilter:
 
 @strawberry.input(description="A new article. It starts as a draft; publish it separately.")
 class ArticleInput:
-    slug: str
-    title: str
-    author: AuthorInput
+    slug: str = document_field(ArticleDocument, "slug")
+    title: str = document_field(ArticleDocument, "title")
+    author: AuthorInput = document_field(ArticleDocument, "author")
     locale: str = strawberry.field(
         default="en", description="The locale it is written in, a BCP 47 tag such as `en`."
     )
-    headline: str = ""
-    tags: list[str] = strawberry.field(default_factory=list)
-    intro: str = ""
-    sections: list[SectionInput] = strawberry.field(default_factory=list)
-    benefits: list[BenefitInput] = strawberry.field(default_factory=list)
-    nutrition_tips: list[NutritionTipInput] = strawberry.field(default_factory=list)
-    precautions: list[PrecautionInput] = strawberry.field(default_factory=list)
-    conclusion: ConclusionInput | None = None
+    headline: str = document_field(ArticleDocument, "headline", default="")
+    tags: list[str] = document_field(ArticleDocument, "tags", default_factory=list)
+    intro: str = document_field(ArticleDocument, "intro", default="")
+    sections: list[SectionInput] = document_field(ArticleDocument, "sections", default_factory=list)
+    benefits: list[BenefitInput] = document_field(ArticleDocument, "benefits", default_factory=list)
+    nutrition_tips: list[NutritionTipInput] = document_field(
+        ArticleDocument, "nutrition_tips", default_factory=list
+    )
+    precautions: list[PrecautionInput] = document_field(
+        ArticleDocument, "precautions", default_factory=list
+    )
+    conclusion: ConclusionInput | None = document_field(ArticleDocument, "conclusion", default=None)
 
 
 @strawberry.input(description="Only the fields given are changed; a list given replaces the list.")
 class ArticleUpdateInput:
-    title: str | None = UNSET
-    headline: str | None = UNSET
-    author: AuthorInput | None = UNSET
-    tags: list[str] | None = UNSET
-    intro: str | None = UNSET
-    sections: list[SectionInput] | None = UNSET
-    benefits: list[BenefitInput] | None = UNSET
-    nutrition_tips: list[NutritionTipInput] | None = UNSET
-    precautions: list[PrecautionInput] | None = UNSET
-    conclusion: ConclusionInput | None = UNSET
+    title: str | None = document_field(ArticleDocument, "title", default=UNSET)
+    headline: str | None = document_field(ArticleDocument, "headline", default=UNSET)
+    author: AuthorInput | None = document_field(ArticleDocument, "author", default=UNSET)
+    tags: list[str] | None = document_field(ArticleDocument, "tags", default=UNSET)
+    intro: str | None = document_field(ArticleDocument, "intro", default=UNSET)
+    sections: list[SectionInput] | None = document_field(ArticleDocument, "sections", default=UNSET)
+    benefits: list[BenefitInput] | None = document_field(ArticleDocument, "benefits", default=UNSET)
+    nutrition_tips: list[NutritionTipInput] | None = document_field(
+        ArticleDocument, "nutrition_tips", default=UNSET
+    )
+    precautions: list[PrecautionInput] | None = document_field(
+        ArticleDocument, "precautions", default=UNSET
+    )
+    conclusion: ConclusionInput | None = document_field(
+        ArticleDocument, "conclusion", default=UNSET
+    )

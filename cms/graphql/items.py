@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import strawberry
+from pydantic import BaseModel
 
 from cms.content_model import ItemKind, Role, role_of, value_type
 from cms.graphql import enums as enums  # registers the enums first
@@ -18,6 +19,8 @@ from cms.text import TextFormat, render
 
 __all__ = [
     "FormatArgument",
+    "document_description",
+    "document_field",
     "item_input",
     "item_translation_input",
     "item_type",
@@ -42,6 +45,20 @@ def _annotations(cls: type) -> dict[str, Any]:
         cls.__annotations__ = {}
     annotations: dict[str, Any] = cls.__dict__["__annotations__"]
     return annotations
+
+
+def document_description(document: type[BaseModel], name: str) -> str:
+    """How `document` describes its field `name`: the schema says the same. A field without a
+    description fails here, at import, rather than reaching the schema undescribed."""
+    description = document.model_fields[name].description
+    if description is None:
+        raise TypeError(f"{document.__name__}.{name} has no description for the schema")
+    return description
+
+
+def document_field(document: type[BaseModel], name: str, **options: Any) -> Any:
+    """A GraphQL field described as `document` describes its field `name`."""
+    return strawberry.field(description=document_description(document, name), **options)
 
 
 def prose_field(name: str, description: str | None) -> Any:

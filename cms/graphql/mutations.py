@@ -56,10 +56,15 @@ __all__ = ["Mutation"]
 
 @strawberry.enum(description="Why an edit was refused.")
 class ContentErrorCode(enum.Enum):
-    INVALID = "invalid"
-    CONFLICT = "conflict"
-    NOT_FOUND = "not_found"
-    INVALID_TRANSITION = "invalid_transition"
+    INVALID = strawberry.enum_value("invalid", description="An input field's value is invalid.")
+    CONFLICT = strawberry.enum_value(
+        "conflict", description="The article changed since your version."
+    )
+    NOT_FOUND = strawberry.enum_value("not_found", description="No such article or item.")
+    INVALID_TRANSITION = strawberry.enum_value(
+        "invalid_transition",
+        description="The status change is not allowed from the article's status.",
+    )
     SLUG_IS_ALIAS = strawberry.enum_value(
         "slug_is_alias",
         description="The slug is an old slug of another article or benefit, kept for links.",
@@ -71,8 +76,8 @@ class ContentError:
     field: str | None = strawberry.field(
         description="Path of the input field at fault, e.g. `input.benefits[2].title`."
     )
-    message: str
-    code: ContentErrorCode
+    message: str = strawberry.field(description="What is wrong, for a person to read.")
+    code: ContentErrorCode = strawberry.field(description="Why the edit was refused.")
     current_version: int | None = strawberry.field(
         default=None, description="With CONFLICT: the version the article is at now."
     )
@@ -80,20 +85,31 @@ class ContentError:
 
 @strawberry.type(description="The article after the edit, or why the edit was refused.")
 class ArticlePayload:
-    article: Article | None
-    errors: list[ContentError]
+    article: Article | None = strawberry.field(
+        description="The article after the edit; null when it was refused."
+    )
+    errors: list[ContentError] = strawberry.field(
+        description="Why the edit was refused; empty when it was made."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The slug of the deleted article, or why the deletion was refused.")
 class ArticleDeletePayload:
-    deleted_slug: str | None
-    errors: list[ContentError]
+    deleted_slug: str | None = strawberry.field(
+        description="The slug of the article deleted; null when the deletion was refused."
+    )
+    errors: list[ContentError] = strawberry.field(
+        description="Why the deletion was refused; empty when it was made."
+    )
 
 
 Locate = Callable[[str], str | None]
 VersionArgument = Annotated[
     int, strawberry.argument(description="The version your edit is based on (optimistic lock).")
 ]
+SlugArgument = Annotated[str, strawberry.argument(description="The article's slug.")]
+NEW_ITEM = strawberry.argument(description="The item to add.")
+ITEM_CHANGES = strawberry.argument(description="The fields to change; those left out stay.")
 
 
 def _camel(path: str) -> str:
@@ -196,7 +212,11 @@ def _status_change(target: ArticleStatus, publish_at: datetime | None = None) ->
 @strawberry.type
 class ArticleMutations:
     @strawberry.mutation(description="Create an article, as a draft. Needs `content:write`.")
-    async def article_create(self, info: Info, input: ArticleInput) -> ArticlePayload:
+    async def article_create(
+        self,
+        info: Info,
+        input: Annotated[ArticleInput, strawberry.argument(description="The article to create.")],
+    ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         actor = info.context.principal.name
         data = {**provided_fields(input), "status": ArticleStatus.DRAFT}
@@ -214,7 +234,11 @@ class ArticleMutations:
 
     @strawberry.mutation(description="Change an article's own fields. Needs `content:write`.")
     async def article_update(
-        self, info: Info, slug: str, expected_version: VersionArgument, input: ArticleUpdateInput
+        self,
+        info: Info,
+        slug: SlugArgument,
+        expected_version: VersionArgument,
+        input: Annotated[ArticleUpdateInput, ITEM_CHANGES],
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         changes = provided_fields(input)
@@ -233,7 +257,7 @@ class ArticleMutations:
 
     @strawberry.mutation(description="Delete an article and its items. Needs `content:write`.")
     async def article_delete(
-        self, info: Info, slug: str, expected_version: VersionArgument
+        self, info: Info, slug: SlugArgument, expected_version: VersionArgument
     ) -> ArticleDeletePayload:
         info.context.principal.require(Scope.WRITE)
 
@@ -252,9 +276,14 @@ class ArticleMutations:
     async def article_publish(
         self,
         info: Info,
-        slug: str,
+        slug: SlugArgument,
         expected_version: VersionArgument,
-        publish_at: datetime | None = None,
+        publish_at: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="When it becomes public, with a time zone; now when left out."
+            ),
+        ] = None,
     ) -> ArticlePayload:
         info.context.principal.require(Scope.PUBLISH)
         return await _edit(
@@ -268,7 +297,7 @@ class ArticleMutations:
 
     @strawberry.mutation(description="Take a published article offline. Needs `content:publish`.")
     async def article_unpublish(
-        self, info: Info, slug: str, expected_version: VersionArgument
+        self, info: Info, slug: SlugArgument, expected_version: VersionArgument
     ) -> ArticlePayload:
         info.context.principal.require(Scope.PUBLISH)
         return await _edit(
@@ -281,7 +310,7 @@ class ArticleMutations:
 
     @strawberry.mutation(description="Archive an article. Needs `content:publish`.")
     async def article_archive(
-        self, info: Info, slug: str, expected_version: VersionArgument
+        self, info: Info, slug: SlugArgument, expected_version: VersionArgument
     ) -> ArticlePayload:
         info.context.principal.require(Scope.PUBLISH)
         return await _edit(
@@ -296,7 +325,7 @@ class ArticleMutations:
         description="Bring an archived article back as a draft. Needs `content:publish`."
     )
     async def article_unarchive(
-        self, info: Info, slug: str, expected_version: VersionArgument
+        self, info: Info, slug: SlugArgument, expected_version: VersionArgument
     ) -> ArticlePayload:
         info.context.principal.require(Scope.PUBLISH)
         return await _edit(
@@ -312,7 +341,13 @@ class ArticleMutations:
         "a new version; the status stays as it is now. Needs `content:write`."
     )
     async def article_restore_revision(
-        self, info: Info, slug: str, expected_version: VersionArgument, version: int
+        self,
+        info: Info,
+        slug: SlugArgument,
+        expected_version: VersionArgument,
+        version: Annotated[
+            int, strawberry.argument(description="The version to restore the content of.")
+        ],
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         actor = info.context.principal.name
@@ -355,7 +390,7 @@ async def _edit_items(
     )
 
 
-ArticleArgument = Annotated[str, strawberry.argument(description="The article's slug.")]
+ArticleArgument = SlugArgument
 ItemSlugArgument = Annotated[str, strawberry.argument(description="The item's slug.")]
 PositionArgument = Annotated[
     int | None,
@@ -376,7 +411,7 @@ class ItemMutations:
         info: Info,
         article: ArticleArgument,
         expected_version: VersionArgument,
-        input: SectionInput,
+        input: Annotated[SectionInput, NEW_ITEM],
         position: PositionArgument = None,
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
@@ -396,7 +431,7 @@ class ItemMutations:
         article: ArticleArgument,
         slug: ItemSlugArgument,
         expected_version: VersionArgument,
-        input: SectionUpdateInput,
+        input: Annotated[SectionUpdateInput, ITEM_CHANGES],
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         edit, values = ItemEdit(SECTION), provided_fields(input)
@@ -452,7 +487,7 @@ class ItemMutations:
         info: Info,
         article: ArticleArgument,
         expected_version: VersionArgument,
-        input: BenefitInput,
+        input: Annotated[BenefitInput, NEW_ITEM],
         position: PositionArgument = None,
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
@@ -472,7 +507,7 @@ class ItemMutations:
         article: ArticleArgument,
         slug: ItemSlugArgument,
         expected_version: VersionArgument,
-        input: BenefitUpdateInput,
+        input: Annotated[BenefitUpdateInput, ITEM_CHANGES],
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         edit, values = ItemEdit(BENEFIT), provided_fields(input)
@@ -531,7 +566,7 @@ class ItemMutations:
         info: Info,
         article: ArticleArgument,
         expected_version: VersionArgument,
-        input: NutritionTipInput,
+        input: Annotated[NutritionTipInput, NEW_ITEM],
         position: PositionArgument = None,
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
@@ -553,7 +588,7 @@ class ItemMutations:
         article: ArticleArgument,
         slug: ItemSlugArgument,
         expected_version: VersionArgument,
-        input: NutritionTipUpdateInput,
+        input: Annotated[NutritionTipUpdateInput, ITEM_CHANGES],
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         edit, values = ItemEdit(NUTRITION_TIP), provided_fields(input)
@@ -611,7 +646,7 @@ class ItemMutations:
         info: Info,
         article: ArticleArgument,
         expected_version: VersionArgument,
-        input: PrecautionInput,
+        input: Annotated[PrecautionInput, NEW_ITEM],
         position: PositionArgument = None,
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
@@ -633,7 +668,7 @@ class ItemMutations:
         article: ArticleArgument,
         slug: ItemSlugArgument,
         expected_version: VersionArgument,
-        input: PrecautionUpdateInput,
+        input: Annotated[PrecautionUpdateInput, ITEM_CHANGES],
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         edit, values = ItemEdit(PRECAUTION), provided_fields(input)

@@ -27,7 +27,9 @@ __all__ = ["ArticleConnection", "Query"]
 
 @strawberry.type(description="A page of articles, ordered by slug.")
 class ArticleConnection:
-    edges: list[relay.Edge[Article]]
+    edges: list[relay.Edge[Article]] = strawberry.field(
+        description="The articles of this page, each with its cursor."
+    )
     page_info: relay.PageInfo = strawberry.field(description="Where this page sits in the list.")
     tag: strawberry.Private[str | None] = None
 
@@ -44,7 +46,7 @@ class ArticleConnection:
         return count
 
 
-@strawberry.type
+@strawberry.type(description="Reads: articles, search, snippets, the changes feed and nodes.")
 class Query(SnippetQuery, SearchQuery, ChangeQuery):
     @strawberry.field(description="Any object by its global id; null when you may not see it.")
     async def node(
@@ -65,7 +67,12 @@ class Query(SnippetQuery, SearchQuery, ChangeQuery):
         return await resolved if inspect.isawaitable(resolved) else resolved
 
     @strawberry.field(description="One article by slug; null when there is none you may see.")
-    async def article(self, info: Info, slug: str, locale: LocaleArgument = None) -> Article | None:
+    async def article(
+        self,
+        info: Info,
+        slug: Annotated[str, strawberry.argument(description="The article's slug.")],
+        locale: LocaleArgument = None,
+    ) -> Article | None:
         requested = requested_locale(locale)
         row = await info.context.loaders.article_by_slug.load(slug)
         if row is None:

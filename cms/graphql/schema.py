@@ -30,7 +30,13 @@ __all__ = ["build_schema", "schema_sdl"]
 
 
 Mutation = merge_types("Mutation", (ContentMutation, TranslationMutations, AuthorMutations))
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Edits, each one transaction; every one needs a token with the scope it names."
+)
 Query = merge_types("Query", (ContentQuery, AuthorQuery))
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    ContentQuery.__strawberry_definition__.description  # type: ignore[attr-defined]
+)
 
 
 class _Schema(strawberry.Schema):

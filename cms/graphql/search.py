@@ -28,8 +28,8 @@ _MATCH = re.compile(f"{MATCH_START}(.*?){MATCH_END}", re.DOTALL)
 
 @strawberry.enum(description="How an excerpt is returned.")
 class ExcerptFormat(enum.Enum):
-    HTML = "html"
-    TEXT = "text"
+    HTML = strawberry.enum_value("html", description="Escaped text with `<mark>` around matches.")
+    TEXT = strawberry.enum_value("text", description="Plain text, matches unmarked.")
 
 
 def excerpt_html(marked: str) -> str:
@@ -51,7 +51,7 @@ def _unmarked(text: str) -> str:
 @strawberry.type(description="An article a search found, where it matched best, and how well.")
 class SearchEdge:
     cursor: str = strawberry.field(description="Pass as `after` to continue after this edge.")
-    node: Article
+    node: Article = strawberry.field(description="The article found.")
     score: float = strawberry.field(
         description="Relevance, higher is better. Compare scores only within one result list."
     )
@@ -68,7 +68,12 @@ class SearchEdge:
         "It comes from the text that matched, in the article's own locale, whatever `locale` "
         "the search asked for."
     )
-    def excerpt(self, format: ExcerptFormat = ExcerptFormat.HTML) -> str:
+    def excerpt(
+        self,
+        format: Annotated[
+            ExcerptFormat, strawberry.argument(description="HTML (the default) or plain text.")
+        ] = ExcerptFormat.HTML,
+    ) -> str:
         if format is ExcerptFormat.TEXT:
             return _unmarked(self.marked_excerpt)
         return excerpt_html(self.marked_excerpt)
@@ -76,8 +81,10 @@ class SearchEdge:
 
 @strawberry.type(description="Articles matching a search, best first (ties by slug).")
 class SearchConnection:
-    edges: list[SearchEdge]
-    page_info: relay.PageInfo
+    edges: list[SearchEdge] = strawberry.field(
+        description="The articles of this page, each with its cursor and where it matched."
+    )
+    page_info: relay.PageInfo = strawberry.field(description="Where this page sits in the list.")
     terms: strawberry.Private[list[str]]
 
     @strawberry.field(description="The articles of this page, without their cursors.")

@@ -13,8 +13,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cms import aliases, snippets
+from cms.content_model import PRECAUTION
 from cms.graphql.context import Info
-from cms.graphql.items import prose_field
+from cms.graphql.items import document_description, prose_field
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
 from cms.jsonld import snippet_json_ld
 from cms.locales import LocalizedText
@@ -25,8 +26,8 @@ __all__ = ["BenefitSnippet", "SnippetArticle", "SnippetPrecaution", "SnippetQuer
 
 @strawberry.type(description="The article a snippet comes from: what attribution needs.")
 class SnippetArticle(Localized):
-    slug: str
-    title: str
+    slug: str = strawberry.field(description="The article's slug.")
+    title: str = strawberry.field(description="The article's title.")
     url: str = strawberry.field(description="The canonical address of the article.")
     author_name: str = strawberry.field(description="Who wrote the article; credit them.")
     reviewed_by: str | None = strawberry.field(
@@ -37,8 +38,8 @@ class SnippetArticle(Localized):
 
 @strawberry.type(description="A precaution that travels with every snippet of its article.")
 class SnippetPrecaution(Localized):
-    slug: str
-    title: str
+    slug: str = strawberry.field(description="The precaution's slug.")
+    title: str = strawberry.field(description=document_description(PRECAUTION.document, "title"))
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "Who should take care, and how.")
 
@@ -54,7 +55,7 @@ class BenefitSnippet(Localized):
     url: str = strawberry.field(description="The canonical address of the benefit.")
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "What the benefit is and why.")
-    article: SnippetArticle
+    article: SnippetArticle = strawberry.field(description="The article the benefit is from.")
     precautions: list[SnippetPrecaution] = strawberry.field(
         description="Every published precaution of the article; never empty."
     )

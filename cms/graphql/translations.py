@@ -16,11 +16,17 @@ from pydantic import ValidationError
 from cms import models, reads, translations
 from cms.access import Scope
 from cms.content_model import BENEFIT, ITEM_KINDS, NUTRITION_TIP, PRECAUTION, SECTION, item_kind
-from cms.documents import TranslationDocument, field_path, validation_problems
+from cms.documents import (
+    ArticleDocument,
+    ConclusionDocument,
+    TranslationDocument,
+    field_path,
+    validation_problems,
+)
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
 from cms.graphql.context import Info
 from cms.graphql.inputs import provided_fields
-from cms.graphql.items import item_translation_input
+from cms.graphql.items import document_field, item_translation_input
 from cms.graphql.mutations import ContentError, ContentErrorCode
 from cms.graphql.types import Article
 from cms.locales import canonical_locale
@@ -67,8 +73,8 @@ class PrecautionTranslationInput:
 
 @strawberry.input(description="The translated conclusion; a field left out falls back.")
 class ConclusionTranslationInput:
-    title: str | None = UNSET
-    body: str | None = UNSET
+    title: str | None = document_field(ConclusionDocument, "title", default=UNSET)
+    body: str | None = document_field(ConclusionDocument, "body", default=UNSET)
 
 
 @strawberry.input(
@@ -76,9 +82,9 @@ class ConclusionTranslationInput:
     "every field left out (and every item not listed) falls back to the article's own text."
 )
 class ArticleTranslationInput:
-    title: str | None = UNSET
-    headline: str | None = UNSET
-    intro: str | None = UNSET
+    title: str | None = document_field(ArticleDocument, "title", default=UNSET)
+    headline: str | None = document_field(ArticleDocument, "headline", default=UNSET)
+    intro: str | None = document_field(ArticleDocument, "intro", default=UNSET)
     sections: list[SectionTranslationInput] = strawberry.field(
         default_factory=list, description="Translated sections."
     )
@@ -91,7 +97,9 @@ class ArticleTranslationInput:
     precautions: list[PrecautionTranslationInput] = strawberry.field(
         default_factory=list, description="Translated precautions."
     )
-    conclusion: ConclusionTranslationInput | None = UNSET
+    conclusion: ConclusionTranslationInput | None = document_field(
+        ArticleDocument, "conclusion", default=UNSET
+    )
 
 
 @strawberry.type(description="The article read in the locale edited, or why the edit was refused.")
@@ -99,7 +107,9 @@ class ArticleTranslationPayload:
     article: Article | None = strawberry.field(
         description="The article read for `locale` after the edit; null when it was refused."
     )
-    errors: list[ContentError]
+    errors: list[ContentError] = strawberry.field(
+        description="Why the edit was refused; empty when it was made."
+    )
     version: int | None = strawberry.field(
         default=None,
         description="The translation's version after a save (pass it as `expectedVersion` "
@@ -267,7 +277,10 @@ class TranslationMutations:
                 "0 for a new translation. See `Article.translationVersion`."
             ),
         ],
-        input: ArticleTranslationInput,
+        input: Annotated[
+            ArticleTranslationInput,
+            strawberry.argument(description="The whole translation; it replaces the one saved."),
+        ],
     ) -> ArticleTranslationPayload:
         actor = info.context.principal.name
 

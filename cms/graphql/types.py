@@ -15,10 +15,11 @@ from strawberry.scalars import JSON
 from cms import models, revisions
 from cms.access import Scope
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION, ItemKind, Role
+from cms.documents import ArticleDocument, ConclusionDocument
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.context import Info
-from cms.graphql.items import item_type, prose_field
+from cms.graphql.items import document_description, item_type, prose_field
 from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
 from cms.locales import LocaleView, LocalizedText, parse_locale
@@ -66,7 +67,7 @@ class Author(relay.Node):
 @strawberry.interface(description="An ordered item of an article, addressed by a slug.")
 class ArticleItem:
     slug: str = strawberry.field(description="Stable, URL-safe identifier, unique in its article.")
-    title: str
+    title: str = strawberry.field(description="The item's heading, in a few words.")
     position: int = strawberry.field(description="Zero-based place in reading order.")
 
 
@@ -161,17 +162,17 @@ class Precaution(_ItemNode, ArticleItem, Localized):
 
 @strawberry.type(description="The closing words of an article.")
 class Conclusion(Localized):
-    title: str
+    title: str = strawberry.field(description=document_description(ConclusionDocument, "title"))
     prose: strawberry.Private[dict[str, str]]
     body = prose_field("body", "The conclusion's text.")
 
 
 @strawberry.type(description="A saved version of an article: who saved it, when, and all of it.")
 class Revision:
-    version: int
+    version: int = strawberry.field(description="The article's version this saved.")
     action: str = strawberry.field(description="created, updated, published, restored, ...")
     actor: str = strawberry.field(description="The name of the token (or tool) that saved it.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was saved.")
     snapshot: JSON = strawberry.field(description="The whole article as its seed file holds it.")
 
     @classmethod
@@ -186,14 +187,14 @@ class Revision:
 class Article(LocalizedNode, Localized):
     id: relay.NodeID[int]
     slug: str = strawberry.field(description="Stable, URL-safe identifier, unique.")
-    title: str
+    title: str = strawberry.field(description=document_description(ArticleDocument, "title"))
     headline: str = strawberry.field(description="The long display title.")
-    status: models.ArticleStatus
+    status: models.ArticleStatus = strawberry.field(description="Where the article is in its life.")
     published_at: datetime | None = strawberry.field(
         description="When the article became (or becomes) public; null while never published."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When the article was first saved.")
+    updated_at: datetime = strawberry.field(description="When the article was last changed.")
     version: int = strawberry.field(description="Increases by one with every saved change.")
     reviewed_by: str | None = strawberry.field(
         description="Who last checked the article medically; null while it has not been."
@@ -348,7 +349,12 @@ class Article(LocalizedNode, Localized):
         description="A unified diff between two versions, as seed files. "
         "Needs `content:read-drafts`."
     )
-    async def revision_diff(self, info: Info, from_version: int, to_version: int) -> str:
+    async def revision_diff(
+        self,
+        info: Info,
+        from_version: Annotated[int, strawberry.argument(description="The older version.")],
+        to_version: Annotated[int, strawberry.argument(description="The newer version.")],
+    ) -> str:
         info.context.principal.require(Scope.READ_DRAFTS)
 
         async def diff(session: Any) -> str:

@@ -192,6 +192,8 @@ def _gauges(
         gauges["cms_response_cache_hit_ratio"] = hits / looked_up if looked_up else 0.0
         if graphql.hot_responses is not None:
             gauges["cms_response_cache_hot_hits"] = graphql.hot_responses.hits
+    if graphql.compiled_reads is not None:
+        gauges["cms_compiled_reads"] = graphql.compiled_reads.answered
     pool = engine.sync_engine.pool
     if isinstance(pool, QueuePool):
         gauges["cms_db_pool_size"] = pool.size()

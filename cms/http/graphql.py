@@ -47,6 +47,7 @@ from cms.errors import (
     Unauthenticated,
     WebsocketClosed,
 )
+from cms.graphql.compiled import CompiledReads
 from cms.graphql.context import REVISION_KEY, Context
 from cms.graphql.parser_cache import DOCUMENT_KEY, Documents, ParsedDocument
 from cms.graphql.schema import build_schema
@@ -59,6 +60,7 @@ from cms.http.persisted_queries import PersistedQueries
 from cms.http.policy import RequestPolicy, policy_of, principal_for
 from cms.http.rate_limit import Limiter
 from cms.http.response_cache import CachedResponse, ResponseCache, cache_key
+from cms.http.trusted_documents import TrustedDocuments
 from cms.http.websockets import (
     ClientSockets,
     TransportHandler,
@@ -90,8 +92,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         changes: ChangeChannel | None = None,
         limiter: Limiter | None = None,
     ) -> None:
+        schema = build_schema(settings)
         super().__init__(
-            build_schema(settings),
+            schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -104,7 +107,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         database.limit_statements(settings.request_timeout)
         self.changes = changes
         self.sockets = ClientSockets(settings.max_websockets_per_client)
-        self.persisted_queries = PersistedQueries(settings.document_cache_bytes)
+        self.persisted_queries = PersistedQueries(
+            settings.document_cache_bytes, TrustedDocuments.from_settings(settings)
+        )
         # Each request's document is parsed once, here, and handed on to Strawberry.
         self.documents = Documents(
             max_tokens=settings.max_query_tokens, max_bytes=settings.document_cache_bytes
@@ -117,6 +122,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if settings.response_cache
             else None
         )
+        # Public queries answered without graphql-core's executor (see cms.graphql.compiled).
+        self.compiled_reads = CompiledReads(schema, settings) if settings.compiled_reads else None
         # Anonymous hits answered in front of the framework (see cms.http.hot_path).
         self.hot_responses = (
             HotResponses(
@@ -164,7 +171,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             len(request.query) > limit or len(request.query.encode()) > limit
         ):
             raise DocumentTooLarge(f"The GraphQL document is over {limit} bytes.")
-        query = self.persisted_queries.resolve(request.query, request.extensions)
+        query = self.persisted_queries.resolve(
+            request.query, request.extensions, request.document_id
+        )
         if query is not None and query != request.query:
             request = request.with_query(query)
         parsed = self.documents.parse(query) if query else None
@@ -202,11 +211,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if cached is not None:
                 await self._send_query_response(scope, send, policy, *cached)
                 return
-        response, complete = await self._execute(scope, receive)
-        if not complete:  # errors, or not a 200: never cached
-            await response(scope, receive, send)
-            return
-        finished = CachedResponse.of(bytes(response.body))
+        body = await self._compiled(scope, policy, request, parsed)
+        if body is None:
+            response, complete = await self._execute(scope, receive)
+            if not complete:  # errors, or not a 200: never cached
+                await response(scope, receive, send)
+                return
+            body = bytes(response.body)
+        finished = CachedResponse.of(body)
         revision = scope.get(REVISION_KEY)
         if self.response_cache is not None and key is not None and revision is not None:
             stored = replace(
@@ -216,6 +228,36 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             )
             self.response_cache.put(key, revision, stored)
         await self._send_query_response(scope, send, policy, finished, revision)
+
+    async def _compiled(
+        self, scope: Scope, policy: RequestPolicy, request: GraphQLRequest, parsed: ParsedDocument
+    ) -> bytes | None:
+        """The body of a public query answered by the compiled read path (`cms.graphql.compiled`);
+        None when it is answered the normal way."""
+        compiled = self.compiled_reads
+        if compiled is None or policy.principal.can(AccessScope.READ_DRAFTS):
+            return None
+        prepared = compiled.prepare(parsed, request.operation_name, request.variables)
+        if prepared is None:
+            return None
+        db = RequestDatabase(self.database)
+        context = Context(
+            db=db,
+            settings=self.settings,
+            principal=policy.principal,
+            policy=policy,
+            served_snippets=policy.served,
+            snippet_limit=policy.bucket.check_snippet_read,
+        )
+        try:
+            if self.response_cache is not None:  # as `ReadContentRevision` does
+                scope[REVISION_KEY] = await self.content_revision.current()
+            answer = await compiled.answer(prepared, context)
+        except Exception:  # noqa: BLE001 - the normal path reports it
+            answer = None
+        finally:
+            await db.close()
+        return orjson.dumps(answer) if answer is not None else None
 
     async def _websocket(self, socket: WebSocket) -> None:
         """Strawberry's websocket handling, within the limits: a client over its socket count

@@ -34,6 +34,8 @@ class GraphQLRequest:
     operation_name: str | None
     extensions: Any
     body: bytes
+    # A trusted document's id (`sha256:<hex>`), sent instead of `query`.
+    document_id: Any = None
 
     def with_query(self, query: str) -> GraphQLRequest:
         return replace(self, query=query)
@@ -92,7 +94,7 @@ def parse_graphql_request(request: Request, body: bytes) -> GraphQLRequest | Non
     GraphQL over HTTP takes one JSON object a request."""
     if request.method == "GET":
         params = request.query_params
-        if "query" not in params and "extensions" not in params:
+        if not {"query", "extensions", "documentId"} & params.keys():
             return None
         try:
             variables = orjson.loads(params["variables"]) if "variables" in params else None
@@ -101,8 +103,9 @@ def parse_graphql_request(request: Request, body: bytes) -> GraphQLRequest | Non
             raise BadRequest("`variables` and `extensions` must be JSON.") from None
         _refuse_deep_json(variables, extensions)
         return GraphQLRequest(
-            "GET", params.get("query"), variables, params.get("operationName"), extensions, b""
-        )
+            "GET", params.get("query"), variables, params.get("operationName"), extensions, b"",
+            params.get("documentId"),
+        )  # fmt: skip
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/json"):
         raise UnsupportedMediaType("Send the request as application/json.")
@@ -123,7 +126,7 @@ def parse_graphql_request(request: Request, body: bytes) -> GraphQLRequest | Non
             raise BadRequest(f"`{name}` must be {expected}.")
     return GraphQLRequest(
         "POST", query, data.get("variables"), data.get("operationName"),
-        data.get("extensions"), body,
+        data.get("extensions"), body, data.get("documentId"),
     )  # fmt: skip
 
 

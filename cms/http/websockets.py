@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any, Protocol, cast
 
+from graphql import GraphQLError
 from starlette.types import Scope
 from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
@@ -19,12 +20,22 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    ErrorMessage,
     Message,
+    SubscribeMessage,
+    SubscribeMessagePayload,
 )
 
 from cms.db import Database
-from cms.errors import MessageTooLarge, TokenWithdrawn, Unauthenticated, WebsocketClosed
+from cms.errors import (
+    CMSError,
+    MessageTooLarge,
+    TokenWithdrawn,
+    Unauthenticated,
+    WebsocketClosed,
+)
 from cms.graphql.context import Context
+from cms.http.persisted_queries import PersistedQueries
 from cms.http.policy import principal_for
 from cms.settings import Settings
 
@@ -90,6 +101,7 @@ async def close_with(socket: WebSocket, error: WebsocketClosed, subprotocol: str
 class _Endpoint(Protocol):
     database: Database
     settings: Settings
+    persisted_queries: PersistedQueries
 
 
 class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -113,6 +125,31 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         header = params.get("Authorization")
         if self.connection_acknowledged and isinstance(header, str) and self._recheck is None:
             self._recheck = asyncio.create_task(self._check_token(header), name="ws-auth")
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """A subscription's document as over HTTP: sent, or named by its `documentId` or hash;
+        refused with one error (and the operation not started) when the document is unknown,
+        or not trusted where only trusted documents run."""
+        sent = message.get("payload")
+        if self.connection_acknowledged and isinstance(sent, dict):
+            payload: dict[str, Any] = dict(sent)
+            endpoint = cast(_Endpoint, self.view)
+            try:
+                query = endpoint.persisted_queries.resolve(
+                    payload.pop("query", None), payload.get("extensions"), payload.get("documentId")
+                )
+            except CMSError as error:
+                refusal = GraphQLError(error.message, extensions=error.extensions)
+                await self.send_message(
+                    ErrorMessage(id=message["id"], type="error", payload=[refusal.formatted])
+                )
+                return
+            if query is not None:  # none: Strawberry answers a subscribe without a query
+                payload["query"] = query
+            message = SubscribeMessage(
+                id=message["id"], type="subscribe", payload=cast(SubscribeMessagePayload, payload)
+            )
+        await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
         if self._recheck is not None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import content
-from cms.db import session_scope
+from cms.db import Database, session_scope
+from cms.http import create_app
+from cms.settings import Settings
 from tests.conftest import GraphQL, TokenFactory
 from tests.documents import article_document
 
@@ -104,3 +109,37 @@ async def test_a_one_field_edit_takes_ten_statements(
     body = await graphql(BENEFIT_UPDATE, {"version": version}, token=token)
     assert body["data"]["benefitUpdate"] == {"article": {"version": version + 1}, "errors": []}
     assert len(sql_statements) == 10, "\n".join(sql_statements)
+
+
+async def _metric(client: httpx.AsyncClient, name: str) -> float:
+    for line in (await client.get("/metrics")).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"no {name} metric")
+
+
+@pytest.mark.parametrize(("query", "variables", "expected"), [
+    (HOT_QUERY, {"slug": "a-000"}, 3),  # article, author, every item of every kind
+    (LIST_QUERY, {"first": 100}, 4),  # page, count, authors, every item of every kind
+])  # fmt: skip
+async def test_the_compiled_path_reads_no_more_than_strawberry(
+    database: Database,
+    settings: Settings,
+    sql_statements: list[str],
+    query: str,
+    variables: dict[str, Any],
+    expected: int,
+) -> None:
+    await _save_articles(database.engine, 3, 3)
+    uncached = settings.model_copy(update={"response_cache": False})
+    for compiled in (True, False):
+        app = create_app(uncached.model_copy(update={"compiled_reads": compiled}), database)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
+            before = await _metric(client, "cms_compiled_reads") if compiled else 0
+            sql_statements.clear()
+            response = await client.post("/graphql", json={"query": query, "variables": variables})
+            assert "errors" not in response.json()
+            assert len(sql_statements) == expected, (compiled, sql_statements)
+            if compiled:
+                assert await _metric(client, "cms_compiled_reads") == before + 1

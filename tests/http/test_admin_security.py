@@ -52,7 +52,7 @@ async def _form_token(client: httpx.AsyncClient, path: str) -> str:
 async def _login(
     client: httpx.AsyncClient, secret: str, *, token: str | None = None
 ) -> httpx.Response:
-    form = {"username": EDITOR, "password": secret}
+    form = {"token_name": EDITOR, "token_secret": secret}
     if token is not None:
         form["csrf_token"] = token
     return await client.post("/admin/login", data=form)
@@ -89,14 +89,14 @@ async def test_an_edit_form_carries_the_token_and_a_save_without_it_changes_noth
     secret = await make_token(Scope.WRITE, name=EDITOR)
     async with admin() as client:
         await _login(client, secret, token=await _form_token(client, "/admin/login"))
-        edit = "/admin/article/edit/1"
+        edit = "/admin/articles/back-walk"
         token = await _form_token(client, edit)
-        form = {"title": "Forged title", "article_version": "1"}
+        form = {"title": "Forged title", "expected_version": "1", "action": "save"}
         forged = await client.post(edit, data=form)
         assert forged.status_code == 403
         wrong = await client.post(edit, data={**form, "csrf_token": token[::-1]})
         assert wrong.status_code == 403
-        assert "Forged title" not in (await client.get("/admin/article/list")).text
+        assert "Forged title" not in (await client.get("/admin/articles")).text
 
 
 async def test_five_failed_logins_a_minute_then_429_for_that_client_only(
