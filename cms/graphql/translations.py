@@ -274,7 +274,7 @@ class TranslationMutations:
             int,
             strawberry.argument(
                 description="The translation's version your edit is based on (optimistic lock); "
-                "0 for a new translation. See `Article.translationVersion`."
+                "0 for a new translation. See `Article.translationVersions`."
             ),
         ],
         input: Annotated[

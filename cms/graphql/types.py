@@ -22,7 +22,7 @@ from cms.graphql.context import Info
 from cms.graphql.items import document_description, item_type, prose_field
 from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
-from cms.locales import LocaleView, LocalizedText, parse_locale
+from cms.locales import LocaleView, LocalizedText
 from cms.models import ITEM_TABLES
 
 __all__ = [
@@ -183,6 +183,12 @@ class Revision:
         )  # fmt: skip
 
 
+@strawberry.type(description="The version a translation of an article is at.")
+class TranslationVersion:
+    locale: str = strawberry.field(description="The translation's locale.")
+    version: int = strawberry.field(description="Its version, bumped by every save.")
+
+
 @strawberry.type(description="An article with its sections, benefits, tips and precautions.")
 class Article(LocalizedNode, Localized):
     id: relay.NodeID[int]
@@ -258,17 +264,15 @@ class Article(LocalizedNode, Localized):
         return [self.base_locale, *sorted(translations)]
 
     @strawberry.field(
-        description="The version of the article's translation into `locale`, to pass as "
-        "`expectedVersion` to `articleTranslationSave`; 0 when there is none."
+        description="The version of each of the article's translations, by locale: pass it as "
+        "`expectedVersion` to `articleTranslationSave` (0 for a locale not listed)."
     )
-    async def translation_version(
-        self,
-        info: Info,
-        locale: Annotated[str, strawberry.argument(description="The translation's locale.")],
-    ) -> int:
+    async def translation_versions(self, info: Info) -> list[TranslationVersion]:
         translations = await info.context.loaders.translations_by_article_id.load(self.id)
-        row = translations.get(parse_locale(locale))
-        return row.version if row is not None else 0
+        return [
+            TranslationVersion(locale=locale, version=row.version)
+            for locale, row in sorted(translations.items())
+        ]
 
     @strawberry.field(
         description="Topic slugs, e.g. `stress-relief`, in the editor's order. Filter the "

@@ -74,12 +74,13 @@ async def _save(
 
 async def _version(graphql: GraphQL, token: str, slug: str, locale: str) -> int:
     """The translation's version now, as an editor's client reads it before an edit."""
-    query = (
-        "query V($s: String!, $l: String!) { article(slug: $s) { translationVersion(locale: $l) } }"
-    )
-    body = await graphql(query, {"s": slug, "l": locale}, token=token)
+    query = "query V($s: String!) { article(slug: $s) { translationVersions { locale version } } }"
+    body = await graphql(query, {"s": slug}, token=token)
     article = body["data"]["article"]
-    return int(article["translationVersion"]) if article else 0
+    versions = (
+        {v["locale"]: v["version"] for v in article["translationVersions"]} if article else {}
+    )
+    return int(versions.get(locale, 0))
 
 
 async def _read(graphql: GraphQL, locale: str | None = "fr") -> dict[str, Any]:

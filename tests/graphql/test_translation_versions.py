@@ -38,7 +38,7 @@ READ = """{
     fieldLocales { field stale }
   }
   article(slug: "back-walk", locale: "de") {
-    translationVersion(locale: "de")
+    translationVersions { locale version }
     fieldLocales { field stale }
     benefits { slug fieldLocales { field locale fallback stale } }
   }
@@ -54,6 +54,8 @@ async def _read(graphql: GraphQL) -> dict[str, Any]:
     assert "errors" not in body, body
     article: dict[str, Any] = body["data"]["article"]
     article["snippet"] = body["data"]["benefitSnippet"]["fieldLocales"]
+    versions = {v["locale"]: v["version"] for v in article.pop("translationVersions")}
+    article["translationVersion"] = versions.get("de", 0)
     return article
 
 
