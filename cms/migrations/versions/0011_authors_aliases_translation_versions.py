@@ -28,7 +28,6 @@ _ITEM_LISTS = (
     ("nutrition_tips", "nutrition_tip"),
     ("precautions", "precaution"),
 )
-_ARTICLE_FIELDS = {"title": "title", "headline": "headline", "intro": "intro"}
 _CONCLUSION_FIELDS = {"title": "conclusion_title", "body": "conclusion"}
 
 
@@ -101,32 +100,28 @@ def _hash_translated_sources(bind: sa.Connection) -> None:
     translations = bind.execute(sa.select(table.c.id, table.c.article_id, table.c.document)).all()
     if not translations:
         return
+    # Every column of the article: a translation may translate any of its text fields.
     articles = {
-        row[0]: row
-        for row in bind.execute(
-            sa.text("SELECT id, title, headline, intro, conclusion_title, conclusion FROM article")
-        ).all()
+        row["id"]: dict(row) for row in bind.execute(sa.text("SELECT * FROM article")).mappings()
     }
     items: dict[tuple[int, str, str], dict[str, Any]] = {}
     for list_name, item_table in _ITEM_LISTS:
         for row in bind.execute(sa.text(f"SELECT * FROM {item_table}")).mappings():
             items[(row["article_id"], list_name, row["slug"])] = dict(row)
     for translation_id, article_id, overlay in translations:
-        article = articles[article_id]
-        base = dict(zip(("id", "title", "headline", "intro", "conclusion_title", "conclusion"),
-                        article, strict=True))  # fmt: skip
+        base = articles[article_id]
         hashes: dict[str, str] = {}
         for key, value in overlay.items():
-            if key in _ARTICLE_FIELDS:
-                hashes[key] = _hash(base[_ARTICLE_FIELDS[key]] or "")
-            elif key == "conclusion":
+            if key == "conclusion":
                 for name in value:
                     hashes[f"conclusion.{name}"] = _hash(base[_CONCLUSION_FIELDS[name]] or "")
-            else:
+            elif isinstance(value, dict):
                 for slug, fields in value.items():
                     item = items.get((article_id, key, slug), {})
                     for name in fields:
                         hashes[f"{key}.{slug}.{name}"] = _hash(str(item.get(name) or ""))
+            else:
+                hashes[key] = _hash(str(base.get(key) or ""))
         bind.execute(
             table.update().where(table.c.id == translation_id).values(source_hashes=hashes)
         )
