@@ -20,6 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from cms.aliases import check_article_slug, check_new_item_slugs, record_article_rename
+from cms.authors import author_document, referenced_author
 from cms.content_model import ITEM_KINDS
 from cms.db import WriteSession
 from cms.documents import (
@@ -55,6 +57,7 @@ __all__ = [
     "edit_article_document",
     "get_article_document",
     "locked_article",
+    "rename_article",
     "restore_article_revision",
     "save_article_document",
     "stored_article",
@@ -225,7 +228,9 @@ async def _create(
     now: datetime,
 ) -> None:
     document = document.with_published_at(_publication_time(document, None, now))
-    author = await _upsert_author(session, document.author, now)
+    await check_article_slug(session, document.slug)
+    author = await referenced_author(session, document.author)
+    document = document.model_copy(update={"author": author_document(author)})
     assert author.id is not None
     article = Article(slug=document.slug, title=document.title, author_id=author.id)
     _apply_article_fields(article, document, author.id)
@@ -259,19 +264,23 @@ async def write_live(
     document = document.with_published_at(_publication_time(document, article.published_at, now))
     if document.review is None:  # left out: the stored review stays
         document = document.model_copy(update={"review": before.review})
+    author = stored.author
+    if document.author.slug != author.slug:
+        author = await referenced_author(session, document.author)
+    # The article references its author: the stored one, whatever the document says of it.
+    document = document.model_copy(update={"author": author_document(author)})
     expiry = article.unpublish_at if isinstance(unpublish_at, _Keep) else unpublish_at
     if before == document and expiry == article.unpublish_at:
         return SaveOutcome.UNCHANGED
     was_public = is_public(article, now)
     article.unpublish_at = expiry
-    author_id = stored.author.id
-    if document.author != before.author:
-        author_id = (await _upsert_author(session, document.author, now)).id
+    author_id = author.id
     assert author_id is not None
     _apply_article_fields(article, document, author_id)
     article.version = next_version(article, stored.pending)
     article.updated_at = now
     session.add(article)
+    await _check_new_benefit_slugs(session, article.id, before, document)
     for kind in ITEM_KINDS:
         if before.items(kind) != document.items(kind):
             await write_items(session, kind, article.id, before.items(kind), document.items(kind))
@@ -284,6 +293,48 @@ async def write_live(
         session, article, document, was_public, action or "updated", actor, now, before.review
     )
     return SaveOutcome.UPDATED
+
+
+async def _check_new_benefit_slugs(
+    session: WriteSession, article_id: int, before: ArticleDocument, after: ArticleDocument
+) -> None:
+    """A benefit slug the edit adds must not be an old slug of a benefit still there."""
+    slugs = [benefit.slug for benefit in after.benefits]
+    added = set(slugs) - {benefit.slug for benefit in before.benefits}
+    if added:
+        await check_new_item_slugs(session, article_id=article_id, added=added, kept=slugs)
+
+
+async def rename_article(
+    session: WriteSession, *, slug: str, new_slug: str, expected_version: int, actor: str
+) -> Article:
+    """Give an article a new slug, as a new version; the old slug stays an alias
+    (`cms.aliases`), and the change is announced as `article.renamed`."""
+    stored = await stored_article(session, slug)
+    if stored is None:
+        raise NotFound(f"No article {slug!r}.")
+    article = stored.article
+    if article.version != expected_version:
+        raise Conflict(
+            slug=slug, expected_version=expected_version, current_version=article.version
+        )
+    document = validate_document({**stored.document.model_dump(), "slug": new_slug})
+    if document.slug == slug:
+        return article
+    if (await session.exec(select(Article.id).where(Article.slug == document.slug))).first():
+        message = f"there is already an article {document.slug!r}"
+        raise InvalidContent([ContentProblem("", "slug", message)])
+    await check_article_slug(session, document.slug, article_id=article.id)
+    article.slug = document.slug
+    article.version += 1
+    article.updated_at = utc_now()
+    session.add(article)
+    await session.flush()
+    await record_revision(
+        session, article=article, document=document, action="renamed", actor=actor
+    )
+    await record_article_rename(session, article, slug)
+    return article
 
 
 def _publication_time(
@@ -422,20 +473,6 @@ def _apply_article_fields(article: Article, document: ArticleDocument, author_id
     article.conclusion = document.conclusion.body if document.conclusion else ""
     article.author_id = author_id
     article.content_hash = reviewable_hash(document)
-
-
-async def _upsert_author(session: WriteSession, document: AuthorDocument, now: datetime) -> Author:
-    author = (await session.exec(select(Author).where(Author.slug == document.slug))).first()
-    if author is None:
-        author = Author(slug=document.slug, name=document.name, bio=document.bio)
-        author.created_at = author.updated_at = now
-    elif (author.name, author.bio) != (document.name, document.bio):
-        author.name, author.bio, author.updated_at = document.name, document.bio, now
-    else:
-        return author
-    session.add(author)
-    await session.flush()
-    return author
 
 
 async def _write_tags(

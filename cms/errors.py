@@ -33,7 +33,8 @@ CMSError                          code                           status
 │   ├── TooManySubscriptions      TOO_MANY_SUBSCRIPTIONS         close 4429 (429)
 │   └── TokenWithdrawn            TOKEN_WITHDRAWN                close 4403 (401)
 ├── InvalidContent                INVALID_CONTENT                400  one `ContentProblem` each
-│   └── ContentRuleBroken         CONTENT_RULE_BROKEN            400  a lint rule blocks publishing
+│   ├── ContentRuleBroken         CONTENT_RULE_BROKEN            400  a lint rule blocks publishing
+│   └── SlugIsAlias               SLUG_IS_ALIAS                  400  an old slug, kept for links
 ├── Conflict                      CONFLICT                       409
 └── InvalidTransition             INVALID_TRANSITION             400
 
@@ -75,6 +76,7 @@ __all__ = [
     "RequestTimeout",
     "RequestTooLarge",
     "ServiceUnavailable",
+    "SlugIsAlias",
     "SubscriptionNotOverHTTP",
     "TokenWithdrawn",
     "TrustedDocumentNotFound",
@@ -345,14 +347,30 @@ class ContentRuleBroken(InvalidContent):
         super().__init__(problems)
 
 
+class SlugIsAlias(InvalidContent):
+    """A slug that an article or benefit had before a rename: it still leads there, so it
+    cannot name something else."""
+
+    code = "SLUG_IS_ALIAS"
+
+    def __init__(self, *, field: str, slug: str, owner: str) -> None:
+        message = (
+            f"{slug!r} is an old slug of {owner}, kept so that links to it keep working; "
+            "choose another slug"
+        )
+        super().__init__([ContentProblem("", field, message)])
+
+
 class Conflict(CMSError):
     code = "CONFLICT"
     status = 409
 
-    def __init__(self, *, slug: str, expected_version: int, current_version: int) -> None:
+    def __init__(
+        self, *, slug: str, expected_version: int, current_version: int, noun: str = "article"
+    ) -> None:
         self.current_version = current_version
         super().__init__(
-            f"article {slug!r} is at version {current_version}, not {expected_version}: "
+            f"{noun} {slug!r} is at version {current_version}, not {expected_version}: "
             "someone saved it since you loaded it; reload and apply your change again"
         )
 

@@ -17,9 +17,11 @@ from urllib.parse import urljoin, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import seo
 from cms.content_model import ITEM_KINDS, Role
+from cms.db import Database, as_database
 from cms.documents import ArticleDocument, Location, TranslationDocument, field_path
 from cms.errors import InvalidContent
 from cms.seed_files import (
@@ -31,6 +33,7 @@ from cms.seed_files import (
     parse_document_with_lines,
 )
 from cms.text import to_text
+from cms.translations import stale_translations
 
 __all__ = [
     "DEFAULT_ABSOLUTE_CLAIMS",
@@ -43,6 +46,7 @@ __all__ = [
     "lint_documents",
     "lint_paths",
     "reading_grade",
+    "lint_stored_translations",
 ]
 
 DEFAULT_ABSOLUTE_CLAIMS: tuple[str, ...] = (
@@ -73,6 +77,7 @@ class Rule(enum.StrEnum):
     READING_LEVEL = "reading-level"
     # Only on writes, with CMS_REQUIRE_REVIEW: publishing needs a current review.
     REVIEW_REQUIRED = "review-required"
+    STALE_TRANSLATION = "stale-translation"
 
 
 _SEVERITY = {
@@ -82,6 +87,7 @@ _SEVERITY = {
     Rule.META_DESCRIPTION_LENGTH: Severity.WARNING,
     Rule.BENEFIT_WITHOUT_SOURCE: Severity.WARNING,
     Rule.READING_LEVEL: Severity.WARNING,
+    Rule.STALE_TRANSLATION: Severity.WARNING,
 }
 
 
@@ -166,6 +172,21 @@ def lint_paths(paths: Iterable[Path], rules: LintRules) -> list[Finding]:
     )
     findings.extend(lint_documents(linted, rules))
     return sorted(findings, key=lambda f: (f.file, f.line or 0, f.field, f.rule))
+
+
+async def lint_stored_translations(database: Database | AsyncEngine) -> list[Finding]:
+    """A warning for every stored translated field whose source text changed after it was
+    translated, naming the article, the locale and the field."""
+    async with as_database(database).write_session() as session:
+        stale = await stale_translations(session)
+    return [
+        Finding(
+            f"{slug} ({locale})", None, path, Rule.STALE_TRANSLATION,
+            f"the {locale!r} translation of article {slug!r} translates an older text: the "
+            "source has changed since; check the translation",
+        )
+        for slug, locale, path in stale
+    ]  # fmt: skip
 
 
 def _invalid(file: str, line: int | None, field: str, message: str) -> Finding:

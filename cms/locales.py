@@ -8,6 +8,7 @@ a `LocaleView` says which locale it came from.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ __all__ = [
     "fallback_chain",
     "parse_locale",
     "same_language",
+    "source_hash",
 ]
 
 DEFAULT_LOCALE = "en"
@@ -70,12 +72,19 @@ def same_language(a: str, b: str) -> bool:
     return a.split("-")[0] == b.split("-")[0]
 
 
+def source_hash(text: str) -> str:
+    """What a translation keeps of the text it translated, to tell when that text changes."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class LocalizedText:
-    """A text value and the locale it was written in."""
+    """A text value, the locale it was written in and, for a translation, whether the text it
+    translates has changed since (`stale`)."""
 
     value: str
     locale: str
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,9 @@ class LocaleView:
     base: str
     requested: str | None = None
     translations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # By locale: the hash of the source text of each translated field when it was translated,
+    # by its path (`title`, `benefits.<slug>.body`; see `ArticleTranslation.source_hashes`).
+    source_hashes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def locale(self) -> str:
@@ -121,5 +133,7 @@ class LocaleView:
             for key in path:
                 value = value.get(key) if isinstance(value, Mapping) else None
             if isinstance(value, str) and value:
-                return LocalizedText(value, locale)
+                known = self.source_hashes.get(locale, {}).get(".".join(path))
+                stale = known is not None and known != source_hash(base_value)
+                return LocalizedText(value, locale, stale)
         return LocalizedText(base_value, self.base)

@@ -33,6 +33,7 @@ from cms.content_model import (
 )
 
 __all__ = [
+    "AliasKind",
     "ApiToken",
     "Article",
     "ArticleStatus",
@@ -59,6 +60,8 @@ __all__ = [
     "SearchDocument",
     "SearchPart",
     "Section",
+    "SlugAlias",
+    "TranslationRevision",
     "SectionKind",
     "TipKind",
     "WebhookDelivery",
@@ -131,6 +134,10 @@ class Author(SQLModel, table=True):
     slug: str = Field(max_length=100, unique=True)
     name: str = Field(max_length=200)
     bio: str = Field(default="")
+    # Bumped by every change (`cms.authors`); an update names the version it is based on.
+    version: int = Field(
+        default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1")
+    )
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
@@ -323,8 +330,63 @@ class ArticleTranslation(SQLModel, table=True):
     article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
     locale: str = Field(max_length=35)
     document: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    # Bumped by every save; a save names the version it is based on (0 for a new translation).
+    version: int = Field(
+        default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1")
+    )
+    # The hash of the source text of every translated field when it was translated, by the
+    # field's path in `document` (`title`, `benefits.<slug>.body`): a differing hash is stale.
+    source_hashes: dict[str, str] = Field(
+        default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False, server_default="{}")
+    )
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class TranslationRevision(SQLModel, table=True):
+    """A translation as saved, one per version of it: its overlay and the source hashes."""
+
+    __tablename__: ClassVar[str] = "translation_revision"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "article_id", "locale", "version", name="uq_translation_revision_version"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    locale: str = Field(max_length=35)
+    version: int
+    action: str = Field(max_length=20)
+    actor: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    document: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    source_hashes: dict[str, str] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class AliasKind(enum.StrEnum):
+    ARTICLE = "article"
+    BENEFIT = "benefit"
+
+
+class SlugAlias(SQLModel, table=True):
+    """A slug something had before it was renamed, so links made with it keep working
+    (`cms.aliases`). An article's old slug leads to the article (`article_id`); a benefit's
+    old slug leads, within its article, to the benefit's current slug (`item_slug`)."""
+
+    __tablename__: ClassVar[str] = "slug_alias"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "scope", "old_slug", name="uq_slug_alias_kind_scope_slug"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: AliasKind = Field(sa_column=_enum_column(AliasKind, "alias_kind"))
+    # Where the old slug is unique: 0 for articles (site-wide), the article's id for items.
+    scope: int = 0
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE", index=True)
+    item_slug: str | None = Field(default=None, max_length=100)
+    old_slug: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
 
 class ArticleTag(SQLModel, table=True):

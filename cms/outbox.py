@@ -33,6 +33,7 @@ __all__ = [
     "ContentChange",
     "ContentRevision",
     "EventType",
+    "Rename",
     "content_revision",
     "event_type_for_change",
     "events_after",
@@ -49,6 +50,8 @@ class EventType(enum.StrEnum):
     UNPUBLISHED = "article.unpublished"
     UPDATED = "article.updated"
     DELETED = "article.deleted"
+    # An article or one of its benefits took a new slug; the old one stays an alias.
+    RENAMED = "article.renamed"
 
 
 def event_type_for_change(was_public: bool, public: bool) -> EventType:
@@ -68,6 +71,25 @@ class ChangeKind(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
     DELETED = "deleted"
+    RENAMED = "renamed"
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A slug that changed: of the article (`kind` "article") or of one of its benefits."""
+
+    kind: str
+    old_slug: str
+    new_slug: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "old_slug": self.old_slug, "new_slug": self.new_slug}
+
+    @classmethod
+    def of(cls, data: Any) -> Rename | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(str(data["kind"]), str(data["old_slug"]), str(data["new_slug"]))
 
 
 @dataclass(frozen=True)
@@ -87,13 +109,19 @@ class ContentChange:
     was_public: bool | None = None
     public: bool | None = None
     pending: bool = False
+    # Set for RENAMED: which slug changed, from what to what.
+    rename: Rename | None = None
 
     def kind_for(self, *, include_drafts: bool) -> ChangeKind | None:
         """The change as the caller sees it; None when it is invisible to them. For the public
         an article that becomes public is created (when a scheduled publication comes due, not
         when it is scheduled) and one that stops being public (unpublished, archived, expired,
         deleted) is deleted; changes to what the public cannot see, such as drafts and pending
-        versions, are invisible. Editors see every change."""
+        versions, are invisible; a rename of what the public sees is a rename. Editors see
+        every change."""
+        if self.event is EventType.RENAMED:
+            public = self.status is ArticleStatus.PUBLISHED if self.public is None else self.public
+            return ChangeKind.RENAMED if include_drafts or public else None
         if include_drafts:
             if self.event is EventType.DELETED:
                 return ChangeKind.DELETED
@@ -128,6 +156,7 @@ class ContentChange:
                 "was_public": self.was_public,
                 "public": self.public,
                 "pending": self.pending,
+                "rename": self.rename.to_dict() if self.rename else None,
             }
         )
 
@@ -146,6 +175,7 @@ class ContentChange:
             was_public=_flag(fields.get("was_public")),
             public=_flag(fields.get("public")),
             pending=bool(fields.get("pending", False)),
+            rename=Rename.of(fields.get("rename")),
         )
 
     @classmethod
@@ -161,6 +191,7 @@ class ContentChange:
             was_public=_flag(event.payload["article"].get("was_public")),
             public=_flag(event.payload["article"].get("public")),
             pending=bool(event.payload["article"].get("pending", False)),
+            rename=Rename.of(event.payload.get("rename")),
         )
 
 
@@ -178,11 +209,13 @@ async def record_event(
     was_public: bool | None = None,
     pending: bool = False,
     version: int | None = None,
+    rename: Rename | None = None,
 ) -> None:
     """`locale` is set when only the article's translation into that locale changed;
     `was_public` is whether the public could see the article before the change (left out: as
-    it can now), `pending` that only its pending version changed, at `version`. Whether the
-    public sees the article after the change is read from `article` at `occurred_at`."""
+    it can now), `pending` that only its pending version changed, at `version`; `rename` when a
+    slug changed (with `EventType.RENAMED`). Whether the public sees the article after the
+    change is read from `article` at `occurred_at`."""
     key = str(uuid.uuid4())
     public = is_public(article, occurred_at)
     version = article.version if version is None else version
@@ -210,7 +243,16 @@ async def record_event(
         was_public=bool(article_payload["was_public"]),
         public=public,
         pending=pending,
+        rename=rename,
     )
+    payload: dict[str, Any] = {
+        "event": event_type.value,
+        "idempotency_key": key,
+        "occurred_at": occurred_at.isoformat(),
+        "article": article_payload,
+    }
+    if rename is not None:
+        payload["rename"] = rename.to_dict()
     insert = sa.insert(OutboxEvent).values(
         revision=revision,
         event_type=event_type.value,
@@ -218,12 +260,7 @@ async def record_event(
         article_version=version,
         idempotency_key=key,
         created_at=occurred_at,
-        payload={
-            "event": event_type.value,
-            "idempotency_key": key,
-            "occurred_at": occurred_at.isoformat(),
-            "article": article_payload,
-        },
+        payload=payload,
     )
     if session.get_bind().dialect.name == "postgresql":
         # Queued by the server until this transaction commits; dropped if it rolls back. Sent

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms import content, reads
+from cms import authors, content, reads
 from cms.db import Database, WriteSession, as_database
 from cms.documents import ArticleDocument, TranslationDocument
 from cms.search_index import deferred_indexing
@@ -39,6 +39,18 @@ SCHEMA_REF = "../schema/seed.schema.json"
 class SeedReport:
     outcomes: dict[Path, content.SaveOutcome] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
+    # Authors the seed created or changed, by slug, and the articles a change reached.
+    authors: dict[str, content.SaveOutcome] = field(default_factory=dict)
+    author_articles: dict[str, list[str]] = field(default_factory=dict)
+
+    def author_lines(self) -> list[str]:
+        """One line per author the seed created or changed."""
+        lines = []
+        for slug, outcome in self.authors.items():
+            reached = self.author_articles.get(slug, [])
+            also = f" (the byline of {', '.join(reached)})" if reached else ""
+            lines.append(f"author {slug!r} {outcome.value}{also}")
+        return lines
 
     def counts(self) -> Counter[str]:
         counts = Counter(outcome.value for outcome in self.outcomes.values())
@@ -63,6 +75,7 @@ async def seed_database(
     translations = [f for f in seed_files if isinstance(f.document, TranslationDocument)]
     report = SeedReport()
     async with as_database(database).write_session(inline=inline) as session:
+        await _seed_authors(session, articles, report)
         async with deferred_indexing(session):
             for seed_file in articles:
                 assert isinstance(seed_file.document, ArticleDocument)
@@ -75,13 +88,40 @@ async def seed_database(
         for seed_file in translations:
             assert isinstance(seed_file.document, TranslationDocument)
             report.outcomes[seed_file.path] = await save_article_translation(
-                session, seed_file.document, source=str(seed_file.path), line_of=seed_file.line_of
+                session,
+                seed_file.document,
+                actor="seed",
+                source=str(seed_file.path),
+                line_of=seed_file.line_of,
             )
             if progress is not None:
                 progress(seed_file)
         if prune:
             await _prune(session, seed_files, report)
     return report
+
+
+async def _seed_authors(
+    session: WriteSession, articles: Sequence[SeedFile], report: SeedReport
+) -> None:
+    """Create the authors the files define, and change the stored ones they define differently,
+    through `cms.authors` (the files agree on each author: `cross_file_problems`)."""
+    defined = {
+        f.document.author.slug: f.document.author
+        for f in articles
+        if isinstance(f.document, ArticleDocument)
+    }
+    for slug, document in defined.items():
+        stored = await authors.get_author(session, slug)
+        if stored is None:
+            await authors.create_author(session, document)
+            report.authors[slug] = content.SaveOutcome.CREATED
+        elif authors.author_document(stored) != document:
+            update = await authors.update_author(
+                session, document, expected_version=None, actor="seed"
+            )
+            report.authors[slug] = content.SaveOutcome.UPDATED
+            report.author_articles[slug] = [article.slug for article in update.articles]
 
 
 async def _prune(session: WriteSession, seed_files: Sequence[SeedFile], report: SeedReport) -> None:

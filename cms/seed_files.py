@@ -188,8 +188,8 @@ def nearest_line(lines: LineIndex, location: Location) -> int | None:
 
 def cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProblem]:
     """Problems between files: an article slug used twice, an author that reads differently."""
-    article_files: dict[str, Path] = {}
-    authors: dict[str, tuple[Path, Any]] = {}
+    article_files: dict[str, SeedFile] = {}
+    authors: dict[str, SeedFile] = {}
     reviewers: dict[str, tuple[Path, int | None, Any]] = {}
     articles: dict[str, ArticleDocument] = {}
     translation_files: dict[tuple[str, str], Path] = {}
@@ -208,20 +208,31 @@ def cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProbl
             translation_files.setdefault(key, seed_file.path)
             continue
         articles.setdefault(document.slug, document)
-        if document.slug in article_files:
+        first = article_files.setdefault(document.slug, seed_file)
+        if first is not seed_file:
+            # Two files, one article: seeding would make one overwrite the other.
             yield ContentProblem(
                 str(seed_file.path),
                 "slug",
-                f"article slug {document.slug!r} is also used by {article_files[document.slug]}",
+                f"article slug {document.slug!r} is also used by {_at(first, ('slug',))}; "
+                "give each article its own slug",
+                seed_file.line_of(("slug",)),
             )
-        article_files.setdefault(document.slug, seed_file.path)
-        first = authors.setdefault(document.author.slug, (seed_file.path, document.author))
-        if first[1] != document.author:
+        first = authors.setdefault(document.author.slug, seed_file)
+        assert isinstance(first.document, ArticleDocument)
+        if first.document.author != document.author:
+            field_name = next(
+                name
+                for name in ("name", "bio")
+                if getattr(first.document.author, name) != getattr(document.author, name)
+            )
+            where = ("author", field_name)
             yield ContentProblem(
                 str(seed_file.path),
-                "author",
-                f"author {document.author.slug!r} differs from the one in {first[0]}; "
-                "an author must read the same in every file",
+                f"author.{field_name}",
+                f"author {document.author.slug!r} is defined differently in "
+                f"{_at(first, where)}; an author must read the same in every file",
+                seed_file.line_of(where),
             )
         if document.review is not None:
             reviewer, line = document.review.reviewer, seed_file.line_of(("review", "reviewer"))
@@ -250,6 +261,12 @@ def cross_file_problems(seed_files: Sequence[SeedFile]) -> Iterator[ContentProbl
                         message,
                         seed_file.line_of(location),
                     )
+
+
+def _at(seed_file: SeedFile, location: Location) -> str:
+    """`path:line` of a field in a seed file (the path alone when the line is unknown)."""
+    line = seed_file.line_of(location)
+    return f"{seed_file.path}:{line}" if line is not None else str(seed_file.path)
 
 
 class _SeedDumper(yaml.SafeDumper):

@@ -60,6 +60,9 @@ class SnippetItem:
     title_locale: str
     body_locale: str
     citations: tuple[Citation, ...] = ()
+    # Whether a translated title or body translates an older text of it (`LocalizedText.stale`).
+    title_stale: bool = False
+    body_stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class SyndicatedArticle:
     language: str
     chain: tuple[str, ...]
     title_locale: str
+    title_stale: bool = False
 
     def snippets(self) -> list[Snippet]:
         """Every benefit as a snippet; none at all when the article has no precautions, since a
@@ -172,7 +176,10 @@ def syndicated_article(
         # Every kind that reaches a snippet (benefits, precautions) has citations.
         stored = getattr(row, "citations", None) or []
         citations = tuple(Citation.model_validate(c) for c in stored)
-        return SnippetItem(row.slug, title.value, body.value, title.locale, body.locale, citations)
+        return SnippetItem(
+            row.slug, title.value, body.value, title.locale, body.locale, citations,
+            title_stale=title.stale, body_stale=body.stale,
+        )  # fmt: skip
 
     return SyndicatedArticle(
         slug=article.slug,
@@ -189,6 +196,7 @@ def syndicated_article(
         language=view.locale,
         chain=view.chain,
         title_locale=title.locale,
+        title_stale=title.stale,
     )
 
 

@@ -5,25 +5,46 @@ true to it (`cms.content`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import col, select
 
 from cms.content import SaveOutcome, locked_article, stored_article
+from cms.content_model import item_kind
 from cms.db import ReadSession, WriteSession
-from cms.documents import Location, TranslationDocument, field_path, translation_problems
-from cms.errors import ContentProblem, InvalidContent, NotFound
-from cms.models import ArticleTranslation, utc_now
+from cms.documents import (
+    ArticleDocument,
+    Location,
+    TranslationDocument,
+    field_path,
+    translation_problems,
+)
+from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
+from cms.locales import source_hash
+from cms.models import ArticleTranslation, TranslationRevision, utc_now
 from cms.outbox import EventType, record_event
-from cms.reads import articles_by_slugs, translation_of, translations_by_article_ids
+from cms.reads import (
+    articles_by_slugs,
+    every_article_slug,
+    translation_of,
+    translations_by_article_ids,
+)
 
 __all__ = [
     "delete_article_translation",
     "get_translation_documents",
     "save_article_translation",
+    "source_hashes",
+    "source_text",
+    "stale_fields",
+    "stale_translations",
+    "translated_fields",
 ]
+
+Path = tuple[str, ...]
 
 
 async def get_translation_documents(
@@ -44,6 +65,8 @@ async def save_article_translation(
     session: WriteSession,
     document: TranslationDocument,
     *,
+    expected_version: int | None = None,
+    actor: str = "system",
     source: str = "",
     line_of: Callable[[Location], int | None] | None = None,
     now: datetime | None = None,
@@ -51,9 +74,14 @@ async def save_article_translation(
     """Make the stored translation of the article `document.translation_of` into
     `document.locale` equal `document`. Refused with `InvalidContent` (naming `source` and the
     lines `line_of` gives) when there is no such article, when the locale is the article's own,
-    or when it translates items the article has not. A change records an `article.updated`
-    event carrying the locale and bumps the content revision; the article's version and its
-    revisions (snapshots of the base document) are left as they are."""
+    or when it translates items the article has not; with `Conflict` when `expected_version` is
+    given and the translation is at another version (0: it must not exist yet).
+
+    A change bumps the translation's version, records a `TranslationRevision` and an
+    `article.updated` event carrying the locale. Each translated field keeps the hash of the
+    source text it translates (kept from before when its translation did not change), so a read
+    can tell when the source has changed since. The article's own version is left as it is.
+    This is the only write of a translation's text."""
     now = now or utc_now()
     stored = await stored_article(session, document.translation_of)
     if stored is None:
@@ -69,19 +97,31 @@ async def save_article_translation(
     if problems:
         raise InvalidContent(problems)
     row = await translation_of(session, article_id=article.id, locale=document.locale)
+    current_version = row.version if row is not None else 0
+    if expected_version is not None and expected_version != current_version:
+        raise Conflict(
+            slug=document.translation_of,
+            expected_version=expected_version,
+            current_version=current_version,
+            noun=f"the translation into {document.locale!r} of article",
+        )
     overlay = document.overlay()
     if row is not None and row.document == overlay:
         return SaveOutcome.UNCHANGED
     if row is None:
+        version = 1 + await _last_revision(session, article.id, document.locale)
         row = ArticleTranslation(
-            article_id=article.id, locale=document.locale, document=overlay,
-            created_at=now, updated_at=now,
+            article_id=article.id, locale=document.locale, document=overlay, version=version,
+            source_hashes=source_hashes(overlay, stored.document), created_at=now, updated_at=now,
         )  # fmt: skip
         outcome = SaveOutcome.CREATED
     else:
-        row.document, row.updated_at = overlay, now
+        hashes = source_hashes(overlay, stored.document, before=(row.document, row.source_hashes))
+        row.document, row.source_hashes, row.updated_at = overlay, hashes, now
+        row.version += 1
         outcome = SaveOutcome.UPDATED
     session.add(row)
+    await _record(session, row, outcome.value, actor, now)
     await record_event(
         session, event_type=EventType.UPDATED, article=article, occurred_at=now,
         locale=document.locale,
@@ -90,19 +130,103 @@ async def save_article_translation(
     return outcome
 
 
-async def delete_article_translation(session: WriteSession, *, slug: str, locale: str) -> None:
+async def _last_revision(session: WriteSession, article_id: int, locale: str) -> int:
+    """The last version a translation into `locale` had (one deleted since may have had some)."""
+    statement = select(sa.func.max(col(TranslationRevision.version))).where(
+        col(TranslationRevision.article_id) == article_id,
+        col(TranslationRevision.locale) == locale,
+    )
+    return int((await session.exec(statement)).first() or 0)
+
+
+async def _record(
+    session: WriteSession, row: ArticleTranslation, action: str, actor: str, now: datetime
+) -> None:
+    await session.exec(
+        sa.insert(TranslationRevision).values(
+            article_id=row.article_id, locale=row.locale, version=row.version, action=action,
+            actor=actor, created_at=now, document=row.document, source_hashes=row.source_hashes,
+        )
+    )  # fmt: skip
+
+
+def translated_fields(overlay: Mapping[str, Any], path: Path = ()) -> Iterator[tuple[Path, str]]:
+    """Every translated text of an overlay with its path: `("benefits", "<slug>", "title")`."""
+    for key, value in overlay.items():
+        if isinstance(value, Mapping):
+            yield from translated_fields(value, (*path, key))
+        elif isinstance(value, str):
+            yield (*path, key), value
+
+
+def source_text(document: ArticleDocument, path: Path) -> str:
+    """The text of the article that the field at `path` of a translation translates."""
+    if len(path) == 1:
+        return str(getattr(document, path[0]))
+    if path[0] == "conclusion":
+        return str(getattr(document.conclusion, path[1])) if document.conclusion else ""
+    list_name, slug, name = path
+    items = document.items(item_kind(list_name))
+    return next((str(getattr(item, name)) for item in items if item.slug == slug), "")
+
+
+def source_hashes(
+    overlay: Mapping[str, Any],
+    document: ArticleDocument,
+    *,
+    before: tuple[Mapping[str, Any], Mapping[str, str]] | None = None,
+) -> dict[str, str]:
+    """The hash of the source text of every field of `overlay`. A field translated as it was
+    `before` keeps the hash it had: it still translates the text it was made from."""
+    old = dict(translated_fields(before[0])) if before else {}
+    old_hashes = before[1] if before else {}
+    hashes = {}
+    for path, text in translated_fields(overlay):
+        key = ".".join(path)
+        if old.get(path) == text and key in old_hashes:
+            hashes[key] = old_hashes[key]
+        else:
+            hashes[key] = source_hash(source_text(document, path))
+    return hashes
+
+
+async def delete_article_translation(
+    session: WriteSession, *, slug: str, locale: str, actor: str = "system"
+) -> None:
+    """Delete a translation; its revisions stay, the last one recording the deletion."""
     article = await locked_article(session, slug)
     if article is None:
         raise NotFound(f"No article {slug!r}.")
-    deleted = await session.exec(
-        sa.delete(ArticleTranslation).where(
-            col(ArticleTranslation.article_id) == article.id,
-            col(ArticleTranslation.locale) == locale,
-        )
-    )
-    if deleted.rowcount == 0:
+    assert article.id is not None
+    row = await translation_of(session, article_id=article.id, locale=locale)
+    if row is None:
         raise NotFound(f"Article {slug!r} has no translation to {locale!r}.")
+    await session.delete(row)
+    row.version += 1
+    await _record(session, row, "deleted", actor, utc_now())
     await record_event(
         session, event_type=EventType.UPDATED, article=article, occurred_at=utc_now(),
         locale=locale,
     )  # fmt: skip
+
+
+def stale_fields(translation: ArticleTranslation, document: ArticleDocument) -> list[str]:
+    """The paths of the fields of a translation whose source text has changed since they were
+    translated (a field with no hash kept is not reported: nothing is known of it)."""
+    return [
+        key
+        for path, _ in translated_fields(translation.document)
+        if (key := ".".join(path)) in translation.source_hashes
+        and translation.source_hashes[key] != source_hash(source_text(document, path))
+    ]
+
+
+async def stale_translations(session: WriteSession) -> list[tuple[str, str, str]]:
+    """Every stale translated field stored: (article slug, locale, field path), in order."""
+    found: list[tuple[str, str, str]] = []
+    for slug in await every_article_slug(session):
+        stored = await stored_article(session, slug, lock=False)
+        assert stored is not None and stored.article.id is not None
+        for row in await translations_by_article_ids(session, [stored.article.id]):
+            found.extend((slug, row.locale, key) for key in stale_fields(row, stored.document))
+    return found

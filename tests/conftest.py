@@ -257,6 +257,17 @@ def engine(database: Database) -> AsyncEngine:
 
 
 @pytest.fixture
+async def penci(database: Database) -> None:
+    """On a database with no seed: the author that new articles in tests reference. Articles
+    only reference authors; `cms.authors` creates them."""
+    from cms.authors import create_author
+    from cms.documents import AuthorDocument
+
+    async with database.write_session() as session:
+        await create_author(session, AuthorDocument(slug="penci", name="Penci"))
+
+
+@pytest.fixture
 async def seeded(database: Database) -> AsyncEngine:
     await seed_database(database, [SEED_DIR])
     return database.engine

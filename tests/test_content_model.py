@@ -183,7 +183,7 @@ async def test_every_item_kind_goes_through_every_path(
     }
     save = """
     mutation Save($input: ArticleTranslationInput!) {
-      articleTranslationSave(slug: "back-walk", locale: "de", input: $input) {
+      articleTranslationSave(slug: "back-walk", locale: "de", expectedVersion: 0, input: $input) {
         errors { field message }
       }
     }

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col, select
 
-from cms import content, migrate, models, reads, reviews, search, workflow
+from cms import content, lint, migrate, models, reads, reviews, search, workflow
 from cms.db import create_engine, session_scope
 from cms.documents import ArticleDocument
 from cms.models import utc_now
@@ -214,3 +214,25 @@ async def test_upgrading_to_working_copies_keeps_content_and_announces_no_past_g
         assert await workflow.apply_due(session, now=models.utc_now()) == 0
     assert after == before
     assert (article.updated_at, article.unpublish_at) == (article.published_at, None)
+
+
+async def test_upgrading_to_0011_keeps_content_and_hashes_the_translated_sources(
+    empty_engine: AsyncEngine,
+) -> None:
+    await migrate.upgrade(empty_engine)
+    await seed_database(empty_engine, [SEED_DIR])
+    async with session_scope(empty_engine) as session:
+        before = await content.get_article_document(session, slug="back-walk")
+        hashes = (await session.exec(select(models.ArticleTranslation.source_hashes))).one()
+    await migrate.downgrade(empty_engine, "0009")
+    await migrate.upgrade(empty_engine)
+    async with session_scope(empty_engine) as session:
+        assert await content.get_article_document(session, slug="back-walk") == before
+        author = (await session.exec(select(models.Author))).one()
+        translation = (await session.exec(select(models.ArticleTranslation))).one()
+    assert author.version == 1
+    assert translation.version == 1
+    # The same hashes as a save computes, so that no translation reads as stale.
+    assert translation.source_hashes == hashes
+    assert len(hashes) > 10
+    assert await lint.lint_stored_translations(empty_engine) == []

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cms import reads
+from cms.content import SaveOutcome
 from cms.db import session_scope
 from cms.errors import InvalidContent
-from cms.models import Article, ArticleReview, Benefit, Reviewer
+from cms.models import Article, ArticleReview, Benefit, OutboxEvent, Reviewer, Revision
 from cms.seed import SeedReport, export_articles, seed_database, seed_if_empty
 from tests.conftest import SEED_DIR, GraphQL
 
@@ -229,3 +230,47 @@ async def test_a_medical_review_round_trips_through_the_database(
     )  # fmt: skip
     assert review.content_hash == article.content_hash
     assert review.reviewed_on is not None and review.reviewed_on.isoformat() == "2026-11-20"
+
+
+AUTHOR = '{ article(slug: "back-walk") { version author { name version } } }'
+
+
+async def test_an_author_changed_in_the_files_is_updated_through_the_author_path(
+    engine: AsyncEngine, seed_dir: Path, graphql: GraphQL
+) -> None:
+    await seed_database(engine, [seed_dir])
+    _edit(seed_dir, "  name: Penci\n", "  name: Penci Sharma\n")
+    report = await seed_database(engine, [seed_dir])
+    assert report.authors == {"penci": SaveOutcome.UPDATED}
+    assert report.author_lines() == ["author 'penci' updated (the byline of back-walk)"]
+    # The article itself reads as its file does: nothing else to change.
+    assert await _outcomes(report) == ["unchanged", "unchanged"]
+    article = (await graphql(AUTHOR))["data"]["article"]
+    assert article == {"version": 2, "author": {"name": "Penci Sharma", "version": 2}}
+    async with session_scope(engine) as session:
+        revisions = (
+            await session.exec(select(Revision.action).order_by(col(Revision.version)))
+        ).all()
+        events = (
+            await session.exec(select(OutboxEvent.event_type).order_by(col(OutboxEvent.revision)))
+        ).all()
+    assert revisions == ["created", "author updated"]
+    assert events[-1] == "article.updated"
+    again = await seed_database(engine, [seed_dir])
+    assert again.authors == {}
+
+
+async def test_a_copied_seed_file_is_refused_never_an_overwrite(
+    engine: AsyncEngine, seed_dir: Path
+) -> None:
+    original = seed_dir / "back-walk.yaml"
+    copy = seed_dir / "copy.yaml"
+    copy.write_text(original.read_text("utf-8").replace("title: ", "title: Copy ", 1), "utf-8")
+    with pytest.raises(InvalidContent) as raised:
+        await seed_database(engine, [seed_dir])
+    assert [str(p) for p in raised.value.problems] == [
+        f"{copy}:2: slug: article slug 'back-walk' is also used by {original}:2; "
+        "give each article its own slug"
+    ]
+    async with session_scope(engine) as session:
+        assert not await reads.has_articles(session)

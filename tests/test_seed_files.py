@@ -131,7 +131,20 @@ def test_two_files_may_not_share_an_article_slug(tmp_path: Path) -> None:
     with pytest.raises(InvalidContent) as raised:
         read_seed_files(discover_seed_files([tmp_path]))
     assert [str(p) for p in raised.value.problems] == [
-        f"{tmp_path / 'b.yaml'}: slug: article slug 'tiny' is also used by {tmp_path / 'a.yaml'}"
+        f"{tmp_path / 'b.yaml'}:1: slug: article slug 'tiny' is also used by "
+        f"{tmp_path / 'a.yaml'}:1; give each article its own slug"
+    ]
+
+
+def test_one_author_defined_two_ways_names_both_files_and_lines(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(VALID)
+    other = VALID.replace("slug: tiny", "slug: other").replace("name: Penci", "name: Mallory")
+    (tmp_path / "b.yaml").write_text(other)
+    with pytest.raises(InvalidContent) as raised:
+        read_seed_files(discover_seed_files([tmp_path]))
+    assert [str(p) for p in raised.value.problems] == [
+        f"{tmp_path / 'b.yaml'}:6: author.name: author 'penci' is defined differently in "
+        f"{tmp_path / 'a.yaml'}:6; an author must read the same in every file"
     ]
 
 

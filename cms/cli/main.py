@@ -195,6 +195,8 @@ def seed(
             f"{len(files)} file(s): {counts['created']} created, {counts['updated']} updated, "
             f"{counts['unchanged']} unchanged, {counts['deleted']} deleted"
         )
+        for line in report.author_lines():
+            console.print(line, markup=False)
 
     try:
         asyncio.run(run())
@@ -221,6 +223,14 @@ class LintFormat(enum.StrEnum):
     PLAIN = "plain"
 
 
+async def _stored_findings(settings: Settings) -> list[lint.Finding]:
+    engine = create_engine(settings)
+    try:
+        return await lint.lint_stored_translations(engine)
+    finally:
+        await engine.dispose()
+
+
 @app.command("lint")
 def lint_command(
     paths: PathsArgument = None,
@@ -240,6 +250,14 @@ def lint_command(
             help="An absolute claim to report; repeat for several (replaces the configured list)."
         ),
     ] = None,
+    stored: Annotated[
+        bool,
+        typer.Option(
+            "--stored",
+            help="Also warn of stored translations whose source text changed since (reads the "
+            "configured database).",
+        ),
+    ] = False,
 ) -> None:
     """Check content files against the editorial rules (and the schema). Exits 1 on any error,
     or with --strict on any warning."""
@@ -250,6 +268,8 @@ def lint_command(
         site_url=settings.site_url,
     )
     findings = lint.lint_paths(seed_paths(paths), rules)
+    if stored:
+        findings += asyncio.run(_stored_findings(settings))
     errors_found = sum(f.severity is lint.Severity.ERROR for f in findings)
     warnings_found = len(findings) - errors_found
     as_table = output is LintFormat.TABLE or (output is LintFormat.AUTO and console.is_terminal)

@@ -44,6 +44,8 @@ ChangeType = described_enum(
         outbox.ChangeKind.CREATED: "The article appeared (was created, or published).",
         outbox.ChangeKind.UPDATED: "The article, or one of its translations, changed.",
         outbox.ChangeKind.DELETED: "The article went away (was deleted, or taken offline).",
+        outbox.ChangeKind.RENAMED: "The article or one of its benefits took a new slug "
+        "(`rename`); the old one still leads there.",
     },
 )
 
@@ -65,6 +67,13 @@ def decode_change_cursor(cursor: str) -> int:
     raise BadUserInput("`since` is not a valid cursor; pass an endCursor this API returned.")
 
 
+@strawberry.type(description="A slug that changed. The old slug stays an alias of the new one.")
+class SlugRename:
+    kind: str = strawberry.field(description="What was renamed: `article` or `benefit`.")
+    old_slug: str = strawberry.field(description="The slug before, still an alias.")
+    new_slug: str = strawberry.field(description="The slug now.")
+
+
 @strawberry.type(description="One change to an article.")
 class Change:
     type: outbox.ChangeKind = strawberry.field(description="What happened, as you see it.")
@@ -74,6 +83,9 @@ class Change:
     locale: str | None = strawberry.field(
         description="Set when only the article's translation into this locale changed (saved "
         "or deleted); null when the article itself changed."
+    )
+    rename: SlugRename | None = strawberry.field(
+        default=None, description="With RENAMED: which slug changed, from what to what."
     )
 
     @strawberry.field(
@@ -95,6 +107,13 @@ class Change:
             occurred_at=change.occurred_at,
             cursor=encode_change_cursor(change.revision),
             locale=change.locale,
+            rename=SlugRename(
+                kind=change.rename.kind,
+                old_slug=change.rename.old_slug,
+                new_slug=change.rename.new_slug,
+            )
+            if change.rename
+            else None,
         )
 
 

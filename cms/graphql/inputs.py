@@ -50,11 +50,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@strawberry.input(description="The author of an article; matched by slug.")
+@strawberry.input(
+    description="The author of an article, referenced by slug: an article never changes its "
+    "author (`authorCreate` and `authorUpdate` do). `name` and `bio`, when given, must be the "
+    "author's own."
+)
 class AuthorInput:
     slug: str = document_field(AuthorDocument, "slug")
-    name: str = document_field(AuthorDocument, "name")
-    bio: str = document_field(AuthorDocument, "bio", default="")
+    name: str | None = strawberry.field(
+        default=None, description="Optional; when given, must be the author's name."
+    )
+    bio: str | None = strawberry.field(
+        default=None, description="Optional; when given, must be the author's bio."
+    )
 
 
 # The fields of each item input come from its document (`cms.content_model`).

@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 from cms import reads, working_copies
 from cms.content_model import BENEFIT, ITEM_KINDS, PRECAUTION, ItemKind
 from cms.locales import LocaleView, fallback_chain
-from cms.models import ITEM_TABLES, Article, Author, ItemRow, PendingVersion
+from cms.models import ITEM_TABLES, Article, ArticleTranslation, Author, ItemRow, PendingVersion
 from cms.reviews import Review, reviews_by_article_ids
 from cms.snippets import SyndicatedArticle, syndicated_article
 
@@ -144,17 +144,18 @@ class PendingByArticleIdLoader(DataLoader[int, PendingVersion | None]):
 
 
 Overlays = dict[str, dict[str, Any]]
+Translations = dict[str, ArticleTranslation]
 
 
-class TranslationsByArticleIdLoader(DataLoader[int, Overlays]):
-    """Every translation of each article, as `{locale: overlay}`."""
+class TranslationsByArticleIdLoader(DataLoader[int, Translations]):
+    """Every translation of each article, as `{locale: row}`."""
 
     def __init__(self, db: RequestDatabase) -> None:
-        async def load(article_ids: list[int]) -> list[Overlays]:
+        async def load(article_ids: list[int]) -> list[Translations]:
             rows = await db.run(reads.translations_by_article_ids, article_ids)
-            grouped: dict[int, Overlays] = defaultdict(dict)
+            grouped: dict[int, Translations] = defaultdict(dict)
             for row in rows:
-                grouped[row.article_id][row.locale] = row.document
+                grouped[row.article_id][row.locale] = row
             return [grouped[article_id] for article_id in article_ids]
 
         super().__init__(load_fn=load)
@@ -239,8 +240,13 @@ class Loaders:
         assert article.id is not None
         if len(fallback_chain(requested, article.locale)) == 1:
             return LocaleView(base=article.locale, requested=requested)
-        translations = await self.translations_by_article_id.load(article.id)
-        return LocaleView(base=article.locale, requested=requested, translations=translations)
+        rows = await self.translations_by_article_id.load(article.id)
+        return LocaleView(
+            base=article.locale,
+            requested=requested,
+            translations={locale: row.document for locale, row in rows.items()},
+            source_hashes={locale: row.source_hashes for locale, row in rows.items()},
+        )
 
     async def syndicated_article(
         self, article: Article, *, site_url: str, view: LocaleView | None = None

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from cms.locales import parse_locale, same_language
+from cms.locales import LocalizedText, parse_locale, same_language
 
 __all__ = ["FieldLocale", "LocaleArgument", "Localized", "field_locales", "requested_locale"]
 
@@ -36,6 +36,11 @@ class FieldLocale:
         "for (not merely another region of it, as `de` for `de-AT`): the field is not "
         "translated yet and fell back."
     )
+    stale: bool = strawberry.field(
+        default=False,
+        description="True when the value is a translation and the text it translates has "
+        "changed since it was translated: the translation needs a look.",
+    )
 
 
 @strawberry.interface(
@@ -51,9 +56,14 @@ class Localized:
     )
 
 
-def field_locales(locale: str, **sources: str) -> list[FieldLocale]:
-    """One `FieldLocale` per field of an item read for `locale`, from each field's source."""
-    return [
-        FieldLocale(field=name, locale=source, fallback=not same_language(source, locale))
-        for name, source in sources.items()
-    ]
+def field_locales(locale: str, **sources: str | LocalizedText) -> list[FieldLocale]:
+    """One `FieldLocale` per field of an item read for `locale`, from each field's source: the
+    locale its value is written in, or the value itself (which knows whether it is stale)."""
+    found = []
+    for name, source in sources.items():
+        text = source if isinstance(source, LocalizedText) else LocalizedText("", source)
+        fallback = not same_language(text.locale, locale)
+        found.append(
+            FieldLocale(field=name, locale=text.locale, fallback=fallback, stale=text.stale)
+        )
+    return found

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from cms import content, models, reads, workflow
+from cms import aliases, authors, content, models, reads, workflow
 from cms.access import Scope
 from cms.content_model import BENEFIT, NUTRITION_TIP, PRECAUTION, SECTION
 from cms.documents import (
@@ -34,6 +34,7 @@ from cms.errors import (
     InvalidContent,
     InvalidTransition,
     NotFound,
+    SlugIsAlias,
 )
 from cms.gate import RuleOverride, gated_writes, write_rules
 from cms.graphql.context import Info
@@ -71,6 +72,10 @@ class ContentErrorCode(enum.Enum):
     )
     CONTENT_RULE = strawberry.enum_value(
         "content_rule", description="An editorial rule (`cms lint`) refused the content."
+    )
+    SLUG_IS_ALIAS = strawberry.enum_value(
+        "slug_is_alias",
+        description="The slug is an old slug of another article or benefit, kept for links.",
     )
 
 
@@ -172,8 +177,13 @@ def _errors_of(error: Exception, locate: Locate) -> list[ContentError]:
             for p, rule in zip(error.problems, error.rules, strict=True)
         ]  # fmt: skip
     if isinstance(error, InvalidContent):
+        code = (
+            ContentErrorCode.SLUG_IS_ALIAS
+            if isinstance(error, SlugIsAlias)
+            else ContentErrorCode.INVALID
+        )
         return [
-            ContentError(field=locate(p.field), message=p.message, code=ContentErrorCode.INVALID)
+            ContentError(field=locate(p.field), message=p.message, code=code)
             for p in error.problems
         ]
     if isinstance(error, Conflict):
@@ -194,6 +204,7 @@ def _errors_of(error: Exception, locate: Locate) -> list[ContentError]:
 
 
 Change = Callable[[ArticleDocument], ArticleDocument | dict[str, Any]]
+Then = Callable[[Any, models.Article], Awaitable[None]]
 
 
 def _override(value: RuleOverrideInput | None) -> RuleOverride | None:
@@ -245,11 +256,13 @@ async def _edit(
     action: str | None = None,
     locate: Locate = _input_path,
     override: RuleOverrideInput | None = None,
+    then: Then | None = None,
 ) -> ArticlePayload:
+    """`then`, if given, runs after the edit in its transaction (e.g. to record a rename)."""
     actor = info.context.principal.name
 
     async def operation(session: Any) -> models.Article:
-        return await content.edit_article_document(
+        article = await content.edit_article_document(
             session,
             slug=slug,
             expected_version=expected_version,
@@ -257,6 +270,9 @@ async def _edit(
             actor=actor,
             action=action,
         )
+        if then is not None:
+            await then(session, article)
+        return article
 
     return await _payload(info, *await _write(info, operation, locate, override))
 
@@ -309,6 +325,8 @@ class ArticleMutations:
         data = {**provided_fields(input), "status": ArticleStatus.DRAFT}
 
         async def operation(session: Any) -> models.Article:
+            stored = await authors.get_author(session, data["author"]["slug"])
+            data["author"] = authors.author_reference(data["author"], stored)
             document = validate_document(data)
             await content.save_article_document(session, document, expected_version=0, actor=actor)
             (row,) = await reads.articles_by_slugs(session, [document.slug], include_drafts=True)
@@ -330,6 +348,12 @@ class ArticleMutations:
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         changes = provided_fields(input)
+        if changes.get("author") is not None:
+            stored = await info.context.db.run(authors.get_author, changes["author"]["slug"])
+            try:
+                changes["author"] = authors.author_reference(changes["author"], stored)
+            except InvalidContent as error:
+                return ArticlePayload(article=None, errors=_errors_of(error, _input_path))
         return await _edit(
             info,
             slug=slug,
@@ -481,6 +505,7 @@ async def _edit_items(
     expected_version: int,
     change: Change,
     override: RuleOverrideInput | None = None,
+    then: Then | None = None,
 ) -> ArticlePayload:
     """An edit of one list of the article: problems with the item edited point at `input`,
     others at the article's field (`slugs` for a reorder)."""
@@ -499,6 +524,7 @@ async def _edit_items(
         change=change,
         locate=locate,
         override=override,
+        then=then,
     )
 
 
@@ -631,6 +657,7 @@ class ItemMutations:
             expected_version=expected_version,
             change=lambda document: change_item(edit, document, slug, values),
             override=override,
+            then=_benefit_renamed(slug, values.get("slug")),
         )
 
     @strawberry.mutation(description="Remove a benefit. Needs `content:write`.")
@@ -832,6 +859,48 @@ class ItemMutations:
         )
 
 
+def _benefit_renamed(old: str, new: str | None) -> Then | None:
+    """Keep a renamed benefit's old slug as an alias (`cms.aliases`)."""
+    if new is None or new == old:
+        return None
+
+    async def record(session: Any, article: models.Article) -> None:
+        await aliases.record_benefit_rename(session, article, old, new)
+
+    return record
+
+
 @strawberry.type
-class Mutation(ArticleMutations, ItemMutations):
+class RenameMutations:
+    @strawberry.mutation(
+        description="Give an article a new slug. Its old slug stays an alias: links, embeds "
+        "and queries that use it keep leading to the article, and no other article may take "
+        "it. The change feed and webhooks report RENAMED. Needs `content:write`, and "
+        "`content:publish` for a published article (its public URLs change at once)."
+    )
+    async def article_rename(
+        self,
+        info: Info,
+        slug: Annotated[str, strawberry.argument(description="The article's slug now.")],
+        new_slug: Annotated[str, strawberry.argument(description="The slug it is to have.")],
+        expected_version: VersionArgument,
+    ) -> ArticlePayload:
+        principal = info.context.principal
+        principal.require(Scope.WRITE)
+        actor = principal.name
+
+        async def operation(session: Any) -> models.Article:
+            article = await content.locked_article(session, slug)
+            if article is not None and article.status is ArticleStatus.PUBLISHED:
+                principal.require(Scope.PUBLISH)
+            return await content.rename_article(
+                session, slug=slug, new_slug=new_slug, expected_version=expected_version,
+                actor=actor,
+            )  # fmt: skip
+
+        return await _payload(info, *await _write(info, operation, locate=lambda _: "newSlug"))
+
+
+@strawberry.type
+class Mutation(ArticleMutations, ItemMutations, RenameMutations):
     pass

@@ -10,7 +10,7 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from cms import reads
+from cms import aliases, reads
 from cms.documents import MAX_TAG_LENGTH, TAG_PATTERN
 from cms.errors import BadUserInput
 from cms.graphql.changes import ChangeQuery
@@ -84,6 +84,15 @@ class Query(SnippetQuery, SearchQuery, ChangeQuery, ReviewerQuery):
     ) -> Article | None:
         requested = requested_locale(locale)
         row = await info.context.loaders.article_by_slug.load(slug)
+        if row is None:
+            # Only a miss pays for aliases: the slug may be one the article had before.
+            canonical = await info.context.db.run(
+                aliases.canonical_article_slug,
+                slug=slug,
+                include_drafts=info.context.include_drafts,
+            )
+            if canonical is not None:
+                row = await info.context.loaders.article_by_slug.load(canonical)
         live = version is ArticleVersion.LIVE
         (article,) = await Article.for_locale(info, [row], requested, live=live)
         return article

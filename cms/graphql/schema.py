@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
+from cms.graphql.authors import AuthorMutations, AuthorQuery
 from cms.graphql.changes import Subscription
 from cms.graphql.context import (
     CloseRequestDatabase,
@@ -21,7 +22,7 @@ from cms.graphql.input_text import RefuseUnstorableText
 from cms.graphql.limits import validation_rules
 from cms.graphql.mutations import Mutation as ContentMutation
 from cms.graphql.parser_cache import ParserCache
-from cms.graphql.queries import Query
+from cms.graphql.queries import Query as ContentQuery
 from cms.graphql.reviews import PreviewMutations, ReviewMutations
 from cms.graphql.rich_text import RICH_TEXT_TYPES
 from cms.graphql.translations import TranslationMutations
@@ -31,10 +32,15 @@ __all__ = ["build_schema", "schema_sdl"]
 
 
 Mutation = merge_types(
-    "Mutation", (ContentMutation, TranslationMutations, ReviewMutations, PreviewMutations)
+    "Mutation",
+    (ContentMutation, TranslationMutations, ReviewMutations, PreviewMutations, AuthorMutations),
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Edits, each one transaction; every one needs a token with the scope it names."
+)
+Query = merge_types("Query", (ContentQuery, AuthorQuery))
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    ContentQuery.__strawberry_definition__.description  # type: ignore[attr-defined]
 )
 
 

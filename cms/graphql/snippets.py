@@ -12,7 +12,7 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from cms import snippets
+from cms import aliases, snippets
 from cms.citations import Citation
 from cms.content_model import PRECAUTION
 from cms.graphql.context import Info
@@ -25,6 +25,7 @@ from cms.graphql.items import (
 )
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
 from cms.jsonld import snippet_json_ld
+from cms.locales import LocalizedText
 from cms.reviews import ReviewStatus
 from cms.snippet_html import labels_for, review_line, snippet_html
 
@@ -110,7 +111,9 @@ class BenefitSnippet(Localized):
                 review_status=article.review.status,
                 review_line=review_line(article.review, labels_for(article.chain)[1], html=False),
                 locale=locale,
-                field_locales=field_locales(locale, title=article.title_locale),
+                field_locales=field_locales(
+                    locale, title=LocalizedText("", article.title_locale, article.title_stale)
+                ),
             ),
             precautions=[
                 SnippetPrecaution(
@@ -119,7 +122,7 @@ class BenefitSnippet(Localized):
                     prose={"body": p.body},
                     citations=structured_values(Citation, p.citations),
                     locale=locale,
-                    field_locales=field_locales(locale, title=p.title_locale, body=p.body_locale),
+                    field_locales=field_locales(locale, **_sources(p)),
                 )
                 for p in snippet.precautions
             ],
@@ -127,10 +130,7 @@ class BenefitSnippet(Localized):
             citations=structured_values(Citation, snippet.benefit.citations),
             locale=locale,
             field_locales=field_locales(
-                locale,
-                title=snippet.benefit.title_locale,
-                body=snippet.benefit.body_locale,
-                disclaimer=snippet.disclaimer_locale,
+                locale, **_sources(snippet.benefit), disclaimer=snippet.disclaimer_locale
             ),
         )
 
@@ -146,6 +146,14 @@ class BenefitSnippet(Localized):
         return cast(JSON, snippet_json_ld(self.snippet))
 
 
+def _sources(item: snippets.SnippetItem) -> dict[str, LocalizedText]:
+    """Where an item's title and body came from, and whether each is stale."""
+    return {
+        "title": LocalizedText("", item.title_locale, item.title_stale),
+        "body": LocalizedText("", item.body_locale, item.body_stale),
+    }
+
+
 async def _syndicated(
     info: Info, slug: str, locale: str | None
 ) -> snippets.SyndicatedArticle | None:
@@ -157,6 +165,12 @@ async def _syndicated(
     requested = requested_locale(locale)
     loaders = info.context.public_loaders
     row = await loaders.article_by_slug.load(slug)
+    if row is None:
+        # Only a miss pays for aliases: the slug may be one the article had before.
+        canonical = await info.context.db.run(
+            aliases.canonical_article_slug, slug=slug, include_drafts=False
+        )
+        row = await loaders.article_by_slug.load(canonical) if canonical else None
     if row is None:
         return None
     article: snippets.SyndicatedArticle = await loaders.syndicated_article(
@@ -187,6 +201,15 @@ class SnippetQuery:
     ) -> BenefitSnippet | None:
         syndicated = await _syndicated(info, article, locale)
         snippet = syndicated.snippet(benefit) if syndicated else None
+        if snippet is None and syndicated is not None:
+            # Only a miss pays for aliases: the benefit may have been renamed.
+            canonical = await info.context.db.run(
+                aliases.canonical_benefit,
+                article=syndicated.slug,
+                benefit=benefit,
+                include_drafts=False,
+            )
+            snippet = syndicated.snippet(canonical[1]) if canonical else None
         return _served(info, [snippet])[0] if snippet else None
 
     @strawberry.field(

@@ -23,7 +23,7 @@ from cms.documents import (
     field_path,
     validation_problems,
 )
-from cms.errors import ContentProblem, InvalidContent, NotFound
+from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
 from cms.graphql.context import Info
 from cms.graphql.inputs import provided_fields
 from cms.graphql.items import document_field, item_translation_input
@@ -114,6 +114,11 @@ class ArticleTranslationPayload:
     errors: list[ContentError] = strawberry.field(
         description="Why the edit was refused; empty when it was made."
     )
+    version: int | None = strawberry.field(
+        default=None,
+        description="The translation's version after a save (pass it as `expectedVersion` "
+        "next time); null when refused or deleted.",
+    )
 
 
 SlugArgument = Annotated[str, strawberry.argument(description="The article's slug.")]
@@ -203,7 +208,7 @@ async def _translate(
     info: Info,
     slug: str,
     locale: str,
-    operation: Callable[[Any, str], Awaitable[models.Article]],
+    operation: Callable[[Any, str], Awaitable[tuple[models.Article, int | None]]],
     fields: _Fields,
 ) -> ArticleTranslationPayload:
     context = info.context
@@ -214,12 +219,12 @@ async def _translate(
             ContentError(field="locale", message=NOT_A_LOCALE, code=ContentErrorCode.INVALID)
         )
 
-    async def checked(session: Any, canonical: str) -> models.Article:
+    async def checked(session: Any, canonical: str) -> tuple[models.Article, int | None]:
         # Translations have no pending version: one of a published article is public at once.
-        row = await operation(session, canonical)
-        if row.status is models.ArticleStatus.PUBLISHED:
+        saved = await operation(session, canonical)
+        if saved[0].status is models.ArticleStatus.PUBLISHED:
             context.principal.require(Scope.PUBLISH)
-        return row
+        return saved
 
     try:
         row = await context.db.write(checked, canonical)
@@ -227,6 +232,13 @@ async def _translate(
         # An unknown article is the slug's fault; a translation that is not there, the locale's.
         field = "slug" if isinstance(error, _UnknownArticle) else "locale"
         return _refused(ContentError(field=field, message=error.message, code=_NOT_FOUND))
+    except Conflict as error:
+        return _refused(
+            ContentError(
+                field="expectedVersion", message=error.message, code=ContentErrorCode.CONFLICT,
+                current_version=error.current_version,
+            )
+        )  # fmt: skip
     except InvalidContent as error:
         return _refused(
             *(
@@ -239,8 +251,9 @@ async def _translate(
             )
         )
     context.reset_loaders()
-    (article,) = await Article.for_locale(info, [row], canonical)
-    return ArticleTranslationPayload(article=article, errors=[])
+    article_row, version = row
+    (article,) = await Article.for_locale(info, [article_row], canonical)
+    return ArticleTranslationPayload(article=article, errors=[], version=version)
 
 
 def _refused(*errors: ContentError) -> ArticleTranslationPayload:
@@ -260,23 +273,39 @@ class TranslationMutations:
     @strawberry.mutation(
         description="Make the article's translation into `locale` exactly `input`, creating it "
         "if need be. Readers of that locale see it at once (as does the `changes` feed). The "
-        "article's own version is left as it is. Needs `content:write`, and `content:publish` "
-        "too for a published article."
+        "translation gets a new version and a revision; the article's own version is left as "
+        "it is. Each field whose text changes is marked as translating the article's text as it "
+        "is now (`fieldLocales.stale` turns true when that text changes). Needs `content:write`, "
+        "and `content:publish` too for a published article."
     )
     async def article_translation_save(
         self,
         info: Info,
         slug: SlugArgument,
         locale: TranslationLocaleArgument,
+        expected_version: Annotated[
+            int,
+            strawberry.argument(
+                description="The translation's version your edit is based on (optimistic lock); "
+                "0 for a new translation. See `Article.translationVersions`."
+            ),
+        ],
         input: Annotated[
             ArticleTranslationInput,
             strawberry.argument(description="The whole translation; it replaces the one saved."),
         ],
     ) -> ArticleTranslationPayload:
-        async def operation(session: Any, canonical: str) -> models.Article:
+        actor = info.context.principal.name
+
+        async def operation(session: Any, canonical: str) -> tuple[models.Article, int | None]:
             article = await _article(session, slug)
-            await translations.save_article_translation(session, _document(slug, canonical, input))
-            return article
+            await translations.save_article_translation(
+                session, _document(slug, canonical, input),
+                expected_version=expected_version, actor=actor,
+            )  # fmt: skip
+            assert article.id is not None
+            row = await reads.translation_of(session, article_id=article.id, locale=canonical)
+            return article, row.version if row else None
 
         items = {name: [item.slug for item in getattr(input, name)] for name in ITEM_LISTS}
         return await _translate(info, slug, locale, operation, _Fields(items))
@@ -289,9 +318,13 @@ class TranslationMutations:
     async def article_translation_delete(
         self, info: Info, slug: SlugArgument, locale: TranslationLocaleArgument
     ) -> ArticleTranslationPayload:
-        async def operation(session: Any, canonical: str) -> models.Article:
+        actor = info.context.principal.name
+
+        async def operation(session: Any, canonical: str) -> tuple[models.Article, int | None]:
             article = await _article(session, slug)
-            await translations.delete_article_translation(session, slug=slug, locale=canonical)
-            return article
+            await translations.delete_article_translation(
+                session, slug=slug, locale=canonical, actor=actor
+            )
+            return article, None
 
         return await _translate(info, slug, locale, operation, _Fields({}))

@@ -29,7 +29,7 @@ from cms.graphql.items import (
 )
 from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
-from cms.locales import LocaleView
+from cms.locales import LocaleView, LocalizedText
 from cms.models import ITEM_TABLES, utc_now
 from cms.reviews import ReviewStatus, review_events, status_of
 from cms.snippets import ReviewState
@@ -57,6 +57,9 @@ class Author(relay.Node):
     id: relay.NodeID[int]
     slug: str = strawberry.field(description="Stable, URL-safe identifier.")
     name: str = strawberry.field(description="The name shown in bylines and attributions.")
+    version: int = strawberry.field(
+        description="Bumped by every change; `authorUpdate` names the version it is based on."
+    )
     prose: strawberry.Private[dict[str, str]]
     bio = prose_field("bio", "A short biography.")
     bio_tree = prose_tree_field("bio", "A short biography.")
@@ -64,7 +67,9 @@ class Author(relay.Node):
     @classmethod
     def from_row(cls, row: models.Author) -> Self:
         assert row.id is not None
-        return cls(id=row.id, slug=row.slug, name=row.name, prose={"bio": row.bio})
+        return cls(
+            id=row.id, slug=row.slug, name=row.name, version=row.version, prose={"bio": row.bio}
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -107,10 +112,10 @@ class _ItemNode(LocalizedNode):
         kind = cls.item_kind
         values: dict[str, Any] = {}
         prose: dict[str, str] = {}
-        sources: dict[str, str] = {}
+        sources: dict[str, LocalizedText] = {}
         for name, role in kind.text_fields.items():
             text = view.item_field(kind.list_name, row.slug, name, getattr(row, name))
-            sources[name] = text.locale
+            sources[name] = text
             (prose if role is Role.PROSE else values)[name] = text.value
         for name, info in kind.extra_fields.items():
             if name not in kind.text_fields:
@@ -223,6 +228,12 @@ class Revision:
         )  # fmt: skip
 
 
+@strawberry.type(description="The version a translation of an article is at.")
+class TranslationVersion:
+    locale: str = strawberry.field(description="The translation's locale.")
+    version: int = strawberry.field(description="Its version, bumped by every save.")
+
+
 @strawberry.type(description="An article with its sections, benefits, tips and precautions.")
 class Article(LocalizedNode, Localized):
     id: relay.NodeID[int]
@@ -273,9 +284,7 @@ class Article(LocalizedNode, Localized):
             author_id=row.author_id, conclusion_title=row.conclusion_title,
             prose={"intro": intro.value, "conclusion": row.conclusion}, locale=view.locale,
             unpublish_at=row.unpublish_at, pending=pending,
-            field_locales=field_locales(
-                view.locale, title=title.locale, headline=headline.locale, intro=intro.locale
-            ),
+            field_locales=field_locales(view.locale, title=title, headline=headline, intro=intro),
         )  # fmt: skip
 
     @classmethod
@@ -362,6 +371,17 @@ class Article(LocalizedNode, Localized):
     async def available_locales(self, info: Info) -> list[str]:
         translations = await info.context.loaders.translations_by_article_id.load(self.id)
         return [self.base_locale, *sorted(translations)]
+
+    @strawberry.field(
+        description="The version of each of the article's translations, by locale: pass it as "
+        "`expectedVersion` to `articleTranslationSave` (0 for a locale not listed)."
+    )
+    async def translation_versions(self, info: Info) -> list[TranslationVersion]:
+        translations = await info.context.loaders.translations_by_article_id.load(self.id)
+        return [
+            TranslationVersion(locale=locale, version=row.version)
+            for locale, row in sorted(translations.items())
+        ]
 
     @strawberry.field(
         description="Topic slugs, e.g. `stress-relief`, in the editor's order. Filter the "
@@ -540,7 +560,7 @@ class Article(LocalizedNode, Localized):
         body = self.view.conclusion_field("body", self.prose["conclusion"])
         return Conclusion(
             title=title.value, prose={"body": body.value}, locale=self.view.locale,
-            field_locales=field_locales(self.view.locale, title=title.locale, body=body.locale),
+            field_locales=field_locales(self.view.locale, title=title, body=body),
         )  # fmt: skip
 
 

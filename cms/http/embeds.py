@@ -21,10 +21,11 @@ from urllib.parse import quote, urlencode
 
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms import aliases
 from cms.db import Database, RequestDatabase
 from cms.errors import NotFound
 from cms.http.conditional import conditional_response, etag_of
@@ -43,6 +44,7 @@ __all__ = [
     "PAGE_POLICY",
     "ErrorPages",
     "base_url",
+    "canonical_address",
     "embed_routes",
     "embed_url",
     "error_page",
@@ -104,6 +106,20 @@ async def read_snippet(
     return syndicated.snippet(benefit) if syndicated else None
 
 
+async def canonical_address(
+    database: Database, *, article: str, benefit: str
+) -> tuple[str, str] | None:
+    """The (article, benefit) slugs now of a published benefit whose address used a slug it
+    had before a rename; None otherwise. Asked only after a miss (`cms.aliases`)."""
+    db = RequestDatabase(database)
+    try:
+        return await db.run(
+            aliases.canonical_benefit, article=article, benefit=benefit, include_drafts=False
+        )
+    finally:
+        await db.close()
+
+
 class Embeds:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
@@ -115,14 +131,22 @@ class Embeds:
 
     async def page(self, request: Request) -> Response:
         article, benefit = request.path_params["article"], request.path_params["benefit"]
-        page = await self._page(base_url(request, self.settings.public_url), article, benefit)
+        base = base_url(request, self.settings.public_url)
+        page = await self._page(base, article, benefit)
+        cache_control = f"public, max-age={self.settings.http_max_age}"
         if page is None:
-            raise NotFound("No published benefit has that address.")
+            canonical = await canonical_address(self.database, article=article, benefit=benefit)
+            if canonical is None:
+                raise NotFound("No published benefit has that address.")
+            # An old slug: send the reader (and caches) to the address it has now.
+            location = embed_url(base, *canonical)
+            if request.url.query:
+                location += "?" + request.url.query
+            return RedirectResponse(
+                location, status_code=301, headers={"cache-control": cache_control}
+            )
         count_served(request.scope, article, benefit)
-        headers = {
-            **_PAGE_HEADERS,
-            "cache-control": f"public, max-age={self.settings.http_max_age}",
-        }
+        headers = {**_PAGE_HEADERS, "cache-control": cache_control}
         return conditional_response(
             request, page.body, media_type="text/html", headers=headers, etag=page.etag
         )

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from cms.db import Database
 from cms.errors import BadRequest, FormatNotImplemented, NotFound
 from cms.http.conditional import conditional_response
-from cms.http.embeds import base_url, embed_url, read_snippet
+from cms.http.embeds import base_url, canonical_address, embed_url, read_snippet
 from cms.http.errors import as_cms_error, error_response
 from cms.settings import Settings
 from cms.snippet_html import estimated_height
@@ -72,6 +72,14 @@ class OEmbed:
             snippet = await read_snippet(
                 self.database, article=article, benefit=benefit, site_url=self.settings.site_url
             )
+            if snippet is None:
+                # An old slug answers for the benefit now, with its canonical URLs.
+                canonical = await canonical_address(self.database, article=article, benefit=benefit)
+                if canonical is not None:
+                    snippet = await read_snippet(
+                        self.database, article=canonical[0], benefit=canonical[1],
+                        site_url=self.settings.site_url,
+                    )  # fmt: skip
         if snippet is None:
             raise NotFound("No published benefit has that address.")
         # Text reflows when narrower: the height it then needs, never less.

@@ -23,7 +23,7 @@ query($benefit: String!) {
 """
 TRANSLATE = """
 mutation($input: ArticleTranslationInput!) {
-  articleTranslationSave(slug: "back-walk", locale: "de", input: $input) {
+  articleTranslationSave(slug: "back-walk", locale: "de", expectedVersion: 1, input: $input) {
     errors { field message }
   }
 }

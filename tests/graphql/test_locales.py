@@ -405,7 +405,7 @@ async def test_deleting_a_benefit_deletes_its_translations_too(
 
 
 async def test_a_new_article_can_be_written_in_another_locale(
-    engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+    penci: None, engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
     token = await make_token(Scope.WRITE)
     new = {"slug": "kur", "title": "Kur", "author": {"slug": "penci", "name": "Penci"}}

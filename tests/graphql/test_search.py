@@ -230,7 +230,7 @@ async def _mutate(graphql: GraphQL, document: str, token: str, **variables: Any)
 
 
 async def test_every_kind_of_edit_is_searchable_at_once(
-    engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+    penci: None, engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
     token = await make_token(Scope.WRITE, Scope.PUBLISH)
     new = {"slug": "fresh", "title": "Fresh", "author": {"slug": "penci", "name": "Penci"},

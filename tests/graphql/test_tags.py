@@ -215,7 +215,7 @@ NEW = {
 
 
 async def test_tags_are_written_and_changed_through_mutations(
-    engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+    penci: None, engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
     token = await make_token(Scope.WRITE)
     created = (await _data(graphql, ARTICLE_CREATE, token=token, input=NEW))["articleCreate"]
@@ -253,6 +253,7 @@ async def test_tags_are_written_and_changed_through_mutations(
     ],
 )
 async def test_bad_tags_are_refused_and_nothing_is_written(
+    penci: None,
     engine: AsyncEngine,
     graphql: GraphQL,
     make_token: TokenFactory,

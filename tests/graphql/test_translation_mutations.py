@@ -23,8 +23,8 @@ from tests.live_server import live_server
 pytestmark = pytest.mark.anyio
 
 SAVE = """
-mutation Save($slug: String!, $locale: String!, $input: ArticleTranslationInput!) {
-  articleTranslationSave(slug: $slug, locale: $locale, input: $input) {
+mutation Save($slug: String!, $locale: String!, $v: Int!, $input: ArticleTranslationInput!) {
+  articleTranslationSave(slug: $slug, locale: $locale, expectedVersion: $v, input: $input) {
     article { slug locale title availableLocales benefits { slug title } }
     errors { field message code }
   }
@@ -65,10 +65,23 @@ async def _editor(make_token: TokenFactory) -> str:
 async def _save(
     graphql: GraphQL, token: str, input: dict[str, Any], locale: str = "fr", slug: str = "back-walk"
 ) -> dict[str, Any]:
-    body = await graphql(SAVE, {"slug": slug, "locale": locale, "input": input}, token=token)
+    version = await _version(graphql, token, slug, locale)
+    variables = {"slug": slug, "locale": locale, "v": version, "input": input}
+    body = await graphql(SAVE, variables, token=token)
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["articleTranslationSave"]
     return payload
+
+
+async def _version(graphql: GraphQL, token: str, slug: str, locale: str) -> int:
+    """The translation's version now, as an editor's client reads it before an edit."""
+    query = "query V($s: String!) { article(slug: $s) { translationVersions { locale version } } }"
+    body = await graphql(query, {"s": slug}, token=token)
+    article = body["data"]["article"]
+    versions = (
+        {v["locale"]: v["version"] for v in article["translationVersions"]} if article else {}
+    )
+    return int(versions.get(locale, 0))
 
 
 async def _read(graphql: GraphQL, locale: str | None = "fr") -> dict[str, Any]:
@@ -284,11 +297,11 @@ async def test_translations_need_the_write_scope(
 ) -> None:
     before = await _stored(seeded)
     variables = {"slug": "back-walk", "locale": "de"}
-    anonymous = await graphql(SAVE, {**variables, "input": FRENCH})
+    anonymous = await graphql(SAVE, {**variables, "v": 1, "input": FRENCH})
     assert anonymous["data"] is None
     assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]
     reader = await make_token(Scope.READ_DRAFTS, Scope.PUBLISH)
-    for query, extra in ((SAVE, {"input": FRENCH}), (DELETE, {})):
+    for query, extra in ((SAVE, {"v": 1, "input": FRENCH}), (DELETE, {})):
         body = await graphql(query, {**variables, **extra}, token=reader)
         assert body["data"] is None
         assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
@@ -319,7 +332,7 @@ async def test_content_changed_hears_a_translation_saved(
         response = httpx.post(
             f"{server}/graphql",
             json={"query": SAVE, "variables": {
-                "slug": "back-walk", "locale": "de", "input": {"title": "Rückenlauf"},
+                "slug": "back-walk", "locale": "de", "v": 1, "input": {"title": "Rückenlauf"},
             }},
             headers={"Authorization": f"Bearer {token}"}, timeout=10,
         )  # fmt: skip

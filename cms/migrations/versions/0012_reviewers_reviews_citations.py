@@ -22,7 +22,7 @@ from alembic import op
 from cms.reviews import hash_reviewable
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
