@@ -17,11 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import seo
 from cms.content_model import ITEM_KINDS, Role
-from cms.db import Database, as_database
 from cms.documents import ArticleDocument, Location, TranslationDocument, field_path
 from cms.errors import InvalidContent
 from cms.seed_files import (
@@ -33,7 +31,6 @@ from cms.seed_files import (
     parse_document_with_lines,
 )
 from cms.text import to_text
-from cms.translations import stale_translations
 
 __all__ = [
     "DEFAULT_ABSOLUTE_CLAIMS",
@@ -46,7 +43,6 @@ __all__ = [
     "lint_documents",
     "lint_paths",
     "reading_grade",
-    "lint_stored_translations",
 ]
 
 DEFAULT_ABSOLUTE_CLAIMS: tuple[str, ...] = (
@@ -172,21 +168,6 @@ def lint_paths(paths: Iterable[Path], rules: LintRules) -> list[Finding]:
     )
     findings.extend(lint_documents(linted, rules))
     return sorted(findings, key=lambda f: (f.file, f.line or 0, f.field, f.rule))
-
-
-async def lint_stored_translations(database: Database | AsyncEngine) -> list[Finding]:
-    """A warning for every stored translated field whose source text changed after it was
-    translated, naming the article, the locale and the field."""
-    async with as_database(database).write_session() as session:
-        stale = await stale_translations(session)
-    return [
-        Finding(
-            f"{slug} ({locale})", None, path, Rule.STALE_TRANSLATION,
-            f"the {locale!r} translation of article {slug!r} translates an older text: the "
-            "source has changed since; check the translation",
-        )
-        for slug, locale, path in stale
-    ]  # fmt: skip
 
 
 def _invalid(file: str, line: int | None, field: str, message: str) -> Finding:

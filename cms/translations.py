@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from cms.content import SaveOutcome, locked_article, stored_article
 from cms.content_model import item_kind
-from cms.db import ReadSession, WriteSession
+from cms.db import Database, ReadSession, WriteSession, as_database
 from cms.documents import (
     ArticleDocument,
     Location,
@@ -23,6 +24,7 @@ from cms.documents import (
     translation_problems,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
+from cms.lint import Finding, Rule
 from cms.locales import source_hash
 from cms.models import ArticleTranslation, TranslationRevision, utc_now
 from cms.outbox import EventType, record_event
@@ -34,6 +36,7 @@ from cms.reads import (
 )
 
 __all__ = [
+    "lint_stored_translations",
     "delete_article_translation",
     "get_translation_documents",
     "save_article_translation",
@@ -230,3 +233,18 @@ async def stale_translations(session: WriteSession) -> list[tuple[str, str, str]
         for row in await translations_by_article_ids(session, [stored.article.id]):
             found.extend((slug, row.locale, key) for key in stale_fields(row, stored.document))
     return found
+
+
+async def lint_stored_translations(database: Database | AsyncEngine) -> list[Finding]:
+    """A warning for every stored translated field whose source text changed after it was
+    translated, naming the article, the locale and the field."""
+    async with as_database(database).write_session() as session:
+        stale = await stale_translations(session)
+    return [
+        Finding(
+            f"{slug} ({locale})", None, path, Rule.STALE_TRANSLATION,
+            f"the {locale!r} translation of article {slug!r} translates an older text: the "
+            "source has changed since; check the translation",
+        )
+        for slug, locale, path in stale
+    ]  # fmt: skip

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col, select
 
-from cms import content, lint, migrate, models, reads, reviews, search, workflow
+from cms import content, migrate, models, reads, reviews, search, translations, workflow
 from cms.db import create_engine, session_scope
 from cms.documents import ArticleDocument
 from cms.models import utc_now
@@ -235,4 +235,4 @@ async def test_upgrading_to_0011_keeps_content_and_hashes_the_translated_sources
     # The same hashes as a save computes, so that no translation reads as stale.
     assert translation.source_hashes == hashes
     assert len(hashes) > 10
-    assert await lint.lint_stored_translations(empty_engine) == []
+    assert await translations.lint_stored_translations(empty_engine) == []

@@ -15,7 +15,7 @@ import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cms import lint, migrate
+from cms import lint, migrate, translations
 from cms.cli.db import db_app
 from cms.cli.failures import CMSTyper
 from cms.cli.partner import partner_app
@@ -226,7 +226,7 @@ class LintFormat(enum.StrEnum):
 async def _stored_findings(settings: Settings) -> list[lint.Finding]:
     engine = create_engine(settings)
     try:
-        return await lint.lint_stored_translations(engine)
+        return await translations.lint_stored_translations(engine)
     finally:
         await engine.dispose()
 

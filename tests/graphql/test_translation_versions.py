@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from cms import lint
+from cms import lint, translations
 from cms.access import Scope
 from cms.db import session_scope
 from cms.models import TranslationRevision
@@ -125,7 +125,7 @@ async def test_a_translated_field_is_stale_once_its_source_text_changes(
         "headline": False,
         "intro": False,
     }
-    findings = await lint.lint_stored_translations(seeded)
+    findings = await translations.lint_stored_translations(seeded)
     assert [(f.file, f.field, f.rule, f.severity) for f in findings] == [
         ("back-walk (de)", "benefits.stress-relief.title", lint.Rule.STALE_TRANSLATION,
          lint.Severity.WARNING),
@@ -136,4 +136,4 @@ async def test_a_translated_field_is_stale_once_its_source_text_changes(
     body = await graphql(SAVE, {"v": version, "input": retitled}, token=token)
     assert body["data"]["articleTranslationSave"]["errors"] == []
     assert [f["stale"] for f in _stress_relief(await _read(graphql))] == [False, False]
-    assert await lint.lint_stored_translations(seeded) == []
+    assert await translations.lint_stored_translations(seeded) == []
