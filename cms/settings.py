@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -178,6 +179,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between checks that a websocket's token is still valid; a socket "
         "whose token was revoked or has expired is closed with 4403.",
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines on stderr: `json` (one object a line), `text` (one plain line, "
+        "for a person), or `auto`: text on a terminal, JSON in a file, pipe or collector. "
+        "Never colour codes. `cms serve --log-format` overrides it.",
     )
     slow_query_ms: float = Field(
         default=200.0,

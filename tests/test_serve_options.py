@@ -3,7 +3,9 @@ keep-alive for idle ones."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -84,3 +86,34 @@ def test_timeout_keep_alive_closes_idle_connections(tmp_path: Path) -> None:
             while sock.recv(65536):  # the rest of the answer; then the idle connection closes
                 pass
             assert time.monotonic() - started < 5
+
+
+def test_serve_logs_json_lines_into_a_file_with_one_start_up_line(tmp_path: Path) -> None:
+    with _serving(tmp_path) as port:
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=10
+        )
+    text = (tmp_path / "serve.log").read_text()
+    assert "\x1b" not in text
+    lines = [json.loads(line) for line in text.splitlines()]  # every line is JSON
+    (start,) = [line for line in lines if line["message"].startswith("Serving ")]
+    assert start["message"] == (
+        f"Serving http://127.0.0.1:{port}/graphql (GraphiQL in a browser), "
+        f"database sqlite:///{tmp_path / 'cms.db'}, 1 worker"
+    )
+    assert (start["url"], start["workers"]) == (f"http://127.0.0.1:{port}/graphql", 1)
+    (access,) = [line for line in lines if line["logger"] == "cms.http.access"][-1:]
+    assert (access["request_id"], access["path"], access["status"]) == (
+        answer.headers["x-request-id"], "/graphql", 200,
+    )  # fmt: skip
+
+
+def test_serve_log_format_text_writes_plain_lines_without_colour(tmp_path: Path) -> None:
+    with _serving(tmp_path, "--log-format", "text", "--workers", "1") as port:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+    text = (tmp_path / "serve.log").read_text()
+    assert "\x1b" not in text and "{" not in text
+    assert re.search(
+        rf"^\d\d:\d\d:\d\d INFO cms\.serve Serving http://127\.0\.0\.1:{port}/graphql ", text, re.M
+    )
+    assert re.search(r"^\d\d:\d\d:\d\d INFO cms\.http\.access GET /healthz 200 ", text, re.M)

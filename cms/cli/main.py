@@ -6,30 +6,34 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import logging
+import logging.config
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from cms import lint, migrate
 from cms.cli.db import db_app
 from cms.cli.failures import CMSTyper
 from cms.cli.partner import partner_app
-from cms.cli.shared import PathsArgument, console, errors, fail_with, seed_paths
+from cms.cli.shared import PathsArgument, cli_table, console, errors, fail_with, seed_paths
 from cms.cli.token import token_app
 from cms.cli.webhook import webhook_app
 from cms.db import check_sqlite_folder, create_engine
 from cms.documents import seed_file_json_schema
 from cms.errors import InvalidContent
-from cms.logs import uvicorn_log_config
+from cms.logs import LogFormat, uvicorn_log_config
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
 from cms.settings import get_settings
 
 __all__ = ["app"]
+
+logger = logging.getLogger("cms.serve")
 
 app = CMSTyper(help="A headless CMS for health content, served over GraphQL.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -72,6 +76,13 @@ def serve(
     timeout_keep_alive: Annotated[
         int, typer.Option(min=1, help="Seconds an idle keep-alive connection stays open.")
     ] = 5,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            help="json, text, or auto (text on a terminal, JSON otherwise); "
+            "default: CMS_LOG_FORMAT."
+        ),
+    ] = None,
 ) -> None:
     """Create missing tables, load the seed content into an empty database, and serve the API."""
     settings = get_settings()
@@ -85,6 +96,8 @@ def serve(
         )
         raise typer.Exit(code=1)
     trusted = forwarded_allow_ips or ",".join(settings.trusted_proxies) or "127.0.0.1"
+    log_config = uvicorn_log_config(log_format=log_format or LogFormat(settings.log_format))
+    logging.config.dictConfig(log_config)
 
     async def prepare() -> None:
         engine = create_engine(settings)
@@ -94,9 +107,10 @@ def serve(
         finally:
             await engine.dispose()
         if applied:
-            console.print(f"Applied migrations: {', '.join(applied)}")
+            logger.info("Applied migrations: %s", ", ".join(applied))
         if report is not None:
-            console.print(f"Seeded an empty database: {dict(report.counts())}")
+            counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items())
+            logger.info("Seeded an empty database: %s", counts)
 
     try:
         check_sqlite_folder(settings)
@@ -106,14 +120,20 @@ def serve(
     except migrate.SchemaOutdated as error:
         errors.print(error.message, markup=False)
         raise typer.Exit(code=1) from None
-    console.print(f"GraphQL API and GraphiQL at http://{host}:{port}/graphql")
+    url = f"http://{host}:{port}/graphql"
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    logger.info(
+        "Serving %s (GraphiQL in a browser), database %s, %d worker%s",
+        url, database, workers, "" if workers == 1 else "s",
+        extra={"url": url, "database": database, "workers": workers},
+    )  # fmt: skip
     uvicorn.run(
         "cms.http:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=uvicorn_log_config(),
+        log_config=log_config,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=trusted,
         limit_concurrency=limit_concurrency,
@@ -217,7 +237,7 @@ def lint_command(
     warnings_found = len(findings) - errors_found
     as_table = output is LintFormat.TABLE or (output is LintFormat.AUTO and console.is_terminal)
     if as_table and findings:
-        table = Table("file:line", "severity", "rule", "field", "message")
+        table = cli_table("file:line", "severity", "rule", "field", "message")
         for column in table.columns[1:3]:
             column.no_wrap = True
         for finding in findings:
