@@ -10,6 +10,7 @@ import enum
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 ACCESS_LOGGER = "cms.http.access"
+_PIPE_BUF = 4096
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -144,8 +146,9 @@ class AccessLogHandler(logging.Handler):
             return
         lines, self._lines, self._size = self._lines, [], 0
         try:
-            self.stream.write("\n".join(lines) + "\n")
-            self.stream.flush()
+            for chunk in _chunks(lines):
+                self.stream.write(chunk)
+                self.stream.flush()
         except (OSError, ValueError):  # a closed or broken stream loses its lines, not the app
             pass
 
@@ -177,6 +180,21 @@ class AccessLogHandler(logging.Handler):
             f"{datetime.now().strftime('%H:%M:%S')} INFO {ACCESS_LOGGER} {method} {path} {status}"
             f" {duration_ms}ms operation={operation} request_id={request_id}"
         )
+
+
+def _chunks(lines: list[str]) -> Iterator[str]:
+    """Whole lines in chunks of at most PIPE_BUF bytes: a write that small to a pipe is atomic,
+    so the lines of several workers sharing one stderr never interleave mid-line."""
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        if chunk and size + len(line) + 1 > _PIPE_BUF:
+            yield "".join(chunk)
+            chunk, size = [], 0
+        chunk.append(line + "\n")
+        size += len(line) + 1
+    if chunk:
+        yield "".join(chunk)
 
 
 _second: list[Any] = [None, ""]
