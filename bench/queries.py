@@ -53,7 +53,7 @@ query Snippet($article: String!, $benefit: String!) {
 }
 """
 
-# Full-text search, which no cache answers: ours only (the floor and the ceiling have none).
+# Full-text search: ours only (the floor and the ceiling have none).
 SEARCH_DOCUMENT = """
 query Search($query: String!) {
   search(query: $query, first: 10) {
