@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from cms.db import create_engine, create_schema
+from cms.db import create_engine
+from cms.migrate import ensure_schema
 from cms.seed import seed_database
 from cms.settings import Settings
 
@@ -42,7 +43,8 @@ async def seed_bench_database(database_url: str, seed_dir: Path) -> None:
     settings = Settings(database_url=database_url, _env_file=None)
     engine = create_engine(settings)
     try:
-        await create_schema(engine)
+        # Made by the migrations, as `cms serve` makes it: the shipped rows start on it as is.
+        await ensure_schema(engine, auto_migrate=True)
         await seed_database(engine, [seed_dir])
     finally:
         await engine.dispose()

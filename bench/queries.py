@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["HOT", "LIST", "SNIPPET", "BENCH_QUERIES", "BenchQuery", "page_query"]
+__all__ = ["HOT", "LIST", "SEARCH", "SNIPPET", "BENCH_QUERIES", "BenchQuery", "page_query"]
 
 HOT_DOCUMENT = """
 query Hot($slug: String!) {
@@ -53,6 +53,16 @@ query Snippet($article: String!, $benefit: String!) {
 }
 """
 
+# Full-text search: ours only (the floor and the ceiling have none).
+SEARCH_DOCUMENT = """
+query Search($query: String!) {
+  search(query: $query, first: 10) {
+    totalCount
+    edges { score part partSlug excerpt node { slug title } }
+  }
+}
+"""
+
 # No totalCount: counting 100,000 rows would cost the same on every page and hide what the
 # measurement is about, the cost of reaching a page through its cursor.
 PAGE_DOCUMENT = """
@@ -84,6 +94,7 @@ LIST = BenchQuery("list", _request(LIST_DOCUMENT, {"first": 20}))
 SNIPPET = BenchQuery(
     "snippet", _request(SNIPPET_DOCUMENT, {"article": "back-walk", "benefit": "stress-relief"})
 )
+SEARCH = BenchQuery("search", _request(SEARCH_DOCUMENT, {"query": "walking benefits"}))
 BENCH_QUERIES: tuple[BenchQuery, ...] = (HOT, LIST, SNIPPET)
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from bench.wrk import WrkResult
 
-__all__ = ["print_report", "summarise_rounds", "write_report"]
+__all__ = ["print_report", "print_writes_and_seed", "summarise_rounds", "write_report"]
 
 
 def summarise_rounds(rounds: Sequence[WrkResult]) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def add_ratios(results: dict[str, Any], *, ours: tuple[str, ...] = ("ours",)) ->
                         rate, servers[other]["queries"][query]["requests_per_second"]
                     )
                     for other in ("ceiling", "floor", "postgraphile")
-                    if other in servers
+                    if query in servers.get(other, {}).get("queries", {})
                 }
             )
     results["ratios_requests_per_second"] = ratios
@@ -102,6 +102,29 @@ def print_report(results: dict[str, Any], console: Console) -> None:
             f"last/first p50 = {pagination['last_over_first_p50']:.2f} "
             f"(target <= {pagination['target']}: {verdict})"
         )
+
+
+def print_writes_and_seed(results: dict[str, Any], console: Console) -> None:
+    writes = results.get("writes")
+    if writes:
+        console.print(
+            f"writes: {writes['edits_per_second']:,.0f} edits/s by {writes['editors']} editors on "
+            f"distinct articles, p50 {writes['p50_ms']:.1f} ms, p99 {writes['p99_ms']:.1f} ms, "
+            f"{writes['failures']} failed, peak RSS {writes['peak_rss_kib'] / 1024:.1f} MiB"
+        )
+    seed = results.get("seed")
+    if seed:
+        console.print(
+            f"cms seed of {seed['files']:,} files: {seed['wall_s']:.1f} s wall, "
+            f"{seed['cpu_s']:.1f} s CPU ({seed['output']})"
+        )
+    servers = results["servers"]
+    one, two = servers.get("ours shipped"), servers.get("ours shipped 2 workers")
+    if one and two:
+        for query, row in two["queries"].items():
+            base = one["queries"][query]["requests_per_second"]
+            scaling = row["requests_per_second"] / base if base else 0.0
+            console.print(f"--workers 2 / 1 worker (cms serve), {query}: {scaling:.2f}")
 
 
 def write_report(results: dict[str, Any], path: Path) -> Path:

@@ -13,7 +13,9 @@ import argparse
 import asyncio
 import os
 import platform
+import statistics
 import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,13 +31,24 @@ from bench import postgraphile
 from bench.catalogue import article_slug, generate_catalogue
 from bench.databases import scratch_database, seed_bench_database
 from bench.probe import Probe, probe_floor, probe_ours
-from bench.queries import BENCH_QUERIES, HOT, BenchQuery, page_query
-from bench.report import add_ratios, print_report, summarise_rounds, write_report
-from bench.servers import REPO, RunningServer, ServerSpec, peak_rss_kib, run_server
+from bench.queries import BENCH_QUERIES, HOT, SEARCH, BenchQuery, page_query
+from bench.report import (
+    add_ratios,
+    print_report,
+    print_writes_and_seed,
+    summarise_rounds,
+    write_report,
+)
+from bench.seed_files import time_cms_seed
+from bench.servers import REPO, RunningServer, ServerSpec, run_server, tree_peak_rss_kib
+from bench.soak import make_token
+from bench.writes import measure_edits
 from bench.wrk import WrkResult, run_wrk, write_script
 from cms.graphql.pagination import encode_cursor
 
 PAGE_SIZE = 20
+# Ours also answers search; the floor and the ceiling do not.
+OURS_QUERIES = (*BENCH_QUERIES, SEARCH)
 PAGINATION_TARGET = 1.5
 
 
@@ -50,6 +63,8 @@ class Options:
     load_cpu: int
     list_articles: int
     catalogue_articles: int
+    editors: int
+    seed_files: int
     database_url: str | None
     peer: str | None
     out: Path
@@ -70,6 +85,29 @@ def server_specs(database_url: str, ceiling_responses: Path) -> list[ServerSpec]
         ServerSpec(
             "ours no cache", "cms.http.app:create_app", {**database, "CMS_RESPONSE_CACHE": "false"}
         ),
+        *shipped_specs(database),
+    ]
+
+
+# What users run: `cms serve` with its defaults (the JSON access log on, into the run's server
+# log, since stderr is a file there); uvicorn's settings are cms serve's, not the rows above'.
+SHIPPED = "ours shipped"
+SHIPPED_2_WORKERS = "ours shipped 2 workers"
+_SERVE = 'exec "$0" -m cms serve --host 127.0.0.1 --port "$PORT" "$@"'
+
+
+def shipped_specs(database: dict[str, str]) -> list[ServerSpec]:
+    """`cms serve` as shipped, one worker pinned like every other row, and `--workers 2` on
+    both cores (which wrk, pinned to one of them, shares)."""
+    env = {
+        **database,
+        # Shared by the workers (cms serve asks for it with --workers 2); a fixed test value.
+        "CMS_ADMIN_SECRET_KEY": "bench-" + "0" * 40,
+    }
+    serve = ["sh", "-c", _SERVE, sys.executable]
+    return [
+        ServerSpec(SHIPPED, "", env, command=serve),
+        ServerSpec(SHIPPED_2_WORKERS, "", env, command=[*serve, "--workers", "2"], cpus="0,1"),
     ]
 
 
@@ -145,8 +183,8 @@ def compare_servers(options: Options, workdir: Path, log: Path, console: Console
         asyncio.run(seed_bench_database(database_url, REPO / "seed"))
         if options.list_articles:
             generate_catalogue(database_url, articles=options.list_articles)
-        ours = asyncio.run(probe_ours(database_url, BENCH_QUERIES))
-        ours_cached = asyncio.run(probe_ours(database_url, BENCH_QUERIES, response_cache=True))
+        ours = asyncio.run(probe_ours(database_url, OURS_QUERIES))
+        ours_cached = asyncio.run(probe_ours(database_url, OURS_QUERIES, response_cache=True))
         floor = asyncio.run(probe_floor(database_url, BENCH_QUERIES))
         for query in BENCH_QUERIES:
             if _data(floor[query.name].body) != _data(ours[query.name].body):
@@ -155,7 +193,8 @@ def compare_servers(options: Options, workdir: Path, log: Path, console: Console
         ceiling_file.write_bytes(
             orjson.dumps({q.body.decode(): ours[q.name].body.decode() for q in BENCH_QUERIES})
         )
-        scripts = {q.name: write_script(workdir / f"{q.name}.lua", q.body) for q in BENCH_QUERIES}
+        scripts = {q.name: write_script(workdir / f"{q.name}.lua", q.body) for q in OURS_QUERIES}
+        common = {q.name: scripts[q.name] for q in BENCH_QUERIES}
         specs = server_specs(database_url, ceiling_file)
         response_bytes = {
             spec.name: {q.name: len(ours[q.name].body) for q in BENCH_QUERIES} for spec in specs
@@ -182,20 +221,22 @@ def compare_servers(options: Options, workdir: Path, log: Path, console: Console
                 with run_server(
                     spec, cpu=options.server_cpu, probe_body=probe_body, log=log
                 ) as server:
+                    is_ours = spec.name.startswith("ours")
                     if is_peer:
                         response_bytes[spec.name] = verify_peer_answers(server, ours_markdown)
                     else:
-                        verify_answers(server, BENCH_QUERIES, ours)
-                    server_scripts = peer_scripts if is_peer else scripts
+                        verify_answers(server, OURS_QUERIES if is_ours else BENCH_QUERIES, ours)
+                    server_scripts = peer_scripts if is_peer else scripts if is_ours else common
                     for name, result in load(server, server_scripts, options).items():
                         rounds[spec.name].setdefault(name, []).append(result)
-                    rss[spec.name].append(peak_rss_kib(server.pid))
+                    rss[spec.name].append(tree_peak_rss_kib(server.pid))
         statements = {
             "ceiling": {},
             "floor": {name: p.sql_statements for name, p in floor.items()},
             "ours no cache": {name: p.sql_statements for name, p in ours.items()},
             "ours cached": {name: p.sql_statements for name, p in ours_cached.items()},
         }
+        statements[SHIPPED] = statements[SHIPPED_2_WORKERS] = statements["ours cached"]
         return {
             spec.name: {
                 "queries": {q: summarise_rounds(r) for q, r in rounds[spec.name].items()},
@@ -253,6 +294,43 @@ def measure_pagination(
     }
 
 
+def measure_writes(options: Options, workdir: Path, log: Path, console: Console) -> dict[str, Any]:
+    """Edits a second by `options.editors` concurrent editors on distinct articles, against
+    ours as `cms.http.app:create_app` serves it (one worker, pinned like every row)."""
+    with scratch_database(options.database_url, workdir, "bench_writes") as database_url:
+        asyncio.run(seed_bench_database(database_url, REPO / "seed"))
+        generate_catalogue(database_url, articles=options.editors)
+        token = asyncio.run(make_token(database_url))
+        spec = ServerSpec("ours", "cms.http.app:create_app", {"CMS_DATABASE_URL": database_url})
+        rounds = []
+        with run_server(spec, cpu=options.server_cpu, probe_body=HOT.body, log=log) as server:
+            measure_edits(server.url, token, editors=options.editors, seconds=options.warmup_s)
+            for round_number in range(options.rounds):
+                console.print(f"writes round {round_number + 1}/{options.rounds}")
+                rounds.append(
+                    measure_edits(
+                        server.url, token, editors=options.editors, seconds=options.duration_s
+                    )
+                )
+            peak = tree_peak_rss_kib(server.pid)
+    return {
+        "editors": options.editors,
+        "edits_per_second": statistics.median(r["edits_per_second"] for r in rounds),
+        "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
+        "p99_ms": statistics.median(r["p99_ms"] for r in rounds),
+        "failures": sum(r["failures"] for r in rounds),
+        "peak_rss_kib": peak,
+        "rounds": rounds,
+    }
+
+
+def measure_seed(options: Options, workdir: Path, console: Console) -> dict[str, Any]:
+    """`cms seed` of `options.seed_files` generated files into an empty database."""
+    with scratch_database(options.database_url, workdir, "bench_seed") as database_url:
+        console.print(f"timing cms seed of {options.seed_files:,} files into {database_url}")
+        return time_cms_seed(database_url, options.seed_files, workdir / "seed-files")
+
+
 def _environment(options: Options) -> dict[str, Any]:
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
     return {
@@ -294,6 +372,18 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         help="size of the pagination catalogue; 0 skips that measurement",
     )
     parser.add_argument(
+        "--editors",
+        type=int,
+        default=8,
+        help="concurrent editors of distinct articles in the writes measurement; 0 skips it",
+    )
+    parser.add_argument(
+        "--seed-files",
+        type=int,
+        default=0,
+        help="time `cms seed` of this many generated files (10000 for the target); 0 skips it",
+    )
+    parser.add_argument(
         "--database-url",
         help="a PostgreSQL server URL, e.g. "
         "postgresql://postgres@127.0.0.1:5432/postgres; scratch databases are "
@@ -322,6 +412,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         load_cpu=arguments.load_cpu,
         list_articles=arguments.list_articles,
         catalogue_articles=arguments.catalogue_articles,
+        editors=arguments.editors,
+        seed_files=arguments.seed_files,
         database_url=arguments.database_url,
         peer=arguments.peer,
         out=arguments.out or REPO / "bench" / "results" / f"{started}.json",
@@ -342,11 +434,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         results["servers"] = compare_servers(options, workdir, log, console)
         ran_peer = postgraphile.NAME in results["servers"]
         results["environment"]["peer"] = postgraphile.versions() if ran_peer else None
-        add_ratios(results, ours=("ours cached", "ours no cache"))
+        add_ratios(results, ours=("ours cached", "ours no cache", SHIPPED, SHIPPED_2_WORKERS))
         if options.catalogue_articles > PAGE_SIZE:
             results["pagination"] = measure_pagination(options, workdir, log, console)
+        if options.editors:
+            results["writes"] = measure_writes(options, workdir, log, console)
+        if options.seed_files:
+            results["seed"] = measure_seed(options, workdir, console)
     results["finished_at"] = datetime.now(UTC).isoformat()
     print_report(results, console)
+    print_writes_and_seed(results, console)
     console.print(f"wrote {write_report(results, options.out)} (server logs: {log})")
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["RunningServer", "ServerSpec", "free_port", "peak_rss_kib", "run_server"]
+__all__ = [
+    "RunningServer",
+    "ServerSpec",
+    "free_port",
+    "peak_rss_kib",
+    "run_server",
+    "tree_peak_rss_kib",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,6 +38,8 @@ class ServerSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     # Instead of uvicorn: a program that serves POST /graphql on 127.0.0.1 at the port in PORT.
     command: Sequence[str] = ()
+    # The cores it runs on, as taskset reads them ("0,1"); default: the run's server core.
+    cpus: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,18 @@ def peak_rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmHWM for pid {pid}")
 
 
+def tree_peak_rss_kib(pid: int) -> int:
+    """`peak_rss_kib` of the process and of all its descendants (a supervisor's workers)."""
+    total = peak_rss_kib(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += tree_peak_rss_kib(int(child))
+    return total
+
+
 def _wait_until_answering(url: str, probe_body: bytes, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    # Generous: on a machine shared with test suites, a start-up can take tens of seconds.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before answering")
@@ -69,7 +88,7 @@ def _wait_until_answering(url: str, probe_body: bytes, process: subprocess.Popen
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not answer within 30s")
+    raise RuntimeError(f"server at {url} did not answer within 120s")
 
 
 @contextmanager
@@ -78,11 +97,12 @@ def run_server(
 ) -> Iterator[RunningServer]:
     """Start the server pinned to `cpu`, wait until it answers `probe_body`, stop it after."""
     port = free_port()
+    cpus = spec.cpus or str(cpu)
     if spec.command:
-        command = ["taskset", "-c", str(cpu), *spec.command]
+        command = ["taskset", "-c", cpus, *spec.command]
     else:
         command = [
-            "taskset", "-c", str(cpu), sys.executable, "-m", "uvicorn", "--factory", spec.factory,
+            "taskset", "-c", cpus, sys.executable, "-m", "uvicorn", "--factory", spec.factory,
             "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
             "--log-level", "warning", "--no-access-log",
         ]  # fmt: skip

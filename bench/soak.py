@@ -79,7 +79,7 @@ async def _soak(url: str, token: str, seconds: float, connections: int) -> Count
     return outcomes
 
 
-async def _make_token(database_url: str) -> str:
+async def make_token(database_url: str) -> str:
     from cms.access import Scope
     from cms.db import create_engine, dispose_engine, session_scope
     from cms.settings import Settings
@@ -103,7 +103,7 @@ def main() -> None:
         workdir = Path(work)
         with scratch_database(arguments.database_url, workdir, "soak") as database_url:
             asyncio.run(seed_bench_database(database_url, REPO / "seed"))
-            token = asyncio.run(_make_token(database_url))
+            token = asyncio.run(make_token(database_url))
             spec = ServerSpec("ours", "cms.http.app:create_app", {"CMS_DATABASE_URL": database_url})
             with run_server(spec, cpu=0, probe_body=HOT.body, log=workdir / "server.log") as server:
                 before = rss_kib(server.pid)

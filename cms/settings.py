@@ -192,6 +192,12 @@ class Settings(BaseSettings):
         description="Seconds between checks that a websocket's token is still valid; a socket "
         "whose token was revoked or has expired is closed with 4403.",
     )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines on stderr: `json` (one object a line), `text` (one plain line, "
+        "for a person), or `auto`: text on a terminal, JSON in a file, pipe or collector. "
+        "Never colour codes. `cms serve --log-format` overrides it.",
+    )
     slow_query_ms: float = Field(
         default=200.0,
         description="SQL statements slower than this many milliseconds are logged as warnings "

@@ -101,3 +101,18 @@ def _rows(table: str) -> list[list[str]]:
     lines = table.splitlines()
     body = lines[lines.index(next(line for line in lines if line.startswith("┡"))) + 1 : -1]
     return [[c.strip() for c in line.split("│")[1:-1]] for line in body if line.startswith("│")]
+
+
+def test_partner_list_wraps_long_cells_in_a_narrow_pipe(tmp_path: Path, database_url: str) -> None:
+    env = {"CMS_DATABASE_URL": database_url, "COLUMNS": "60"}
+    name = "a-partner-whose-name-is-longer-than-any-column-can-hold"
+    origin = "https://a-long-subdomain.of-a-partner-company.example"
+    assert _cli("partner", "create", "--name", name, "--origin", origin, env=env).exit_code == 0
+    listed = _run("partner", "list", cwd=tmp_path, env=env)  # stdout is a pipe
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert "…" not in listed.stdout and "\x1b" not in listed.stdout
+    rows = _rows(listed.stdout)
+    assert len(rows) > 1  # wrapped over several lines, nothing cut off
+    assert ("".join(row[0] for row in rows), "".join(row[1] for row in rows)) == (name, origin)

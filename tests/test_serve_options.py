@@ -3,7 +3,9 @@ keep-alive for idle ones; and what it says about `CMS_SITE_URL` on a local addre
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -90,10 +92,13 @@ def test_timeout_keep_alive_closes_idle_connections(tmp_path: Path) -> None:
 def test_serve_on_loopback_without_a_site_url_starts_with_a_notice(tmp_path: Path) -> None:
     with _serving(tmp_path, "--host", "127.0.0.1"):
         log = (tmp_path / "serve.log").read_text()
-    notices = [line for line in log.splitlines() if "CMS_SITE_URL" in line]
-    assert notices == [
-        "notice: CMS_SITE_URL is not set: canonical links point at the local server "
-        "http://127.0.0.1:8000 (set it to the public site before going live)"
+    notices = [json.loads(line) for line in log.splitlines() if "CMS_SITE_URL" in line]
+    assert [(notice["level"], notice["message"]) for notice in notices] == [
+        (
+            "warning",
+            "CMS_SITE_URL is not set: canonical links point at the local server "
+            "http://127.0.0.1:8000 (set it to the public site before going live)",
+        )
     ]
 
 
@@ -103,3 +108,34 @@ def test_serve_with_a_site_url_starts_on_any_host_without_a_notice(tmp_path: Pat
     ) as port:
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
     assert "CMS_SITE_URL" not in (tmp_path / "serve.log").read_text()
+
+
+def test_serve_logs_json_lines_into_a_file_with_one_start_up_line(tmp_path: Path) -> None:
+    with _serving(tmp_path) as port:
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=10
+        )
+    text = (tmp_path / "serve.log").read_text()
+    assert "\x1b" not in text
+    lines = [json.loads(line) for line in text.splitlines()]  # every line is JSON
+    (start,) = [line for line in lines if line["message"].startswith("Serving ")]
+    assert start["message"] == (
+        f"Serving http://127.0.0.1:{port}/graphql (GraphiQL in a browser), "
+        f"database sqlite:///{tmp_path / 'cms.db'}, 1 worker"
+    )
+    assert (start["url"], start["workers"]) == (f"http://127.0.0.1:{port}/graphql", 1)
+    (access,) = [line for line in lines if line["logger"] == "cms.http.access"][-1:]
+    assert (access["request_id"], access["path"], access["status"]) == (
+        answer.headers["x-request-id"], "/graphql", 200,
+    )  # fmt: skip
+
+
+def test_serve_log_format_text_writes_plain_lines_without_colour(tmp_path: Path) -> None:
+    with _serving(tmp_path, "--log-format", "text", "--workers", "1") as port:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+    text = (tmp_path / "serve.log").read_text()
+    assert "\x1b" not in text and "{" not in text
+    assert re.search(
+        rf"^\d\d:\d\d:\d\d INFO cms\.serve Serving http://127\.0\.0\.1:{port}/graphql ", text, re.M
+    )
+    assert re.search(r"^\d\d:\d\d:\d\d INFO cms\.http\.access GET /healthz 200 ", text, re.M)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import logging
+import logging.config
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated
@@ -13,25 +15,27 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from cms import lint, migrate, translations
 from cms.cli.db import db_app
 from cms.cli.failures import CMSTyper
 from cms.cli.partner import partner_app
-from cms.cli.shared import PathsArgument, console, errors, fail_with, seed_paths
+from cms.cli.shared import PathsArgument, cli_table, console, errors, fail_with, seed_paths
 from cms.cli.token import token_app
 from cms.cli.webhook import webhook_app
 from cms.db import check_sqlite_folder, create_engine
 from cms.documents import seed_file_json_schema
 from cms.errors import InvalidContent
 from cms.gate import gated_writes, write_rules
-from cms.logs import uvicorn_log_config
+from cms.logs import LogFormat, uvicorn_log_config
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
 from cms.settings import Settings, get_settings
 
 __all__ = ["app"]
+
+logger = logging.getLogger("cms.serve")
 
 app = CMSTyper(help="A headless CMS for health content, served over GraphQL.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -74,6 +78,13 @@ def serve(
     timeout_keep_alive: Annotated[
         int, typer.Option(min=1, help="Seconds an idle keep-alive connection stays open.")
     ] = 5,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            help="json, text, or auto (text on a terminal, JSON otherwise); "
+            "default: CMS_LOG_FORMAT."
+        ),
+    ] = None,
 ) -> None:
     """Create missing tables, load the seed content into an empty database, and serve the API."""
     settings = get_settings()
@@ -82,8 +93,10 @@ def serve(
             f"--workers {workers} needs CMS_ADMIN_SECRET_KEY (a long random string shared by "
             "every worker), or admin logins would bounce between workers."
         )
-    _check_site_url(settings, host)
     trusted = forwarded_allow_ips or ",".join(settings.trusted_proxies) or "127.0.0.1"
+    log_config = uvicorn_log_config(log_format=log_format or LogFormat(settings.log_format))
+    logging.config.dictConfig(log_config)
+    _check_site_url(settings, host)
 
     async def prepare() -> None:
         engine = create_engine(settings)
@@ -94,9 +107,10 @@ def serve(
         finally:
             await engine.dispose()
         if applied:
-            console.print(f"Applied migrations: {', '.join(applied)}")
+            logger.info("Applied migrations: %s", ", ".join(applied))
         if report is not None:
-            console.print(f"Seeded an empty database: {dict(report.counts())}")
+            counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items())
+            logger.info("Seeded an empty database: %s", counts)
 
     try:
         check_sqlite_folder(settings)
@@ -106,14 +120,20 @@ def serve(
     except migrate.SchemaOutdated as error:
         errors.print(error.message, markup=False)
         raise typer.Exit(code=1) from None
-    console.print(f"GraphQL API and GraphiQL at http://{host}:{port}/graphql")
+    url = f"http://{host}:{port}/graphql"
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    logger.info(
+        "Serving %s (GraphiQL in a browser), database %s, %d worker%s",
+        url, database, workers, "" if workers == 1 else "s",
+        extra={"url": url, "database": database, "workers": workers},
+    )  # fmt: skip
     uvicorn.run(
         "cms.http:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=uvicorn_log_config(),
+        log_config=log_config,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=trusted,
         limit_concurrency=limit_concurrency,
@@ -135,12 +155,10 @@ def _check_site_url(settings: Settings, host: str) -> None:
             f"{settings.site_url}; set it to the public site, e.g. "
             "CMS_SITE_URL=https://www.example.com"
         )
-    console.print(
-        f"notice: CMS_SITE_URL is not set: canonical links point at the local server "
-        f"{settings.site_url} (set it to the public site before going live)",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+    logger.warning(
+        "CMS_SITE_URL is not set: canonical links point at the local server %s (set it to the "
+        "public site before going live)",
+        settings.site_url,
     )
 
 
@@ -274,7 +292,7 @@ def lint_command(
     warnings_found = len(findings) - errors_found
     as_table = output is LintFormat.TABLE or (output is LintFormat.AUTO and console.is_terminal)
     if as_table and findings:
-        table = Table("file:line", "severity", "rule", "field", "message")
+        table = cli_table("file:line", "severity", "rule", "field", "message")
         for column in table.columns[1:3]:
             column.no_wrap = True
         for finding in findings:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cms import partners
-from cms.cli.shared import console, errors, run_in_session
+from cms.cli.shared import cli_table, console, errors, run_in_session
 from cms.db import WriteSession
 from cms.models import Partner
 
@@ -47,7 +46,7 @@ def partner_list() -> None:
         return await partners.list_partners(session), await partners.usage_totals(session)
 
     rows, totals = run_in_session(read)
-    table = Table("name", "origins", "limit/min", "served", "created", "state")
+    table = cli_table("name", "origins", "limit/min", "served", "created", "state")
     for partner in rows:
         assert partner.id is not None
         table.add_row(
@@ -81,7 +80,7 @@ def partner_usage(
     async def read(session: WriteSession) -> list[partners.SnippetUsage]:
         return await partners.usage_by_snippet(session, name=name)
 
-    table = Table("partner", "article", "benefit", "served")
+    table = cli_table("partner", "article", "benefit", "served")
     for row in run_in_session(read):
         table.add_row(row.partner or "(no key)", row.article_slug, row.benefit_slug, str(row.count))
     console.print(table)

@@ -10,6 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from cms import migrate
 from cms.db import Database, WriteSession
@@ -18,6 +19,7 @@ from cms.settings import get_settings
 
 __all__ = [
     "PathsArgument",
+    "cli_table",
     "console",
     "errors",
     "fail_with",
@@ -33,6 +35,15 @@ PathsArgument = Annotated[
     list[Path] | None,
     typer.Argument(help="Seed files or folders of them; default: the configured seed folder."),
 ]
+
+
+def cli_table(*headings: str) -> Table:
+    """A table whose cells wrap rather than end in "…" when the width runs out: at a narrow
+    terminal, and in a file or pipe, where rich assumes 80 columns unless COLUMNS says more."""
+    table = Table()
+    for heading in headings:
+        table.add_column(heading, overflow="fold")
+    return table
 
 
 def seed_paths(paths: list[Path] | None) -> list[Path]:

@@ -6,11 +6,10 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cms import tokens
 from cms.access import Scope
-from cms.cli.shared import console, errors, run_in_session
+from cms.cli.shared import cli_table, console, errors, run_in_session
 from cms.db import WriteSession
 from cms.models import utc_now
 
@@ -44,7 +43,7 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     """List tokens: name, scopes, state. Secrets are never shown."""
-    table = Table("name", "scopes", "created", "expires", "state")
+    table = cli_table("name", "scopes", "created", "expires", "state")
     now = utc_now()
     for token in run_in_session(tokens.list_tokens):
         state = "revoked" if token.revoked_at else (

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cms import migrate, webhooks
-from cms.cli.shared import console, errors, run_in_session
+from cms.cli.shared import cli_table, console, errors, run_in_session
 from cms.db import WriteSession, create_engine
 from cms.dispatcher import dispatch_once, http_client, retry_policy, run_dispatcher
 from cms.outbox import EventType
@@ -44,7 +43,7 @@ def webhook_add(
 @webhook_app.command("list")
 def webhook_list() -> None:
     """List endpoints: id, URL, events, state. Secrets are not shown."""
-    table = Table("id", "url", "events", "created", "state")
+    table = cli_table("id", "url", "events", "created", "state")
     for endpoint in run_in_session(webhooks.list_endpoints):
         table.add_row(
             str(endpoint.id), endpoint.url, endpoint.event_types,
@@ -73,7 +72,7 @@ def webhook_deliveries(
     async def recent(session: WriteSession) -> Sequence[webhooks.DeliveryRow]:
         return await webhooks.list_deliveries(session, limit=limit)
 
-    table = Table("id", "event", "endpoint", "status", "tries", "code", "next attempt", "error")
+    table = cli_table("id", "event", "endpoint", "status", "tries", "code", "next attempt", "error")
     for row in run_in_session(recent):
         delivery = row.delivery
         code = delivery.last_status_code

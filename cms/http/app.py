@@ -34,6 +34,7 @@ from cms.http.oembed import OEmbed
 from cms.http.policy import PolicyMiddleware
 from cms.http.preview import preview_routes
 from cms.http.rate_limit import create_limiter
+from cms.logs import flush_access_log
 from cms.settings import Settings, get_settings
 from cms.usage import UsageBuffer
 
@@ -93,6 +94,8 @@ def create_app(
                     await asyncio.gather(task, return_exceptions=True)
             await changes.stop()
             await database.dispose()
+            # uvicorn re-raises SIGTERM once shut down, so the process ends without `atexit`.
+            flush_access_log()
 
     changes = ChangeChannel(database, settings)
     limiter = create_limiter(settings)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 import re
 import time
 import uuid
@@ -23,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.errors import CMSError, RequestBodyTimeout, RequestTimeout, RequestTooLarge
 from cms.http.errors import error_response
 from cms.http.metrics import Metrics
-from cms.logs import request_id_var
+from cms.logs import log_access, request_id_var
 
 __all__ = [
     "OPERATION_KEY",
@@ -39,7 +38,6 @@ OPERATION_KEY = "cms.operation"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _PROCESS_ID = uuid.uuid4().hex[:16]
 _request_numbers = itertools.count(1)
-access_log = logging.getLogger("cms.http.access")
 _ROUTES = ("/graphql", "/admin", "/healthz", "/readyz", "/metrics", "/oembed", "/embed.js",
            "/embed.css", "/embed")  # fmt: skip
 
@@ -79,12 +77,7 @@ class RequestObserver:
         labelled[1].observe(elapsed)
         if route == "/graphql":
             self.metrics.count_operation(operation, status)
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                "%s %s %s", method, path, status,
-                extra={"status": status, "duration_ms": round(elapsed * 1000, 2),
-                       "method": method, "path": path, "operation": operation},
-            )  # fmt: skip
+        log_access(method=method, path=path, status=status, elapsed=elapsed, operation=operation)
 
 
 class RequestMiddleware:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.http import create_app
-from cms.logs import JsonFormatter, request_id_var
+from cms.logs import ACCESS_LOGGER, AccessLogHandler, JsonFormatter, LogFormat, request_id_var
 from cms.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -107,3 +109,46 @@ async def test_an_unreachable_database_is_a_503_and_not_ready_but_alive(
     assert "Traceback" not in response.text and "sqlite" not in response.text.lower()
     assert (await unreachable.get("/readyz")).status_code == 503
     assert (await unreachable.get("/healthz")).status_code == 200
+
+
+@pytest.fixture
+def access_log() -> Iterator[io.StringIO]:
+    """The access log switched on, as `cms serve` configures it, into a buffer."""
+    stream = io.StringIO()
+    handler = AccessLogHandler(LogFormat.JSON, stream=stream)
+    logger = logging.getLogger(ACCESS_LOGGER)
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+        handler.close()
+
+
+async def test_the_access_log_writes_one_json_line_per_request_in_batches(
+    seeded: AsyncEngine, client: httpx.AsyncClient, access_log: io.StringIO
+) -> None:
+    named = "query ReadArticle " + READ
+    answers = [
+        await client.post("/graphql", json={"query": named, "operationName": "ReadArticle"})
+        for _ in range(3)  # the second and third are hot-path cache hits
+    ]
+    assert access_log.getvalue() == ""  # buffered: no write per request
+    assert AccessLogHandler.active is not None
+    AccessLogHandler.active.flush()
+    lines = [json.loads(line) for line in access_log.getvalue().splitlines()]
+    assert [
+        (line["request_id"], line["status"], line["operation"], line["message"]) for line in lines
+    ] == [
+        (answer.headers["x-request-id"], 200, "ReadArticle", "POST /graphql 200")
+        for answer in answers
+    ]
+    assert all(
+        line["logger"] == "cms.http.access" and isinstance(line["duration_ms"], float)
+        for line in lines
+    )
