@@ -20,7 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from cms.aliases import check_article_slug, check_new_item_slugs, record_article_rename
+from cms.aliases import (
+    check_article_slug,
+    check_new_item_slugs,
+    publish_benefit_renames,
+    record_article_rename,
+)
 from cms.authors import author_document, referenced_author
 from cms.content_model import ITEM_KINDS
 from cms.db import WriteSession
@@ -210,6 +215,10 @@ async def edit_article_document(
         raise Conflict(slug=slug, expected_version=expected_version, current_version=stored.version)
     if stored.article.status is ArticleStatus.PUBLISHED or has_pending(stored.pending):
         if document != stored.working_document:
+            assert stored.article.id is not None
+            await _check_new_benefit_slugs(
+                session, stored.article.id, stored.working_document, document, free=False
+            )
             await save_pending(
                 session, article=stored.article, pending=stored.pending, document=document,
                 actor=actor, action=action or "updated", now=utc_now(),
@@ -292,17 +301,31 @@ async def write_live(
     await _record(
         session, article, document, was_public, action or "updated", actor, now, before.review
     )
+    await publish_benefit_renames(
+        session,
+        article,
+        before=[b.slug for b in before.benefits],
+        after=[b.slug for b in document.benefits],
+        now=now,
+    )
     return SaveOutcome.UPDATED
 
 
 async def _check_new_benefit_slugs(
-    session: WriteSession, article_id: int, before: ArticleDocument, after: ArticleDocument
+    session: WriteSession,
+    article_id: int,
+    before: ArticleDocument,
+    after: ArticleDocument,
+    *,
+    free: bool = True,
 ) -> None:
     """A benefit slug the edit adds must not be an old slug of a benefit still there."""
     slugs = [benefit.slug for benefit in after.benefits]
     added = set(slugs) - {benefit.slug for benefit in before.benefits}
     if added:
-        await check_new_item_slugs(session, article_id=article_id, added=added, kept=slugs)
+        await check_new_item_slugs(
+            session, article_id=article_id, added=added, kept=slugs, free=free
+        )
 
 
 async def rename_article(

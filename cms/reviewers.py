@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cms.citations import HttpUrl
 from cms.content_model import Slug, Title
 from cms.db import ReadSession, WriteSession
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
-from cms.models import Reviewer, utc_now
+from cms.models import Article, ArticleReview, ReviewAction, Reviewer, utc_now
+from cms.outbox import EventType, record_event
 from cms.text import storable
 
 __all__ = [
@@ -98,10 +99,23 @@ async def update_reviewer(
             slug=document.slug, expected_version=expected_version, current_version=row.version
         )
     if reviewer_document(row) != document:
-        _apply(row, document, utc_now())
+        now = utc_now()
+        _apply(row, document, now)
         session.add(row)
         await session.flush()
+        await _announce_reviewed_articles(session, row, now)
     return row
+
+
+async def _announce_reviewed_articles(session: WriteSession, row: Reviewer, now: datetime) -> None:
+    """An `article.updated` event for every article the reviewer approved: their review line
+    changed, so caches, the change feed and webhooks must follow."""
+    approved = select(ArticleReview.article_id).where(
+        ArticleReview.reviewer_id == row.id, ArticleReview.action == ReviewAction.APPROVED
+    )
+    statement = select(Article).where(col(Article.id).in_(approved)).order_by(col(Article.id))
+    for article in (await session.exec(statement)).all():
+        await record_event(session, event_type=EventType.UPDATED, article=article, occurred_at=now)
 
 
 def _apply(row: Reviewer, document: ReviewerDocument, now: datetime) -> None:

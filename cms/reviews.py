@@ -78,13 +78,26 @@ def reviewable_hash(document: ArticleDocument) -> str:
 
 @dataclass(frozen=True)
 class Review:
-    """An article's review: its newest approval and who gave it."""
+    """An article's review: its newest approval and who gave it, and its earlier approvals
+    (newest first), so that a text keeps the approval that covered it while a newer text (a
+    pending version) is approved."""
 
     row: ArticleReview
     reviewer: Reviewer
+    earlier: tuple[tuple[ArticleReview, Reviewer], ...] = ()
+
+    def covering(self, content_hash: str) -> Review:
+        """The newest approval of the text hashing to `content_hash`; the newest one if none."""
+        if self.row.content_hash == content_hash:
+            return self
+        for row, reviewer in self.earlier:
+            if row.content_hash == content_hash:
+                return Review(row, reviewer)
+        return self
 
     def status(self, content_hash: str, today: date) -> ReviewStatus:
-        return _status(self.row.content_hash, self.row.next_review_due, content_hash, today)
+        row = self.covering(content_hash).row
+        return _status(row.content_hash, row.next_review_due, content_hash, today)
 
     def document(self) -> ReviewDocument:
         assert self.row.reviewed_on is not None
@@ -105,7 +118,8 @@ def status_of(review: Review | None, content_hash: str, today: date) -> ReviewSt
 async def reviews_by_article_ids(
     session: ReadSession, article_ids: Sequence[int]
 ) -> dict[int, Review]:
-    """The newest approval of each article that has one, with its reviewer (one statement)."""
+    """The newest approval of each article that has one, with its reviewer and the earlier
+    approvals (one statement)."""
     if not article_ids:
         return {}
     statement = (
@@ -119,7 +133,9 @@ async def reviews_by_article_ids(
     )
     found: dict[int, Review] = {}
     for row, reviewer in (await session.exec(statement)).all():
-        found[row.article_id] = Review(row, reviewer)
+        before = found.get(row.article_id)
+        earlier = ((before.row, before.reviewer), *before.earlier) if before else ()
+        found[row.article_id] = Review(row, reviewer, earlier)
     return found
 
 
@@ -236,14 +252,16 @@ async def approve_review(
     today: date | None = None,
 ) -> ArticleReview:
     """Approve `version` of the article as `reviewer_slug`: the review covers exactly the text
-    of that version (its hash). Announced as an update, so caches and partners follow."""
+    of that version (its hash), live, older or pending; approving the pending version lets it
+    go live reviewed. Announced as an update, so caches and partners follow."""
     assert article.id is not None
     reviewer = await get_reviewer(session, reviewer_slug)
     if reviewer is None:
         raise InvalidContent([ContentProblem("", "reviewer", f"no reviewer {reviewer_slug!r}")])
     if version == article.version:
         content_hash = article.content_hash
-    elif 1 <= version < article.version:
+    elif version >= 1:
+        # An older version, or a saved version of the pending one (every save is a revision).
         revision = await get_revision(session, article_id=article.id, version=version)
         content_hash = reviewable_hash(snapshot_of(revision))
     else:

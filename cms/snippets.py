@@ -89,6 +89,7 @@ class ReviewState:
         status = status_of(review, content_hash, today)
         if review is None:
             return cls(status)
+        review = review.covering(content_hash)  # who reviewed this text, when
         return cls(
             status,
             reviewer_name=review.reviewer.name,

@@ -129,8 +129,7 @@ async def publish_article(
             unpublish_at=unpublish_at, actor=actor, now=now,
         )  # fmt: skip
         return article
-    live_fields = {"status": stored.document.status, "published_at": stored.document.published_at}
-    base = stored.working_document.model_copy(update=live_fields)
+    base = stored.working_document.model_copy(update=_live_fields(stored))
     document = transition(base, ArticleStatus.PUBLISHED, now=now, publish_at=publish_at)
     if live and publish_at is None:
         document = document.model_copy(update={"published_at": article.published_at})
@@ -142,6 +141,18 @@ async def publish_article(
         unpublish_at=unpublish_at,
     )  # fmt: skip
     return article
+
+
+def _live_fields(stored: StoredArticle) -> dict[str, Any]:
+    """What a pending version takes from the live one when published: its status, publication
+    time and medical review (approvals are recorded as they happen, never by a save; the
+    pending document holds the review as it was when the edit began)."""
+    document = stored.document
+    return {
+        "status": document.status,
+        "published_at": document.published_at,
+        "review": document.review,
+    }
 
 
 async def change_status(
@@ -256,9 +267,8 @@ async def _publish_due_pending(session: WriteSession, article_id: int, now: date
     unpublish_at, actor = pending.unpublish_at, pending.created_by
     if not await consume_pending(session, pending):
         return 0
-    live_fields = {"status": stored.document.status, "published_at": stored.document.published_at}
     await write_live(
-        session, stored, document.model_copy(update=live_fields), actor=actor,
+        session, stored, document.model_copy(update=_live_fields(stored)), actor=actor,
         action="published", now=now, unpublish_at=unpublish_at,
     )  # fmt: skip
     return 1

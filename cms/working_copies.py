@@ -26,8 +26,10 @@ from sqlmodel import col, select
 from cms.content_model import ItemKind
 from cms.db import ReadSession, WriteSession
 from cms.documents import ArticleDocument
+from cms.gate import check_pending, check_scheduled
 from cms.models import Article, PendingVersion
 from cms.outbox import EventType, record_event
+from cms.reviews import reviewable_hash
 from cms.revisions import record_revision
 
 __all__ = [
@@ -117,6 +119,7 @@ async def save_pending(
     pending.version, pending.updated_at = version, now
     session.add(pending)
     await _record(session, article, pending, document, action, actor, now)
+    check_pending(document)
     return pending
 
 
@@ -137,6 +140,7 @@ async def schedule_pending(
     pending.version, pending.updated_at = next_version(article, pending), now
     session.add(pending)
     await _record(session, article, pending, document, "scheduled", actor, now)
+    await check_scheduled(session, article, document, version=pending.version)
 
 
 async def discard_pending(
@@ -214,6 +218,7 @@ def pending_article_row(row: Any, document: ArticleDocument, pending: PendingVer
         updated_at=pending.updated_at,
         conclusion_title=document.conclusion.title if document.conclusion else "",
         conclusion=document.conclusion.body if document.conclusion else "",
+        content_hash=reviewable_hash(document),  # its review status is the pending text's
     )  # fmt: skip
     return SimpleNamespace(**values)
 

@@ -25,6 +25,11 @@ mutation Update($v: Int!, $input: ArticleUpdateInput!) {
   }
 }
 """
+PUBLISH = """
+mutation Publish($v: Int!) {
+  articlePublish(slug: "back-walk", expectedVersion: $v) { errors { field code } }
+}
+"""
 CREATE = """
 mutation Create($input: ArticleInput!) {
   articleCreate(input: $input) { article { metaTitle metaDescription } errors { field code } }
@@ -51,10 +56,15 @@ async def test_unset_meta_fields_fall_back_to_the_title_and_the_intro(
 async def test_mutations_set_and_clear_the_meta_fields(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory, tmp_path: Path
 ) -> None:
-    token = await make_token(Scope.WRITE)
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
     seo = {"metaTitle": "Back walking: benefits", "metaDescription": "What a back walk does."}
     answer = await graphql(UPDATE, {"v": 1, "input": seo}, token=token)
     assert answer["data"]["articleUpdate"] == {"article": seo, "errors": []}
+    # The article is published: the public reads the meta texts it had until the edit is.
+    public = (await graphql(SEO))["data"]["article"]
+    assert public["metaTitle"] == public["title"] != seo["metaTitle"]
+    published = await graphql(PUBLISH, {"v": 2}, token=token)
+    assert published["data"]["articlePublish"] == {"errors": []}
     assert {k: v for k, v in (await graphql(SEO))["data"]["article"].items() if k in seo} == seo
 
     await export_articles(seeded, tmp_path)
@@ -65,7 +75,7 @@ async def test_mutations_set_and_clear_the_meta_fields(
     )
 
     cleared = {"metaTitle": "", "metaDescription": ""}
-    answer = await graphql(UPDATE, {"v": 2, "input": cleared}, token=token)
+    answer = await graphql(UPDATE, {"v": 3, "input": cleared}, token=token)
     assert answer["data"]["articleUpdate"]["article"]["metaTitle"] == "Back Walk Benefits"
 
 
@@ -103,8 +113,8 @@ def test_a_long_intro_is_cut_on_a_word_boundary_with_an_ellipsis() -> None:
 
 
 TRANSLATE = """
-mutation Save($input: ArticleTranslationInput!) {
-  articleTranslationSave(slug: "back-walk", locale: "fr", input: $input) {
+mutation Save($v: Int!, $input: ArticleTranslationInput!) {
+  articleTranslationSave(slug: "back-walk", locale: "fr", expectedVersion: $v, input: $input) {
     article { metaTitle metaDescription } errors { field code }
   }
 }
@@ -118,14 +128,17 @@ IN_FRENCH = """
 async def test_meta_fields_are_read_in_the_requested_locale(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
-    token = await make_token(Scope.WRITE)
+    # The article is published: its edits and translations need `content:publish` to go live.
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
     english = {"metaTitle": "Back walking: benefits", "metaDescription": "What a back walk does."}
     await graphql(UPDATE, {"v": 1, "input": english}, token=token)
+    published = await graphql(PUBLISH, {"v": 2}, token=token)
+    assert published["data"]["articlePublish"] == {"errors": []}
 
     # Title and intro translated, meta texts not: the English ones would not fit, so the French
     # title and intro stand in.
     french = {"title": "Les bienfaits", "intro": "La marche sur le dos détend."}
-    answer = await graphql(TRANSLATE, {"input": french}, token=token)
+    answer = await graphql(TRANSLATE, {"v": 0, "input": french}, token=token)
     assert answer["data"]["articleTranslationSave"] == {
         "article": {
             "metaTitle": "Les bienfaits",
@@ -135,13 +148,13 @@ async def test_meta_fields_are_read_in_the_requested_locale(
     }
     # Translated meta texts are the French reader's, in the API and the JSON-LD.
     seo = {"metaTitle": "Marcher sur le dos", "metaDescription": "Ce que fait la marche."}
-    answer = await graphql(TRANSLATE, {"input": {**french, **seo}}, token=token)
+    answer = await graphql(TRANSLATE, {"v": 1, "input": {**french, **seo}}, token=token)
     assert answer["data"]["articleTranslationSave"] == {"article": seo, "errors": []}
     article = (await graphql(IN_FRENCH))["data"]["article"]
     assert (article["metaTitle"], article["metaDescription"]) == tuple(seo.values())
     assert (article["jsonLd"]["headline"], article["jsonLd"]["description"]) == tuple(seo.values())
     # Only the title translated: the English meta description still stands for the intro.
-    answer = await graphql(TRANSLATE, {"input": {"title": "Les bienfaits"}}, token=token)
+    answer = await graphql(TRANSLATE, {"v": 2, "input": {"title": "Les bienfaits"}}, token=token)
     assert answer["data"]["articleTranslationSave"]["article"] == {
         "metaTitle": "Les bienfaits",
         "metaDescription": "What a back walk does.",

@@ -120,6 +120,8 @@ def serve(
     except migrate.SchemaOutdated as error:
         errors.print(error.message, markup=False)
         raise typer.Exit(code=1) from None
+    # Only once every refusal is behind us: a refusal is the one line on stderr.
+    _notice_site_url(settings)
     url = f"http://{host}:{port}/graphql"
     database = make_url(settings.database_url).render_as_string(hide_password=True)
     logger.info(
@@ -145,7 +147,8 @@ def serve(
 
 def _check_site_url(settings: Settings, host: str) -> None:
     """Canonical links (snippets, JSON-LD, sitemap, feeds) need the public site's address: a
-    server others can reach refuses to start without it; a local one says where they point."""
+    server others can reach refuses to start without it; a local one says where they point
+    (`_notice_site_url`, once it is sure to start)."""
     if "site_url" in settings.model_fields_set:
         return
     if settings.env == "production" or not _is_loopback(host):
@@ -155,6 +158,11 @@ def _check_site_url(settings: Settings, host: str) -> None:
             f"{settings.site_url}; set it to the public site, e.g. "
             "CMS_SITE_URL=https://www.example.com"
         )
+
+
+def _notice_site_url(settings: Settings) -> None:
+    if "site_url" in settings.model_fields_set:
+        return
     logger.warning(
         "CMS_SITE_URL is not set: canonical links point at the local server %s (set it to the "
         "public site before going live)",

@@ -80,7 +80,11 @@ class AuthorMutations:
     @strawberry.mutation(
         description="Create an author, for articles to reference by slug. Needs `content:write`."
     )
-    async def author_create(self, info: Info, input: AuthorCreateInput) -> AuthorPayload:
+    async def author_create(
+        self,
+        info: Info,
+        input: Annotated[AuthorCreateInput, strawberry.argument(description="The new author.")],
+    ) -> AuthorPayload:
         info.context.principal.require(Scope.WRITE)
         data = {"slug": input.slug, "name": input.name, "bio": input.bio}
 
@@ -102,7 +106,9 @@ class AuthorMutations:
         info: Info,
         slug: AuthorSlugArgument,
         expected_version: VersionArgument,
-        input: AuthorUpdateInput,
+        input: Annotated[
+            AuthorUpdateInput, strawberry.argument(description="The fields to change.")
+        ],
     ) -> AuthorPayload:
         principal = info.context.principal
         principal.require(Scope.WRITE)

@@ -434,7 +434,7 @@ class ArticleMutations:
         "again. Changes nothing the public sees. Needs `content:write`."
     )
     async def article_discard_pending_changes(
-        self, info: Info, slug: str, expected_version: VersionArgument
+        self, info: Info, slug: SlugArgument, expected_version: VersionArgument
     ) -> ArticlePayload:
         info.context.principal.require(Scope.WRITE)
         actor = info.context.principal.name

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Self
 
 import strawberry
+from sqlmodel import col, select
 
 from cms import content, models, reviewers, reviews
 from cms.access import Scope
@@ -17,7 +18,7 @@ from cms.graphql.context import Info
 from cms.graphql.inputs import provided_fields
 from cms.graphql.mutations import ArticlePayload, ContentError, VersionArgument, _write
 from cms.graphql.types import Article
-from cms.models import ReviewAction, utc_now
+from cms.models import ArticleReview, ArticleStatus, ReviewAction, utc_now
 from cms.preview_links import MAX_EXPIRES_IN, sign_preview
 from cms.reviewers import ReviewerDocument
 
@@ -132,11 +133,27 @@ def _reviewer_document(input: ReviewerInput) -> ReviewerDocument:
 
 
 async def _article_payload(info: Info, operation: Any) -> ArticlePayload:
-    # Problems name the argument at fault (`reviewer`, `version`).
+    # Problems name the argument at fault (`reviewer`, `version`). The article reads as its
+    # editors see it: its pending version while it has one.
     row, errors, warnings = await _write(info, operation, lambda path: path or None)
-    return ArticlePayload(
-        article=Article.from_row(row) if row else None, errors=errors, warnings=warnings
+    (article,) = await Article.for_locale(info, [row], None) if row else [None]
+    return ArticlePayload(article=article, errors=errors, warnings=warnings)
+
+
+async def _has_public_review(session: Any, slug: str) -> bool:
+    """Whether the reviewer `slug` approved a published article: a change to them is public."""
+    statement = (
+        select(ArticleReview.id)
+        .join(models.Reviewer, col(models.Reviewer.id) == col(ArticleReview.reviewer_id))
+        .join(models.Article, col(models.Article.id) == col(ArticleReview.article_id))
+        .where(
+            models.Reviewer.slug == slug,
+            ArticleReview.action == ReviewAction.APPROVED,
+            models.Article.status == ArticleStatus.PUBLISHED,
+        )
+        .limit(1)
     )
+    return (await session.exec(statement)).first() is not None
 
 
 async def _locked(session: Any, slug: str) -> models.Article:
@@ -159,7 +176,8 @@ class ReviewMutations:
         return ReviewerPayload(reviewer=Reviewer.from_row(row) if row else None, errors=errors)
 
     @strawberry.mutation(
-        description="Change a reviewer (every field; the slug stays). Needs `content:write`."
+        description="Change a reviewer (every field; the slug stays). Needs `content:write`, "
+        "and `content:publish` when they approved a published article (its review shows them)."
     )
     async def reviewer_update(
         self,
@@ -168,9 +186,13 @@ class ReviewMutations:
         expected_version: VersionArgument,
         input: ReviewerInputArgument,
     ) -> ReviewerPayload:
-        info.context.principal.require(Scope.WRITE)
+        principal = info.context.principal
+        principal.require(Scope.WRITE)
 
         async def operation(session: Any) -> models.Reviewer:
+            # Checked in the transaction that writes, so an approval meanwhile counts.
+            if not principal.can(Scope.PUBLISH) and await _has_public_review(session, slug):
+                principal.require(Scope.PUBLISH)
             document = _reviewer_document(input).model_copy(update={"slug": slug})
             return await reviewers.update_reviewer(
                 session, document, expected_version=expected_version

@@ -304,13 +304,20 @@ class Article(LocalizedNode, Localized):
         *,
         live: bool = False,
     ) -> list[Self | None]:
-        """Articles read for `locale`; their translations are loaded in one batch. Editors read
-        an article's pending version while it has one (unless `live`), loaded in one batch."""
+        """Articles read for `locale`; their translations are loaded in one batch. Editors (and
+        a preview link, for its article) read an article's pending version while it has one
+        (unless `live`), loaded in one batch."""
         loaders = info.context.loaders
         rows = list(rows)
         pending: list[ArticleDocument | None] = [None] * len(rows)
-        if info.context.include_drafts and not live:
-            ids = [row.id for row in rows if row is not None and row.id is not None]
+        principal = info.context.principal
+        if not live and (info.context.include_drafts or principal.article is not None):
+            # A preview link's principal reads its one article's pending version too.
+            ids = [
+                row.id
+                for row in rows
+                if row is not None and row.id is not None and principal.may_preview(row.slug)
+            ]
             loaded = await loaders.pending_by_article_id.load_many(ids)
             found_pending = dict(zip(ids, loaded, strict=True))
             for i, row in enumerate(rows):

@@ -1,5 +1,6 @@
-"""The page a preview link opens (`/preview/{token}`): one article's current, not-yet-public
-version in the embed page's layout, read-only, never cached or indexed."""
+"""The page a preview link opens (`/preview/{token}`): one article's not-yet-public version (the
+pending version of a published article, else the draft) in the embed page's layout, read-only,
+never cached or indexed."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from cms.documents import ArticleDocument
 from cms.errors import CMSError
 from cms.models import utc_now
 from cms.preview_links import preview_principal, verify_preview
-from cms.reviews import reviews_by_article_ids
+from cms.reviews import reviewable_hash, reviews_by_article_ids
 from cms.settings import Settings
 from cms.snippet_html import EMBED_CSS, labels_for, review_line, sources_html
 from cms.snippets import ReviewState, SnippetItem
 from cms.text import to_html
+from cms.working_copies import has_pending
 
 __all__ = ["preview_page", "preview_routes"]
 
@@ -47,10 +49,14 @@ def _items(document: ArticleDocument, list_name: str) -> tuple[SnippetItem, ...]
     )
 
 
-def preview_page(document: ArticleDocument, version: int, review: ReviewState) -> str:
-    """The article as its next publication would show it: intro, benefits, precautions, sources,
-    conclusion and the truthful review line."""
+def preview_page(
+    document: ArticleDocument, version: int, review: ReviewState, *, pending: bool = False
+) -> str:
+    """The article as its next publication would show it (`pending`: the pending changes of a
+    published article): intro, benefits, precautions, sources, conclusion and the truthful
+    review line of that text."""
     _, labels = labels_for((document.locale,))
+    state = "pending changes" if pending else escape(document.status.value)
     benefits, precautions = _items(document, "benefits"), _items(document, "precautions")
 
     def entries(items: tuple[SnippetItem, ...]) -> str:
@@ -72,7 +78,7 @@ def preview_page(document: ArticleDocument, version: int, review: ReviewState) -
         f"<title>Preview: {escape(document.title)}</title><style>{_CSS}</style></head>"
         f'<body><main><article class="bwk-snippet bwk-preview">'
         f'<p class="bwk-preview__banner" role="note">Preview of version {version} '
-        f"({escape(document.status.value)}); not public yet.</p>"
+        f"({state}); not public yet.</p>"
         f'<h2 class="bwk-snippet__title">{escape(document.title)}</h2>'
         f'<div class="bwk-snippet__body">{to_html(document.intro)}</div>'
         f'<section aria-label="Benefits"><h3>Benefits</h3><ul>{entries(benefits)}</ul></section>'
@@ -102,10 +108,12 @@ def preview_routes(settings: Settings, database: Database) -> list[Route]:
                 found = await reviews_by_article_ids(session, [stored.article.id])
         except CMSError as error:
             return _message(error.message, error.status)
+        # The not-yet-public version: the pending one of a published article, else the draft.
+        document, pending = stored.working_document, has_pending(stored.pending)
         review = ReviewState.of(
-            found.get(stored.article.id), stored.article.content_hash, utc_now().date()
+            found.get(stored.article.id), reviewable_hash(document), utc_now().date()
         )
-        html = preview_page(stored.document, stored.article.version, review)
+        html = preview_page(document, stored.version, review, pending=pending)
         return HTMLResponse(html, headers={**_HEADERS, "Content-Security-Policy": _POLICY})
 
     return [Route("/preview/{token}", page, methods=["GET"])]

@@ -38,6 +38,18 @@ mutation Publish($override: RuleOverrideInput) {{
   articlePublish(slug: "miracle", expectedVersion: 1, override: $override) {{ {RESULT} }}
 }}
 """
+PUBLISH_BACK_WALK = f"""
+mutation Publish($v: Int!, $override: RuleOverrideInput) {{
+  articlePublish(slug: "back-walk", expectedVersion: $v, override: $override) {{ {RESULT} }}
+}}
+"""
+SCHEDULE_BACK_WALK = f"""
+mutation Schedule($v: Int!) {{
+  articlePublish(slug: "back-walk", expectedVersion: $v, publishAt: "2999-01-01T00:00:00Z") {{
+    {RESULT}
+  }}
+}}
+"""
 CLAIM = "Regular stretching cures neck pain completely."
 MIRACLE = {
     "slug": "miracle",
@@ -58,9 +70,24 @@ MIRACLE = {
 async def test_an_absolute_claim_never_goes_live(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
-    token = await make_token(Scope.WRITE)
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
+    # The edit of the published article waits in its pending version: nothing public changes,
+    # so the broken rule comes back as a warning (severity error).
     body = await graphql(BENEFIT_UPDATE, {"v": 1, "body": CLAIM}, token=token)
-    assert body["data"]["benefitUpdate"] == {
+    edited = body["data"]["benefitUpdate"]
+    assert (edited["article"]["version"], edited["errors"]) == (2, [])
+    assert [w for w in edited["warnings"] if w["severity"] == "error"] == [
+        {
+            "path": "benefits[0].body",
+            "rule": "absolute-claim",
+            "severity": "error",
+            "message": "absolute claim 'cures'; health content states what evidence supports, "
+            "never certainty",
+        }
+    ]
+    # Publishing it is what the rule refuses, naming the rule and the field.
+    refused = (await graphql(PUBLISH_BACK_WALK, {"v": 2}, token=token))["data"]["articlePublish"]
+    assert refused == {
         "article": None,
         "errors": [
             {
@@ -80,10 +107,28 @@ async def test_an_absolute_claim_never_goes_live(
     assert CLAIM not in snippet["data"]["benefitSnippet"]["body"]
     version = await graphql('{ article(slug: "back-walk") { version } }')
     assert version["data"]["article"]["version"] == 1
+    pending = await graphql(
+        '{ article(slug: "back-walk") { version hasPendingChanges } }', token=token
+    )
+    assert pending["data"]["article"] == {"version": 2, "hasPendingChanges": True}
+    # Nor can it be scheduled to go live later.
+    later = (await graphql(SCHEDULE_BACK_WALK, {"v": 2}, token=token))["data"]["articlePublish"]
+    assert [(e["code"], e["rule"], e["field"]) for e in later["errors"]] == [
+        ("CONTENT_RULE", "absolute-claim", "benefits[0].body")
+    ]
+    # An override with a reason publishes it.
+    override = {"rules": ["absolute-claim"], "reason": "Quoted from the trial's title."}
+    published = await graphql(PUBLISH_BACK_WALK, {"v": 2, "override": override}, token=token)
+    assert published["data"]["articlePublish"]["errors"] == []
+    assert published["data"]["articlePublish"]["article"]["version"] == 3
+    snippet = await graphql(
+        '{ benefitSnippet(article: "back-walk", benefit: "stress-relief") { body(format: TEXT) } }'
+    )
+    assert CLAIM in snippet["data"]["benefitSnippet"]["body"]
 
 
 async def test_a_draft_may_hold_what_a_publication_may_not_and_hears_about_it(
-    engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+    penci: None, engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
     token = await make_token(Scope.WRITE, Scope.PUBLISH)
     created = (await graphql(CREATE, {"input": MIRACLE}, token=token))["data"]["articleCreate"]
@@ -107,7 +152,7 @@ async def test_a_draft_may_hold_what_a_publication_may_not_and_hears_about_it(
 
 
 async def test_an_override_needs_a_known_rule_and_a_reason_and_is_recorded(
-    engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+    penci: None, engine: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
     token = await make_token(Scope.WRITE, Scope.PUBLISH)
     await graphql(CREATE, {"input": MIRACLE}, token=token)

@@ -24,6 +24,7 @@ CALLERS: dict[str, tuple[Scope, ...] | None] = {
     "anonymous": None,
     "read-drafts": (Scope.READ_DRAFTS,),
     "write": (Scope.WRITE,),
+    "review": (Scope.REVIEW,),
     "publish": (Scope.PUBLISH,),
     "admin": (Scope.ADMIN,),
 }
@@ -31,12 +32,18 @@ ARTICLE = 'slug: "back-walk", expectedVersion: 1'
 ITEM = 'article: "back-walk", expectedVersion: 1'
 PAYLOAD = "errors { code }"
 EDIT = {"anonymous": UNAUTHENTICATED, "read-drafts": FORBIDDEN, "write": OK,
-        "publish": FORBIDDEN, "admin": OK}  # fmt: skip
+        "review": FORBIDDEN, "publish": FORBIDDEN, "admin": OK}  # fmt: skip
 PUBLISH = {"anonymous": UNAUTHENTICATED, "read-drafts": FORBIDDEN, "write": FORBIDDEN,
-           "publish": OK, "admin": OK}  # fmt: skip
-# Translations have no pending version: on a published article they need both scopes.
+           "review": FORBIDDEN, "publish": OK, "admin": OK}  # fmt: skip
+# Translations have no pending version, and an author or reviewer is shared by the articles
+# naming it: on a published article these need both scopes.
 BOTH = {"anonymous": UNAUTHENTICATED, "read-drafts": FORBIDDEN, "write": FORBIDDEN,
-        "publish": FORBIDDEN, "admin": OK}  # fmt: skip
+        "review": FORBIDDEN, "publish": FORBIDDEN, "admin": OK}  # fmt: skip
+REVIEW = {"anonymous": UNAUTHENTICATED, "read-drafts": FORBIDDEN, "write": FORBIDDEN,
+          "review": OK, "publish": FORBIDDEN, "admin": OK}  # fmt: skip
+REVIEW_OR_PUBLISH = {"anonymous": UNAUTHENTICATED, "read-drafts": FORBIDDEN,
+                     "write": FORBIDDEN, "review": OK, "publish": OK, "admin": OK}  # fmt: skip
+REVIEWER = 'slug: "ada", name: "Ada Lovelace", credentials: "MD"'
 
 
 def _items(kind: str, plural: str, slug: str, new: str) -> dict[str, Any]:
@@ -69,17 +76,47 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     **_items("precaution", "precautions", "pregnancy",
              '{slug: "p", title: "P", body: "Body."}'),
     "articleTranslationSave": (
-        'articleTranslationSave(slug: "back-walk", locale: "fr", input: {title: "Marche"})', BOTH
+        'articleTranslationSave(slug: "back-walk", locale: "fr", expectedVersion: 0, '
+        'input: {title: "Marche"})', BOTH
     ),
     "articleTranslationDelete": (
         'articleTranslationDelete(slug: "back-walk", locale: "de")', BOTH
     ),
+    "articleRename": (f'articleRename({ARTICLE}, newSlug: "back-walking")', BOTH),
+    "authorCreate": ('authorCreate(input: {slug: "new-author", name: "New"})', EDIT),
+    # `penci` is the byline of the published article.
+    "authorUpdate": (
+        'authorUpdate(slug: "penci", expectedVersion: 1, input: {name: "Changed"})', BOTH
+    ),
+    "reviewerCreate": (f"reviewerCreate(input: {{{REVIEWER}}})", EDIT),
+    # `ada` approved the published article (`SETUP`): her name is in its public review.
+    "reviewerUpdate": (
+        'reviewerUpdate(slug: "ada", expectedVersion: 1, '
+        'input: {slug: "ada", name: "Changed", credentials: "PT"})', BOTH
+    ),
+    "articleSubmitForReview": ('articleSubmitForReview(slug: "back-walk", note: "N")', EDIT),
+    "articleApproveReview": (
+        'articleApproveReview(slug: "back-walk", version: 1, reviewer: "ada")', REVIEW
+    ),
+    "articleRequestChanges": ('articleRequestChanges(slug: "back-walk", note: "N")', REVIEW),
+    "articlePreviewLink": ('articlePreviewLink(slug: "back-walk")', REVIEW_OR_PUBLISH),
 }  # fmt: skip
+# Run as `admin` before the callers.
+SETUP = {
+    "reviewerUpdate": f"""mutation {{
+      reviewerCreate(input: {{{REVIEWER}}}) {{ errors {{ code }} }}
+      articleApproveReview(slug: "back-walk", version: 1, reviewer: "ada") {{ errors {{ code }} }}
+    }}""",
+    "articleApproveReview": f"mutation {{ reviewerCreate(input: {{{REVIEWER}}}) {{ {PAYLOAD} }} }}",
+}
+# What a mutation returns when it is not a payload with `errors`.
+SELECTION = {"articlePreviewLink": "expiresAt"}
 
 PUBLIC_VIEW = """
 {
   article(slug: "back-walk") {
-    version title headline intro status publishedAt
+    version title headline intro status publishedAt author { name }
+    reviewStatus review { reviewer { name credentials } }
     sections { id title body } benefits { id title body }
     nutritionTips { id title body } precautions { id title body }
   }
@@ -88,6 +125,14 @@ PUBLIC_VIEW = """
   articles(first: 10) { nodes { slug } }
 }
 """
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """With preview links on, so that `articlePreviewLink` can succeed, and without the
+    response cache, so that the public view is read afresh even after a write that forgets to
+    bump the content revision."""
+    return settings.model_copy(update={"preview_secret": "s" * 32, "response_cache": False})
 
 
 def _mutation_names() -> list[str]:
@@ -128,8 +173,12 @@ async def test_each_caller_may_run_exactly_what_its_scopes_allow(
 ) -> None:
     call, expected = MATRIX[name]
     field = call.split("(", 1)[0]
-    document = f"mutation {{ {call} {{ {PAYLOAD} }} }}"
+    document = f"mutation {{ {call} {{ {SELECTION.get(name, PAYLOAD)} }} }}"
     assert field == name
+    if name in SETUP:
+        setup = await graphql(SETUP[name], token=await make_token(Scope.ADMIN))
+        assert "errors" not in setup, setup
+        assert all(payload["errors"] == [] for payload in setup["data"].values()), setup
     outcomes = {}
     for caller, scopes in CALLERS.items():  # in this order: the public-changing ones come last
         token = await make_token(*scopes) if scopes is not None else None

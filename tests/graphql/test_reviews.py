@@ -53,6 +53,11 @@ mutation Update($v: Int!, $body: String!) {{
                 input: {{body: $body}}) {{ {PAYLOAD} }}
 }}
 """
+PUBLISH = f"""
+mutation Publish($slug: String! = "back-walk", $v: Int!) {{
+  articlePublish(slug: $slug, expectedVersion: $v) {{ {PAYLOAD} }}
+}}
+"""
 RESTORE = f"""
 mutation Restore($v: Int!, $version: Int!) {{
   articleRestoreRevision(slug: "back-walk", expectedVersion: $v, version: $version) {{
@@ -148,11 +153,20 @@ async def test_an_edit_after_the_review_is_never_passed_off_as_reviewed(
 ) -> None:
     token = await _with_reviewer(graphql, make_token)
     await graphql(APPROVE, {"version": 1}, token=token)
-    writer = await make_token(Scope.WRITE)
+    writer = await make_token(Scope.WRITE, Scope.PUBLISH)
     body = "Regular stretching may ease neck pain for some people."
     edited = (await graphql(BENEFIT_UPDATE, {"v": 1, "body": body}, token=writer))["data"]
+    # Editors read the pending version: its text is not the reviewed one.
     assert edited["benefitUpdate"]["article"] == {
         "version": 2,
+        "reviewStatus": "CHANGED_SINCE_REVIEW",
+    }
+    # The public still reads the reviewed text, and is told so.
+    state = (await graphql(STATE))["data"]
+    assert state["benefitSnippet"]["article"]["reviewStatus"] == "CURRENT"
+    published = (await graphql(PUBLISH, {"v": 2}, token=writer))["data"]
+    assert published["articlePublish"]["article"] == {
+        "version": 3,
         "reviewStatus": "CHANGED_SINCE_REVIEW",
     }
     state = (await graphql(STATE))["data"]
@@ -166,11 +180,14 @@ async def test_an_edit_after_the_review_is_never_passed_off_as_reviewed(
     assert {"reviewedBy", "lastReviewed"} & set(state["article"]["jsonLd"]) == set()
     assert (state["article"]["reviewedBy"], state["article"]["lastReviewed"]) == (None, None)
     # Bringing back the reviewed text brings back the review: it covers that text.
-    restored = (await graphql(RESTORE, {"v": 2, "version": 1}, token=writer))["data"]
+    restored = (await graphql(RESTORE, {"v": 3, "version": 1}, token=writer))["data"]
     assert restored["articleRestoreRevision"]["article"] == {
-        "version": 3,
+        "version": 4,
         "reviewStatus": "CURRENT",
     }
+    published = (await graphql(PUBLISH, {"v": 4}, token=writer))["data"]
+    assert published["articlePublish"]["article"] == {"version": 5, "reviewStatus": "CURRENT"}
+    assert (await graphql(STATE))["data"]["article"]["reviewStatus"] == "CURRENT"
 
 
 async def test_a_draft_item_is_not_part_of_the_reviewed_text(
@@ -194,15 +211,29 @@ async def test_approving_an_older_version_covers_that_text_only(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
     token = await _with_reviewer(graphql, make_token)
-    writer = await make_token(Scope.WRITE)
+    writer = await make_token(Scope.WRITE, Scope.PUBLISH)
     await graphql(BENEFIT_UPDATE, {"v": 1, "body": "Walking calms some people."}, token=writer)
+    # Version 1 is the live text; the edit made the pending version 2, which editors read.
     approved = (await graphql(APPROVE, {"version": 1}, token=token))["data"]
     assert approved["articleApproveReview"]["article"] == {
         "version": 2,
         "reviewStatus": "CHANGED_SINCE_REVIEW",
     }
+    assert (await graphql(STATE))["data"]["article"]["reviewStatus"] == "CURRENT"
+    # Approving the pending version covers the text that will go live.
     approved = (await graphql(APPROVE, {"version": 2}, token=token))["data"]
     assert approved["articleApproveReview"]["article"]["reviewStatus"] == "CURRENT"
+    # The live text keeps the approval that covered it until the approved one goes live.
+    state = (await graphql(STATE))["data"]
+    assert state["benefitSnippet"]["article"]["reviewStatus"] == "CURRENT"
+    assert state["article"]["lastReviewed"] == utc_now().date().isoformat()
+    published = (await graphql(PUBLISH, {"v": 2}, token=writer))["data"]
+    assert published["articlePublish"] == {
+        "article": {"version": 3, "reviewStatus": "CURRENT"},
+        "errors": [],
+    }
+    state = (await graphql(STATE))["data"]["article"]
+    assert (state["reviewStatus"], state["review"]["version"]) == ("CURRENT", 2)
 
 
 async def test_approving_needs_the_review_scope_and_a_known_reviewer_and_version(
@@ -324,7 +355,7 @@ async def requiring_review(
 
 
 async def test_with_require_review_only_a_reviewed_version_is_published(
-    requiring_review: httpx.AsyncClient, make_token: TokenFactory
+    penci: None, requiring_review: httpx.AsyncClient, make_token: TokenFactory
 ) -> None:
     async def post(query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
         response = await requiring_review.post(
@@ -355,9 +386,46 @@ async def test_with_require_review_only_a_reviewed_version_is_published(
     assert approve["articleApproveReview"]["article"]["reviewStatus"] == "CURRENT"
     published = (await post(publish, {}, editor))["articlePublish"]
     assert published == {"article": {"version": 2, "reviewStatus": "CURRENT"}, "errors": []}
+    # An edit waits in the pending version; publishing it needs an approval of that version.
+    edit = f"""mutation {{ benefitUpdate(article: "neck", slug: "ease", expectedVersion: 2,
+      input: {{body: "Stretching may ease stiffness in some people."}}) {{ {PAYLOAD} }} }}"""
+    edited = (await post(edit, {}, editor))["benefitUpdate"]
+    assert edited == {
+        "article": {"version": 3, "reviewStatus": "CHANGED_SINCE_REVIEW"},
+        "errors": [],
+    }
+    publish = f"""mutation {{ articlePublish(slug: "neck", expectedVersion: 3) {{ {PAYLOAD} }} }}"""
+    refused = (await post(publish, {}, editor))["articlePublish"]
+    assert [(e["code"], e["rule"], e["field"]) for e in refused["errors"]] == [
+        ("CONTENT_RULE", "review-required", "review")
+    ]
+    approve = await post(APPROVE, {"slug": "neck", "version": 3}, editor)
+    assert approve["articleApproveReview"]["article"]["reviewStatus"] == "CURRENT"
+    published = (await post(publish, {}, editor))["articlePublish"]
+    assert published == {"article": {"version": 4, "reviewStatus": "CURRENT"}, "errors": []}
 
 
 def _offline_schema_org(url: str, options: Any = None) -> dict[str, Any]:
     assert url.rstrip("/") == "https://schema.org", url
     document = {"@context": {"@vocab": "https://schema.org/"}}
     return {"contextUrl": None, "documentUrl": url, "document": document}
+
+
+async def test_a_reviewer_renamed_is_renamed_in_every_review_line_at_once(
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    token = await _with_reviewer(graphql, make_token)
+    await graphql(APPROVE, {"version": 1}, token=token)
+    before = (await graphql(STATE))["data"]["benefitSnippet"]["article"]["reviewLine"]
+    assert before.startswith("Medically reviewed by Dr. Ada Example, MD on ")
+    renamed = {**ADA, "name": "Dr. Ada Example-Lee"}
+    del renamed["slug"]
+    publisher = await make_token(Scope.WRITE, Scope.PUBLISH)
+    body = await graphql(
+        REVIEWER_UPDATE, {"slug": "ada", "v": 1, "input": {**renamed, "slug": "ada"}},
+        token=publisher,
+    )  # fmt: skip
+    assert body["data"]["reviewerUpdate"]["errors"] == []
+    # The answer read before the change is not served again: the change announced itself.
+    after = (await graphql(STATE))["data"]["benefitSnippet"]["article"]["reviewLine"]
+    assert after.startswith("Medically reviewed by Dr. Ada Example-Lee, MD on ")

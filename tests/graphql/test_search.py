@@ -38,10 +38,18 @@ query Search($q: String!) { search(query: $q) { edges { node { slug } } } }
 """
 
 
+# Benefits are only published with their safety context (`cms.gate`): every article saved here
+# has a precaution, whose words no search below looks for.
+PRECAUTION = {"slug": "care", "title": "Care", "body": "Take care."}
+
+
 async def _save(engine: AsyncEngine, *documents: ArticleDocument) -> None:
     async with session_scope(engine) as session:
         for document in documents:
-            await content.save_article_document(session, document)
+            with_precaution = {**document.model_dump(), "precautions": [PRECAUTION]}
+            await content.save_article_document(
+                session, ArticleDocument.model_validate(with_precaution)
+            )
 
 
 async def _search(graphql: GraphQL, query: str, token: str | None = None, **variables: Any) -> Any:
@@ -138,7 +146,10 @@ async def test_drafts_scheduled_articles_and_draft_items_are_never_found_publicl
         text_document(
             "public",
             "Public page",
-            benefits=[_benefit("open", "Calm."), _benefit("hidden", "Massage soon.", draft=True)],
+            benefits=[
+                _benefit("open", "Slow breathing calms.", title="Open"),
+                _benefit("hidden", "Massage soon.", title="Hidden", draft=True),
+            ],
         ),
     )
     public = await _search(graphql, "massage")
@@ -234,7 +245,7 @@ async def test_every_kind_of_edit_is_searchable_at_once(
 ) -> None:
     token = await make_token(Scope.WRITE, Scope.PUBLISH)
     new = {"slug": "fresh", "title": "Fresh", "author": {"slug": "penci", "name": "Penci"},
-           "intro": "About rosemary."}  # fmt: skip
+           "intro": "About rosemary.", "precautions": [PRECAUTION]}  # fmt: skip
     await _mutate(graphql, CREATE, token, input=new)
     assert (await _found(graphql, "rosemary", token), await _found(graphql, "rosemary")) == (
         ["fresh"],

@@ -33,6 +33,11 @@ mutation Update($v: Int!, $title: String!) {
                 input: {title: $title}) { errors { code } }
 }
 """
+PUBLISH = """
+mutation Publish($v: Int!) {
+  articlePublish(slug: "back-walk", expectedVersion: $v) { errors { code } }
+}
+"""
 READ = """{
   benefitSnippet(article: "back-walk", benefit: "stress-relief", locale: "de") {
     fieldLocales { field stale }
@@ -68,7 +73,8 @@ def _stress_relief(article: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_a_translation_save_names_the_version_it_is_based_on(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
-    token = await make_token(Scope.WRITE)
+    # The article is published: saving its translation changes what the public sees.
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
     assert (await _read(graphql))["translationVersion"] == 1
     saved = await graphql(SAVE, {"v": 1, "input": GERMAN}, token=token)
     assert saved["data"]["articleTranslationSave"] == {"version": 2, "errors": []}
@@ -88,7 +94,7 @@ async def test_a_translation_save_names_the_version_it_is_based_on(
 async def test_a_translation_made_again_after_a_deletion_continues_its_history(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
-    token = await make_token(Scope.WRITE)
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
     deleted = await graphql(DELETE, token=token)
     assert deleted["data"]["articleTranslationDelete"]["errors"] == []
     assert (await _read(graphql))["translationVersion"] == 0
@@ -103,13 +109,17 @@ async def test_a_translation_made_again_after_a_deletion_continues_its_history(
 async def test_a_translated_field_is_stale_once_its_source_text_changes(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
-    token = await make_token(Scope.WRITE)
-    assert {f["field"]: f["stale"] for f in _stress_relief(await _read(graphql))} == {
-        "title": False,
-        "body": False,
-    }
+    token = await make_token(Scope.WRITE, Scope.PUBLISH)
+    fresh = {"title": False, "body": False}
+    assert {f["field"]: f["stale"] for f in _stress_relief(await _read(graphql))} == fresh
     changed = await graphql(BENEFIT_UPDATE, {"v": 1, "title": "Less stress"}, token=token)
     assert changed["data"]["benefitUpdate"]["errors"] == []
+    # The edit waits in the pending version: the public's text, and its translation, are as
+    # they were until it is published.
+    assert {f["field"]: f["stale"] for f in _stress_relief(await _read(graphql))} == fresh
+    assert await translations.lint_stored_translations(seeded) == []
+    published = await graphql(PUBLISH, {"v": 2}, token=token)
+    assert published["data"]["articlePublish"]["errors"] == []
     article = await _read(graphql)
     assert _stress_relief(article) == [
         {"field": "title", "locale": "de", "fallback": False, "stale": True},

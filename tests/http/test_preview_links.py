@@ -44,7 +44,9 @@ DRAFT = {
 
 
 @pytest.fixture
-async def client(database: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    penci: None, database: Database, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings.model_copy(update={"preview_secret": SECRET}), database)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
@@ -183,3 +185,35 @@ async def test_a_preview_token_reads_its_article_over_graphql_and_nothing_more(
         "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": "Preview x.y"}
     )
     assert bad.status_code == 401
+
+
+async def test_a_preview_of_a_published_article_shows_its_pending_changes(
+    client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    await _draft_link(client, make_token)
+    editor = await make_token(Scope.WRITE, Scope.PUBLISH)
+    publish = 'mutation { articlePublish(slug: "neck", expectedVersion: 1) { errors { message } } }'
+    assert (await _post(client, publish, {}, editor))["data"]["articlePublish"]["errors"] == []
+    edit = """mutation { benefitUpdate(article: "neck", slug: "ease", expectedVersion: 2,
+      input: {title: "Easier", body: "Stretching may ease stiffness for some."}) {
+        errors { message } } }"""
+    assert (await _post(client, edit, {}, editor))["data"]["benefitUpdate"]["errors"] == []
+    body = await _post(client, LINK, {"slug": "neck"}, await make_token(Scope.REVIEW))
+    url: str = body["data"]["articlePreviewLink"]["url"]
+    page = await client.get(url.removeprefix("http://cms.test"))
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "Preview of version 3 (pending changes); not public yet." in page.text
+    assert "<strong>Easier</strong><p>Stretching may ease stiffness for some.</p>" in page.text
+    assert "<strong>Ease</strong>" not in page.text
+    # Over GraphQL the token reads the pending version too; the public reads the live one.
+    query = '{ article(slug: "neck") { version benefits { title } } }'
+    headers = {"Authorization": f"Preview {url.rsplit('/', 1)[1]}"}
+    read = await client.post("/graphql", json={"query": query}, headers=headers)
+    assert read.headers["cache-control"] == "private, no-store"
+    assert without_cost(read.json())["data"]["article"] == {
+        "version": 3,
+        "benefits": [{"title": "Easier"}],
+    }
+    public = await client.post("/graphql", json={"query": query})
+    assert public.json()["data"]["article"] == {"version": 2, "benefits": [{"title": "Ease"}]}
