@@ -15,7 +15,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
 
 import orjson
@@ -23,7 +24,15 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from cms.db import Database, ReadSession, WriteSession
-from cms.models import Article, ArticleStatus, ContentState, OutboxEvent, utc_now
+from cms.models import (
+    Article,
+    ArticleReview,
+    ArticleStatus,
+    ContentState,
+    OutboxEvent,
+    ReviewAction,
+    utc_now,
+)
 from cms.visibility import article_is_expiring, article_is_scheduled, is_public
 
 __all__ = [
@@ -339,6 +348,14 @@ class ContentRevision:
         sa.select(sa.func.min(col(Article.unpublish_at)))
         .where(article_is_expiring(sa.bindparam("now")))
         .scalar_subquery(),
+        # A medical review runs out the day after its `next_review_due` (`cms.reviews`): from
+        # then on no answer may still say "Medically reviewed".
+        sa.select(sa.func.min(col(ArticleReview.next_review_due)))
+        .where(
+            col(ArticleReview.action) == ReviewAction.APPROVED,
+            col(ArticleReview.next_review_due) >= sa.bindparam("today"),
+        )
+        .scalar_subquery(),
     )
 
     def __init__(self, database: Database, live: Callable[[], int | None] | None = None) -> None:
@@ -373,9 +390,15 @@ class ContentRevision:
         return self._seen[1]
 
     async def _read_next_due(self) -> float | None:
-        """When the next scheduled publication or expiry comes due, if any is scheduled."""
-        row = await self._row(self._NEXT_DUE, {"now": utc_now()})
-        times = [_aware(value).timestamp() for value in row if value is not None]
+        """When the next scheduled publication, expiry or end of a medical review comes due."""
+        now = utc_now()
+        published, expiring, review_due = await self._row(
+            self._NEXT_DUE, {"now": now, "today": now.date()}
+        )
+        times = [_aware(value).timestamp() for value in (published, expiring) if value is not None]
+        if review_due is not None:
+            due = date.fromisoformat(review_due) if isinstance(review_due, str) else review_due
+            times.append(datetime.combine(due + timedelta(days=1), dt_time(), UTC).timestamp())
         return min(times) if times else None
 
     async def _scalar(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:

@@ -468,3 +468,52 @@ async def test_unpublished_changes_can_be_discarded(
     assert discarded.status_code == 303
     assert (await _document(database)).title == "Back Walk Benefits"
     assert "Unpublished changes" not in (await admin.get(ARTICLE)).text
+
+
+async def test_an_article_is_submitted_approved_and_sent_back_from_its_page(
+    seeded: AsyncEngine, database: Database, admin: httpx.AsyncClient,
+    make_token: TokenFactory, graphql: GraphQL,
+) -> None:  # fmt: skip
+    writer = await make_token(Scope.WRITE, name="writer")
+    created = await graphql(
+        'mutation { reviewerCreate(input: {slug: "ada", name: "Dr. Ada Example", '
+        'credentials: "MD"}) { errors { message } } }',
+        token=writer,
+    )
+    assert created == {"data": {"reviewerCreate": {"errors": []}}}
+    status = '{ article(slug: "back-walk") { reviewStatus review { reviewer { slug } } } }'
+    await _log_in(admin, await make_token(Scope.WRITE, Scope.REVIEW, name=EDITOR))
+    assert "not yet medically reviewed" in (await admin.get(ARTICLE)).text
+    review = f"{ARTICLE}/review"
+    submitted = await submit(
+        admin, ARTICLE, review, {"note": "Please check", "action": "submitted"}, button=None
+    )
+    assert submitted.status_code == 303
+    home = (await admin.get("/admin/")).text
+    awaiting = home.split('id="panel-3"')[1].split("</section>")[0]
+    assert "Awaiting medical review" in awaiting and "Back Walk Benefits" in awaiting
+    approved = await submit(
+        admin, ARTICLE, review, {"reviewer": "ada", "action": "approved"}, button=None
+    )
+    assert approved.status_code == 303
+    assert await graphql(status) == {
+        "data": {"article": {"reviewStatus": "CURRENT", "review": {"reviewer": {"slug": "ada"}}}}
+    }
+    assert "The live text: <strong>medically reviewed</strong>" in (await admin.get(ARTICLE)).text
+    sent_back = await submit(
+        admin, ARTICLE, review, {"note": "Cite a source", "action": "changes_requested"},
+        button=None,
+    )  # fmt: skip
+    assert sent_back.status_code == 303
+
+
+async def test_approving_needs_the_review_scope(
+    seeded: AsyncEngine, admin: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    await _log_in(admin, await make_token(Scope.WRITE, name=EDITOR))
+    refused = await submit(
+        admin, ARTICLE, f"{ARTICLE}/review", {"note": "x", "action": "changes_requested"},
+        button=None,
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert "content:review" in refused.text

@@ -35,9 +35,15 @@ from cms.http.admin.forms import (
     previews,
     typed,
 )
-from cms.http.admin.queries import every_article, every_author, the_article
+from cms.http.admin.queries import (
+    every_article,
+    every_author,
+    every_reviewer,
+    live_review_status,
+    the_article,
+)
 from cms.http.admin.site import page, redirect, render, site_of, status_label
-from cms.models import ArticleStatus, utc_now
+from cms.models import ArticleStatus, ReviewAction, utc_now
 from cms.workflow import ALLOWED_TRANSITIONS
 from cms.working_copies import field_changes, has_pending
 
@@ -170,7 +176,7 @@ def _status_actions(stored: StoredArticle) -> list[edits.StatusAction]:
     ]
 
 
-def _article_page(
+async def _article_page(
     request: Request,
     stored: StoredArticle,
     values: dict[str, str],
@@ -196,6 +202,10 @@ def _article_page(
         previews=previews(ARTICLE_FIELDS, values) if preview else None,
         kinds=[(kind, _moves(stored, kind)) for kind in ITEM_KINDS],
         actions=_status_actions(stored),
+        review_status=await live_review_status(site_of(request).database, stored.article),
+        reviewers=await every_reviewer(site_of(request).database),
+        review_actions=ReviewAction,
+        review_labels=_REVIEW_LABELS,
         pending_changes=field_changes(stored.document, stored.working_document)
         if has_pending(stored.pending)
         else [],
@@ -208,11 +218,13 @@ async def article_edit(request: Request) -> Response:
     site, slug = site_of(request), request.path_params["slug"]
     stored = await the_article(site.database, slug)
     if request.method == "GET":
-        return _article_page(request, stored, article_values(stored.working_document))
+        return await _article_page(request, stored, article_values(stored.working_document))
     form = await request.form()
     values = typed(form, ARTICLE_FIELDS)
     if form.get("action") == "preview":
-        return _article_page(request, stored, values, version=expected_version(form), preview=True)
+        return await _article_page(
+            request, stored, values, version=expected_version(form), preview=True
+        )
     try:
         version = expected_version(form)
         changes = article_data(values)
@@ -227,7 +239,7 @@ async def article_edit(request: Request) -> Response:
         if isinstance(error, Conflict):
             stored = await the_article(site.database, slug)
         version = stored.version
-        return _article_page(
+        return await _article_page(
             request, stored, values, status=error.status, version=version, errors=errors,
             problems=problems,
         )  # fmt: skip
@@ -252,7 +264,7 @@ async def _refused_action(request: Request, slug: str, error: CMSError) -> Respo
     else:
         messages = [error.message]
     values = article_values(stored.working_document)
-    return _article_page(request, stored, values, status=error.status, problems=messages)
+    return await _article_page(request, stored, values, status=error.status, problems=messages)
 
 
 async def article_action(
@@ -312,6 +324,38 @@ async def article_delete(request: Request) -> Response:
 
 
 @page
+async def article_review(request: Request) -> Response:
+    site, slug = site_of(request), request.path_params["slug"]
+
+    async def run(form: FormData) -> tuple[str, str]:
+        try:
+            action = ReviewAction(str(form.get("action", "")))
+        except ValueError:
+            raise NotFound("No such action.") from None
+        await edits.review_step(
+            site.database, request.state.principal, slug=slug, action=action,
+            note=str(form.get("note", "")), reviewer=str(form.get("reviewer", "")),
+            version=expected_version(form), interval_days=site.settings.review_interval_days,
+        )  # fmt: skip
+        return f"/articles/{slug}", _REVIEW_DONE[action]
+
+    return await article_action(request, run)
+
+
+_REVIEW_LABELS = {
+    "current": "medically reviewed",
+    "changed_since_review": "changed since its medical review",
+    "overdue": "medical review overdue",
+    "never": "not yet medically reviewed",
+}
+_REVIEW_DONE = {
+    ReviewAction.SUBMITTED: "Submitted for medical review.",
+    ReviewAction.APPROVED: "Approved: the review covers this version's text.",
+    ReviewAction.CHANGES_REQUESTED: "Sent back to the editors with your note.",
+}
+
+
+@page
 async def article_discard(request: Request) -> Response:
     site, slug = site_of(request), request.path_params["slug"]
 
@@ -334,4 +378,5 @@ def article_routes() -> list[BaseRoute]:
         Route("/articles/{slug}/status", article_status, methods=["POST"]),
         Route("/articles/{slug}/delete", article_delete, methods=["POST"]),
         Route("/articles/{slug}/discard", article_discard, methods=["POST"]),
+        Route("/articles/{slug}/review", article_review, methods=["POST"]),
     ]

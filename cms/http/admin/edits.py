@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cms import content, workflow
+from cms import content, reviews, workflow
 from cms.access import Principal, Scope
 from cms.content_model import ItemKind
 from cms.db import Database
@@ -23,9 +23,9 @@ from cms.documents import (
     validate_document,
     validation_problems,
 )
-from cms.errors import ContentProblem, InvalidContent
+from cms.errors import ContentProblem, InvalidContent, NotFound
 from cms.items import ItemEdit, add_item, change_item, remove_item, reorder_items
-from cms.models import Article, ArticleStatus
+from cms.models import Article, ArticleStatus, ReviewAction
 from cms.translations import delete_article_translation, save_article_translation
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "remove_article_item",
     "reorder_article_items",
     "restore_revision",
+    "review_step",
     "save_translation",
     "set_status",
 ]
@@ -213,3 +214,25 @@ async def delete_translation(
     principal.require(Scope.WRITE)
     async with database.write_session() as session:
         await delete_article_translation(session, slug=slug, locale=locale)
+
+
+async def review_step(
+    database: Database, principal: Principal, *, slug: str, action: ReviewAction, note: str,
+    reviewer: str = "", version: int = 0, interval_days: int,
+) -> None:  # fmt: skip
+    """`articleSubmitForReview` (`content:write`), `articleApproveReview` and
+    `articleRequestChanges` (`content:review`)."""
+    principal.require(Scope.WRITE if action is ReviewAction.SUBMITTED else Scope.REVIEW)
+    async with database.write_session() as session:
+        article = await content.locked_article(session, slug)
+        if article is None:
+            raise NotFound(f"There is no article {slug!r}; it may have been deleted.")
+        if action is ReviewAction.APPROVED:
+            await reviews.approve_review(
+                session, article=article, version=version, reviewer_slug=reviewer, note=note,
+                actor=principal.name, interval_days=interval_days,
+            )  # fmt: skip
+        else:
+            await reviews.record_review_step(
+                session, article=article, action=action, note=note, actor=principal.name
+            )

@@ -19,6 +19,7 @@ from cms.models import (
     ArticleStatus,
     Author,
     ReviewAction,
+    Reviewer,
     Revision,
     utc_now,
 )
@@ -31,6 +32,8 @@ __all__ = [
     "Panel",
     "every_article",
     "every_author",
+    "every_reviewer",
+    "live_review_status",
     "revision_pair",
     "revisions_of",
     "the_article",
@@ -52,6 +55,19 @@ async def every_article(database: Database) -> list[Article]:
     async with database.read_session() as session:
         statement = select(Article).order_by(col(Article.updated_at).desc(), col(Article.slug))
         return list((await session.exec(statement)).all())
+
+
+async def every_reviewer(database: Database) -> list[Reviewer]:
+    async with database.read_session() as session:
+        return list((await session.exec(select(Reviewer).order_by(col(Reviewer.name)))).all())
+
+
+async def live_review_status(database: Database, article: Article) -> ReviewStatus:
+    """Whether the live text is the text a clinician reviewed (`Article.reviewStatus`)."""
+    assert article.id is not None
+    async with database.read_session() as session:
+        found = await reviews_by_article_ids(session, [article.id])
+    return status_of(found.get(article.id), article.content_hash, utc_now().date())
 
 
 async def every_author(database: Database) -> list[Author]:
