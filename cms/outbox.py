@@ -333,10 +333,11 @@ class ContentRevision:
     never stale. On SQLite it is read again only when `data_version` says another connection has
     committed since.
 
-    It also moves, with no write at all, when a scheduled publication or an expiry comes due: an
-    article published with a future `publishedAt` becomes public (and one with a past
-    `unpublishAt` stops being public) by the clock alone, so the earliest such moment is kept
-    (read again whenever the content revision moves) and passing it counts as a change. The
+    It also moves, with no write at all, when a scheduled publication, an expiry or the end of a
+    medical review comes due: an article published with a future `publishedAt` becomes public
+    (one with a past `unpublishAt` stops being public, and a review past its `nextReviewDue` no
+    longer holds) by the clock alone, so the earliest such moment is kept (read again whenever
+    the content revision moves) and passing it counts as a change. The
     number returned is `content_revision << 24` plus the times that came due since, so it only
     ever grows."""
 

@@ -21,10 +21,18 @@ from starlette.applications import Starlette
 
 from cms import changes, content, migrate, workflow
 from cms.changes import ChangeChannel
-from cms.db import create_engine, dispose_engine, session_scope
+from cms.db import Database, create_engine, dispose_engine, session_scope
 from cms.http import create_app
-from cms.models import PendingVersion, Revision, utc_now
-from cms.outbox import content_revision, events_after
+from cms.models import (
+    Article,
+    ArticleReview,
+    PendingVersion,
+    ReviewAction,
+    Reviewer,
+    Revision,
+    utc_now,
+)
+from cms.outbox import ContentRevision, content_revision, events_after
 from cms.seed import seed_database
 from cms.settings import Settings
 from tests.conftest import SEED_DIR
@@ -237,3 +245,33 @@ async def test_a_scheduled_pending_version_goes_live_once_and_the_cache_follows(
         statement = select(Revision.action).where(col(Revision.article_slug) == "back-walk")
         actions = (await session.exec(statement.order_by(col(Revision.version)))).all()
     assert actions == ["created", "updated", "scheduled", "published"]
+
+
+async def test_the_cache_revision_moves_when_a_medical_review_runs_out(
+    seeded: AsyncEngine, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No write happens when a review runs out; answers cached before must not outlive it."""
+    async with session_scope(seeded) as session:
+        (article,) = (await session.exec(select(Article))).all()
+        reviewer = Reviewer(slug="ada", name="Dr. Ada Example", credentials="MD")
+        session.add(reviewer)
+        await session.flush()
+        today = utc_now().date()
+        session.add(
+            ArticleReview(
+                article_id=article.id,
+                action=ReviewAction.APPROVED,
+                reviewer_id=reviewer.id,
+                version=article.version,
+                content_hash=article.content_hash,
+                reviewed_on=today,
+                next_review_due=today,
+                actor="test",
+            )  # fmt: skip
+        )
+    revision = ContentRevision(database)
+    before = await revision.current()
+    assert await revision.current() == before  # nothing came due yet
+    tomorrow = utc_now() + timedelta(days=1, seconds=1)
+    monkeypatch.setattr("cms.outbox.time.time", tomorrow.timestamp)
+    assert await revision.current() > before
