@@ -89,15 +89,21 @@ def test_timeout_keep_alive_closes_idle_connections(tmp_path: Path) -> None:
             assert time.monotonic() - started < 5
 
 
-def test_serve_on_loopback_without_a_site_url_starts_with_a_notice(tmp_path: Path) -> None:
-    with _serving(tmp_path, "--host", "127.0.0.1"):
+def test_serve_on_loopback_without_a_site_url_links_to_itself_and_says_so(
+    tmp_path: Path,
+) -> None:
+    snippet = '{ benefitSnippet(article: "back-walk", benefit: "stress-relief") { url } }'
+    with _serving(tmp_path, "--host", "127.0.0.1") as port:
+        answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": snippet}, timeout=10)
         log = (tmp_path / "serve.log").read_text()
+    url = answer.json()["data"]["benefitSnippet"]["url"]
+    assert url.startswith(f"http://127.0.0.1:{port}/"), url
     notices = [json.loads(line) for line in log.splitlines() if "CMS_SITE_URL" in line]
     assert [(notice["level"], notice["message"]) for notice in notices] == [
         (
             "warning",
             "CMS_SITE_URL is not set: canonical links point at the local server "
-            "http://127.0.0.1:8000 (set it to the public site before going live)",
+            f"http://127.0.0.1:{port} (set it to the public site before going live)",
         )
     ]
 

@@ -8,6 +8,7 @@ import enum
 import json
 import logging
 import logging.config
+import os
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated
@@ -121,7 +122,7 @@ def serve(
         errors.print(error.message, markup=False)
         raise typer.Exit(code=1) from None
     # Only once every refusal is behind us: a refusal is the one line on stderr.
-    _notice_site_url(settings)
+    _point_links_at_this_server(settings, host, port)
     url = f"http://{host}:{port}/graphql"
     database = make_url(settings.database_url).render_as_string(hide_password=True)
     logger.info(
@@ -160,13 +161,18 @@ def _check_site_url(settings: Settings, host: str) -> None:
         )
 
 
-def _notice_site_url(settings: Settings) -> None:
+def _point_links_at_this_server(settings: Settings, host: str, port: int) -> None:
+    """On a local server without `CMS_SITE_URL`, canonical links point at this very server (the
+    app and its workers read the setting from the environment), and a warning says so."""
     if "site_url" in settings.model_fields_set:
         return
+    local = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    os.environ["CMS_SITE_URL"] = local
+    get_settings.cache_clear()
     logger.warning(
         "CMS_SITE_URL is not set: canonical links point at the local server %s (set it to the "
         "public site before going live)",
-        settings.site_url,
+        local,
     )
 
 
