@@ -25,12 +25,14 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from cms import content, partners
+from cms.access import Scope
 from cms.db import create_engine, create_schema, session_scope
 from cms.documents import ArticleDocument
 from cms.http import create_app
 from cms.seed import seed_database
 from cms.settings import Settings
 from cms.snippets import DISCLAIMER
+from cms.tokens import create_token
 from tests.conftest import REPO, SEED_DIR
 from tests.documents import REVIEW, article_document
 from tests.live_server import free_port, live_server
@@ -62,6 +64,8 @@ class Sites:
     """A key for the partner page's origin, limited to one request a minute."""
     elsewhere_key: str = ""
     """A key for another origin than the partner page's."""
+    publisher: str = ""
+    """An API token that may edit and publish."""
 
     def page_url(self, article: str, benefit: str) -> str:
         query = urlencode({"api": self.api, "article": article, "benefit": benefit})
@@ -79,32 +83,36 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     )
     partner_port = free_port()
 
-    async def prepare() -> tuple[str, str]:
+    async def prepare() -> tuple[str, str, str]:
         engine = create_engine(settings)
         await create_schema(engine)
         await seed_database(engine, [SEED_DIR])
         async with session_scope(engine) as session:
             await content.save_article_document(session, xss_document())
             await content.save_article_document(session, _reviewed_and_cited())
+            await content.save_article_document(session, article_document(slug="renamed"))
             _, limited = await partners.create_partner(
                 session, name="limited", origins=(f"http://127.0.0.1:{partner_port}",), rate_limit=1
             )
             _, elsewhere = await partners.create_partner(
                 session, name="elsewhere", origins=("https://elsewhere.example",), rate_limit=600
             )
+            _, publisher = await create_token(
+                session, name="publisher", scopes=(Scope.WRITE, Scope.PUBLISH)
+            )
         await engine.dispose()
-        return limited, elsewhere
+        return limited, elsewhere, publisher
 
     # Playwright's sync API runs an event loop in this thread; prepare in a thread of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        limited, elsewhere = pool.submit(asyncio.run, prepare()).result()
+        limited, elsewhere, publisher = pool.submit(asyncio.run, prepare()).result()
     partner = Starlette(routes=[Mount("/", StaticFiles(directory=REPO / "demo"))])
     with (
         live_server(create_app(settings)) as api,
         live_server(partner, partner_port) as partner_url,
     ):
         assert api != partner_url
-        yield Sites(api, partner_url, limited, elsewhere)
+        yield Sites(api, partner_url, limited, elsewhere, publisher)
 
 
 SOURCE = {"title": "Walking backwards: a trial", "doi": "10.1136/bjsm.2021.1", "year": 2021}
@@ -230,6 +238,31 @@ def test_a_benefit_that_cannot_be_loaded_shows_an_error_in_every_style(
     # The docs' iframe shows the embed page's own readable 404 page, not an error envelope.
     frame = page.frame_locator("#iframe-markup iframe")
     expect(frame.get_by_role("alert")).to_have_text("This health information is not available.")
+
+
+RENAME = """mutation { benefitUpdate(article: "renamed", slug: "public-benefit", expectedVersion: 1,
+  input: {slug: "renamed-benefit"}) { article { version } errors { message } } }"""
+PUBLISH = """mutation($v: Int!) { articlePublish(slug: "renamed", expectedVersion: $v) {
+  errors { message } } }"""
+
+
+def test_a_partner_page_embedding_a_renamed_benefit_by_its_old_slug_still_shows_it(
+    page: Page, sites: Sites
+) -> None:
+    headers = {"Authorization": f"Bearer {sites.publisher}"}
+
+    def post(query: str, variables: dict[str, Any] | None = None) -> Any:
+        body = {"query": query, "variables": variables or {}}
+        answer = httpx.post(f"{sites.api}/graphql", json=body, headers=headers, timeout=10)
+        return answer.json()["data"]
+
+    renamed = post(RENAME)["benefitUpdate"]
+    assert renamed["errors"] == []
+    assert post(PUBLISH, {"v": renamed["article"]["version"]})["articlePublish"]["errors"] == []
+    page.goto(sites.page_url("renamed", "public-benefit"))
+    for style, snippet in _snippets(page).items():
+        expect(snippet, style).to_be_visible()
+        expect(snippet.locator(".bwk-snippet__title"), style).to_have_text("Public")
 
 
 def test_the_component_follows_its_attributes(page: Page, sites: Sites) -> None:
