@@ -21,6 +21,7 @@ __all__ = [
     "ReviewerDocument",
     "create_reviewer",
     "get_reviewer",
+    "reviewed_articles",
     "reviewer_document",
     "update_reviewer",
     "upsert_reviewer",
@@ -103,19 +104,23 @@ async def update_reviewer(
         _apply(row, document, now)
         session.add(row)
         await session.flush()
-        await _announce_reviewed_articles(session, row, now)
+        # Their review line changed: caches, the change feed and webhooks must follow.
+        for article in await reviewed_articles(session, row.slug):
+            await record_event(
+                session, event_type=EventType.UPDATED, article=article, occurred_at=now
+            )
     return row
 
 
-async def _announce_reviewed_articles(session: WriteSession, row: Reviewer, now: datetime) -> None:
-    """An `article.updated` event for every article the reviewer approved: their review line
-    changed, so caches, the change feed and webhooks must follow."""
-    approved = select(ArticleReview.article_id).where(
-        ArticleReview.reviewer_id == row.id, ArticleReview.action == ReviewAction.APPROVED
+async def reviewed_articles(session: ReadSession, slug: str) -> list[Article]:
+    """The articles the reviewer `slug` approved (any version)."""
+    approved = (
+        select(ArticleReview.article_id)
+        .join(Reviewer, col(Reviewer.id) == col(ArticleReview.reviewer_id))
+        .where(Reviewer.slug == slug, col(ArticleReview.action) == ReviewAction.APPROVED)
     )
     statement = select(Article).where(col(Article.id).in_(approved)).order_by(col(Article.id))
-    for article in (await session.exec(statement)).all():
-        await record_event(session, event_type=EventType.UPDATED, article=article, occurred_at=now)
+    return list((await session.exec(statement)).all())
 
 
 def _apply(row: Reviewer, document: ReviewerDocument, now: datetime) -> None:

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Self
 
 import strawberry
-from sqlmodel import col, select
 
 from cms import content, models, reviewers, reviews
 from cms.access import Scope
@@ -18,7 +17,7 @@ from cms.graphql.context import Info
 from cms.graphql.inputs import provided_fields
 from cms.graphql.mutations import ArticlePayload, ContentError, VersionArgument, _write
 from cms.graphql.types import Article
-from cms.models import ArticleReview, ArticleStatus, ReviewAction, utc_now
+from cms.models import ArticleStatus, ReviewAction, utc_now
 from cms.preview_links import MAX_EXPIRES_IN, sign_preview
 from cms.reviewers import ReviewerDocument
 
@@ -140,22 +139,6 @@ async def _article_payload(info: Info, operation: Any) -> ArticlePayload:
     return ArticlePayload(article=article, errors=errors, warnings=warnings)
 
 
-async def _has_public_review(session: Any, slug: str) -> bool:
-    """Whether the reviewer `slug` approved a published article: a change to them is public."""
-    statement = (
-        select(ArticleReview.id)
-        .join(models.Reviewer, col(models.Reviewer.id) == col(ArticleReview.reviewer_id))
-        .join(models.Article, col(models.Article.id) == col(ArticleReview.article_id))
-        .where(
-            models.Reviewer.slug == slug,
-            ArticleReview.action == ReviewAction.APPROVED,
-            models.Article.status == ArticleStatus.PUBLISHED,
-        )
-        .limit(1)
-    )
-    return (await session.exec(statement)).first() is not None
-
-
 async def _locked(session: Any, slug: str) -> models.Article:
     article = await content.locked_article(session, slug)
     if article is None:
@@ -191,7 +174,10 @@ class ReviewMutations:
 
         async def operation(session: Any) -> models.Reviewer:
             # Checked in the transaction that writes, so an approval meanwhile counts.
-            if not principal.can(Scope.PUBLISH) and await _has_public_review(session, slug):
+            if not principal.can(Scope.PUBLISH) and any(
+                article.status is ArticleStatus.PUBLISHED
+                for article in await reviewers.reviewed_articles(session, slug)
+            ):
                 principal.require(Scope.PUBLISH)
             document = _reviewer_document(input).model_copy(update={"slug": slug})
             return await reviewers.update_reviewer(

@@ -31,7 +31,7 @@ from cms.graphql.locales import Localized, field_locales
 from cms.jsonld import article_json_ld
 from cms.locales import LocaleView, LocalizedText
 from cms.models import ITEM_TABLES, utc_now
-from cms.reviews import ReviewStatus, review_events, status_of
+from cms.reviews import ReviewStatus, review_events
 from cms.snippets import ReviewState
 
 if TYPE_CHECKING:
@@ -514,8 +514,7 @@ class Article(LocalizedNode, Localized):
         "since, overdue for review, or never reviewed."
     )
     async def review_status(self, info: Info) -> ReviewStatus:
-        found = await info.context.loaders.review_by_article_id.load(self.id)
-        return status_of(found, self.row.content_hash, utc_now().date())
+        return (await self._review_state(info)).status
 
     @strawberry.field(
         description="Who medically reviewed the text as it is now, with credentials; null "
@@ -523,8 +522,7 @@ class Article(LocalizedNode, Localized):
         deprecation_reason="Use `review` and `reviewStatus`.",
     )
     async def reviewed_by(self, info: Info) -> str | None:
-        found = await info.context.loaders.review_by_article_id.load(self.id)
-        state = ReviewState.of(found, self.row.content_hash, utc_now().date())
+        state = await self._review_state(info)
         return state.reviewer if state.status is ReviewStatus.CURRENT else None
 
     @strawberry.field(
@@ -533,9 +531,13 @@ class Article(LocalizedNode, Localized):
         deprecation_reason="Use `review` and `reviewStatus`.",
     )
     async def last_reviewed(self, info: Info) -> date | None:
-        found = await info.context.loaders.review_by_article_id.load(self.id)
-        state = ReviewState.of(found, self.row.content_hash, utc_now().date())
+        state = await self._review_state(info)
         return state.reviewed_on if state.status is ReviewStatus.CURRENT else None
+
+    async def _review_state(self, info: Info) -> ReviewState:
+        """What may truthfully be said of this text's medical review today."""
+        found = await info.context.loaders.review_by_article_id.load(self.id)
+        return ReviewState.of(found, self.row.content_hash, utc_now().date())
 
     @strawberry.field(
         description="Every step of the article's medical review, oldest first. Needs "
