@@ -16,7 +16,7 @@ from cms.access import Scope
 from cms.documents import AuthorDocument, field_path, validation_problems
 from cms.errors import ContentProblem, InvalidContent
 from cms.graphql.context import Info
-from cms.graphql.mutations import ContentError, VersionArgument, _write
+from cms.graphql.mutations import ContentError, VersionArgument, run_write
 from cms.graphql.types import Article, Author
 
 __all__ = ["AuthorMutations", "AuthorQuery"]
@@ -91,7 +91,9 @@ class AuthorMutations:
         async def operation(session: Any) -> models.Author:
             return await authors.create_author(session, _document(data))
 
-        row, errors, _ = await _write(info, operation, locate=lambda p: f"input.{p}" if p else None)
+        row, errors, _ = await run_write(
+            info, operation, locate=lambda p: f"input.{p}" if p else None
+        )
         return AuthorPayload(
             author=Author.from_row(row) if row else None, affected_articles=[], errors=errors
         )
@@ -131,7 +133,7 @@ class AuthorMutations:
                 session, _document(data), expected_version=expected_version, actor=actor
             )
 
-        update, errors, _ = await _write(info, operation, locate=_at_input)
+        update, errors, _ = await run_write(info, operation, locate=_at_input)
         if update is None:
             return AuthorPayload(author=None, affected_articles=[], errors=errors)
         return AuthorPayload(

@@ -56,7 +56,14 @@ from cms.items import ItemEdit, add_item, change_item, remove_item, reorder_item
 from cms.lint import Rule
 from cms.models import ArticleStatus
 
-__all__ = ["Mutation"]
+__all__ = [
+    "ArticlePayload",
+    "ContentError",
+    "ContentErrorCode",
+    "Mutation",
+    "VersionArgument",
+    "run_write",
+]
 
 
 @strawberry.enum(description="Why an edit was refused.")
@@ -218,7 +225,7 @@ def _override(value: RuleOverrideInput | None) -> RuleOverride | None:
     return RuleOverride(frozenset(Rule(name) for name in value.rules), value.reason)
 
 
-async def _write(
+async def run_write(
     info: Info,
     operation: Callable[[Any], Awaitable[Any]],
     locate: Locate = _input_path,
@@ -274,7 +281,7 @@ async def _edit(
             await then(session, article)
         return article
 
-    return await _payload(info, *await _write(info, operation, locate, override))
+    return await _payload(info, *await run_write(info, operation, locate, override))
 
 
 async def _payload(
@@ -309,7 +316,7 @@ async def _change_status(
             session, slug=slug, expected_version=expected_version, target=target, actor=actor
         )
 
-    return await _payload(info, *await _write(info, operation))
+    return await _payload(info, *await run_write(info, operation))
 
 
 @strawberry.type
@@ -332,7 +339,7 @@ class ArticleMutations:
             (row,) = await reads.articles_by_slugs(session, [document.slug], include_drafts=True)
             return row
 
-        return await _payload(info, *await _write(info, operation))
+        return await _payload(info, *await run_write(info, operation))
 
     @strawberry.mutation(
         description="Change an article's own fields (of its pending version, when it is "
@@ -382,7 +389,7 @@ class ArticleMutations:
                 session, slug=slug, expected_version=expected_version
             )
 
-        row, errors, _ = await _write(info, operation)
+        row, errors, _ = await run_write(info, operation)
         return ArticleDeletePayload(deleted_slug=row.slug if row else None, errors=errors)
 
     @strawberry.mutation(
@@ -427,7 +434,7 @@ class ArticleMutations:
         def locate(path: str) -> str | None:
             return path or "publishAt"
 
-        return await _payload(info, *await _write(info, operation, locate, override))
+        return await _payload(info, *await run_write(info, operation, locate, override))
 
     @strawberry.mutation(
         description="Throw away the article's pending changes: editors see the live version "
@@ -444,7 +451,7 @@ class ArticleMutations:
                 session, slug=slug, expected_version=expected_version, actor=actor
             )
 
-        return await _payload(info, *await _write(info, operation))
+        return await _payload(info, *await run_write(info, operation))
 
     @strawberry.mutation(
         description="Take a published article offline, at once. Its pending changes stay "
@@ -494,7 +501,7 @@ class ArticleMutations:
                 session, slug=slug, expected_version=expected_version, version=version, actor=actor
             )
 
-        return await _payload(info, *await _write(info, operation, locate=lambda _: "version"))
+        return await _payload(info, *await run_write(info, operation, locate=lambda _: "version"))
 
 
 async def _edit_items(
@@ -898,7 +905,7 @@ class RenameMutations:
                 actor=actor,
             )  # fmt: skip
 
-        return await _payload(info, *await _write(info, operation, locate=lambda _: "newSlug"))
+        return await _payload(info, *await run_write(info, operation, locate=lambda _: "newSlug"))
 
 
 @strawberry.type

@@ -15,7 +15,7 @@ from cms.errors import BadUserInput, Forbidden, NotFound
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.context import Info
 from cms.graphql.inputs import provided_fields
-from cms.graphql.mutations import ArticlePayload, ContentError, VersionArgument, _write
+from cms.graphql.mutations import ArticlePayload, ContentError, VersionArgument, run_write
 from cms.graphql.types import Article
 from cms.models import ArticleStatus, ReviewAction, utc_now
 from cms.preview_links import MAX_EXPIRES_IN, sign_preview
@@ -134,7 +134,7 @@ def _reviewer_document(input: ReviewerInput) -> ReviewerDocument:
 async def _article_payload(info: Info, operation: Any) -> ArticlePayload:
     # Problems name the argument at fault (`reviewer`, `version`). The article reads as its
     # editors see it: its pending version while it has one.
-    row, errors, warnings = await _write(info, operation, lambda path: path or None)
+    row, errors, warnings = await run_write(info, operation, lambda path: path or None)
     (article,) = await Article.for_locale(info, [row], None) if row else [None]
     return ArticlePayload(article=article, errors=errors, warnings=warnings)
 
@@ -155,7 +155,7 @@ class ReviewMutations:
         async def operation(session: Any) -> models.Reviewer:
             return await reviewers.create_reviewer(session, _reviewer_document(input))
 
-        row, errors, _ = await _write(info, operation)
+        row, errors, _ = await run_write(info, operation)
         return ReviewerPayload(reviewer=Reviewer.from_row(row) if row else None, errors=errors)
 
     @strawberry.mutation(
@@ -184,7 +184,7 @@ class ReviewMutations:
                 session, document, expected_version=expected_version
             )
 
-        row, errors, _ = await _write(info, operation)
+        row, errors, _ = await run_write(info, operation)
         return ReviewerPayload(reviewer=Reviewer.from_row(row) if row else None, errors=errors)
 
     @strawberry.mutation(
