@@ -8,7 +8,7 @@ import typer
 
 from cms import migrate
 from cms.cli.shared import console
-from cms.db import create_engine
+from cms.db import check_sqlite_folder, create_engine
 from cms.settings import get_settings
 
 __all__ = ["db_app"]
@@ -27,6 +27,7 @@ def db_upgrade() -> None:
         finally:
             await engine.dispose()
 
+    check_sqlite_folder(get_settings())
     applied = asyncio.run(run())
     console.print(f"Applied: {', '.join(applied)}" if applied else "Already at head.")
 
@@ -42,6 +43,7 @@ def db_current() -> None:
         finally:
             await engine.dispose()
 
+    check_sqlite_folder(get_settings())
     current, pending = asyncio.run(run())
     console.print(
         f"current: {current or 'empty'}; head: {migrate.head_revision()}; "

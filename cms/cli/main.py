@@ -231,6 +231,7 @@ def seed(
             console.print(line, markup=False)
 
     try:
+        check_sqlite_folder(settings)
         asyncio.run(run())
     except InvalidContent as error:
         raise fail_with(error) from None

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cms import migrate
-from cms.db import Database, WriteSession
+from cms.db import Database, WriteSession, check_sqlite_folder
 from cms.errors import CMSError, InvalidContent
 from cms.settings import get_settings
 
@@ -78,6 +78,7 @@ def run_in_session(operation: Callable[[WriteSession], Awaitable[T]]) -> T:
             await database.dispose()
 
     try:
+        check_sqlite_folder(get_settings())
         return asyncio.run(run())
     except CMSError as error:
         errors.print(f"[bold red]{error.message}[/]")
