@@ -369,6 +369,10 @@ class RequestDatabase:
         self._session: AsyncSession | InlineSession | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def dialect_name(self) -> str:
+        return self._database.dialect_name
+
     async def run(
         self,
         operation: Callable[Concatenate[ReadSession, P], Awaitable[R]],

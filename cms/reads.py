@@ -8,7 +8,7 @@ and due.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast, get_origin
@@ -31,20 +31,26 @@ from cms.models import (
 from cms.visibility import article_is_public, item_is_public
 
 __all__ = [
+    "article_table",
     "articles_by_ids",
     "articles_by_slugs",
     "articles_page",
     "authors_by_ids",
     "children_by_ids",
+    "count_statement",
     "every_article_slug",
     "every_item_by_article_ids",
+    "every_item_of",
     "translation_of",
     "count_articles",
     "has_articles",
+    "page_statement",
+    "public_articles",
     "public_articles_by_update",
     "related_articles",
     "tags_by_article_ids",
     "translations_by_article_ids",
+    "typed_item",
     "visible_articles",
 ]
 
@@ -132,9 +138,10 @@ _CHILDREN_BY_ID: dict[type[ItemRow], dict[bool, Any]] = {
 _EXTRA_FIELDS = sorted({name for kind in ITEM_KINDS for name in kind.extra_fields})
 
 
-def _every_item_by_article_id(*, include_drafts: bool) -> Any:
-    """The items of every kind of the articles in `:keys`, in one statement: the columns every
-    item has, `item_kind`, and each kind's own columns as text (NULL for other kinds)."""
+def every_item_of(belongs: Callable[[sa.Table], Any], *, include_drafts: bool) -> Any:
+    """The items of every kind of the articles that `belongs` picks (a condition on an item
+    table), in one statement: the columns every item has, `item_kind`, and each kind's own
+    columns as text (NULL for other kinds), in reading order. Rows read as `typed_item`."""
     extra = _EXTRA_FIELDS
     selects = []
     for kind, model in ITEM_TABLES.items():
@@ -151,29 +158,39 @@ def _every_item_by_article_id(*, include_drafts: bool) -> Any:
                 table.c.body,
                 table.c.is_draft,
                 *own,
-            ).where(
-                table.c.article_id.in_(_KEYS),
-                *(() if include_drafts else (item_is_public(table),)),
             )
+            .where(belongs(table), *(() if include_drafts else (item_is_public(table),)))
+            # Inside a statement that reads the articles, `belongs` may name their table.
+            .correlate_except(table)
         )
     return sa.union_all(*selects).order_by(sa.column("article_id"), sa.column("position"))
 
 
 _EVERY_ITEM_BY_ARTICLE_ID = {
-    include_drafts: _every_item_by_article_id(include_drafts=include_drafts)
+    include_drafts: every_item_of(
+        lambda t: t.c.article_id.in_(_KEYS), include_drafts=include_drafts
+    )
     for include_drafts in (True, False)
 }
 _KINDS_BY_NAME = {kind.name: kind for kind in ITEM_KINDS}
+# Each kind's own fields with their Python types, worked out once rather than per row.
+_EXTRA_TYPES = {
+    kind.name: tuple((name, value_type(info)) for name, info in kind.extra_fields.items())
+    for kind in ITEM_KINDS
+}
 
 
-def _typed_item(row: Any) -> SimpleNamespace:
-    """A row of the union as its kind's table row: `item_kind` the kind, its own fields typed."""
-    kind = _KINDS_BY_NAME[row.item_kind]
-    values = {name: getattr(row, name) for name in ("id", "article_id", "position", "slug")}
-    values.update(title=row.title, body=row.body, is_draft=bool(row.is_draft))
-    for name, info in kind.extra_fields.items():
-        values[name] = _from_text(value_type(info), getattr(row, name))
-    return SimpleNamespace(item_kind=kind, **values)
+def typed_item(row: Any) -> SimpleNamespace:
+    """A row of `every_item_of` (or an object with its attributes) as its kind's table row:
+    `item_kind` the kind, its own fields typed."""
+    name = row.item_kind
+    values = {
+        "id": row.id, "article_id": row.article_id, "position": row.position, "slug": row.slug,
+        "title": row.title, "body": row.body, "is_draft": bool(row.is_draft),
+    }  # fmt: skip
+    for field, python_type in _EXTRA_TYPES[name]:
+        values[field] = _from_text(python_type, getattr(row, field))
+    return SimpleNamespace(item_kind=_KINDS_BY_NAME[name], **values)
 
 
 def _from_text(python_type: Any, text: str | None) -> Any:
@@ -217,7 +234,7 @@ async def every_item_by_article_ids(
     has the attributes of its kind's table row, and `item_kind`. The articles' own visibility
     is the caller's to check: these ids come from articles it has already read."""
     rows = await _rows(session, _EVERY_ITEM_BY_ARTICLE_ID[include_drafts], article_ids)
-    return [_typed_item(row) for row in rows]
+    return [typed_item(row) for row in rows]
 
 
 async def children_by_ids(
@@ -240,7 +257,7 @@ async def translations_by_article_ids(
 
 
 @cache
-def _page_statement(
+def page_statement(
     *, include_drafts: bool, tag: bool, after: bool, before: bool, from_end: bool
 ) -> Any:
     """The page statement of each shape a request can take, built once: `:tag`, `:after`,
@@ -255,7 +272,7 @@ def _page_statement(
 
 
 @cache
-def _count_statement(
+def count_statement(
     *, include_drafts: bool, tag: bool, at_most: bool, at_least: bool, limited: bool
 ) -> Any:
     statement = _visible(include_drafts=include_drafts, tag=tag).with_only_columns(_ARTICLES.c.id)
@@ -266,6 +283,15 @@ def _count_statement(
     if limited:
         statement = statement.limit(sa.bindparam("limit", type_=sa.Integer))
     return sa.select(sa.func.count()).select_from(statement.subquery())
+
+
+def article_table() -> sa.Table:
+    return _ARTICLES
+
+
+def public_articles() -> Any:
+    """A Core SELECT of the articles the public may see, `:now` bound later."""
+    return sa.select(_ARTICLES).where(_PUBLIC)
 
 
 def _visible(*, include_drafts: bool, tag: bool) -> Any:
@@ -290,7 +316,7 @@ async def articles_page(
     """Up to `limit` articles in slug order strictly between the two bounds (keyset pagination,
     served by the unique index on slug). With `from_end`, the last `limit` of that range. With
     `tag`, only articles that carry it."""
-    statement = _page_statement(
+    statement = page_statement(
         include_drafts=include_drafts, tag=tag is not None, after=after_slug is not None,
         before=before_slug is not None, from_end=from_end,
     )  # fmt: skip
@@ -311,7 +337,7 @@ async def count_articles(
 ) -> int:
     """How many visible articles (with `tag`, if given) have a slug within the inclusive bounds,
     counting at most `limit` (so `limit=1` is an existence check that stops at the first row)."""
-    statement = _count_statement(
+    statement = count_statement(
         include_drafts=include_drafts, tag=tag is not None, at_most=slug_at_most is not None,
         at_least=slug_at_least is not None, limited=limit is not None,
     )  # fmt: skip

@@ -145,8 +145,14 @@ def structured_values(model: type[BaseModel], values: Any) -> list[Any]:
 def graphql_value(info: Any, value: Any) -> Any:
     """A stored value of an item's field as its GraphQL type holds it (structured values as
     objects of their derived type)."""
-    model = _structured(value_type(info))
+    model = _structured_model_of(info)
     return value if model is None else structured_values(model, value)
+
+
+@cache
+def _structured_model_of(info: Any) -> type[BaseModel] | None:
+    # Per field of a document (fixed at import; hashed by identity): items are built per read.
+    return _structured(value_type(info))
 
 
 def item_type(kind: ItemKind) -> Callable[[T], T]:

@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from cms import reads, working_copies
 from cms.content_model import BENEFIT, ITEM_KINDS, PRECAUTION, ItemKind
+from cms.graphql.pagination import PageRequest
 from cms.locales import LocaleView, fallback_chain
 from cms.models import ITEM_TABLES, Article, ArticleTranslation, Author, ItemRow, PendingVersion
 from cms.reviews import Review, reviews_by_article_ids
@@ -25,15 +26,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArticleByIdLoader",
+    "ArticleCountLoader",
+    "ArticlePageLoader",
     "ArticleBySlugLoader",
     "AuthorByIdLoader",
     "ChildByIdLoader",
+    "CountKey",
     "ItemsByArticleIdLoader",
     "Loaders",
+    "PageKey",
     "PendingByArticleIdLoader",
     "RelatedArticlesLoader",
     "TagsByArticleIdLoader",
     "TranslationsByArticleIdLoader",
+    "page_key",
 ]
 
 ChildT = TypeVar("ChildT", bound=ItemRow)
@@ -118,6 +124,68 @@ class ItemsByArticleIdLoader(DataLoader[int, ItemsByKind]):
             for row in rows:
                 grouped[row.article_id][row.item_kind].append(row)
             return [grouped[article_id] for article_id in article_ids]
+
+        super().__init__(load_fn=load)
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """The arguments of `cms.reads.articles_page` but the caller's access."""
+
+    after_slug: str | None
+    before_slug: str | None
+    limit: int
+    from_end: bool
+    tag: str | None
+
+
+def page_key(request: PageRequest, tag: str | None) -> PageKey:
+    """The read of a page: one row more than asked for, which tells whether there are more."""
+    return PageKey(request.after, request.before, request.size + 1, request.from_end, tag)
+
+
+class ArticlePageLoader(DataLoader[PageKey, list[Article]]):
+    """Pages of articles; a loader only so that a page read ahead (`prime`) is not read again."""
+
+    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+        async def load(keys: list[PageKey]) -> list[list[Article]]:
+            pages = []
+            for key in keys:
+                page = await db.run(
+                    reads.articles_page, after_slug=key.after_slug, before_slug=key.before_slug,
+                    limit=key.limit, from_end=key.from_end, include_drafts=include_drafts,
+                    tag=key.tag,
+                )  # fmt: skip
+                pages.append(page)
+            return pages
+
+        super().__init__(load_fn=load)
+
+
+@dataclass(frozen=True)
+class CountKey:
+    """The arguments of `cms.reads.count_articles` but the caller's access."""
+
+    tag: str | None = None
+    slug_at_most: str | None = None
+    slug_at_least: str | None = None
+    limit: int | None = None
+
+
+class ArticleCountLoader(DataLoader[CountKey, int]):
+    """Counts of articles; a loader only so that a count read ahead (`prime`) is not read again."""
+
+    def __init__(self, db: RequestDatabase, *, include_drafts: bool) -> None:
+        async def load(keys: list[CountKey]) -> list[int]:
+            counts = []
+            for key in keys:
+                count = await db.run(
+                    reads.count_articles, include_drafts=include_drafts, tag=key.tag,
+                    slug_at_most=key.slug_at_most, slug_at_least=key.slug_at_least,
+                    limit=key.limit,
+                )  # fmt: skip
+                counts.append(count)
+            return counts
 
         super().__init__(load_fn=load)
 
@@ -219,6 +287,8 @@ class Loaders:
             db, include_drafts=include_drafts, preview=preview
         )
         self.article_by_id = ArticleByIdLoader(db, include_drafts=include_drafts, preview=preview)
+        self.article_page = ArticlePageLoader(db, include_drafts=include_drafts)
+        self.article_count = ArticleCountLoader(db, include_drafts=include_drafts)
         self.author_by_id = AuthorByIdLoader(db, include_drafts=include_drafts)
         self.tags_by_article_id = TagsByArticleIdLoader(db)
         self.related_articles = RelatedArticlesLoader(db, include_drafts=include_drafts)

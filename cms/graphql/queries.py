@@ -10,12 +10,13 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from cms import aliases, reads
+from cms import aliases
 from cms.documents import MAX_TAG_LENGTH, TAG_PATTERN
 from cms.errors import BadUserInput
 from cms.graphql.changes import ChangeQuery
 from cms.graphql.context import Info
 from cms.graphql.inputs import ArticleFilter
+from cms.graphql.loaders import CountKey, page_key
 from cms.graphql.locales import LocaleArgument, requested_locale
 from cms.graphql.pagination import encode_cursor, page_request
 from cms.graphql.reviews import ReviewerQuery
@@ -40,10 +41,7 @@ class ArticleConnection:
 
     @strawberry.field(description="How many articles the whole list holds, across all pages.")
     async def total_count(self, info: Info) -> int:
-        context = info.context
-        count: int = await context.db.run(
-            reads.count_articles, include_drafts=context.include_drafts, tag=self.tag
-        )
+        count: int = await info.context.loaders.article_count.load(CountKey(tag=self.tag))
         return count
 
 
@@ -132,16 +130,7 @@ class Query(SnippetQuery, SearchQuery, ChangeQuery, ReviewerQuery):
             first=first, after=after, last=last, before=before,
             max_size=context.settings.max_page_size,
         )  # fmt: skip
-        include_drafts = context.include_drafts
-        rows = await context.db.run(
-            reads.articles_page,
-            after_slug=request.after,
-            before_slug=request.before,
-            limit=request.size + 1,
-            from_end=request.from_end,
-            include_drafts=include_drafts,
-            tag=tag,
-        )
+        rows = await context.loaders.article_page.load(page_key(request, tag))
         has_more = len(rows) > request.size
         if has_more:
             rows = rows[1:] if request.from_end else rows[:-1]
@@ -151,16 +140,8 @@ class Query(SnippetQuery, SearchQuery, ChangeQuery, ReviewerQuery):
         boundary = request.before if request.from_end else request.after
         if boundary is not None:
             bound = {"slug_at_least": boundary} if request.from_end else {"slug_at_most": boundary}
-            beyond_cursor = (
-                await context.db.run(
-                    reads.count_articles,
-                    include_drafts=include_drafts,
-                    limit=1,
-                    tag=tag,
-                    **bound,
-                )
-                > 0
-            )
+            beyond = CountKey(tag=tag, limit=1, **bound)
+            beyond_cursor = await context.loaders.article_count.load(beyond) > 0
         articles = await Article.for_locale(info, list(rows), requested)
         edges = [
             relay.Edge(cursor=encode_cursor(row.slug), node=article)

@@ -1,0 +1,129 @@
+"""Reading ahead on PostgreSQL: each `article` and `articles` root field of a plan is read with
+what its selection needs (author, items, translations, the count) in one statement
+(`cms.tree_reads`), and the request's loaders are primed with the rows. The resolvers then run
+as always and find every row they ask for already loaded, so nothing is read twice and no value
+is made another way: what is not read ahead is simply read by its loader, as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql.execution.values import VariableValues
+
+from cms import tree_reads
+from cms.content_model import ITEM_KINDS
+from cms.errors import CMSError
+from cms.graphql.compiled.plan import Field, Selection
+from cms.graphql.context import Context
+from cms.graphql.loaders import CountKey, Loaders, page_key
+from cms.graphql.locales import requested_locale
+from cms.graphql.pagination import page_request
+
+__all__ = ["prefetch"]
+
+_AUTHOR = frozenset({"author", "json_ld"})
+_ITEMS = frozenset({*(kind.list_name for kind in ITEM_KINDS), "json_ld"})
+_TRANSLATIONS = frozenset({"available_locales", "translation_versions"})
+
+
+async def prefetch(plan: Selection, context: Context, variables: VariableValues) -> None:
+    """Prime `context.loaders` for the plan's root fields; PostgreSQL and public callers only."""
+    if (
+        context.db.dialect_name != "postgresql"
+        or context.include_drafts
+        or context.principal.article is not None
+    ):
+        return
+    for field in plan.fields:
+        name = field.field.python_name if field.field is not None else None
+        if name not in ("article", "articles"):
+            continue
+        arguments = field.arguments if field.arguments is not None else None
+        if arguments is None and field.arguments_of is not None:
+            arguments = field.arguments_of(variables)
+        try:
+            if name == "article":
+                await _article(field, arguments or {}, context)
+            else:
+                await _articles(field, arguments or {}, context)
+        except CMSError:
+            # Refused arguments: the resolver refuses them the same way, with no read ahead.
+            continue
+
+
+def _articles_of(selection: Selection | None) -> Iterator[Selection]:
+    """The selections of `Article` within a selection (a connection's nodes and edges)."""
+    if selection is None:
+        return
+    if selection.typename == "Article":
+        yield selection
+        return
+    for field in selection.fields:
+        yield from _articles_of(field.selection)
+
+
+def _parts(field: Field, *, locale: str | None, count: bool = False) -> tree_reads.Parts:
+    names = {
+        child.field.python_name
+        for article in _articles_of(field.selection)
+        for child in article.fields
+        if child.field is not None
+    }
+    return tree_reads.Parts(
+        author=bool(names & _AUTHOR),
+        items=bool(names & _ITEMS),
+        translations=locale is not None or bool(names & _TRANSLATIONS),
+        count=count,
+    )
+
+
+async def _article(field: Field, arguments: dict[str, Any], context: Context) -> None:
+    slug = arguments.get("slug")
+    if not isinstance(slug, str):
+        return
+    parts = _parts(field, locale=requested_locale(arguments.get("locale")))
+    tree = await context.db.run(tree_reads.article_tree, slug=slug, parts=parts)
+    if tree is not None:
+        context.loaders.article_by_slug.prime(slug, tree.article)
+        _prime(context.loaders, tree)
+
+
+async def _articles(field: Field, arguments: dict[str, Any], context: Context) -> None:
+    locale = requested_locale(arguments.get("locale"))
+    request = page_request(
+        first=arguments.get("first"), after=arguments.get("after"), last=arguments.get("last"),
+        before=arguments.get("before"), max_size=context.settings.max_page_size,
+    )  # fmt: skip
+    filter = arguments.get("filter")
+    tag = getattr(filter, "tag", None) if filter is not None else None
+    counted = field.selection is not None and any(
+        child.field is not None and child.field.python_name == "total_count"
+        for child in field.selection.fields
+    )
+    key = page_key(request, tag)
+    page = await context.db.run(
+        tree_reads.page_tree, after_slug=key.after_slug, before_slug=key.before_slug,
+        limit=key.limit, from_end=key.from_end, tag=tag,
+        parts=_parts(field, locale=locale, count=counted),
+    )  # fmt: skip
+    loaders = context.loaders
+    loaders.article_page.prime(key, [tree.article for tree in page.articles])
+    if page.count is not None:
+        loaders.article_count.prime(CountKey(tag=tag), page.count)
+    for tree in page.articles:
+        _prime(loaders, tree)
+
+
+def _prime(loaders: Loaders, tree: tree_reads.ArticleTree) -> None:
+    article_id = tree.article.id
+    if tree.author is not None:
+        loaders.author_by_id.prime(tree.author.id, tree.author)
+    if tree.items is not None:
+        grouped: dict[Any, list[Any]] = {kind: [] for kind in ITEM_KINDS}
+        for item in tree.items:
+            grouped[item.item_kind].append(item)
+        loaders.items_by_article_id.prime(article_id, grouped)
+    if tree.translations is not None:
+        by_locale = {row.locale: row for row in tree.translations}
+        loaders.translations_by_article_id.prime(article_id, by_locale)
