@@ -202,10 +202,35 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
-            pool_pre_ping=True,
         )
+        _ping_idle_connections(engine)
     log_slow_queries(engine.sync_engine, settings.slow_query_ms)
     return engine
+
+
+# A pooled connection left idle this long is checked before use: a restarted server (or a
+# firewall) may have dropped it. One in steady use is not: a ping is a round trip, costing as
+# much as a request's whole read, which `pool_pre_ping` would add to every request.
+_PING_AFTER_IDLE_S = 5.0
+_CHECKED_IN = "cms_checked_in"
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since < _PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops the connection and checks out another (a new one if need be).
+            raise sa.exc.DisconnectionError("an idle pooled connection was dropped") from error
+
+    event.listen(engine.sync_engine, "checkin", checkin)
+    event.listen(engine.sync_engine, "checkout", checkout)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

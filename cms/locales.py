@@ -126,6 +126,8 @@ class LocaleView:
         return self._pick((list_name, slug, name), base_value)
 
     def _pick(self, path: tuple[str, ...], base_value: str) -> LocalizedText:
+        if not self.translations:  # most reads: nothing to look through
+            return LocalizedText(base_value, self.base)
         for locale in self.chain:
             if locale == self.base:
                 break

@@ -1,11 +1,15 @@
 """The database's owner: a write session commits whole or not at all, inline or not; reads on
-SQLite run inline; `data_version` moves when another connection commits."""
+SQLite run inline; `data_version` moves when another connection commits; a pooled connection
+the server dropped is replaced before a read uses it."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cms import db
 from cms.access import Scope
 from cms.db import Database, InlineSession
 from cms.tokens import create_token, list_tokens
@@ -54,3 +58,22 @@ async def test_data_version_moves_when_another_connection_commits(database: Data
         assert before is not None and after is not None and after != before
     else:
         assert before is None and after is None
+
+
+async def _backend_pid(database: Database) -> int:
+    async with database.read_session() as session:
+        (pid,) = (await session.exec(sa.select(sa.func.pg_backend_pid()))).one()
+        return int(pid)
+
+
+@pytest.mark.postgres_only
+async def test_a_pooled_connection_dropped_while_idle_is_replaced_before_a_read_uses_it(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Checked after this long idle (5 s in earlier-made pools; a busy pool is never checked).
+    monkeypatch.setattr(db, "_PING_AFTER_IDLE_S", 0.0)
+    pid = await _backend_pid(database)
+    url = database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert await _backend_pid(database) != pid

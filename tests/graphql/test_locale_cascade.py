@@ -200,8 +200,8 @@ async def test_related_in_a_locale_loads_their_translations_in_one_statement(
     assert len(nodes) == article_count
     assert nodes[0]["related"] == [{"slug": "r-00", "title": "Massage r-00 (de)"}]
     # content revision, next scheduled publication (read once after each write), page,
-    # translations of the page, related, their translations
-    assert len(sql_statements) == 6, sql_statements
+    # translations of the page (one statement on PostgreSQL), related, their translations
+    assert len(sql_statements) == (6 if engine.dialect.name == "sqlite" else 5), sql_statements
 
 
 @pytest.mark.parametrize("article_count", [1, 25])
