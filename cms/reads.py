@@ -138,13 +138,21 @@ _CHILDREN_BY_ID: dict[type[ItemRow], dict[bool, Any]] = {
 _EXTRA_FIELDS = sorted({name for kind in ITEM_KINDS for name in kind.extra_fields})
 
 
-def every_item_of(belongs: Callable[[sa.Table], Any], *, include_drafts: bool) -> Any:
-    """The items of every kind of the articles that `belongs` picks (a condition on an item
-    table), in one statement: the columns every item has, `item_kind`, and each kind's own
-    columns as text (NULL for other kinds), in reading order. Rows read as `typed_item`."""
+def every_item_of(
+    belongs: Callable[[sa.Table], Any],
+    *,
+    include_drafts: bool,
+    kinds: frozenset[str] | None = None,
+) -> Any:
+    """The items of every kind (or of the `kinds` named) of the articles that `belongs` picks
+    (a condition on an item table), in one statement: the columns every item has, `item_kind`,
+    and each kind's own columns as text (NULL for other kinds), in reading order. Rows read as
+    `typed_item`."""
     extra = _EXTRA_FIELDS
     selects = []
     for kind, model in ITEM_TABLES.items():
+        if kinds is not None and kind.name not in kinds:
+            continue
         table = _table(model)
         own = [
             sa.cast(table.c[name] if name in table.c else sa.null(), sa.Text).label(name)

@@ -42,7 +42,8 @@ class Parts:
     """What is read beside the articles."""
 
     author: bool = False
-    items: bool = False
+    # The kinds of item (`ItemKind.name`) read; the others are left empty.
+    items: frozenset[str] = frozenset()
     translations: bool = False
     # The list's `totalCount`, pages only.
     count: bool = False
@@ -63,8 +64,10 @@ def _json_text(aggregate: Any) -> Any:
 
 
 @cache
-def _items_column() -> Any:
-    items = every_item_of(lambda t: t.c.article_id == _ARTICLES.c.id, include_drafts=False)
+def _items_column(kinds: frozenset[str]) -> Any:
+    items = every_item_of(
+        lambda t: t.c.article_id == _ARTICLES.c.id, include_drafts=False, kinds=kinds
+    )
     rows = items.subquery("tree_item")
     ordered: Any = aggregate_order_by(sa.literal_column("tree_item"), rows.c.position)
     return (
@@ -96,7 +99,7 @@ def _with_parts(statement: Any, parts: Parts) -> Any:
             *(column.label(_AUTHOR_PREFIX + column.name) for column in _AUTHORS.c)
         )
     if parts.items:
-        statement = statement.add_columns(_items_column())
+        statement = statement.add_columns(_items_column(parts.items))
     if parts.translations:
         statement = statement.add_columns(_translations_column())
     return statement

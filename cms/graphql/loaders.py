@@ -307,16 +307,21 @@ class Loaders:
     async def locale_view(self, article: Article, requested: str | None) -> LocaleView:
         """The article as read for `requested`. Its translations are loaded only when the
         fallback chain goes beyond the article's own locale."""
-        assert article.id is not None
-        if len(fallback_chain(requested, article.locale)) == 1:
-            return LocaleView(base=article.locale, requested=requested)
-        rows = await self.translations_by_article_id.load(article.id)
-        return LocaleView(
-            base=article.locale,
-            requested=requested,
-            translations={locale: row.document for locale, row in rows.items()},
-            source_hashes={locale: row.source_hashes for locale, row in rows.items()},
-        )
+        (view,) = await self.locale_views([article], requested)
+        return view
+
+    async def locale_views(
+        self, articles: list[Article], requested: str | None
+    ) -> list[LocaleView]:
+        """`locale_view` of each article, the translations they need loaded in one batch."""
+        needed = [
+            a.id
+            for a in articles
+            if a.id is not None and len(fallback_chain(requested, a.locale)) > 1
+        ]
+        loaded = await self.translations_by_article_id.load_many(needed) if needed else []
+        found: dict[int | None, Translations] = dict(zip(needed, loaded, strict=True))
+        return [_view(article, requested, found.get(article.id)) for article in articles]
 
     async def syndicated_article(
         self, article: Article, *, site_url: str, view: LocaleView | None = None
@@ -337,3 +342,14 @@ class Loaders:
             site_url=site_url,
             view=view,
         )
+
+
+def _view(article: Article, requested: str | None, rows: Translations | None) -> LocaleView:
+    if rows is None:  # the article's own locale is the whole chain
+        return LocaleView(base=article.locale, requested=requested)
+    return LocaleView(
+        base=article.locale,
+        requested=requested,
+        translations={locale: row.document for locale, row in rows.items()},
+        source_hashes={locale: row.source_hashes for locale, row in rows.items()},
+    )

@@ -326,11 +326,7 @@ class Article(LocalizedNode, Localized):
                 if row is not None and version is not None and document is not None:
                     rows[i] = working_copies.pending_article_row(row, document, version)
                     pending[i] = document
-        views = iter(
-            await asyncio.gather(
-                *(loaders.locale_view(row, locale) for row in rows if row is not None)
-            )
-        )
+        views = iter(await loaders.locale_views([row for row in rows if row is not None], locale))
         return [
             cls.from_row(row, next(views), pending=document) if row is not None else None
             for row, document in zip(rows, pending, strict=True)

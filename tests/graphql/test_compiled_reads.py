@@ -213,6 +213,37 @@ CASES: list[tuple[str, dict[str, Any] | None, bool]] = [
         None,
         True,
     ),
+    # Read ahead on PostgreSQL: only the kinds of item some article of the answer lists, at
+    # any depth, and every kind beside JSON-LD or another root field (snippets).
+    (
+        "{ articles(first: 6) { nodes { slug benefits { title } related { slug sections "
+        "{ title } precautions { title } } } } }",
+        None,
+        True,
+    ),
+    (
+        '{ article(slug: "b-shared") { sections { title } } benefitSnippets(article: '
+        '"b-shared") { slug precautions { title } } }',
+        None,
+        True,
+    ),
+    (
+        '{ article(slug: "back-walk") { nutritionTips { title } jsonLd } }',
+        None,
+        True,
+    ),
+    (
+        "{ articles(first: 3) { totalCount edges { node { nutritionTips { title } } } nodes { "
+        "author { name } } } b: articles(last: 2) { totalCount nodes { slug } } }",
+        None,
+        True,
+    ),
+    (
+        '{ articles(first: 4, locale: "de-AT") { nodes { title availableLocales fieldLocales '
+        "{ field locale } benefits { title fieldLocales { field locale } } } } }",
+        None,
+        True,
+    ),
     # Refused arguments: answered (with their error) the normal way.
     ("{ articles(first: 1, last: 1) { totalCount } }", None, False),
     ('{ articles(after: "garbage") { totalCount } }', None, False),

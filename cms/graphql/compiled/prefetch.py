@@ -22,8 +22,8 @@ from cms.graphql.pagination import page_request
 
 __all__ = ["prefetch"]
 
+_ROOTS = ("article", "articles")
 _AUTHOR = frozenset({"author", "json_ld"})
-_ITEMS = frozenset({*(kind.list_name for kind in ITEM_KINDS), "json_ld"})
 _TRANSLATIONS = frozenset({"available_locales", "translation_versions"})
 
 
@@ -35,61 +35,67 @@ async def prefetch(plan: Selection, context: Context, variables: VariableValues)
         or context.principal.article is not None
     ):
         return
-    for field in plan.fields:
-        name = field.field.python_name if field.field is not None else None
-        if name not in ("article", "articles"):
+    names = [field.field.python_name if field.field is not None else None for field in plan.fields]
+    every_kind = any(name not in _ROOTS for name in names)
+    for field, name in zip(plan.fields, names, strict=True):
+        if name not in _ROOTS:
             continue
         arguments = field.arguments if field.arguments is not None else None
         if arguments is None and field.arguments_of is not None:
             arguments = field.arguments_of(variables)
         try:
             if name == "article":
-                await _article(field, arguments or {}, context)
+                await _article(field, arguments or {}, context, every_kind)
             else:
-                await _articles(field, arguments or {}, context)
+                await _articles(field, arguments or {}, context, every_kind)
         except CMSError:
             # Refused arguments: the resolver refuses them the same way, with no read ahead.
             continue
 
 
-def _articles_of(selection: Selection | None) -> Iterator[Selection]:
-    """The selections of `Article` within a selection (a connection's nodes and edges)."""
+def _article_fields(selection: Selection | None) -> Iterator[str]:
+    """The fields selected of every `Article` within a selection, at any depth (`related`)."""
     if selection is None:
         return
-    if selection.typename == "Article":
-        yield selection
-        return
     for field in selection.fields:
-        yield from _articles_of(field.selection)
+        if selection.typename == "Article" and field.field is not None:
+            yield field.field.python_name
+        yield from _article_fields(field.selection)
 
 
-def _parts(field: Field, *, locale: str | None, count: bool = False) -> tree_reads.Parts:
-    names = {
-        child.field.python_name
-        for article in _articles_of(field.selection)
-        for child in article.fields
-        if child.field is not None
-    }
+def _parts(
+    field: Field, *, locale: str | None, every_kind: bool, count: bool = False
+) -> tree_reads.Parts:
+    names = set(_article_fields(field.selection))
+    # Only the kinds some `Article` of the response lists; the others are primed empty, which
+    # no field reads: JSON-LD and snippets (other root fields) read every kind.
+    every_kind = every_kind or "json_ld" in names
+    kinds = frozenset(kind.name for kind in ITEM_KINDS if every_kind or kind.list_name in names)
     return tree_reads.Parts(
         author=bool(names & _AUTHOR),
-        items=bool(names & _ITEMS),
+        items=kinds,
         translations=locale is not None or bool(names & _TRANSLATIONS),
         count=count,
     )
 
 
-async def _article(field: Field, arguments: dict[str, Any], context: Context) -> None:
+async def _article(
+    field: Field, arguments: dict[str, Any], context: Context, every_kind: bool
+) -> None:
     slug = arguments.get("slug")
     if not isinstance(slug, str):
         return
-    parts = _parts(field, locale=requested_locale(arguments.get("locale")))
+    locale = requested_locale(arguments.get("locale"))
+    parts = _parts(field, locale=locale, every_kind=every_kind)
     tree = await context.db.run(tree_reads.article_tree, slug=slug, parts=parts)
     if tree is not None:
         context.loaders.article_by_slug.prime(slug, tree.article)
         _prime(context.loaders, tree)
 
 
-async def _articles(field: Field, arguments: dict[str, Any], context: Context) -> None:
+async def _articles(
+    field: Field, arguments: dict[str, Any], context: Context, every_kind: bool
+) -> None:
     locale = requested_locale(arguments.get("locale"))
     request = page_request(
         first=arguments.get("first"), after=arguments.get("after"), last=arguments.get("last"),
@@ -105,7 +111,7 @@ async def _articles(field: Field, arguments: dict[str, Any], context: Context) -
     page = await context.db.run(
         tree_reads.page_tree, after_slug=key.after_slug, before_slug=key.before_slug,
         limit=key.limit, from_end=key.from_end, tag=tag,
-        parts=_parts(field, locale=locale, count=counted),
+        parts=_parts(field, locale=locale, every_kind=every_kind, count=counted),
     )  # fmt: skip
     loaders = context.loaders
     loaders.article_page.prime(key, [tree.article for tree in page.articles])
