@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=5,
         ge=1,
-        description="PostgreSQL: connections kept open in the pool (with pre-ping).",
+        description="PostgreSQL: connections kept open in the pool (pinged after 5 s idle).",
     )
     db_max_overflow: int = Field(
         default=10, ge=0, description="PostgreSQL: connections opened beyond the pool under load."
