@@ -45,6 +45,7 @@ from bench.soak import make_token
 from bench.writes import measure_edits
 from bench.wrk import WrkResult, run_wrk, write_script
 from cms.graphql.pagination import encode_cursor
+from cms.settings import Settings
 
 PAGE_SIZE = 20
 # Ours also answers search; the floor and the ceiling do not.
@@ -103,6 +104,9 @@ def shipped_specs(database: dict[str, str]) -> list[ServerSpec]:
         **database,
         # Shared by the workers (cms serve asks for it with --workers 2); a fixed test value.
         "CMS_ADMIN_SECRET_KEY": "bench-" + "0" * 40,
+        # The probes' default: without it, `cms serve` links to its own port and its answers
+        # differ from the probes' by the URL alone.
+        "CMS_SITE_URL": Settings(_env_file=None).site_url,  # type: ignore[call-arg]
     }
     serve = ["sh", "-c", _SERVE, sys.executable]
     return [
