@@ -34,6 +34,7 @@ from cms.documents import (
     AuthorDocument,
     ConclusionDocument,
     ReviewDocument,
+    fitted_overlay,
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
@@ -458,18 +459,7 @@ async def _fit_translations(
                 "that the article's own locale"
             )
             raise InvalidContent([ContentProblem("", "locale", message)])
-        fitted = dict(row.document)
-        for kind in ITEM_KINDS:
-            known = {item.slug for item in document.items(kind)}
-            items = {
-                slug: text for slug, text in fitted.get(kind.list_name, {}).items() if slug in known
-            }
-            if items:
-                fitted[kind.list_name] = items
-            else:
-                fitted.pop(kind.list_name, None)
-        if document.conclusion is None:
-            fitted.pop("conclusion", None)
+        fitted = fitted_overlay(row.document, document)
         if fitted != row.document:
             row.document, row.updated_at = fitted, utc_now()
             session.add(row)

@@ -6,7 +6,7 @@ holds on every path into the database. The JSON Schema of seed files is generate
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -69,6 +69,7 @@ __all__ = [
     "TranslationDocument",
     "field_path",
     "seed_file_json_schema",
+    "fitted_overlay",
     "translation_problems",
     "validate_document",
     "validate_model",
@@ -356,6 +357,24 @@ def translation_problems(
                 )
     if translation.conclusion is not None and article.conclusion is None:
         yield ("conclusion",), f"{article.slug!r} has no conclusion to translate"
+
+
+def fitted_overlay(overlay: Mapping[str, Any], article: ArticleDocument) -> dict[str, Any]:
+    """A translation's overlay without the text of the items (or the conclusion) that
+    `article` no longer has."""
+    fitted = dict(overlay)
+    for kind in ITEM_KINDS:
+        known = {item.slug for item in article.items(kind)}
+        items = {
+            slug: text for slug, text in fitted.get(kind.list_name, {}).items() if slug in known
+        }
+        if items:
+            fitted[kind.list_name] = items
+        else:
+            fitted.pop(kind.list_name, None)
+    if article.conclusion is None:
+        fitted.pop("conclusion", None)
+    return fitted
 
 
 def seed_file_json_schema() -> dict[str, Any]:

@@ -50,6 +50,7 @@ __all__ = [
     "OutboxEvent",
     "Partner",
     "PartnerUsage",
+    "PendingTranslation",
     "PendingVersion",
     "Precaution",
     "ReviewAction",
@@ -362,6 +363,36 @@ class TranslationRevision(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     document: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     source_hashes: dict[str, str] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    # A save of the translation's pending version (`PendingTranslation`), not of what the
+    # public sees.
+    pending: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+
+
+class PendingTranslation(SQLModel, table=True):
+    """The edited, not yet published translation of an article into one locale
+    (`cms.pending_translations`): what an edit of a published article's translation waits in
+    while `ArticleTranslation` stays what the public reads. Deleted once published or
+    discarded; its versions stay in `TranslationRevision`."""
+
+    __tablename__: ClassVar[str] = "pending_translation"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "locale", name="uq_pending_translation_article_locale"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Indexed by the (article_id, locale) unique constraint.
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    locale: str = Field(max_length=35)
+    # The overlay to publish; null when the pending change deletes the translation.
+    document: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    version: int
+    source_hashes: dict[str, str] = Field(
+        default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False, server_default="{}")
+    )
+    created_by: str = Field(max_length=100)
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
 
 class AliasKind(enum.StrEnum):

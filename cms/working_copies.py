@@ -250,11 +250,13 @@ def pending_item_rows(
 @dataclass(frozen=True)
 class FieldChange:
     """One field that differs between two versions: its path (`benefits[stress-relief].body`,
-    items addressed by slug) and its values as JSON, None where the field is absent."""
+    items addressed by slug) and its values as JSON, None where the field is absent. `locale`
+    is set for a field of a translation (`cms.pending_translations`)."""
 
     path: str
     before: Any
     after: Any
+    locale: str | None = None
 
 
 def field_changes(before: ArticleDocument, after: ArticleDocument) -> list[FieldChange]:
