@@ -236,3 +236,29 @@ async def test_upgrading_to_0011_keeps_content_and_hashes_the_translated_sources
     assert translation.source_hashes == hashes
     assert len(hashes) > 10
     assert await translations.lint_stored_translations(empty_engine) == []
+
+
+async def test_upgrading_to_pending_translations_keeps_translations_and_their_history(
+    empty_engine: AsyncEngine,
+) -> None:
+    """0014 adds pending translations: every existing translation stays live as it was, and its
+    revisions read as live saves."""
+    await migrate.upgrade(empty_engine)
+    await seed_database(empty_engine, [SEED_DIR])
+
+    async def stored() -> tuple[list[Any], list[Any]]:
+        async with session_scope(empty_engine) as session:
+            rows = (await session.exec(select(models.ArticleTranslation))).all()
+            history = (await session.exec(select(models.TranslationRevision))).all()
+        translations = [(r.locale, r.document, r.version, r.source_hashes) for r in rows]
+        return translations, [(r.locale, r.version, r.action, r.document) for r in history]
+
+    before = await stored()
+    assert before[0] and before[1]
+    await migrate.downgrade(empty_engine, "0013")
+    await migrate.upgrade(empty_engine)
+    assert await stored() == before
+    async with session_scope(empty_engine) as session:
+        revisions = (await session.exec(select(models.TranslationRevision))).all()
+        assert {revision.pending for revision in revisions} == {False}
+        assert (await session.exec(select(models.PendingTranslation))).all() == []

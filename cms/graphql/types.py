@@ -193,11 +193,11 @@ class FieldChange:
         description="The field, e.g. `title` or `benefits[stress-relief].body` (items by slug); "
         "`benefits.order` is the order of the benefits' slugs."
     )
-    before: JSON = strawberry.field(description="The live value; null where it has none.")
-    after: JSON = strawberry.field(description="The pending value; null where it has none.")
+    before: JSON | None = strawberry.field(description="The live value; null where it has none.")
+    after: JSON | None = strawberry.field(description="The pending value; null where it has none.")
     locale: str | None = strawberry.field(
-        description="For a field of a translation, its locale (null where a translation has "
-        "no value, the field falls back); null for the article's own text."
+        description="The locale of the translation the field belongs to; null for a field of "
+        "the article's own text."
     )
 
     @classmethod
