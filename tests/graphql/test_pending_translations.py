@@ -14,8 +14,7 @@ from sqlmodel import col, select
 
 from cms.access import Scope
 from cms.db import Database, session_scope
-from cms.models import TranslationRevision, WebhookDelivery, utc_now
-from cms.webhooks import add_endpoint, fan_out
+from cms.models import TranslationRevision, utc_now
 from cms.workflow import apply_due
 from tests.conftest import GraphQL, TokenFactory
 
@@ -315,21 +314,3 @@ async def test_a_drafts_translation_is_saved_live_at_once(
     assert saved == {"version": 1, "article": {"title": "Schröpfen", "hasPendingChanges": False}}
     live = '{ article(slug: "cupping", locale: "de", version: LIVE) { title } }'
     assert _result(await graphql(live, token=editor), "article") == {"title": "Schröpfen"}
-
-
-async def test_webhooks_are_not_sent_for_a_pending_translation(
-    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
-) -> None:
-    editor, publisher = await make_token(Scope.WRITE), await make_token(Scope.PUBLISH)
-    async with session_scope(seeded) as session:
-        await add_endpoint(session, url="http://127.0.0.1:9/hook", event_types=["article.updated"])
-        await fan_out(session, now=utc_now())
-    assert (await _save(graphql, editor, 1, GERMAN))["errors"] == []
-    async with session_scope(seeded) as session:
-        assert await fan_out(session, now=utc_now()) == 0
-    assert (
-        _result(await graphql(PUBLISH, {"v": 1}, token=publisher), "articlePublish")["errors"] == []
-    )
-    async with session_scope(seeded) as session:
-        assert await fan_out(session, now=utc_now()) == 1
-        assert len((await session.exec(select(WebhookDelivery))).all()) == 1
