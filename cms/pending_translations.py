@@ -270,6 +270,8 @@ async def publish_pending_translations(
     for pending in await pending_translations_by_article_ids(session, [article.id]):
         row = await translation_of(session, article_id=article.id, locale=pending.locale)
         await session.delete(pending)
+        if pending.locale == document.locale:
+            continue  # the article is now written in that locale: it is no translation any more
         if pending.document is None:
             if row is not None:
                 await remove_live_translation(
