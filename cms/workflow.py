@@ -7,9 +7,10 @@
 Publishing may be scheduled: a `publish_at` in the future keeps the article out of public reads
 until then, with no job having to run at that moment (reads compare against the clock). An
 `unpublish_at` makes it expire the same way. Edits of a published article wait in its pending
-version (`cms.working_copies`) until `publish_article` makes them live; scheduled for later, the
-live version stays live until then and `apply_due` (run by every server process's change channel,
-`cms.changes`) publishes them when the time comes.
+version (`cms.working_copies`) and its pending translations (`cms.pending_translations`) until
+`publish_article` makes them live together; scheduled for later, the live version stays live
+until then and `apply_due` (run by every server process's change channel, `cms.changes`)
+publishes them when the time comes.
 """
 
 from __future__ import annotations
