@@ -3,9 +3,11 @@ article is published, while `ArticleTranslation` stays what the public reads (th
 counterpart of `cms.working_copies`).
 
 An article has at most one pending translation per locale, a whole overlay or (null) the
-deletion of that locale's translation. `cms.translations` saves edits there and makes them live
-when the article is published (`cms.workflow`); discarding drops them. A pending row lives only
-while it is pending: its versions stay in `TranslationRevision`, so none is handed out twice.
+deletion of that locale's translation. Editors' saves and deletions come here
+(`edit_article_translation`); `cms.workflow` makes the pending translations live with the
+article's publication, through the live writes of `cms.translations`, or discards them. A
+pending row lives only while it is pending: its versions stay in `TranslationRevision`, so none
+is handed out twice.
 """
 
 from __future__ import annotations
