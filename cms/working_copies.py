@@ -258,8 +258,8 @@ class FieldChange:
 
 
 def field_changes(before: ArticleDocument, after: ArticleDocument) -> list[FieldChange]:
-    """What `after` changes of `before`, field by field, in document order. The status and
-    publication time belong to the live version and are left out."""
+    """What `after` changes of `before`, field by field, in document order. The status,
+    publication time and expiry belong to the live version and are left out."""
     old, new = _flat(_comparable(before)), _flat(_comparable(after))
     paths = list(old) + [path for path in new if path not in old]
     return [
@@ -271,7 +271,7 @@ def field_changes(before: ArticleDocument, after: ArticleDocument) -> list[Field
 
 def _comparable(document: ArticleDocument) -> dict[str, Any]:
     data = document.model_dump(mode="json")
-    data.pop("status"), data.pop("published_at")
+    data.pop("status"), data.pop("published_at"), data.pop("unpublish_at")
     return data
 
 
