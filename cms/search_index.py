@@ -18,7 +18,12 @@ from sqlmodel import col
 from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind, Role
 from cms.db import WriteSession
 from cms.documents import ArticleDocument
-from cms.models import SQLITE_SEARCH_INSERT_TRIGGER, SearchDocument, SearchPart
+from cms.models import (
+    SQLITE_SEARCH_INSERT_TRIGGER,
+    PendingSearchDocument,
+    SearchDocument,
+    SearchPart,
+)
 from cms.text import to_text
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "MATCH_START",
     "deferred_indexing",
     "reindex_article",
+    "reindex_pending",
     "search_rows",
     "update_search_index",
 ]
@@ -123,6 +129,18 @@ async def update_search_index(
         await session.exec(
             sa.insert(table), params=[{"article_id": article_id, **row} for row in added]
         )
+
+
+async def reindex_pending(
+    session: WriteSession, *, article_id: int, document: ArticleDocument | None
+) -> None:
+    """Make the search documents of the article's pending version those of `document`; none
+    when it has no pending version any more (published or discarded). Editors' search only."""
+    table = PendingSearchDocument.__table__  # type: ignore[attr-defined]
+    await session.exec(sa.delete(table).where(table.c.article_id == article_id))
+    if document is not None:
+        rows = [{"article_id": article_id, **row} for row in search_rows(document)]
+        await session.exec(sa.insert(table), params=rows)
 
 
 _ROWS_PER_INSERT = 500

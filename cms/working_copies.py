@@ -31,6 +31,7 @@ from cms.models import Article, PendingVersion
 from cms.outbox import EventType, record_event
 from cms.reviews import reviewable_hash
 from cms.revisions import record_revision
+from cms.search_index import reindex_pending
 
 __all__ = [
     "FieldChange",
@@ -118,6 +119,7 @@ async def save_pending(
     pending.document = document.model_dump(mode="json")
     pending.version, pending.updated_at = version, now
     session.add(pending)
+    await reindex_pending(session, article_id=article.id, document=document)
     await _record(session, article, pending, document, action, actor, now)
     check_pending(document)
     return pending
@@ -152,6 +154,7 @@ async def discard_pending(
     pending.document, pending.publish_at, pending.unpublish_at = None, None, None
     pending.updated_at = now
     session.add(pending)
+    await reindex_pending(session, article_id=pending.article_id, document=None)
     await record_event(
         session, event_type=EventType.UPDATED, article=article, occurred_at=now, pending=True
     )
@@ -170,7 +173,10 @@ async def consume_pending(session: WriteSession, pending: PendingVersion) -> boo
         )
         .values(document=None, publish_at=None, unpublish_at=None)
     )
-    return bool(taken.rowcount == 1)
+    if taken.rowcount != 1:
+        return False
+    await reindex_pending(session, article_id=pending.article_id, document=None)
+    return True
 
 
 async def due_pending(session: ReadSession, *, now: datetime, limit: int) -> list[int]:

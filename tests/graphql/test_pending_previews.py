@@ -184,3 +184,62 @@ async def test_a_preview_link_reads_its_articles_pending_snippets_and_json_ld(
             "Calm",
             "Mallory Writer",
         )
+
+
+SEARCH = """
+query Search($q: String!) {
+  search(query: $q) { totalCount edges { part partSlug excerpt node { title } } }
+}
+"""
+CALM = """
+mutation Calm($v: Int!) {
+  benefitUpdate(article: "back-walk", slug: "stress-relief", expectedVersion: $v,
+                input: {title: "Serenity", body: "Serenity through gentle pressure."}) {
+    errors { message }
+  }
+}
+"""
+
+
+async def _search(graphql: GraphQL, words: str, token: str | None = None) -> Any:
+    return _data(await graphql(SEARCH, {"q": words}, token=token), "search")
+
+
+async def test_editors_search_the_pending_text_and_the_public_the_live_text(
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    editor, publisher = await make_token(Scope.WRITE), await make_token(Scope.PUBLISH)
+    assert _data(await graphql(CALM, {"v": 1}, token=editor), "benefitUpdate")["errors"] == []
+
+    found = await _search(graphql, "serenity", editor)
+    assert found["totalCount"] == 1
+    (edge,) = found["edges"]
+    assert (edge["part"], edge["partSlug"]) == ("BENEFIT", "stress-relief")
+    assert edge["excerpt"].startswith("<mark>Serenity</mark>")
+    # The text the pending version replaced is not found for editors: they search that version.
+    assert (await _search(graphql, "rhythmic flowing movements", editor))["totalCount"] == 0
+    # The public searches only what it reads.
+    assert await _search(graphql, "serenity") == {"totalCount": 0, "edges": []}
+    assert (await _search(graphql, "rhythmic flowing movements"))["totalCount"] == 1
+
+    publish = (
+        'mutation { articlePublish(slug: "back-walk", expectedVersion: 2) { errors { code } } }'
+    )
+    assert _data(await graphql(publish, token=publisher), "articlePublish")["errors"] == []
+    assert (await _search(graphql, "serenity"))["totalCount"] == 1
+    assert (await _search(graphql, "serenity", editor))["totalCount"] == 1
+
+
+async def test_discarded_pending_text_is_no_longer_searched(
+    seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
+) -> None:
+    editor = await make_token(Scope.WRITE)
+    await graphql(CALM, {"v": 1}, token=editor)
+    discard = """mutation {
+      articleDiscardPendingChanges(slug: "back-walk", expectedVersion: 2) { errors { code } }
+    }"""
+    assert _data(await graphql(discard, token=editor), "articleDiscardPendingChanges") == {
+        "errors": []
+    }
+    assert (await _search(graphql, "serenity", editor))["totalCount"] == 0
+    assert (await _search(graphql, "rhythmic flowing movements", editor))["totalCount"] == 1
