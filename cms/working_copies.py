@@ -108,6 +108,9 @@ async def save_pending(
     a publisher scheduled."""
     assert article.id is not None
     version = next_version(article, pending)
+    await reindex_pending(
+        session, article_id=article.id, before=pending_document(pending), after=document
+    )
     if pending is None:
         pending = PendingVersion(
             article_id=article.id, version=version, base_version=article.version,
@@ -119,7 +122,6 @@ async def save_pending(
     pending.document = document.model_dump(mode="json")
     pending.version, pending.updated_at = version, now
     session.add(pending)
-    await reindex_pending(session, article_id=article.id, document=document)
     await _record(session, article, pending, document, action, actor, now)
     check_pending(document)
     return pending
@@ -154,7 +156,7 @@ async def discard_pending(
     pending.document, pending.publish_at, pending.unpublish_at = None, None, None
     pending.updated_at = now
     session.add(pending)
-    await reindex_pending(session, article_id=pending.article_id, document=None)
+    await reindex_pending(session, article_id=pending.article_id, before=None, after=None)
     await record_event(
         session, event_type=EventType.UPDATED, article=article, occurred_at=now, pending=True
     )
@@ -175,7 +177,7 @@ async def consume_pending(session: WriteSession, pending: PendingVersion) -> boo
     )
     if taken.rowcount != 1:
         return False
-    await reindex_pending(session, article_id=pending.article_id, document=None)
+    await reindex_pending(session, article_id=pending.article_id, before=None, after=None)
     return True
 
 

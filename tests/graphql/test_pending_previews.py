@@ -222,8 +222,18 @@ async def test_editors_search_the_pending_text_and_the_public_the_live_text(
     assert await _search(graphql, "serenity") == {"totalCount": 0, "edges": []}
     assert (await _search(graphql, "rhythmic flowing movements"))["totalCount"] == 1
 
+    # A later edit of the pending version rewrites what editors search.
+    again = """mutation {
+      sectionUpdate(article: "back-walk", slug: "healing-benefits", expectedVersion: 2,
+                    input: {title: "Mending journey"}) { errors { message } }
+    }"""
+    assert _data(await graphql(again, token=editor), "sectionUpdate")["errors"] == []
+    assert (await _search(graphql, "mending", editor))["totalCount"] == 1
+    assert (await _search(graphql, "serenity", editor))["totalCount"] == 1
+    assert (await _search(graphql, "mending"))["totalCount"] == 0
+
     publish = (
-        'mutation { articlePublish(slug: "back-walk", expectedVersion: 2) { errors { code } } }'
+        'mutation { articlePublish(slug: "back-walk", expectedVersion: 3) { errors { code } } }'
     )
     assert _data(await graphql(publish, token=publisher), "articlePublish")["errors"] == []
     assert (await _search(graphql, "serenity"))["totalCount"] == 1
