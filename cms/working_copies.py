@@ -2,7 +2,8 @@
 are published, while the article's own rows stay exactly what the public sees (the live version).
 
 A published article (scheduled ones included) has at most one pending version, a whole validated
-`ArticleDocument` in `pending_version`. `cms.content.edit_article_document` saves edits there;
+`ArticleDocument` in `pending_version`, with its own search documents for editors' search
+(`cms.search_index.reindex_pending`). `cms.content.edit_article_document` saves edits there;
 `cms.workflow` publishes it through the same diff write as any other save (so search, revisions,
 events and caches follow) or discards it. The row outlives what it holds (its `document` is then
 null) so that the versions it handed out are never handed out again.
