@@ -174,6 +174,12 @@ class ArticleDocument(_Document):
         description="When the article is (or was) published, with a time zone, e.g. "
         "2026-11-25T08:00:00Z. Set to the time of the first seed when left out.",
     )
+    unpublish_at: PublicationTime | None = Field(
+        default=None,
+        description="When the article expires: public until then, not after, with a time "
+        "zone, e.g. 2027-05-25T08:00:00Z. Needs `published_at` and must come after it. Left "
+        "out, the article never expires.",
+    )
     author: AuthorDocument = Field(description="Who wrote the article; matched by slug.")
     review: ReviewDocument | None = Field(
         default=None,
@@ -217,6 +223,17 @@ class ArticleDocument(_Document):
                 if item.slug in first_index:
                     raise DuplicateSlug(kind.list_name, index, item.slug, first_index[item.slug])
                 first_index[item.slug] = index
+        return self
+
+    @model_validator(mode="after")
+    def _expires_after_its_publication(self) -> ArticleDocument:
+        if self.unpublish_at is None:
+            return self
+        if self.published_at is None:
+            message = "needs `published_at`: an expiry ends a publication"
+            raise LocatedProblem(("unpublish_at",), message)
+        if self.unpublish_at <= self.published_at:
+            raise LocatedProblem(("unpublish_at",), "must come after `published_at`")
         return self
 
     def items(self, kind: ItemKind) -> list[ItemDocument]:
@@ -329,12 +346,19 @@ def _check_every_kind_has_its_lists() -> None:
 _check_every_kind_has_its_lists()
 
 
-class DuplicateSlug(ValueError):
-    """Raised inside validation; carries the exact location so errors can point at the line."""
+class LocatedProblem(ValueError):
+    """Raised inside a document's own validation; carries the exact location of the field at
+    fault, so that errors can point at its line."""
 
+    def __init__(self, location: Location, message: str) -> None:
+        self.location = location
+        super().__init__(message)
+
+
+class DuplicateSlug(LocatedProblem):
     def __init__(self, list_name: str, index: int, slug: str, first_index: int) -> None:
-        self.location: tuple[str | int, ...] = (list_name, index, "slug")
-        super().__init__(f"duplicate slug {slug!r}: already used by {list_name}[{first_index}]")
+        message = f"duplicate slug {slug!r}: already used by {list_name}[{first_index}]"
+        super().__init__((list_name, index, "slug"), message)
 
 
 def translation_problems(
@@ -394,7 +418,7 @@ def validation_problems(error: ValidationError) -> list[tuple[Location, str]]:
         message = detail["msg"]
         context = detail.get("ctx") or {}
         cause = context.get("error")
-        if isinstance(cause, DuplicateSlug):
+        if isinstance(cause, LocatedProblem):
             location, message = cause.location, str(cause)
         elif context.get("pattern") == LOCALE_PATTERN:
             message = "not a locale: expected a BCP 47 tag in canonical case, e.g. `de` or `de-AT`"

@@ -28,6 +28,7 @@ from cms.graphql.items import (
     prose_tree_field,
 )
 from cms.graphql.locales import Localized, field_locales
+from cms.graphql.pending import pending_author, pending_syndicated_article
 from cms.jsonld import article_json_ld
 from cms.locales import LocaleView, LocalizedText
 from cms.models import ITEM_TABLES, utc_now
@@ -439,8 +440,12 @@ class Article(LocalizedNode, Localized):
         related = await Article.for_locale(info, list(rows), self.view.requested)
         return [article for article in related if article is not None]
 
-    @strawberry.field(description="Who wrote the article.")
+    @strawberry.field(
+        description="Who wrote the article; read as the pending version, the author it names."
+    )
     async def author(self, info: Info) -> Author:
+        if self.pending is not None:  # the author its pending version names
+            return Author.from_row(await pending_author(info, self.author_id, self.pending))
         row = await info.context.loaders.author_by_id.load(self.author_id)
         assert row is not None, "an article's author is visible wherever the article is"
         return Author.from_row(row)
@@ -509,12 +514,16 @@ class Article(LocalizedNode, Localized):
 
     @strawberry.field(
         description="schema.org structured data of the article (a `MedicalWebPage`), for a "
-        '`<script type="application/ld+json">` block.'
+        '`<script type="application/ld+json">` block. Read as the pending version, it describes '
+        "that version as it would be published: its text, its non-draft items and its author."
     )
     async def json_ld(self, info: Info) -> JSON:
-        article = await info.context.loaders.syndicated_article(
-            self.row, site_url=info.context.settings.site_url, view=self.view
-        )
+        if self.pending is not None:  # the pending text, items and author, as published
+            article = await pending_syndicated_article(info, self.row, self.pending, view=self.view)
+        else:
+            article = await info.context.loaders.syndicated_article(
+                self.row, site_url=info.context.settings.site_url, view=self.view
+            )
         return cast(JSON, article_json_ld(article))
 
     @strawberry.field(
