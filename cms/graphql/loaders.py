@@ -13,11 +13,19 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from cms import reads, working_copies
+from cms import pending_translations, reads, working_copies
 from cms.content_model import BENEFIT, ITEM_KINDS, PRECAUTION, ItemKind
 from cms.graphql.pagination import PageRequest
 from cms.locales import LocaleView, fallback_chain
-from cms.models import ITEM_TABLES, Article, ArticleTranslation, Author, ItemRow, PendingVersion
+from cms.models import (
+    ITEM_TABLES,
+    Article,
+    ArticleTranslation,
+    Author,
+    ItemRow,
+    PendingTranslation,
+    PendingVersion,
+)
 from cms.reviews import Review, reviews_by_article_ids
 from cms.snippets import SyndicatedArticle, syndicated_article
 
@@ -36,6 +44,7 @@ __all__ = [
     "Loaders",
     "PageKey",
     "PendingByArticleIdLoader",
+    "PendingTranslationsByArticleIdLoader",
     "RelatedArticlesLoader",
     "TagsByArticleIdLoader",
     "TranslationsByArticleIdLoader",
@@ -229,6 +238,22 @@ class TranslationsByArticleIdLoader(DataLoader[int, Translations]):
         super().__init__(load_fn=load)
 
 
+class PendingTranslationsByArticleIdLoader(DataLoader[int, list[PendingTranslation]]):
+    """The pending translations of articles (`cms.pending_translations`): editors' reads only."""
+
+    def __init__(self, db: RequestDatabase) -> None:
+        async def load(article_ids: list[int]) -> list[list[PendingTranslation]]:
+            rows = await db.run(
+                pending_translations.pending_translations_by_article_ids, article_ids
+            )
+            grouped: dict[int, list[PendingTranslation]] = defaultdict(list)
+            for row in rows:
+                grouped[row.article_id].append(row)
+            return [grouped[article_id] for article_id in article_ids]
+
+        super().__init__(load_fn=load)
+
+
 class TagsByArticleIdLoader(DataLoader[int, list[str]]):
     def __init__(self, db: RequestDatabase) -> None:
         async def load(article_ids: list[int]) -> list[list[str]]:
@@ -303,25 +328,32 @@ class Loaders:
         self.translations_by_article_id = TranslationsByArticleIdLoader(db)
         self.review_by_article_id = ReviewByArticleIdLoader(db)
         self.pending_by_article_id = PendingByArticleIdLoader(db)
+        self.pending_translations_by_article_id = PendingTranslationsByArticleIdLoader(db)
 
-    async def locale_view(self, article: Article, requested: str | None) -> LocaleView:
-        """The article as read for `requested`. Its translations are loaded only when the
-        fallback chain goes beyond the article's own locale."""
-        (view,) = await self.locale_views([article], requested)
-        return view
+    async def translations(self, article_id: int, *, working: bool = False) -> Translations:
+        """The article's translations by locale: the live ones, or (`working`, for editors) the
+        pending ones over them."""
+        live = await self.translations_by_article_id.load(article_id)
+        if not working:
+            return live
+        pending = await self.pending_translations_by_article_id.load(article_id)
+        return pending_translations.working_translations(live, pending) if pending else live
 
-    async def locale_views(
-        self, articles: list[Article], requested: str | None
-    ) -> list[LocaleView]:
-        """`locale_view` of each article, the translations they need loaded in one batch."""
-        needed = [
-            a.id
-            for a in articles
-            if a.id is not None and len(fallback_chain(requested, a.locale)) > 1
-        ]
-        loaded = await self.translations_by_article_id.load_many(needed) if needed else []
-        found: dict[int | None, Translations] = dict(zip(needed, loaded, strict=True))
-        return [_view(article, requested, found.get(article.id)) for article in articles]
+    async def locale_view(
+        self, article: Article, requested: str | None, *, working: bool = False
+    ) -> LocaleView:
+        """The article as read for `requested` (`working`: with its pending translations). Its
+        translations are loaded only when the fallback chain goes beyond its own locale."""
+        assert article.id is not None
+        if len(fallback_chain(requested, article.locale)) == 1:
+            return LocaleView(base=article.locale, requested=requested)
+        rows = await self.translations(article.id, working=working)
+        return LocaleView(
+            base=article.locale,
+            requested=requested,
+            translations={locale: row.document for locale, row in rows.items()},
+            source_hashes={locale: row.source_hashes for locale, row in rows.items()},
+        )
 
     async def syndicated_article(
         self, article: Article, *, site_url: str, view: LocaleView | None = None
@@ -342,14 +374,3 @@ class Loaders:
             site_url=site_url,
             view=view,
         )
-
-
-def _view(article: Article, requested: str | None, rows: Translations | None) -> LocaleView:
-    if rows is None:  # the article's own locale is the whole chain
-        return LocaleView(base=article.locale, requested=requested)
-    return LocaleView(
-        base=article.locale,
-        requested=requested,
-        translations={locale: row.document for locale, row in rows.items()},
-        source_hashes={locale: row.source_hashes for locale, row in rows.items()},
-    )
