@@ -148,7 +148,9 @@ def serve(
     if workers == 1:
         uvicorn.run(APP, **options)
     else:
-        run_workers(uvicorn.Config(APP, **options))
+        # A worker answers the supervisor's health checks only once it has imported the app
+        # (seconds on a busy machine): uvicorn's 5 s would kill and restart it in a loop.
+        run_workers(uvicorn.Config(APP, timeout_worker_healthcheck=30, **options))
 
 
 def _check_site_url(settings: Settings, host: str) -> None:
