@@ -119,12 +119,17 @@ def print_writes_and_seed(results: dict[str, Any], console: Console) -> None:
             f"{seed['cpu_s']:.1f} s CPU ({seed['output']})"
         )
     servers = results["servers"]
-    one, two = servers.get("ours shipped"), servers.get("ours shipped 2 workers")
-    if one and two:
+    for label, one_name, two_name in (
+        ("cms serve", "ours shipped", "ours shipped 2 workers"),
+        ("the ceiling, pinned alike", "ceiling", "ceiling 2 workers"),
+    ):
+        one, two = servers.get(one_name), servers.get(two_name)
+        if not (one and two):
+            continue
         for query, row in two["queries"].items():
             base = one["queries"][query]["requests_per_second"]
             scaling = row["requests_per_second"] / base if base else 0.0
-            console.print(f"--workers 2 / 1 worker (cms serve), {query}: {scaling:.2f}")
+            console.print(f"--workers 2 / 1 worker ({label}), {query}: {scaling:.2f}")
 
 
 def write_report(results: dict[str, Any], path: Path) -> Path:

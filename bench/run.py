@@ -71,16 +71,26 @@ class Options:
     out: Path
 
 
+CEILING_FACTORY = "bench.ceiling_server:create_app_from_env"
+CEILING_2_WORKERS = "ceiling 2 workers"
+
+
 def server_specs(database_url: str, ceiling_responses: Path) -> list[ServerSpec]:
     # One client sends every request: keyless snippet reads must not be rate-limited per IP
     # here (they are still checked and counted on every request).
     database = {"CMS_DATABASE_URL": database_url, "CMS_ANONYMOUS_RATE_LIMIT": "1000000000"}
+    ceiling = {"BENCH_CEILING_RESPONSES": str(ceiling_responses)}
     return [
+        ServerSpec("ceiling", CEILING_FACTORY, ceiling),
+        # Pinned as `ours shipped 2 workers` is, and with its workers' sockets: wrk shares a
+        # core with one of them, so this, not twice the ceiling, is what two workers can reach.
         ServerSpec(
-            "ceiling",
-            "bench.ceiling_server:create_app_from_env",
-            {"BENCH_CEILING_RESPONSES": str(ceiling_responses)},
-        ),
+            CEILING_2_WORKERS,
+            "",
+            ceiling,
+            cpus="0,1",
+            command=[sys.executable, "-m", "bench.serve_workers", CEILING_FACTORY, "2"],
+        ),  # fmt: skip
         ServerSpec("floor", "bench.floor_server:create_app_from_env", database),
         ServerSpec("ours cached", "cms.http.app:create_app", database),
         ServerSpec(
@@ -104,9 +114,9 @@ def shipped_specs(database: dict[str, str]) -> list[ServerSpec]:
         **database,
         # Shared by the workers (cms serve asks for it with --workers 2); a fixed test value.
         "CMS_ADMIN_SECRET_KEY": "bench-" + "0" * 40,
-        # The probes' default: without it, `cms serve` links to its own port and its answers
-        # differ from the probes' by the URL alone.
-        "CMS_SITE_URL": Settings(_env_file=None).site_url,  # type: ignore[call-arg]
+        # Set, as in production: unset, cms serve points links at its own port, and the answers
+        # would differ from the other rows' (which are checked byte for byte).
+        "CMS_SITE_URL": Settings().site_url,
     }
     serve = ["sh", "-c", _SERVE, sys.executable]
     return [

@@ -1,5 +1,6 @@
 """`cms serve`'s connection options reach uvicorn: a cap on concurrent connections and a short
-keep-alive for idle ones; and what it says about `CMS_SITE_URL` on a local address."""
+keep-alive for idle ones; what it says about `CMS_SITE_URL` on a local address; and how its
+workers share connections and their port."""
 
 from __future__ import annotations
 
@@ -145,3 +146,58 @@ def test_serve_log_format_text_writes_plain_lines_without_colour(tmp_path: Path)
         rf"^\d\d:\d\d:\d\d INFO cms\.serve Serving http://127\.0\.0\.1:{port}/graphql ", text, re.M
     )
     assert re.search(r"^\d\d:\d\d:\d\d INFO cms\.http\.access GET /healthz 200 ", text, re.M)
+
+
+def _workers_answering(port: int, connections: int) -> list[str]:
+    """Open `connections` connections at once, as a load generator does, then ask on each;
+    which worker answered each (a request id starts with its process's own prefix)."""
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(connections)]
+    try:
+        for sock in socks:
+            sock.sendall(REQUEST)
+        answers = [sock.recv(65536).decode("latin-1") for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+    ids = [re.search(r"^x-request-id: (\S+)\r$", answer, re.M) for answer in answers]
+    return [found.group(1)[:16] for found in ids if found is not None]
+
+
+def test_several_workers_share_the_connections_opened_at_once(tmp_path: Path) -> None:
+    secret = {"CMS_ADMIN_SECRET_KEY": "test-" + "0" * 40}
+    with _serving(tmp_path, "--workers", "2", **secret) as port:
+        deadline = time.monotonic() + 60
+        while len(set(_workers_answering(port, 1) + _workers_answering(port, 1))) < 2:
+            assert time.monotonic() < deadline, "the second worker did not start"
+        answered = _workers_answering(port, 16)
+        listening = _listening_sockets(port)
+    assert len(answered) == 16
+    assert len(set(answered)) == 2, answered
+    # Each on its own socket (SO_REUSEPORT): on one shared socket, whichever worker wakes first
+    # may accept a whole burst of connections.
+    assert listening in (None, 2)
+
+
+def _listening_sockets(port: int) -> int | None:
+    """How many sockets listen on the loopback port (Linux's /proc); None elsewhere."""
+    table = Path("/proc/net/tcp")
+    if not table.exists():
+        return None
+    rows = [line.split() for line in table.read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[1] == f"0100007F:{port:04X}" and row[3] == "0A")
+
+
+def test_a_second_server_on_a_port_in_use_refuses_to_start(tmp_path: Path) -> None:
+    secret = {"CMS_ADMIN_SECRET_KEY": "test-" + "0" * 40}
+    with _serving(tmp_path, "--workers", "2", **secret) as port:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("CMS_")},
+            "CMS_DATABASE_URL": f"sqlite:///{tmp_path / 'cms.db'}",
+            **secret,
+        }
+        second = subprocess.run(
+            [sys.executable, "-m", "cms", "serve", "--port", str(port), "--workers", "2"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert second.returncode != 0
+    assert "Address already in use" in second.stderr

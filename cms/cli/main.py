@@ -11,7 +11,7 @@ import logging.config
 import os
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -33,10 +33,12 @@ from cms.logs import LogFormat, uvicorn_log_config
 from cms.seed import export_articles, seed_database, seed_if_empty
 from cms.seed_files import discover_seed_files, read_seed_files
 from cms.settings import Settings, get_settings
+from cms.workers import run_workers
 
 __all__ = ["app"]
 
 logger = logging.getLogger("cms.serve")
+APP = "cms.http:create_app"
 
 app = CMSTyper(help="A headless CMS for health content, served over GraphQL.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -130,20 +132,25 @@ def serve(
         url, database, workers, "" if workers == 1 else "s",
         extra={"url": url, "database": database, "workers": workers},
     )  # fmt: skip
-    uvicorn.run(
-        "cms.http:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=log_config,
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips=trusted,
-        limit_concurrency=limit_concurrency,
-        timeout_keep_alive=timeout_keep_alive,
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_config": log_config,
+        "proxy_headers": proxy_headers,
+        "forwarded_allow_ips": trusted,
+        "limit_concurrency": limit_concurrency,
+        "timeout_keep_alive": timeout_keep_alive,
         # A websocket message over the body limit is refused (1009) before it is read whole.
-        ws_max_size=settings.max_body_bytes,
-    )
+        "ws_max_size": settings.max_body_bytes,
+    }
+    if workers == 1:
+        uvicorn.run(APP, **options)
+    else:
+        # A worker answers the supervisor's health checks only once it has imported the app
+        # (seconds on a busy machine): uvicorn's 5 s would kill and restart it in a loop.
+        run_workers(uvicorn.Config(APP, timeout_worker_healthcheck=30, **options))
 
 
 def _check_site_url(settings: Settings, host: str) -> None:

@@ -18,7 +18,6 @@ replayed.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -30,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.errors import CMSError
 from cms.http.conditional import not_modified
 from cms.http.errors import error_response
-from cms.http.graphql_request import read_body, replay_body
+from cms.http.graphql_request import read_body_within, replay_body
 from cms.http.middleware import (
     REQUEST_ID_KEY,
     RequestObserver,
@@ -135,15 +134,14 @@ class HotPath:
                 return
             started = time.perf_counter()
             try:
-                async with asyncio.timeout(self._responses.body_timeout):
-                    body = await read_body(receive)
+                body = await read_body_within(receive, self._responses.body_timeout)
             except TimeoutError:  # a slow client: cut off, as the full path would
                 error = body_timeout(self._responses.body_timeout)
                 await self._refuse(scope, send, headers, error, time.perf_counter() - started)
                 return
             if body is None:
                 return
-            request, receive = body, replay_body(body, receive)
+            request = body
         else:
             request = scope["query_string"]
         accept = headers.get(b"accept", b"")
@@ -156,6 +154,8 @@ class HotPath:
         )
         entry = self._responses.get(key)
         if entry is None or entry.revision != await self._revision_or_none():
+            if method == "POST":
+                receive = replay_body(request, receive)
             await self._pass_on_and_keep(scope, receive, send, key)
             return
         self._responses.hits += 1

@@ -53,25 +53,23 @@ class Metrics:
     def watch(self, read: Callable[[], dict[str, float]]) -> None:
         self.registry.register(_Callbacks(read))
 
-    def count_operation(self, name: object, status: int) -> None:
+    def operation_counter(self, name: object, status: int) -> Any:
+        """The counter of an operation's outcome: names come from clients, so labels are
+        bounded, in length and in number (names first seen after the first 200 count as
+        "other")."""
         key = (name if name is None or isinstance(name, str) else repr(name), status)
         counter = self._operation_counters.get(key)
         if counter is None:
-            counter = self._operation_counter(name, status)
+            label = str(name or "anonymous")[:_OPERATION_NAME_LIMIT]
+            if label not in self._names:
+                if len(self._names) >= _OPERATION_NAMES_KEPT:
+                    label = "other"
+                else:
+                    self._names.add(label)
+            counter = self.operations.labels(label, str(status))
             if len(self._operation_counters) < 4 * _OPERATION_NAMES_KEPT:
                 self._operation_counters[key] = counter
-        counter.inc()
-
-    def _operation_counter(self, name: object, status: int) -> Any:
-        # Names come from clients, so labels are bounded: in length, and in number (names
-        # first seen after the first 200 count as "other").
-        label = str(name or "anonymous")[:_OPERATION_NAME_LIMIT]
-        if label not in self._names:
-            if len(self._names) >= _OPERATION_NAMES_KEPT:
-                label = "other"
-            else:
-                self._names.add(label)
-        return self.operations.labels(label, str(status))
+        return counter
 
     async def endpoint(self, _: Request) -> Response:
         return Response(generate_latest(self.registry), media_type="text/plain; version=0.0.4")

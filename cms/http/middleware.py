@@ -15,7 +15,7 @@ import itertools
 import re
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +38,8 @@ OPERATION_KEY = "cms.operation"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _PROCESS_ID = uuid.uuid4().hex[:16]
 _request_numbers = itertools.count(1)
+# Per kind of request: count it, time it, count its GraphQL operation (None: not GraphQL).
+_Recorders = tuple[Callable[[], None], Callable[[float], None], Callable[[], None] | None]
 _ROUTES = ("/graphql", "/admin", "/healthz", "/readyz", "/metrics", "/oembed", "/embed.js",
            "/embed.css", "/embed")  # fmt: skip
 
@@ -58,26 +60,34 @@ class RequestObserver:
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
-        self._labelled: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._recorders: dict[tuple[str, str, int, str | None], _Recorders] = {}
 
     def observe(
         self, *, method: str, path: str, status: int, elapsed: float, operation: object
     ) -> None:
-        route = _route_of(path)
-        # Labelled children are looked up once: `labels()` costs more than the increment.
-        labelled = self._labelled.get((route, method, status))
-        if labelled is None:
-            labelled = (
-                self.metrics.requests.labels(route, method, str(status)),
-                self.metrics.latency.labels(route),
-            )
-            if len(self._labelled) < 1000:
-                self._labelled[(route, method, status)] = labelled
-        labelled[0].inc()
-        labelled[1].observe(elapsed)
-        if route == "/graphql":
-            self.metrics.count_operation(operation, status)
+        # The labelled metrics of a kind of request are looked up once: `labels()` costs more
+        # than the increments.
+        named = operation if operation is None or isinstance(operation, str) else repr(operation)
+        key = (path, method, status, named)
+        recorders = self._recorders.get(key)
+        if recorders is None:
+            recorders = self._recorders_for(method, path, status, operation)
+            if len(self._recorders) < 1000:
+                self._recorders[key] = recorders
+        count, time_it, count_operation = recorders
+        count()
+        time_it(elapsed)
+        if count_operation is not None:
+            count_operation()
         log_access(method=method, path=path, status=status, elapsed=elapsed, operation=operation)
+
+    def _recorders_for(self, method: str, path: str, status: int, operation: object) -> _Recorders:
+        route = _route_of(path)
+        return (
+            self.metrics.requests.labels(route, method, str(status)).inc,
+            self.metrics.latency.labels(route).observe,
+            self.metrics.operation_counter(operation, status).inc if route == "/graphql" else None,
+        )
 
 
 class RequestMiddleware:
