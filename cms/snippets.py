@@ -343,19 +343,15 @@ async def _read_rows_at_once(session: ReadSession, slug: str) -> SyndicatedRows 
     if row is None:
         return None
     fields = row._mapping
-    author = Author(
-        **{
-            column.name: fields[_AUTHOR_PREFIX + column.name]
-            for column in _AUTHORS.c  # as stored: typed by their columns, not validated again
-        }
-    )
+    # A plain row of the author's table, as `cms.reads` returns them: an ORM instance costs more.
+    author = SimpleNamespace(**{c.name: fields[_AUTHOR_PREFIX + c.name] for c in _AUTHORS.c})
     approvals = [
         (ArticleReview.model_validate(review), Reviewer.model_validate(reviewer))
         for review, reviewer in fields["approvals"] or ()
     ]
     return SyndicatedRows(
         article=cast(Article, row),
-        author=author,
+        author=cast(Author, author),
         benefits=_item_rows(BENEFIT, fields["benefits"]),
         precautions=_item_rows(PRECAUTION, fields["precautions"]),
         review=reviews_of(approvals).get(row.id),

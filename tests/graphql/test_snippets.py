@@ -189,7 +189,7 @@ async def test_html_and_json_ld_come_with_the_snippet(
 
 
 @pytest.mark.parametrize("benefit_count", [1, 40])
-async def test_snippets_take_six_statements(
+async def test_snippets_with_their_article_take_a_fixed_number_of_statements(
     engine: AsyncEngine, graphql: GraphQL, sql_statements: list[str], benefit_count: int
 ) -> None:
     await _save(engine, article_document(benefit_count=benefit_count))
