@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from cms.errors import BadUserInput
@@ -57,6 +58,7 @@ def parse_locale(text: str) -> str:
     return locale
 
 
+@lru_cache(maxsize=1024)
 def fallback_chain(requested: str | None, base: str) -> tuple[str, ...]:
     """Where a field is looked for, in order: `("de-AT", "de", "en")` for `de-AT` over `en`."""
     chain: list[str] = []

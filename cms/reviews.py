@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ __all__ = [
     "reviewable_content",
     "reviewable_hash",
     "reviews_by_article_ids",
+    "reviews_of",
     "status_of",
     "stored_review",
     "sync_seeded_review",
@@ -131,8 +132,13 @@ async def reviews_by_article_ids(
         )
         .order_by(col(ArticleReview.id))
     )
+    return reviews_of((await session.exec(statement)).all())
+
+
+def reviews_of(approvals: Iterable[tuple[ArticleReview, Reviewer]]) -> dict[int, Review]:
+    """The review of each article from its approvals and their reviewers, oldest first."""
     found: dict[int, Review] = {}
-    for row, reviewer in (await session.exec(statement)).all():
+    for row, reviewer in approvals:
         before = found.get(row.article_id)
         earlier = ((before.row, before.reviewer), *before.earlier) if before else ()
         found[row.article_id] = Review(row, reviewer, earlier)

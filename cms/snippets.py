@@ -10,14 +10,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 
 from cms import reads, seo
 from cms.citations import Citation
-from cms.content_model import BENEFIT, PRECAUTION
+from cms.content_model import BENEFIT, PRECAUTION, ItemKind
 from cms.db import ReadSession
 from cms.locales import LocaleView
-from cms.models import Article, Author, ItemRow, utc_now
-from cms.reviews import Review, ReviewStatus, reviews_by_article_ids, status_of
+from cms.models import (
+    ITEM_TABLES,
+    Article,
+    ArticleReview,
+    Author,
+    ItemRow,
+    ReviewAction,
+    Reviewer,
+    utc_now,
+)
+from cms.reviews import Review, ReviewStatus, reviews_by_article_ids, reviews_of, status_of
+from cms.visibility import article_is_public, item_is_public
 
 __all__ = [
     "DISCLAIMER",
@@ -26,8 +41,11 @@ __all__ = [
     "Snippet",
     "SnippetItem",
     "SyndicatedArticle",
+    "SyndicatedRows",
     "article_url",
     "read_syndicated_article",
+    "read_syndicated_rows",
+    "reads_at_once",
     "syndicated_article",
 ]
 
@@ -201,11 +219,40 @@ def syndicated_article(
     )
 
 
-async def read_syndicated_article(
-    session: ReadSession, *, slug: str, site_url: str
-) -> SyndicatedArticle | None:
-    """A published article by slug, with its published benefits and precautions and its review
-    (4 statements); None when there is no such public article."""
+@dataclass(frozen=True)
+class SyndicatedRows:
+    """A public article's rows that its snippets are made of: its author, its published
+    benefits and precautions in reading order, and its review (if any)."""
+
+    article: Article
+    author: Author
+    benefits: Sequence[ItemRow]
+    precautions: Sequence[ItemRow]
+    review: Review | None
+
+    def syndicated(self, *, site_url: str, view: LocaleView | None = None) -> SyndicatedArticle:
+        return syndicated_article(
+            article=self.article,
+            author=self.author,
+            benefits=self.benefits,
+            precautions=self.precautions,
+            site_url=site_url,
+            review=self.review,
+            view=view,
+        )
+
+
+async def reads_at_once(session: ReadSession) -> bool:
+    """Whether `read_syndicated_rows` reads in one statement here (PostgreSQL)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def read_syndicated_rows(session: ReadSession, *, slug: str) -> SyndicatedRows | None:
+    """A published article by slug with what travels with its snippets; None when there is no
+    such public article. One statement on PostgreSQL, where each round trip costs more than
+    the rows; four elsewhere."""
+    if await reads_at_once(session):
+        return await _read_rows_at_once(session, slug)
     articles = await reads.articles_by_slugs(session, [slug], include_drafts=False)
     if not articles:
         return None
@@ -213,14 +260,105 @@ async def read_syndicated_article(
     assert article.id is not None
     (author,) = await reads.authors_by_ids(session, [article.author_id], include_drafts=False)
     items = await reads.every_item_by_article_ids(session, [article.id], include_drafts=False)
-    benefits = [item for item in items if item.item_kind is BENEFIT]
-    precautions = [item for item in items if item.item_kind is PRECAUTION]
-    review = (await reviews_by_article_ids(session, [article.id])).get(article.id)
-    return syndicated_article(
-        review=review,
+    return SyndicatedRows(
         article=article,
         author=author,
-        benefits=benefits,
-        precautions=precautions,
-        site_url=site_url,
+        benefits=[item for item in items if item.item_kind is BENEFIT],
+        precautions=[item for item in items if item.item_kind is PRECAUTION],
+        review=(await reviews_by_article_ids(session, [article.id])).get(article.id),
     )
+
+
+async def read_syndicated_article(
+    session: ReadSession, *, slug: str, site_url: str
+) -> SyndicatedArticle | None:
+    """A published article by slug as its snippets show it, in its own locale; None when
+    there is no such public article."""
+    rows = await read_syndicated_rows(session, slug=slug)
+    return rows.syndicated(site_url=site_url) if rows else None
+
+
+# PostgreSQL: the article and its author as columns, its public benefits and precautions and
+# its approvals (with their reviewers) as JSON lists built by the database, in one statement.
+
+
+def _table(model: type[Any]) -> sa.Table:
+    return cast(sa.Table, sa.inspect(model).local_table)
+
+
+_ARTICLES = _table(Article)
+_AUTHORS = _table(Author)
+_REVIEWS = _table(ArticleReview)
+_REVIEWERS = _table(Reviewer)
+_AUTHOR_PREFIX = "author__"
+
+
+def _public_items(kind: ItemKind) -> sa.ScalarSelect[Any]:
+    """The article's public items of `kind`, each a JSON object of its row, in reading order."""
+    items = _table(ITEM_TABLES[kind])
+    return (
+        sa.select(
+            sa.func.json_agg(
+                aggregate_order_by(sa.literal_column(items.name), items.c.position), type_=JSON
+            )
+        )
+        .where(items.c.article_id == _ARTICLES.c.id, item_is_public(items))
+        .scalar_subquery()
+    )
+
+
+_APPROVALS = (
+    sa.select(
+        sa.func.json_agg(
+            aggregate_order_by(
+                sa.func.json_build_array(
+                    sa.literal_column(_REVIEWS.name), sa.literal_column(_REVIEWERS.name)
+                ),
+                _REVIEWS.c.id,
+            ),
+            type_=JSON,
+        )
+    )
+    .select_from(_REVIEWS.join(_REVIEWERS, _REVIEWERS.c.id == _REVIEWS.c.reviewer_id))
+    .where(_REVIEWS.c.article_id == _ARTICLES.c.id, _REVIEWS.c.action == ReviewAction.APPROVED)
+    .scalar_subquery()
+)
+
+_SYNDICATED_ROWS: Any = (
+    sa.select(
+        _ARTICLES,
+        *(column.label(_AUTHOR_PREFIX + column.name) for column in _AUTHORS.c),
+        _public_items(BENEFIT).label("benefits"),
+        _public_items(PRECAUTION).label("precautions"),
+        _APPROVALS.label("approvals"),
+    )
+    .join_from(_ARTICLES, _AUTHORS, _AUTHORS.c.id == _ARTICLES.c.author_id)
+    .where(_ARTICLES.c.slug == sa.bindparam("slug"), article_is_public(sa.bindparam("now")))
+)
+
+
+async def _read_rows_at_once(session: ReadSession, slug: str) -> SyndicatedRows | None:
+    result = await session.exec(_SYNDICATED_ROWS, params={"slug": slug, "now": utc_now()})
+    row = result.first()
+    if row is None:
+        return None
+    fields = row._mapping
+    # A plain row of the author's table, as `cms.reads` returns them: an ORM instance costs more.
+    author = SimpleNamespace(**{c.name: fields[_AUTHOR_PREFIX + c.name] for c in _AUTHORS.c})
+    approvals = [
+        (ArticleReview.model_validate(review), Reviewer.model_validate(reviewer))
+        for review, reviewer in fields["approvals"] or ()
+    ]
+    return SyndicatedRows(
+        article=cast(Article, row),
+        author=cast(Author, author),
+        benefits=_item_rows(BENEFIT, fields["benefits"]),
+        precautions=_item_rows(PRECAUTION, fields["precautions"]),
+        review=reviews_of(approvals).get(row.id),
+    )
+
+
+def _item_rows(kind: ItemKind, objects: list[dict[str, Any]] | None) -> list[ItemRow]:
+    """Rows of the JSON objects `_public_items` made, as `reads.every_item_by_article_ids`
+    returns them (JSON columns are lists already; every other column is text, number or bool)."""
+    return [cast(ItemRow, SimpleNamespace(item_kind=kind, **item)) for item in objects or ()]
