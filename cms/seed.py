@@ -33,6 +33,9 @@ Progress = Callable[[SeedFile], None]
 # Seed files live in seed/ beside schema/ in a checkout; editors' tools resolve the modeline
 # from there.
 SCHEMA_REF = "../schema/seed.schema.json"
+# Articles saved together (`cms.content.save_article_documents`): few statements each, and
+# progress that moves.
+_ARTICLES_PER_BATCH = 500
 
 
 @dataclass
@@ -77,13 +80,14 @@ async def seed_database(
     async with as_database(database).write_session(inline=inline) as session:
         await _seed_authors(session, articles, report)
         async with deferred_indexing(session):
-            for seed_file in articles:
-                assert isinstance(seed_file.document, ArticleDocument)
-                report.outcomes[seed_file.path] = await content.save_article_document(
-                    session, seed_file.document, actor="seed"
-                )
-                if progress is not None:
-                    progress(seed_file)
+            for start in range(0, len(articles), _ARTICLES_PER_BATCH):
+                batch = articles[start : start + _ARTICLES_PER_BATCH]
+                documents = [f.document for f in batch if isinstance(f.document, ArticleDocument)]
+                outcomes = await content.save_article_documents(session, documents, actor="seed")
+                for seed_file, outcome in zip(batch, outcomes, strict=True):
+                    report.outcomes[seed_file.path] = outcome
+                    if progress is not None:
+                        progress(seed_file)
         # After every article: a translation may be of an article another file creates.
         for seed_file in translations:
             assert isinstance(seed_file.document, TranslationDocument)
