@@ -90,10 +90,9 @@ async def _insert_articles(
     for document in documents:
         author_id = authors[document.author.slug].id
         assert author_id is not None
-        article = Article(slug=document.slug, title=document.title, author_id=author_id)
-        apply_article_fields(article, document, author_id)
-        article.created_at = article.updated_at = now
-        articles.append(article)
+        # Set by the constructor: each attribute set later costs ~10x as much (SQLModel).
+        fields = article_fields(document, author_id)
+        articles.append(Article(slug=document.slug, created_at=now, updated_at=now, **fields))
     table: sa.Table = Article.__table__  # type: ignore[attr-defined]
     columns = [column.name for column in table.columns if column.name != "id"]
     rows = [{name: getattr(article, name) for name in columns} for article in articles]
@@ -119,18 +118,27 @@ def publication_time(
 
 
 def apply_article_fields(article: Article, document: ArticleDocument, author_id: int) -> None:
-    article.locale = document.locale
-    article.title = document.title
-    article.headline = document.headline
-    article.status = document.status
-    article.published_at = document.published_at
-    article.intro = document.intro
-    article.meta_title = document.meta_title
-    article.meta_description = document.meta_description
-    article.conclusion_title = document.conclusion.title if document.conclusion else ""
-    article.conclusion = document.conclusion.body if document.conclusion else ""
-    article.author_id = author_id
-    article.content_hash = reviewable_hash(document)
+    for name, value in article_fields(document, author_id).items():
+        setattr(article, name, value)
+
+
+def article_fields(document: ArticleDocument, author_id: int) -> dict[str, Any]:
+    """The article row's columns that its document sets."""
+    conclusion = document.conclusion
+    return {
+        "locale": document.locale,
+        "title": document.title,
+        "headline": document.headline,
+        "status": document.status,
+        "published_at": document.published_at,
+        "intro": document.intro,
+        "meta_title": document.meta_title,
+        "meta_description": document.meta_description,
+        "conclusion_title": conclusion.title if conclusion else "",
+        "conclusion": conclusion.body if conclusion else "",
+        "author_id": author_id,
+        "content_hash": reviewable_hash(document),
+    }
 
 
 async def write_tags(
