@@ -89,8 +89,9 @@ async def seed_database(
 
 @contextmanager
 def _no_collections() -> Iterator[None]:
-    """Parsing makes no reference cycles, only very many objects, each of which would make the
-    cyclic collector run again (a quarter of the time of parsing thousands of files)."""
+    """Parsing makes no reference cycles, only very many objects, each batch of which would
+    make the cyclic collector walk all made before (with the freeze after it: 46.6 s -> 33.8 s
+    of CPU for seeding 10,000 files)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
