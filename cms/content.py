@@ -33,6 +33,7 @@ from cms.documents import (
     AuthorDocument,
     ConclusionDocument,
     ReviewDocument,
+    fitted_overlay,
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
@@ -177,6 +178,7 @@ def _document_of(
         headline=article.headline,
         status=article.status,
         published_at=article.published_at,
+        unpublish_at=article.unpublish_at,
         author=AuthorDocument(slug=author.slug, name=author.name, bio=author.bio),
         review=review,
         tags=tags,
@@ -316,9 +318,9 @@ async def write_live(
     now: datetime | None = None,
     unpublish_at: datetime | None | _Keep = KEEP,
 ) -> SaveOutcome:
-    """Write what differs between the stored article's live version and `document` (and its
-    expiry, `unpublish_at`, unless kept): nothing when nothing does. A one-field edit writes
-    the article row, the item, its search part, a revision and an event."""
+    """Write what differs between the stored article's live version and `document` (whose
+    expiry is replaced by `unpublish_at` when given): nothing when nothing does. A one-field
+    edit writes the article row, the item, its search part, a revision and an event."""
     now = now or utc_now()
     article, before = stored.article, stored.document
     assert article.id is not None
@@ -330,11 +332,11 @@ async def write_live(
         author = await referenced_author(session, document.author)
     # The article references its author: the stored one, whatever the document says of it.
     document = document.model_copy(update={"author": author_document(author)})
-    expiry = article.unpublish_at if isinstance(unpublish_at, _Keep) else unpublish_at
-    if before == document and expiry == article.unpublish_at:
+    if not isinstance(unpublish_at, _Keep):
+        document = document.model_copy(update={"unpublish_at": unpublish_at})
+    if before == document:
         return SaveOutcome.UNCHANGED
     was_public = is_public(article, now)
-    article.unpublish_at = expiry
     author_id = author.id
     assert author_id is not None
     apply_article_fields(article, document, author_id)
@@ -442,7 +444,7 @@ async def restore_article_revision(
     session: WriteSession, *, slug: str, expected_version: int, version: int, actor: str
 ) -> Article:
     """Make the article's content what it was at `version`, as a new version (a pending one for
-    a published article); its status and publication time stay as they are now."""
+    a published article); its status, publication time and expiry stay as they are now."""
     article = await locked_article(session, slug)
     if article is None:
         raise NotFound(f"No article {slug!r}.")
@@ -451,7 +453,11 @@ async def restore_article_revision(
 
     def restore(current: ArticleDocument) -> ArticleDocument:
         return old.model_copy(
-            update={"status": current.status, "published_at": current.published_at}
+            update={
+                "status": current.status,
+                "published_at": current.published_at,
+                "unpublish_at": current.unpublish_at,
+            }
         )
 
     return await edit_article_document(
@@ -499,18 +505,7 @@ async def _fit_translations(
                 "that the article's own locale"
             )
             raise InvalidContent([ContentProblem("", "locale", message)])
-        fitted = dict(row.document)
-        for kind in ITEM_KINDS:
-            known = {item.slug for item in document.items(kind)}
-            items = {
-                slug: text for slug, text in fitted.get(kind.list_name, {}).items() if slug in known
-            }
-            if items:
-                fitted[kind.list_name] = items
-            else:
-                fitted.pop(kind.list_name, None)
-        if document.conclusion is None:
-            fitted.pop("conclusion", None)
+        fitted = fitted_overlay(row.document, document)
         if fitted != row.document:
             row.document, row.updated_at = fitted, utc_now()
             session.add(row)

@@ -6,7 +6,7 @@ holds on every path into the database. The JSON Schema of seed files is generate
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -69,6 +69,7 @@ __all__ = [
     "TranslationDocument",
     "field_path",
     "seed_file_json_schema",
+    "fitted_overlay",
     "translation_problems",
     "validate_document",
     "validate_model",
@@ -173,6 +174,12 @@ class ArticleDocument(_Document):
         description="When the article is (or was) published, with a time zone, e.g. "
         "2026-11-25T08:00:00Z. Set to the time of the first seed when left out.",
     )
+    unpublish_at: PublicationTime | None = Field(
+        default=None,
+        description="When the article expires: public until then, not after, with a time "
+        "zone, e.g. 2027-05-25T08:00:00Z. Needs `published_at` and must come after it. Left "
+        "out, the article never expires.",
+    )
     author: AuthorDocument = Field(description="Who wrote the article; matched by slug.")
     review: ReviewDocument | None = Field(
         default=None,
@@ -216,6 +223,17 @@ class ArticleDocument(_Document):
                 if item.slug in first_index:
                     raise DuplicateSlug(kind.list_name, index, item.slug, first_index[item.slug])
                 first_index[item.slug] = index
+        return self
+
+    @model_validator(mode="after")
+    def _expires_after_its_publication(self) -> ArticleDocument:
+        if self.unpublish_at is None:
+            return self
+        if self.published_at is None:
+            message = "needs `published_at`: an expiry ends a publication"
+            raise LocatedProblem(("unpublish_at",), message)
+        if self.unpublish_at <= self.published_at:
+            raise LocatedProblem(("unpublish_at",), "must come after `published_at`")
         return self
 
     def items(self, kind: ItemKind) -> list[ItemDocument]:
@@ -328,12 +346,19 @@ def _check_every_kind_has_its_lists() -> None:
 _check_every_kind_has_its_lists()
 
 
-class DuplicateSlug(ValueError):
-    """Raised inside validation; carries the exact location so errors can point at the line."""
+class LocatedProblem(ValueError):
+    """Raised inside a document's own validation; carries the exact location of the field at
+    fault, so that errors can point at its line."""
 
+    def __init__(self, location: Location, message: str) -> None:
+        self.location = location
+        super().__init__(message)
+
+
+class DuplicateSlug(LocatedProblem):
     def __init__(self, list_name: str, index: int, slug: str, first_index: int) -> None:
-        self.location: tuple[str | int, ...] = (list_name, index, "slug")
-        super().__init__(f"duplicate slug {slug!r}: already used by {list_name}[{first_index}]")
+        message = f"duplicate slug {slug!r}: already used by {list_name}[{first_index}]"
+        super().__init__((list_name, index, "slug"), message)
 
 
 def translation_problems(
@@ -358,6 +383,24 @@ def translation_problems(
         yield ("conclusion",), f"{article.slug!r} has no conclusion to translate"
 
 
+def fitted_overlay(overlay: Mapping[str, Any], article: ArticleDocument) -> dict[str, Any]:
+    """A translation's overlay without the text of the items (or the conclusion) that
+    `article` no longer has."""
+    fitted = dict(overlay)
+    for kind in ITEM_KINDS:
+        known = {item.slug for item in article.items(kind)}
+        items = {
+            slug: text for slug, text in fitted.get(kind.list_name, {}).items() if slug in known
+        }
+        if items:
+            fitted[kind.list_name] = items
+        else:
+            fitted.pop(kind.list_name, None)
+    if article.conclusion is None:
+        fitted.pop("conclusion", None)
+    return fitted
+
+
 def seed_file_json_schema() -> dict[str, Any]:
     """An article, or (with `translation_of`) a translation of one."""
     schema = TypeAdapter(SeedDocument).json_schema()
@@ -375,7 +418,7 @@ def validation_problems(error: ValidationError) -> list[tuple[Location, str]]:
         message = detail["msg"]
         context = detail.get("ctx") or {}
         cause = context.get("error")
-        if isinstance(cause, DuplicateSlug):
+        if isinstance(cause, LocatedProblem):
             location, message = cause.location, str(cause)
         elif context.get("pattern") == LOCALE_PATTERN:
             message = "not a locale: expected a BCP 47 tag in canonical case, e.g. `de` or `de-AT`"

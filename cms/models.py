@@ -50,6 +50,8 @@ __all__ = [
     "OutboxEvent",
     "Partner",
     "PartnerUsage",
+    "PendingSearchDocument",
+    "PendingTranslation",
     "PendingVersion",
     "Precaution",
     "ReviewAction",
@@ -362,6 +364,36 @@ class TranslationRevision(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     document: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     source_hashes: dict[str, str] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    # A save of the translation's pending version (`PendingTranslation`), not of what the
+    # public sees.
+    pending: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+
+
+class PendingTranslation(SQLModel, table=True):
+    """The edited, not yet published translation of an article into one locale
+    (`cms.pending_translations`): what an edit of a published article's translation waits in
+    while `ArticleTranslation` stays what the public reads. Deleted once published or
+    discarded; its versions stay in `TranslationRevision`."""
+
+    __tablename__: ClassVar[str] = "pending_translation"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "locale", name="uq_pending_translation_article_locale"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Indexed by the (article_id, locale) unique constraint.
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    locale: str = Field(max_length=35)
+    # The overlay to publish; null when the pending change deletes the translation.
+    document: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    version: int
+    source_hashes: dict[str, str] = Field(
+        default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False, server_default="{}")
+    )
+    created_by: str = Field(max_length=100)
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
 
 class AliasKind(enum.StrEnum):
@@ -444,53 +476,94 @@ class SearchDocument(SQLModel, table=True):
     is_draft: bool = False
 
 
-# The full-text index, per database. Created with the tables (`create_all`) and by migration 0009.
-SQLITE_SEARCH_INSERT_TRIGGER = (
-    "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
-    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END"
+class PendingSearchDocument(SQLModel, table=True):
+    """The search documents of articles' pending versions (`cms.working_copies`), which only
+    editors search. Kept apart from `search_document`, with a full-text index of its own, so
+    that what the public searches, and how it ranks, never depends on pending text."""
+
+    __tablename__: ClassVar[str] = "pending_search_document"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "part", "slug", name="uq_pending_search_document_part"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE", index=True)
+    part: SearchPart = Field(sa_column=_enum_column(SearchPart, "search_part"))
+    slug: str = Field(default="", max_length=100)
+    title: str = ""
+    body: str = ""
+    is_draft: bool = False
+
+
+FullTextDDL = dict[str, tuple[str, ...]]
+
+
+def full_text_ddl(table: str, fts: str) -> FullTextDDL:
+    """The full-text index of a table of search documents, per database: an FTS5 table `fts`
+    kept by triggers on SQLite, a generated weighted tsvector column with a GIN index on
+    PostgreSQL. Created with the tables (`create_all`) and by migrations 0009 and 0015."""
+    return {
+        "sqlite": (
+            f"CREATE VIRTUAL TABLE {fts} USING fts5(title, body, content='{table}', "
+            "content_rowid='id', tokenize='porter unicode61 remove_diacritics 0')",
+            _fts_insert_trigger(table, fts),
+            f"CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN "
+            f"INSERT INTO {fts}({fts}, rowid, title, body) "
+            "VALUES ('delete', old.id, old.title, old.body); END",
+            f"CREATE TRIGGER {table}_au AFTER UPDATE ON {table} BEGIN "
+            f"INSERT INTO {fts}({fts}, rowid, title, body) "
+            "VALUES ('delete', old.id, old.title, old.body); "
+            f"INSERT INTO {fts}(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+        ),
+        "postgresql": (
+            f"ALTER TABLE {table} ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+            "(setweight(to_tsvector('english', title), 'A') "
+            "|| setweight(to_tsvector('english', body), 'B')) STORED",
+            f"CREATE INDEX ix_{table}_fts ON {table} USING gin (search_vector)",
+        ),
+    }
+
+
+def full_text_drop_ddl(table: str, fts: str) -> FullTextDDL:
+    return {
+        "sqlite": (
+            f"DROP TRIGGER IF EXISTS {table}_au",
+            f"DROP TRIGGER IF EXISTS {table}_ad",
+            f"DROP TRIGGER IF EXISTS {table}_ai",
+            f"DROP TABLE IF EXISTS {fts}",
+        ),
+        "postgresql": (f"DROP INDEX IF EXISTS ix_{table}_fts",),
+    }
+
+
+def _fts_insert_trigger(table: str, fts: str) -> str:
+    return (
+        f"CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts}(rowid, title, body) VALUES (new.id, new.title, new.body); END"
+    )
+
+
+SQLITE_SEARCH_INSERT_TRIGGER = _fts_insert_trigger("search_document", "search_fts")
+SEARCH_DDL = full_text_ddl("search_document", "search_fts")
+SEARCH_DROP_DDL = full_text_drop_ddl("search_document", "search_fts")
+PENDING_SEARCH_DDL = full_text_ddl("pending_search_document", "pending_search_fts")
+PENDING_SEARCH_DROP_DDL = full_text_drop_ddl("pending_search_document", "pending_search_fts")
+
+
+def _add_full_text_ddl(table: Any, create: FullTextDDL, drop: FullTextDDL) -> None:
+    for event, ddl in (("after_create", create), ("before_drop", drop)):
+        for dialect, statements in ddl.items():
+            for statement in statements:
+                action = sa.DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
+                sa.event.listen(table, event, action)
+
+
+_add_full_text_ddl(SearchDocument.__table__, SEARCH_DDL, SEARCH_DROP_DDL)  # type: ignore[attr-defined]
+_add_full_text_ddl(
+    PendingSearchDocument.__table__,  # type: ignore[attr-defined]
+    PENDING_SEARCH_DDL,
+    PENDING_SEARCH_DROP_DDL,
 )
-SEARCH_DDL: dict[str, tuple[str, ...]] = {
-    "sqlite": (
-        "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_document', "
-        "content_rowid='id', tokenize='porter unicode61 remove_diacritics 0')",
-        SQLITE_SEARCH_INSERT_TRIGGER,
-        "CREATE TRIGGER search_document_ad AFTER DELETE ON search_document BEGIN "
-        "INSERT INTO search_fts(search_fts, rowid, title, body) "
-        "VALUES ('delete', old.id, old.title, old.body); END",
-        "CREATE TRIGGER search_document_au AFTER UPDATE ON search_document BEGIN "
-        "INSERT INTO search_fts(search_fts, rowid, title, body) "
-        "VALUES ('delete', old.id, old.title, old.body); "
-        "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
-    ),
-    "postgresql": (
-        "ALTER TABLE search_document ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
-        "(setweight(to_tsvector('english', title), 'A') "
-        "|| setweight(to_tsvector('english', body), 'B')) STORED",
-        "CREATE INDEX ix_search_document_fts ON search_document USING gin (search_vector)",
-    ),
-}
-SEARCH_DROP_DDL: dict[str, tuple[str, ...]] = {
-    "sqlite": (
-        "DROP TRIGGER IF EXISTS search_document_au",
-        "DROP TRIGGER IF EXISTS search_document_ad",
-        "DROP TRIGGER IF EXISTS search_document_ai",
-        "DROP TABLE IF EXISTS search_fts",
-    ),
-    "postgresql": ("DROP INDEX IF EXISTS ix_search_document_fts",),
-}
-
-
-def _add_search_ddl() -> None:
-    table = SearchDocument.__table__  # type: ignore[attr-defined]
-    for dialect, statements in SEARCH_DDL.items():
-        for statement in statements:
-            sa.event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
-    for dialect, statements in SEARCH_DROP_DDL.items():
-        for statement in statements:
-            sa.event.listen(table, "before_drop", sa.DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
-
-
-_add_search_ddl()
 
 
 def is_schema_object(name: str | None, type_: str, _parent: Any = None) -> bool:
@@ -499,10 +572,10 @@ def is_schema_object(name: str | None, type_: str, _parent: Any = None) -> bool:
     if name is None:
         return True
     if type_ == "table":
-        return not name.startswith("search_fts")
+        return not name.startswith(("search_fts", "pending_search_fts"))
     if type_ == "column":
         return name != "search_vector"
-    return name != "ix_search_document_fts"
+    return name not in {"ix_search_document_fts", "ix_pending_search_document_fts"}
 
 
 class ApiToken(SQLModel, table=True):

@@ -131,6 +131,7 @@ def article_fields(document: ArticleDocument, author_id: int) -> dict[str, Any]:
         "headline": document.headline,
         "status": document.status,
         "published_at": document.published_at,
+        "unpublish_at": document.unpublish_at,
         "intro": document.intro,
         "meta_title": document.meta_title,
         "meta_description": document.meta_description,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from cms.db import ReadSession
-from cms.models import Article, SearchDocument, SearchPart
+from cms.models import Article, PendingSearchDocument, SearchDocument, SearchPart
 from cms.reads import visible_articles
 from cms.search_index import MATCH_END, MATCH_START
 from cms.visibility import item_is_public
@@ -40,8 +40,8 @@ EXCERPT_WORDS = 24
 ELLIPSIS = "…"
 # Weights of a match in the title against one in the body.
 _SQLITE_WEIGHTS = (10.0, 1.0)
-# The generated tsvector column, GIN-indexed (cms.models.SEARCH_DDL); ranking reads it as stored.
-_PG_VECTOR = "search_document.search_vector"
+# The generated tsvector column, GIN-indexed (cms.models.full_text_ddl); ranking reads it as stored.
+_PG_VECTOR = "search_vector"
 
 # PostgreSQL's `english` stop words, left out on SQLite too so a query means the same on both.
 STOP_WORDS = frozenset(
@@ -64,13 +64,35 @@ def search_terms(query: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """An article and its best-matching part."""
+    """An article and its best-matching part; `pending` when that part is of the article's
+    pending version (editors only)."""
 
     article: Article
     document_id: int
     part: SearchPart
     part_slug: str
     score: float
+    pending: bool = False
+
+    @property
+    def key(self) -> tuple[bool, int]:
+        """Which search document matched: ids are unique within the live or the pending ones."""
+        return self.pending, self.document_id
+
+
+@dataclass(frozen=True)
+class _Index:
+    """A table of search documents and its full-text index (`cms.models.full_text_ddl`)."""
+
+    table: Any
+    fts: str  # the FTS5 table on SQLite
+    pending: bool
+
+
+_LIVE = _Index(SearchDocument.__table__, "search_fts", pending=False)  # type: ignore[attr-defined]
+# Editors search an article's pending version, where it has one, instead of its live text.
+# (On SQLite it has an FTS5 index of its own, so its scores come from other statistics.)
+_PENDING = _Index(PendingSearchDocument.__table__, "pending_search_fts", pending=True)  # type: ignore[attr-defined]
 
 
 def _fts_query(terms: Sequence[str]) -> str:
@@ -79,35 +101,50 @@ def _fts_query(terms: Sequence[str]) -> str:
 
 
 def _hits(dialect: str, terms: Sequence[str], include_drafts: bool, scored: bool = True) -> Any:
-    """Every matching search document with its score, higher is better (0 unless `scored`)."""
+    """Every matching search document with its score, higher is better (0 unless `scored`).
+    The public's are the live ones; editors' those of the pending version where there is one."""
+    live = _index_hits(_LIVE, dialect, terms, include_drafts, scored)
+    if not include_drafts:
+        return live.subquery("hits")
+    pending_articles = sa.select(_PENDING.table.c.article_id)
+    live = live.where(_LIVE.table.c.article_id.not_in(pending_articles))
+    pending = _index_hits(_PENDING, dialect, terms, include_drafts, scored)
+    return sa.union_all(live, pending).subquery("hits")
+
+
+def _index_hits(
+    index: _Index, dialect: str, terms: Sequence[str], include_drafts: bool, scored: bool
+) -> Any:
+    table = index.table
     if dialect == "sqlite":
-        fts = sa.table("search_fts", sa.column("rowid"))
-        fts_name: Any = sa.literal_column("search_fts")
+        fts = sa.table(index.fts, sa.column("rowid"))
+        fts_name: Any = sa.literal_column(index.fts)
         score: Any = -sa.func.bm25(fts_name, *_SQLITE_WEIGHTS)
-        source: Any = fts.join(SearchDocument, col(SearchDocument.id) == fts.c.rowid)
+        source: Any = fts.join(table, table.c.id == fts.c.rowid)
         match = fts_name.op("MATCH")(_fts_query(terms))
     else:
-        vector: Any = sa.literal_column(_PG_VECTOR)
+        vector: Any = sa.literal_column(f"{table.name}.{_PG_VECTOR}")
         tsquery = sa.func.websearch_to_tsquery(
             sa.literal_column("'english'::regconfig"), " ".join(terms)
         )
         score = sa.cast(sa.func.ts_rank(vector, tsquery), sa.Float)
-        source = SearchDocument
+        source = table
         match = vector.op("@@")(tsquery)
     statement = (
         sa.select(
-            col(SearchDocument.article_id).label("article_id"),
-            col(SearchDocument.id).label("document_id"),
-            col(SearchDocument.part).label("part"),
-            col(SearchDocument.slug).label("part_slug"),
+            table.c.article_id.label("article_id"),
+            table.c.id.label("document_id"),
+            table.c.part.label("part"),
+            table.c.slug.label("part_slug"),
             (score if scored else sa.literal(0.0)).label("score"),
+            sa.literal(index.pending).label("pending"),
         )
         .select_from(source)
         .where(match)
     )
     if not include_drafts:
-        statement = statement.where(item_is_public(SearchDocument.__table__))  # type: ignore[attr-defined]
-    return statement.subquery("hits")
+        statement = statement.where(item_is_public(table))
+    return statement
 
 
 def _best_per_article(dialect: str, terms: Sequence[str], include_drafts: bool) -> Any:
@@ -120,7 +157,12 @@ def _best_per_article(dialect: str, terms: Sequence[str], include_drafts: bool) 
         visible_articles(include_drafts)
         .join(hits, hits.c.article_id == Article.id)
         .add_columns(
-            hits.c.document_id, hits.c.part, hits.c.part_slug, hits.c.score, place.label("place")
+            hits.c.document_id,
+            hits.c.part,
+            hits.c.part_slug,
+            hits.c.score,
+            hits.c.pending,
+            place.label("place"),
         )
         .subquery("best")
     )
@@ -143,7 +185,9 @@ async def search_page(
     cursor. With `at_or_before`, the articles up to and including the cursor instead."""
     best = _best_per_article(_dialect(session), terms, include_drafts)
     article = aliased(Article, best)
-    statement = sa.select(article, best.c.document_id, best.c.part, best.c.part_slug, best.c.score)
+    statement = sa.select(
+        article, best.c.document_id, best.c.part, best.c.part_slug, best.c.score, best.c.pending
+    )
     statement = statement.where(best.c.place == 1)
     if after is not None:
         score, slug = after
@@ -153,8 +197,8 @@ async def search_page(
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     return [
         SearchHit(article=row, document_id=document_id, part=SearchPart(part),
-                  part_slug=part_slug, score=float(score))
-        for row, document_id, part, part_slug, score in rows
+                  part_slug=part_slug, score=float(score), pending=bool(pending))
+        for row, document_id, part, part_slug, score, pending in rows
     ]  # fmt: skip
 
 
@@ -171,40 +215,57 @@ async def count_search_hits(
 
 
 async def search_excerpts(
-    session: ReadSession, terms: Sequence[str], document_ids: Sequence[int]
-) -> dict[int, str]:
-    """A short passage of each search document around its matches, which are put between
-    `MATCH_START` and `MATCH_END`; an ellipsis where the passage cuts the text."""
-    if not document_ids:
+    session: ReadSession, terms: Sequence[str], hits: Sequence[SearchHit]
+) -> dict[tuple[bool, int], str]:
+    """A short passage of each hit's search document around its matches (by `SearchHit.key`),
+    which are put between `MATCH_START` and `MATCH_END`; an ellipsis where the passage cuts
+    the text. One statement."""
+    read = [index for index in (_LIVE, _PENDING) if any(h.pending is index.pending for h in hits)]
+    if not read:
         return {}
+    params: dict[str, Any] = {
+        f"ids{int(index.pending)}": [h.document_id for h in hits if h.pending is index.pending]
+        for index in read
+    }
     if _dialect(session) == "sqlite":
         sqlite_statement = sa.text(
-            "SELECT rowid, snippet(search_fts, -1, :start, :end, :ellipsis, :words) "
-            "FROM search_fts WHERE search_fts MATCH :query AND rowid IN :ids"
-        ).bindparams(sa.bindparam("ids", expanding=True))
-        params = {
+            " UNION ALL ".join(
+                f"SELECT {int(index.pending)}, rowid, "
+                f"snippet({index.fts}, -1, :start, :end, :ellipsis, :words) FROM {index.fts} "
+                f"WHERE {index.fts} MATCH :query AND rowid IN :ids{int(index.pending)}"
+                for index in read
+            )
+        ).bindparams(*(sa.bindparam(name, expanding=True) for name in params))
+        params |= {
             "start": MATCH_START,
             "end": MATCH_END,
             "ellipsis": ELLIPSIS,
             "words": EXCERPT_WORDS,
             "query": _fts_query(terms),
-            "ids": list(document_ids),
         }
         rows = (await session.exec(sqlite_statement, params=params)).all()  # type: ignore[call-overload]
-        return {document_id: excerpt for document_id, excerpt in rows}
+        return {(bool(pending), document_id): excerpt for pending, document_id, excerpt in rows}
+    documents = " UNION ALL ".join(
+        f"SELECT {int(index.pending)} AS pending, id, body, title FROM {index.table.name} "
+        f"WHERE id IN :ids{int(index.pending)}"
+        for index in read
+    )
     pg_statement = sa.text(
-        "SELECT id, source, ts_headline('english', source, q, :options) FROM "
-        "(SELECT d.id, q, CASE WHEN to_tsvector('english', d.body) @@ q THEN d.body "
-        "ELSE d.title END AS source FROM search_document AS d, "
-        "websearch_to_tsquery('english', :query) AS q WHERE d.id IN :ids) AS chosen"
-    ).bindparams(sa.bindparam("ids", expanding=True))
+        "SELECT pending, id, source, ts_headline('english', source, q, :options) FROM "
+        "(SELECT d.pending, d.id, q, CASE WHEN to_tsvector('english', d.body) @@ q THEN d.body "
+        f"ELSE d.title END AS source FROM ({documents}) AS d, "
+        "websearch_to_tsquery('english', :query) AS q) AS chosen"
+    ).bindparams(*(sa.bindparam(name, expanding=True) for name in params))
     options = (
         f"StartSel={MATCH_START}, StopSel={MATCH_END}, "
         f"MaxWords={EXCERPT_WORDS}, MinWords={EXCERPT_WORDS // 2}, ShortWord=0"
     )
-    params = {"options": options, "query": " ".join(terms), "ids": list(document_ids)}
+    params |= {"options": options, "query": " ".join(terms)}
     rows = (await session.exec(pg_statement, params=params)).all()  # type: ignore[call-overload]
-    return {document_id: _with_ellipses(source, excerpt) for document_id, source, excerpt in rows}
+    return {
+        (bool(pending), document_id): _with_ellipses(source, excerpt)
+        for pending, document_id, source, excerpt in rows
+    }
 
 
 def _with_ellipses(source: str, excerpt: str) -> str:

@@ -18,7 +18,12 @@ from sqlmodel import col
 from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind, Role
 from cms.db import WriteSession
 from cms.documents import ArticleDocument
-from cms.models import SQLITE_SEARCH_INSERT_TRIGGER, SearchDocument, SearchPart
+from cms.models import (
+    SQLITE_SEARCH_INSERT_TRIGGER,
+    PendingSearchDocument,
+    SearchDocument,
+    SearchPart,
+)
 from cms.text import to_text
 
 __all__ = [
@@ -27,6 +32,7 @@ __all__ = [
     "deferred_indexing",
     "index_new_articles",
     "reindex_article",
+    "reindex_pending",
     "search_rows",
     "update_search_index",
 ]
@@ -110,13 +116,19 @@ async def index_new_articles(
 
 
 async def update_search_index(
-    session: WriteSession, *, article_id: int, before: ArticleDocument, after: ArticleDocument
+    session: WriteSession,
+    *,
+    article_id: int,
+    before: ArticleDocument,
+    after: ArticleDocument,
+    pending: bool = False,
 ) -> None:
-    """Rewrite only the search documents that differ between two versions of an article: a
-    one-field edit updates one row."""
+    """Rewrite only the search documents that differ between two versions of an article (of
+    its pending version's, with `pending`): a one-field edit updates one row."""
     old = {(row["part"], row["slug"]): row for row in search_rows(before)}
     new = {(row["part"], row["slug"]): row for row in search_rows(after)}
-    table = SearchDocument.__table__  # type: ignore[attr-defined]
+    model: Any = PendingSearchDocument if pending else SearchDocument
+    table = model.__table__
     of_article = table.c.article_id == article_id
     for part, slug in old.keys() - new.keys():
         await session.exec(
@@ -135,6 +147,28 @@ async def update_search_index(
     if added:
         await session.exec(
             sa.insert(table), params=[{"article_id": article_id, **row} for row in added]
+        )
+
+
+async def reindex_pending(
+    session: WriteSession,
+    *,
+    article_id: int,
+    before: ArticleDocument | None,
+    after: ArticleDocument | None,
+) -> None:
+    """Make the search documents of the article's pending version (editors' search only) go
+    from those of `before` (None: it had none) to those of `after` (None: it has none any
+    more, published or discarded)."""
+    table = PendingSearchDocument.__table__  # type: ignore[attr-defined]
+    if after is None:
+        await session.exec(sa.delete(table).where(table.c.article_id == article_id))
+    elif before is None:
+        rows = [{"article_id": article_id, **row} for row in search_rows(after)]
+        await session.exec(sa.insert(table), params=rows)
+    else:
+        await update_search_index(
+            session, article_id=article_id, before=before, after=after, pending=True
         )
 
 

@@ -1,6 +1,7 @@
-"""Translations of articles, the only code that writes them: read, save and delete the overlay
-that translates an article into one more locale. Saving an article keeps its stored translations
-true to it (`cms.content`).
+"""Translations of articles, the only code that writes the live ones: read, save and delete
+the overlay that translates an article into one more locale. Saving an article keeps its stored
+translations true to it (`cms.content`); editors' edits of a published article's translations
+wait in `cms.pending_translations` until the article is published.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from cms.content import SaveOutcome, locked_article, stored_article
+from cms.content import SaveOutcome, StoredArticle, locked_article, stored_article
 from cms.content_model import item_kind
 from cms.db import Database, ReadSession, WriteSession, as_database
 from cms.documents import (
@@ -26,7 +27,13 @@ from cms.documents import (
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
 from cms.lint import Finding, Rule
 from cms.locales import source_hash
-from cms.models import ArticleTranslation, TranslationRevision, utc_now
+from cms.models import (
+    Article,
+    ArticleTranslation,
+    PendingTranslation,
+    TranslationRevision,
+    utc_now,
+)
 from cms.outbox import EventType, record_event
 from cms.reads import (
     articles_by_slugs,
@@ -36,15 +43,22 @@ from cms.reads import (
 )
 
 __all__ = [
+    "check_translation_fits",
+    "check_translation_version",
     "lint_stored_translations",
     "delete_article_translation",
     "get_translation_documents",
+    "next_translation_version",
+    "record_translation_revision",
+    "remove_live_translation",
     "save_article_translation",
     "source_hashes",
     "source_text",
     "stale_fields",
     "stale_translations",
+    "translated_article",
     "translated_fields",
+    "write_live_translation",
 ]
 
 Path = tuple[str, ...]
@@ -74,81 +88,160 @@ async def save_article_translation(
     line_of: Callable[[Location], int | None] | None = None,
     now: datetime | None = None,
 ) -> SaveOutcome:
-    """Make the stored translation of the article `document.translation_of` into
-    `document.locale` equal `document`. Refused with `InvalidContent` (naming `source` and the
-    lines `line_of` gives) when there is no such article, when the locale is the article's own,
-    or when it translates items the article has not; with `Conflict` when `expected_version` is
-    given and the translation is at another version (0: it must not exist yet).
+    """Make the stored (live) translation of the article `document.translation_of` into
+    `document.locale` equal `document`, whatever the article's state: seed files do this;
+    editors' saves go through `edit_article_translation`. Refused with `InvalidContent` (naming
+    `source` and the lines `line_of` gives) when there is no such article, when the locale is
+    the article's own, or when it translates items the article has not; with `Conflict` when
+    `expected_version` is given and the translation is at another version (0: it must not
+    exist yet).
 
     A change bumps the translation's version, records a `TranslationRevision` and an
     `article.updated` event carrying the locale. Each translated field keeps the hash of the
     source text it translates (kept from before when its translation did not change), so a read
-    can tell when the source has changed since. The article's own version is left as it is.
-    This is the only write of a translation's text."""
-    now = now or utc_now()
+    can tell when the source has changed since. The article's own version is left as it is."""
+    stored = await translated_article(session, document, source, line_of)
+    check_translation_fits(document, stored.document, source, line_of)
+    return await _save_live(session, stored, document, expected_version, actor, now or utc_now())
+
+
+async def translated_article(
+    session: WriteSession,
+    document: TranslationDocument,
+    source: str = "",
+    line_of: Callable[[Location], int | None] | None = None,
+) -> StoredArticle:
+    """The article `document` translates, locked; `InvalidContent` when there is none."""
     stored = await stored_article(session, document.translation_of)
     if stored is None:
         line = line_of(("translation_of",)) if line_of else None
         message = f"there is no article {document.translation_of!r} to translate"
         raise InvalidContent([ContentProblem(source, "translation_of", message, line)])
-    article = stored.article
-    assert article.id is not None
+    return stored
+
+
+def check_translation_fits(
+    document: TranslationDocument,
+    article: ArticleDocument,
+    source: str = "",
+    line_of: Callable[[Location], int | None] | None = None,
+) -> None:
     problems = [
         ContentProblem(source, field_path(loc), msg, line_of(loc) if line_of else None)
-        for loc, msg in translation_problems(document, stored.document)
+        for loc, msg in translation_problems(document, article)
     ]
     if problems:
         raise InvalidContent(problems)
-    row = await translation_of(session, article_id=article.id, locale=document.locale)
-    current_version = row.version if row is not None else 0
-    if expected_version is not None and expected_version != current_version:
+
+
+def check_translation_version(slug: str, locale: str, expected: int | None, current: int) -> None:
+    if expected is not None and expected != current:
         raise Conflict(
-            slug=document.translation_of,
-            expected_version=expected_version,
-            current_version=current_version,
-            noun=f"the translation into {document.locale!r} of article",
-        )
+            slug=slug, expected_version=expected, current_version=current,
+            noun=f"the translation into {locale!r} of article",
+        )  # fmt: skip
+
+
+async def _save_live(
+    session: WriteSession,
+    stored: StoredArticle,
+    document: TranslationDocument,
+    expected_version: int | None,
+    actor: str,
+    now: datetime,
+) -> SaveOutcome:
+    article, locale = stored.article, document.locale
+    assert article.id is not None
+    row = await translation_of(session, article_id=article.id, locale=locale)
+    current = row.version if row is not None else 0
+    check_translation_version(document.translation_of, locale, expected_version, current)
     overlay = document.overlay()
     if row is not None and row.document == overlay:
         return SaveOutcome.UNCHANGED
+    before = (row.document, row.source_hashes) if row is not None else None
+    hashes = source_hashes(overlay, stored.document, before=before)
+    return await write_live_translation(
+        session, article=article, row=row, locale=locale, overlay=overlay, hashes=hashes,
+        actor=actor, now=now,
+    )  # fmt: skip
+
+
+async def write_live_translation(
+    session: WriteSession,
+    *,
+    article: Article,
+    row: ArticleTranslation | None,
+    locale: str,
+    overlay: dict[str, Any],
+    hashes: dict[str, str],
+    actor: str,
+    now: datetime,
+) -> SaveOutcome:
+    """Make the live translation into `locale` (`row`, None for none yet) `overlay`, as a new
+    version with its revision and an event: the public reads it from now on."""
+    assert article.id is not None
+    version = await next_translation_version(session, article.id, locale, row)
     if row is None:
-        version = 1 + await _last_revision(session, article.id, document.locale)
         row = ArticleTranslation(
-            article_id=article.id, locale=document.locale, document=overlay, version=version,
-            source_hashes=source_hashes(overlay, stored.document), created_at=now, updated_at=now,
+            article_id=article.id, locale=locale, document=overlay, version=version,
+            source_hashes=hashes, created_at=now, updated_at=now,
         )  # fmt: skip
         outcome = SaveOutcome.CREATED
     else:
-        hashes = source_hashes(overlay, stored.document, before=(row.document, row.source_hashes))
         row.document, row.source_hashes, row.updated_at = overlay, hashes, now
-        row.version += 1
+        row.version = version
         outcome = SaveOutcome.UPDATED
     session.add(row)
-    await _record(session, row, outcome.value, actor, now)
+    await record_translation_revision(session, row, outcome.value, actor, now)
     await record_event(
-        session, event_type=EventType.UPDATED, article=article, occurred_at=now,
-        locale=document.locale,
-    )  # fmt: skip
+        session, event_type=EventType.UPDATED, article=article, occurred_at=now, locale=locale
+    )
     await session.flush()
     return outcome
 
 
-async def _last_revision(session: WriteSession, article_id: int, locale: str) -> int:
-    """The last version a translation into `locale` had (one deleted since may have had some)."""
+async def remove_live_translation(
+    session: WriteSession, *, article: Article, row: ArticleTranslation, actor: str, now: datetime
+) -> None:
+    """Delete the live translation `row`, as a new version whose revision records it."""
+    row.version = await next_translation_version(session, row.article_id, row.locale, row)
+    await session.delete(row)
+    await record_translation_revision(session, row, "deleted", actor, now)
+    await record_event(
+        session, event_type=EventType.UPDATED, article=article, occurred_at=now,
+        locale=row.locale,
+    )  # fmt: skip
+
+
+async def next_translation_version(
+    session: WriteSession, article_id: int, locale: str, row: ArticleTranslation | None
+) -> int:
+    """A version the translation into `locale` never had: every version handed out, live or
+    pending, is recorded as a revision (a `row` from before revisions were kept has its own)."""
     statement = select(sa.func.max(col(TranslationRevision.version))).where(
         col(TranslationRevision.article_id) == article_id,
         col(TranslationRevision.locale) == locale,
     )
-    return int((await session.exec(statement)).first() or 0)
+    last = int((await session.exec(statement)).first() or 0)
+    return 1 + max(last, row.version if row is not None else 0)
 
 
-async def _record(
-    session: WriteSession, row: ArticleTranslation, action: str, actor: str, now: datetime
+async def record_translation_revision(
+    session: WriteSession,
+    row: ArticleTranslation | PendingTranslation,
+    action: str,
+    actor: str,
+    now: datetime,
+    *,
+    document: dict[str, Any] | None = None,
 ) -> None:
+    """A revision of `row` at its version, pending for a `PendingTranslation`; `document` for a
+    pending deletion, whose row holds no overlay."""
     await session.exec(
         sa.insert(TranslationRevision).values(
             article_id=row.article_id, locale=row.locale, version=row.version, action=action,
-            actor=actor, created_at=now, document=row.document, source_hashes=row.source_hashes,
+            actor=actor, created_at=now, document=document or row.document or {},
+            source_hashes=row.source_hashes, pending=isinstance(row, PendingTranslation),
         )
     )  # fmt: skip
 
@@ -196,7 +289,8 @@ def source_hashes(
 async def delete_article_translation(
     session: WriteSession, *, slug: str, locale: str, actor: str = "system"
 ) -> None:
-    """Delete a translation; its revisions stay, the last one recording the deletion."""
+    """Delete a live translation at once (seed files, drafts); its revisions stay, the last one
+    recording the deletion. Editors delete through `cms.pending_translations`."""
     article = await locked_article(session, slug)
     if article is None:
         raise NotFound(f"No article {slug!r}.")
@@ -204,13 +298,7 @@ async def delete_article_translation(
     row = await translation_of(session, article_id=article.id, locale=locale)
     if row is None:
         raise NotFound(f"Article {slug!r} has no translation to {locale!r}.")
-    await session.delete(row)
-    row.version += 1
-    await _record(session, row, "deleted", actor, utc_now())
-    await record_event(
-        session, event_type=EventType.UPDATED, article=article, occurred_at=utc_now(),
-        locale=locale,
-    )  # fmt: skip
+    await remove_live_translation(session, article=article, row=row, actor=actor, now=utc_now())
 
 
 def stale_fields(translation: ArticleTranslation, document: ArticleDocument) -> list[str]:

@@ -7,9 +7,10 @@
 Publishing may be scheduled: a `publish_at` in the future keeps the article out of public reads
 until then, with no job having to run at that moment (reads compare against the clock). An
 `unpublish_at` makes it expire the same way. Edits of a published article wait in its pending
-version (`cms.working_copies`) until `publish_article` makes them live; scheduled for later, the
-live version stays live until then and `apply_due` (run by every server process's change channel,
-`cms.changes`) publishes them when the time comes.
+version (`cms.working_copies`) and its pending translations (`cms.pending_translations`) until
+`publish_article` makes them live together; scheduled for later, the live version stays live
+until then and `apply_due` (run by every server process's change channel, `cms.changes`)
+publishes them when the time comes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from cms.documents import ArticleDocument
 from cms.errors import Conflict, ContentProblem, InvalidContent, InvalidTransition, NotFound
 from cms.models import Article, ArticleStatus, PendingVersion, utc_now
 from cms.outbox import record_change
+from cms.pending_translations import (
+    discard_pending_translations,
+    pending_translation_changes,
+    pending_translations_by_article_ids,
+    publish_pending_translations,
+)
 from cms.visibility import is_public
 from cms.working_copies import (
     FieldChange,
@@ -35,6 +42,7 @@ from cms.working_copies import (
     field_changes,
     has_pending,
     pending_document,
+    save_pending,
     schedule_pending,
 )
 
@@ -119,10 +127,17 @@ async def publish_article(
     live = is_public(article, now)
     if live and publish_at is not None and publish_at > now:
         if not has_pending(pending):
-            raise InvalidTransition(
-                "The article is live and has no pending changes: there is nothing to publish "
-                "later. Edit it first, or publish without publishAt to change its expiry."
-            )
+            if not await _has_pending_translations(session, article):
+                raise InvalidTransition(
+                    "The article is live and has no pending changes: there is nothing to "
+                    "publish later. Edit it first, or publish without publishAt to change its "
+                    "expiry."
+                )
+            # Only translations wait: they go live with a pending version of the live text.
+            pending = await save_pending(
+                session, article=article, pending=pending, document=stored.document,
+                actor=actor, action="updated", now=now,
+            )  # fmt: skip
         assert pending is not None
         await schedule_pending(
             session, article=article, pending=pending, publish_at=publish_at,
@@ -140,7 +155,15 @@ async def publish_article(
         session, stored, document, actor=actor, action="published", now=now,
         unpublish_at=unpublish_at,
     )  # fmt: skip
+    await publish_pending_translations(
+        session, article=article, document=document, actor=actor, now=now
+    )
     return article
+
+
+async def _has_pending_translations(session: WriteSession, article: Article) -> bool:
+    assert article.id is not None
+    return bool(await pending_translations_by_article_ids(session, [article.id]))
 
 
 def _live_fields(stored: StoredArticle) -> dict[str, Any]:
@@ -177,12 +200,16 @@ _ACTIONS = {
 async def discard_pending_changes(
     session: WriteSession, *, slug: str, expected_version: int, actor: str
 ) -> Article:
+    """Drop the article's pending version and its pending translations."""
     stored = await _stored(session, slug, expected_version)
-    if stored.pending is None or not has_pending(stored.pending):
+    now = utc_now()
+    translations = await discard_pending_translations(session, article=stored.article, now=now)
+    if stored.pending is not None and has_pending(stored.pending):
+        await discard_pending(
+            session, article=stored.article, pending=stored.pending, actor=actor, now=now
+        )
+    elif not translations:
         raise NotFound(f"Article {slug!r} has no pending changes.")
-    await discard_pending(
-        session, article=stored.article, pending=stored.pending, actor=actor, now=utc_now()
-    )
     return stored.article
 
 
@@ -267,10 +294,14 @@ async def _publish_due_pending(session: WriteSession, article_id: int, now: date
     unpublish_at, actor = pending.unpublish_at, pending.created_by
     if not await consume_pending(session, pending):
         return 0
+    document = document.model_copy(update=_live_fields(stored))
     await write_live(
-        session, stored, document.model_copy(update=_live_fields(stored)), actor=actor,
-        action="published", now=now, unpublish_at=unpublish_at,
+        session, stored, document, actor=actor, action="published", now=now,
+        unpublish_at=unpublish_at,
     )  # fmt: skip
+    await publish_pending_translations(
+        session, article=stored.article, document=document, actor=actor, now=now
+    )
     return 1
 
 
@@ -307,9 +338,11 @@ async def _announce(session: WriteSession, *, went_public: bool, now: datetime) 
 
 
 async def pending_changes(session: ReadSession, *, slug: str) -> list[FieldChange]:
-    """The article's pending version against its live one, field by field; empty without one."""
+    """The article's pending version against its live one, field by field, then its pending
+    translations against the live ones; empty without either."""
     stored = await stored_article(cast(WriteSession, session), slug, lock=False)
-    pending = pending_document(stored.pending) if stored is not None else None
-    if stored is None or pending is None:
+    if stored is None or stored.article.id is None:
         return []
-    return field_changes(stored.document, pending)
+    pending = pending_document(stored.pending)
+    changes = field_changes(stored.document, pending) if pending is not None else []
+    return changes + await pending_translation_changes(session, article_id=stored.article.id)

@@ -2,7 +2,8 @@
 are published, while the article's own rows stay exactly what the public sees (the live version).
 
 A published article (scheduled ones included) has at most one pending version, a whole validated
-`ArticleDocument` in `pending_version`. `cms.content.edit_article_document` saves edits there;
+`ArticleDocument` in `pending_version`, with its own search documents for editors' search
+(`cms.search_index.reindex_pending`). `cms.content.edit_article_document` saves edits there;
 `cms.workflow` publishes it through the same diff write as any other save (so search, revisions,
 events and caches follow) or discards it. The row outlives what it holds (its `document` is then
 null) so that the versions it handed out are never handed out again.
@@ -31,6 +32,7 @@ from cms.models import Article, PendingVersion
 from cms.outbox import EventType, record_event
 from cms.reviews import reviewable_hash
 from cms.revisions import record_revision
+from cms.search_index import reindex_pending
 
 __all__ = [
     "FieldChange",
@@ -107,6 +109,9 @@ async def save_pending(
     a publisher scheduled."""
     assert article.id is not None
     version = next_version(article, pending)
+    await reindex_pending(
+        session, article_id=article.id, before=pending_document(pending), after=document
+    )
     if pending is None:
         pending = PendingVersion(
             article_id=article.id, version=version, base_version=article.version,
@@ -152,6 +157,7 @@ async def discard_pending(
     pending.document, pending.publish_at, pending.unpublish_at = None, None, None
     pending.updated_at = now
     session.add(pending)
+    await reindex_pending(session, article_id=pending.article_id, before=None, after=None)
     await record_event(
         session, event_type=EventType.UPDATED, article=article, occurred_at=now, pending=True
     )
@@ -170,7 +176,10 @@ async def consume_pending(session: WriteSession, pending: PendingVersion) -> boo
         )
         .values(document=None, publish_at=None, unpublish_at=None)
     )
-    return bool(taken.rowcount == 1)
+    if taken.rowcount != 1:
+        return False
+    await reindex_pending(session, article_id=pending.article_id, before=None, after=None)
+    return True
 
 
 async def due_pending(session: ReadSession, *, now: datetime, limit: int) -> list[int]:
@@ -250,16 +259,18 @@ def pending_item_rows(
 @dataclass(frozen=True)
 class FieldChange:
     """One field that differs between two versions: its path (`benefits[stress-relief].body`,
-    items addressed by slug) and its values as JSON, None where the field is absent."""
+    items addressed by slug) and its values as JSON, None where the field is absent. `locale`
+    is set for a field of a translation (`cms.pending_translations`)."""
 
     path: str
     before: Any
     after: Any
+    locale: str | None = None
 
 
 def field_changes(before: ArticleDocument, after: ArticleDocument) -> list[FieldChange]:
-    """What `after` changes of `before`, field by field, in document order. The status and
-    publication time belong to the live version and are left out."""
+    """What `after` changes of `before`, field by field, in document order. The status,
+    publication time and expiry belong to the live version and are left out."""
     old, new = _flat(_comparable(before)), _flat(_comparable(after))
     paths = list(old) + [path for path in new if path not in old]
     return [
@@ -271,7 +282,7 @@ def field_changes(before: ArticleDocument, after: ArticleDocument) -> list[Field
 
 def _comparable(document: ArticleDocument) -> dict[str, Any]:
     data = document.model_dump(mode="json")
-    data.pop("status"), data.pop("published_at")
+    data.pop("status"), data.pop("published_at"), data.pop("unpublish_at")
     return data
 
 

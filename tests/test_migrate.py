@@ -236,3 +236,72 @@ async def test_upgrading_to_0011_keeps_content_and_hashes_the_translated_sources
     assert translation.source_hashes == hashes
     assert len(hashes) > 10
     assert await translations.lint_stored_translations(empty_engine) == []
+
+
+async def test_upgrading_to_pending_translations_keeps_translations_and_their_history(
+    empty_engine: AsyncEngine,
+) -> None:
+    """0014 adds pending translations: every existing translation stays live as it was, and its
+    revisions read as live saves."""
+    await migrate.upgrade(empty_engine)
+    await seed_database(empty_engine, [SEED_DIR])
+
+    async def stored() -> tuple[list[Any], list[Any]]:
+        async with session_scope(empty_engine) as session:
+            rows = (await session.exec(select(models.ArticleTranslation))).all()
+            history = (await session.exec(select(models.TranslationRevision))).all()
+        translations = [(r.locale, r.document, r.version, r.source_hashes) for r in rows]
+        return translations, [(r.locale, r.version, r.action, r.document) for r in history]
+
+    before = await stored()
+    assert before[0] and before[1]
+    await migrate.downgrade(empty_engine, "0013")
+    await migrate.upgrade(empty_engine)
+    assert await stored() == before
+    async with session_scope(empty_engine) as session:
+        revisions = (await session.exec(select(models.TranslationRevision))).all()
+        assert {revision.pending for revision in revisions} == {False}
+        assert (await session.exec(select(models.PendingTranslation))).all() == []
+
+
+async def test_upgrading_to_0015_indexes_the_stored_pending_versions_for_editors(
+    empty_engine: AsyncEngine,
+) -> None:
+    await migrate.upgrade(empty_engine)
+    await seed_database(empty_engine, [SEED_DIR])
+
+    def calm(document: ArticleDocument) -> ArticleDocument:
+        return document.model_copy(update={"title": "Serenity on foot"})
+
+    async with session_scope(empty_engine) as session:
+        await content.edit_article_document(
+            session, slug="back-walk", expected_version=1, change=calm, actor="test"
+        )
+    await migrate.downgrade(empty_engine, "0014")
+    await migrate.upgrade(empty_engine)
+    assert await _schema_differences(empty_engine) == []
+    async with session_scope(empty_engine) as session:
+        stored = (
+            await session.exec(
+                select(models.PendingSearchDocument).order_by(col(models.PendingSearchDocument.id))
+            )
+        ).all()
+        found = {
+            include_drafts: await search.search_page(
+                session, ["serenity"], after=None, limit=10, include_drafts=include_drafts
+            )
+            for include_drafts in (False, True)
+        }
+    document = calm(await _live_document(empty_engine))
+    assert [(r.part, r.slug, r.title, r.body) for r in stored] == [
+        (row["part"], row["slug"], row["title"], row["body"]) for row in search_rows(document)
+    ]
+    assert found[False] == []
+    assert [(hit.article.slug, hit.pending) for hit in found[True]] == [("back-walk", True)]
+
+
+async def _live_document(engine: AsyncEngine) -> ArticleDocument:
+    async with session_scope(engine) as session:
+        document = await content.get_article_document(session, slug="back-walk")
+    assert document is not None
+    return document

@@ -128,7 +128,7 @@ IN_FRENCH = """
 async def test_meta_fields_are_read_in_the_requested_locale(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
-    # The article is published: its edits and translations need `content:publish` to go live.
+    # The article is published: its edits and translations go live when it is published.
     token = await make_token(Scope.WRITE, Scope.PUBLISH)
     english = {"metaTitle": "Back walking: benefits", "metaDescription": "What a back walk does."}
     await graphql(UPDATE, {"v": 1, "input": english}, token=token)
@@ -150,11 +150,13 @@ async def test_meta_fields_are_read_in_the_requested_locale(
     seo = {"metaTitle": "Marcher sur le dos", "metaDescription": "Ce que fait la marche."}
     answer = await graphql(TRANSLATE, {"v": 1, "input": {**french, **seo}}, token=token)
     assert answer["data"]["articleTranslationSave"] == {"article": seo, "errors": []}
+    published = await graphql(PUBLISH, {"v": 3}, token=token)
+    assert published["data"]["articlePublish"] == {"errors": []}
     article = (await graphql(IN_FRENCH))["data"]["article"]
     assert (article["metaTitle"], article["metaDescription"]) == tuple(seo.values())
     assert (article["jsonLd"]["headline"], article["jsonLd"]["description"]) == tuple(seo.values())
     # Only the title translated: the English meta description still stands for the intro.
-    answer = await graphql(TRANSLATE, {"v": 2, "input": {"title": "Les bienfaits"}}, token=token)
+    answer = await graphql(TRANSLATE, {"v": 3, "input": {"title": "Les bienfaits"}}, token=token)
     assert answer["data"]["articleTranslationSave"]["article"] == {
         "metaTitle": "Les bienfaits",
         "metaDescription": "What a back walk does.",

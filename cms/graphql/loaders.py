@@ -13,10 +13,18 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from cms import reads, working_copies
+from cms import pending_translations, reads, working_copies
 from cms.content_model import BENEFIT, ITEM_KINDS, PRECAUTION, ItemKind
 from cms.locales import LocaleView, fallback_chain
-from cms.models import ITEM_TABLES, Article, ArticleTranslation, Author, ItemRow, PendingVersion
+from cms.models import (
+    ITEM_TABLES,
+    Article,
+    ArticleTranslation,
+    Author,
+    ItemRow,
+    PendingTranslation,
+    PendingVersion,
+)
 from cms.reviews import Review, reviews_by_article_ids
 from cms.snippets import SyndicatedArticle, syndicated_article
 
@@ -31,6 +39,7 @@ __all__ = [
     "ItemsByArticleIdLoader",
     "Loaders",
     "PendingByArticleIdLoader",
+    "PendingTranslationsByArticleIdLoader",
     "RelatedArticlesLoader",
     "TagsByArticleIdLoader",
     "TranslationsByArticleIdLoader",
@@ -161,6 +170,22 @@ class TranslationsByArticleIdLoader(DataLoader[int, Translations]):
         super().__init__(load_fn=load)
 
 
+class PendingTranslationsByArticleIdLoader(DataLoader[int, list[PendingTranslation]]):
+    """The pending translations of articles (`cms.pending_translations`): editors' reads only."""
+
+    def __init__(self, db: RequestDatabase) -> None:
+        async def load(article_ids: list[int]) -> list[list[PendingTranslation]]:
+            rows = await db.run(
+                pending_translations.pending_translations_by_article_ids, article_ids
+            )
+            grouped: dict[int, list[PendingTranslation]] = defaultdict(list)
+            for row in rows:
+                grouped[row.article_id].append(row)
+            return [grouped[article_id] for article_id in article_ids]
+
+        super().__init__(load_fn=load)
+
+
 class TagsByArticleIdLoader(DataLoader[int, list[str]]):
     def __init__(self, db: RequestDatabase) -> None:
         async def load(article_ids: list[int]) -> list[list[str]]:
@@ -233,14 +258,26 @@ class Loaders:
         self.translations_by_article_id = TranslationsByArticleIdLoader(db)
         self.review_by_article_id = ReviewByArticleIdLoader(db)
         self.pending_by_article_id = PendingByArticleIdLoader(db)
+        self.pending_translations_by_article_id = PendingTranslationsByArticleIdLoader(db)
 
-    async def locale_view(self, article: Article, requested: str | None) -> LocaleView:
-        """The article as read for `requested`. Its translations are loaded only when the
-        fallback chain goes beyond the article's own locale."""
+    async def translations(self, article_id: int, *, working: bool = False) -> Translations:
+        """The article's translations by locale: the live ones, or (`working`, for editors) the
+        pending ones over them."""
+        live = await self.translations_by_article_id.load(article_id)
+        if not working:
+            return live
+        pending = await self.pending_translations_by_article_id.load(article_id)
+        return pending_translations.working_translations(live, pending) if pending else live
+
+    async def locale_view(
+        self, article: Article, requested: str | None, *, working: bool = False
+    ) -> LocaleView:
+        """The article as read for `requested` (`working`: with its pending translations). Its
+        translations are loaded only when the fallback chain goes beyond its own locale."""
         assert article.id is not None
         if len(fallback_chain(requested, article.locale)) == 1:
             return LocaleView(base=article.locale, requested=requested)
-        rows = await self.translations_by_article_id.load(article.id)
+        rows = await self.translations(article.id, working=working)
         return LocaleView(
             base=article.locale,
             requested=requested,

@@ -115,7 +115,9 @@ class SearchQuery:
         description="Published articles (drafts too with `content:read-drafts`) whose title, "
         "headline, intro, sections, benefits, tips, precautions or conclusion hold every word "
         "of `query`, best match first. Words are matched by their stem (`walking` finds "
-        "`walk`); punctuation and operators are ignored. At most 100 a page."
+        "`walk`); punctuation and operators are ignored. At most 100 a page. The public "
+        "searches the live text; editors search an article's pending version where it has "
+        "one (and read it as the pending version)."
     )
     async def search(
         self,
@@ -160,9 +162,7 @@ class SearchQuery:
                 at_or_before=True,
             )  # fmt: skip
         )
-        excerpts = await context.db.run(
-            search.search_excerpts, terms, [hit.document_id for hit in hits]
-        )
+        excerpts = await context.db.run(search.search_excerpts, terms, hits)
         nodes = await Article.for_locale(info, [hit.article for hit in hits], requested)
         edges = [
             SearchEdge(
@@ -171,7 +171,7 @@ class SearchQuery:
                 score=hit.score,
                 part=hit.part,
                 part_slug=hit.part_slug or None,
-                marked_excerpt=excerpts.get(hit.document_id, ""),
+                marked_excerpt=excerpts.get(hit.key, ""),
             )  # fmt: skip
             for hit, node in zip(hits, nodes, strict=True)
             if node is not None

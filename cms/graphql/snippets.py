@@ -24,6 +24,8 @@ from cms.graphql.items import (
     structured_values,
 )
 from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
+from cms.graphql.pending import previewed_syndicated_article
+from cms.graphql.types import ArticleVersion
 from cms.jsonld import snippet_json_ld
 from cms.locales import LocalizedText
 from cms.reviews import ReviewStatus
@@ -155,7 +157,7 @@ def _sources(item: snippets.SnippetItem) -> dict[str, LocalizedText]:
 
 
 async def _syndicated(
-    info: Info, slug: str, locale: str | None
+    info: Info, slug: str, locale: str | None, version: ArticleVersion
 ) -> snippets.SyndicatedArticle | None:
     limit = info.context.snippet_limit
     if limit is not None:
@@ -173,6 +175,10 @@ async def _syndicated(
         row = await loaders.article_by_slug.load(canonical) if canonical else None
     if row is None:
         return None
+    if version is ArticleVersion.PENDING and info.context.principal.authenticated:
+        pending = await previewed_syndicated_article(info, row, requested)
+        if pending is not None:
+            return pending
     article: snippets.SyndicatedArticle = await loaders.syndicated_article(
         row,
         site_url=info.context.settings.site_url,
@@ -184,6 +190,16 @@ async def _syndicated(
 def _served(info: Info, served: list[snippets.Snippet]) -> list[BenefitSnippet]:
     info.context.served_snippets.extend((s.article.slug, s.benefit.slug) for s in served)
     return [BenefitSnippet.of(s) for s in served]
+
+
+VersionArgument = Annotated[
+    ArticleVersion,
+    strawberry.argument(
+        description="For editors (`content:read-drafts`, or a preview link for the article): "
+        "the pending version of the article (the default, where it has one), its draft items "
+        "left out, or the live one. The public always reads the live version."
+    ),
+]
 
 
 @strawberry.type
@@ -198,8 +214,9 @@ class SnippetQuery:
         article: Annotated[str, strawberry.argument(description="The article's slug.")],
         benefit: Annotated[str, strawberry.argument(description="The benefit's slug.")],
         locale: LocaleArgument = None,
+        version: VersionArgument = ArticleVersion.PENDING,
     ) -> BenefitSnippet | None:
-        syndicated = await _syndicated(info, article, locale)
+        syndicated = await _syndicated(info, article, locale, version)
         snippet = syndicated.snippet(benefit) if syndicated else None
         if snippet is None and syndicated is not None:
             # Only a miss pays for aliases: the benefit may have been renamed.
@@ -221,6 +238,7 @@ class SnippetQuery:
         info: Info,
         article: Annotated[str, strawberry.argument(description="The article's slug.")],
         locale: LocaleArgument = None,
+        version: VersionArgument = ArticleVersion.PENDING,
     ) -> list[BenefitSnippet]:
-        syndicated = await _syndicated(info, article, locale)
+        syndicated = await _syndicated(info, article, locale, version)
         return _served(info, syndicated.snippets()) if syndicated else []

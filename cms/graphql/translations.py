@@ -1,8 +1,9 @@
 """Editing translations over GraphQL: `articleTranslationSave` and `articleTranslationDelete`.
 
-Both go through `cms.content` like every other write (one transaction, an outbox event, a new
-content revision). Errors come back in the payload as `ContentError`s addressed to an argument
-(`slug`, `locale`) or an input field (`input.benefits[1].slug`); nothing is written then.
+Both go through `cms.pending_translations` (one transaction, an outbox event, a new content
+revision): a published article's translation waits there until the article is published. Errors
+come back in the payload as `ContentError`s addressed to an argument (`slug`, `locale`) or an
+input field (`input.benefits[1].slug`); nothing is written then.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 import strawberry
 from pydantic import ValidationError
 
-from cms import models, reads, translations
+from cms import models, pending_translations, reads
 from cms.access import Scope
 from cms.content_model import BENEFIT, ITEM_KINDS, NUTRITION_TIP, PRECAUTION, SECTION, item_kind
 from cms.documents import (
@@ -116,8 +117,8 @@ class ArticleTranslationPayload:
     )
     version: int | None = strawberry.field(
         default=None,
-        description="The translation's version after a save (pass it as `expectedVersion` "
-        "next time); null when refused or deleted.",
+        description="The translation's version after a save, pending or live (pass it as "
+        "`expectedVersion` next time); null when refused or deleted.",
     )
 
 
@@ -219,15 +220,8 @@ async def _translate(
             ContentError(field="locale", message=NOT_A_LOCALE, code=ContentErrorCode.INVALID)
         )
 
-    async def checked(session: Any, canonical: str) -> tuple[models.Article, int | None]:
-        # Translations have no pending version: one of a published article is public at once.
-        saved = await operation(session, canonical)
-        if saved[0].status is models.ArticleStatus.PUBLISHED:
-            context.principal.require(Scope.PUBLISH)
-        return saved
-
     try:
-        row = await context.db.write(checked, canonical)
+        row = await context.db.write(operation, canonical)
     except NotFound as error:
         # An unknown article is the slug's fault; a translation that is not there, the locale's.
         field = "slug" if isinstance(error, _UnknownArticle) else "locale"
@@ -272,11 +266,14 @@ async def _article(session: Any, slug: str) -> models.Article:
 class TranslationMutations:
     @strawberry.mutation(
         description="Make the article's translation into `locale` exactly `input`, creating it "
-        "if need be. Readers of that locale see it at once (as does the `changes` feed). The "
+        "if need be. For a draft, readers of that locale see it at once. For a published (or "
+        "scheduled) article it waits as a pending change, which editors preview "
+        "(`article(locale:, version: PENDING)`) and which goes live when the article is "
+        "published (`articlePublish`), or is dropped by `articleDiscardPendingChanges`. The "
         "translation gets a new version and a revision; the article's own version is left as "
-        "it is. Each field whose text changes is marked as translating the article's text as it "
-        "is now (`fieldLocales.stale` turns true when that text changes). Needs `content:write`, "
-        "and `content:publish` too for a published article."
+        "it is. Each field whose text changes is marked as translating the article's text as "
+        "editors read it now (`fieldLocales.stale` turns true when that text changes). Needs "
+        "`content:write`."
     )
     async def article_translation_save(
         self,
@@ -299,21 +296,19 @@ class TranslationMutations:
 
         async def operation(session: Any, canonical: str) -> tuple[models.Article, int | None]:
             article = await _article(session, slug)
-            await translations.save_article_translation(
+            version = await pending_translations.edit_article_translation(
                 session, _document(slug, canonical, input),
                 expected_version=expected_version, actor=actor,
             )  # fmt: skip
-            assert article.id is not None
-            row = await reads.translation_of(session, article_id=article.id, locale=canonical)
-            return article, row.version if row else None
+            return article, version
 
         items = {name: [item.slug for item in getattr(input, name)] for name in ITEM_LISTS}
         return await _translate(info, slug, locale, operation, _Fields(items))
 
     @strawberry.mutation(
         description="Delete the article's translation into `locale`: that locale then reads "
-        "the article's own text. Needs `content:write`, and `content:publish` too for a "
-        "published article."
+        "the article's own text, at once for a draft; for a published (or scheduled) article "
+        "the deletion is a pending change, made live by `articlePublish`. Needs `content:write`."
     )
     async def article_translation_delete(
         self, info: Info, slug: SlugArgument, locale: TranslationLocaleArgument
@@ -322,7 +317,7 @@ class TranslationMutations:
 
         async def operation(session: Any, canonical: str) -> tuple[models.Article, int | None]:
             article = await _article(session, slug)
-            await translations.delete_article_translation(
+            await pending_translations.edit_delete_article_translation(
                 session, slug=slug, locale=canonical, actor=actor
             )
             return article, None

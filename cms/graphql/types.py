@@ -28,6 +28,7 @@ from cms.graphql.items import (
     prose_tree_field,
 )
 from cms.graphql.locales import Localized, field_locales
+from cms.graphql.pending import pending_author, pending_syndicated_article
 from cms.jsonld import article_json_ld
 from cms.locales import LocaleView, LocalizedText
 from cms.models import ITEM_TABLES, utc_now
@@ -185,19 +186,24 @@ class Conclusion(Localized):
 
 
 @strawberry.type(
-    description="One field that differs between an article's pending and live versions."
+    description="One field that differs between an article's pending and live versions, or "
+    "between one of its pending translations and the live one."
 )
 class FieldChange:
     path: str = strawberry.field(
         description="The field, e.g. `title` or `benefits[stress-relief].body` (items by slug); "
         "`benefits.order` is the order of the benefits' slugs."
     )
-    before: JSON = strawberry.field(description="The live value; null where it has none.")
-    after: JSON = strawberry.field(description="The pending value; null where it has none.")
+    before: JSON | None = strawberry.field(description="The live value; null where it has none.")
+    after: JSON | None = strawberry.field(description="The pending value; null where it has none.")
+    locale: str | None = strawberry.field(
+        description="The locale of the translation the field belongs to; null for a field of "
+        "the article's own text."
+    )
 
     @classmethod
     def of(cls, change: working_copies.FieldChange) -> Self:
-        return cls(path=change.path, before=change.before, after=change.after)
+        return cls(path=change.path, before=change.before, after=change.after, locale=change.locale)
 
 
 @strawberry.enum(description="Which version of an article to read.")
@@ -257,6 +263,8 @@ class Article(LocalizedNode, Localized):
     view: strawberry.Private[LocaleView]
     # The pending version this article was read as (editors only), None for the live one.
     pending: strawberry.Private[ArticleDocument | None]
+    # Whether it was read with its pending translations (editors only).
+    working: strawberry.Private[bool]
     author_id: strawberry.Private[int]
     conclusion_title: strawberry.Private[str]
     prose: strawberry.Private[dict[str, str]]
@@ -270,6 +278,7 @@ class Article(LocalizedNode, Localized):
         view: LocaleView | None = None,
         *,
         pending: ArticleDocument | None = None,
+        working: bool = False,
     ) -> Self:
         assert row.id is not None
         view = view or LocaleView(base=row.locale)
@@ -283,7 +292,7 @@ class Article(LocalizedNode, Localized):
             view=view,
             author_id=row.author_id, conclusion_title=row.conclusion_title,
             prose={"intro": intro.value, "conclusion": row.conclusion}, locale=view.locale,
-            unpublish_at=row.unpublish_at, pending=pending,
+            unpublish_at=row.unpublish_at, pending=pending, working=working,
             field_locales=field_locales(view.locale, title=title, headline=headline, intro=intro),
         )  # fmt: skip
 
@@ -311,6 +320,7 @@ class Article(LocalizedNode, Localized):
         rows = list(rows)
         pending: list[ArticleDocument | None] = [None] * len(rows)
         principal = info.context.principal
+        ids: list[int] = []
         if not live and (info.context.include_drafts or principal.article is not None):
             # A preview link's principal reads its one article's pending version too.
             ids = [
@@ -326,30 +336,40 @@ class Article(LocalizedNode, Localized):
                 if row is not None and version is not None and document is not None:
                     rows[i] = working_copies.pending_article_row(row, document, version)
                     pending[i] = document
+        working = set(ids)  # read with their pending translations too
         views = iter(
             await asyncio.gather(
-                *(loaders.locale_view(row, locale) for row in rows if row is not None)
+                *(
+                    loaders.locale_view(row, locale, working=row.id in working)
+                    for row in rows
+                    if row is not None
+                )
             )
         )
         return [
-            cls.from_row(row, next(views), pending=document) if row is not None else None
+            cls.from_row(row, next(views), pending=document, working=row.id in working)
+            if row is not None
+            else None
             for row, document in zip(rows, pending, strict=True)
         ]
 
     @strawberry.field(
-        description="Whether the article has changes not yet published (its pending version). "
-        "Editors read the pending version unless they ask for `article(version: LIVE)`; always "
-        "false for the public."
+        description="Whether the article has changes not yet published (its pending version, "
+        "or pending translations). Editors read them unless they ask for "
+        "`article(version: LIVE)`; always false for the public."
     )
     async def has_pending_changes(self, info: Info) -> bool:
         if not info.context.include_drafts:
             return False
-        pending = await info.context.loaders.pending_by_article_id.load(self.id)
-        return working_copies.has_pending(pending)
+        loaders = info.context.loaders
+        pending = await loaders.pending_by_article_id.load(self.id)
+        translations = await loaders.pending_translations_by_article_id.load(self.id)
+        return working_copies.has_pending(pending) or bool(translations)
 
     @strawberry.field(
         description="The pending version against the live one, field by field, in document "
-        "order; empty without pending changes. Needs `content:read-drafts`."
+        "order, then each pending translation against the live one (`locale` says which); "
+        "empty without pending changes. Needs `content:read-drafts`."
     )
     async def pending_changes(self, info: Info) -> list[FieldChange]:
         info.context.principal.require(Scope.READ_DRAFTS)
@@ -376,15 +396,16 @@ class Article(LocalizedNode, Localized):
         "translations, sorted."
     )
     async def available_locales(self, info: Info) -> list[str]:
-        translations = await info.context.loaders.translations_by_article_id.load(self.id)
+        translations = await info.context.loaders.translations(self.id, working=self.working)
         return [self.base_locale, *sorted(translations)]
 
     @strawberry.field(
-        description="The version of each of the article's translations, by locale: pass it as "
-        "`expectedVersion` to `articleTranslationSave` (0 for a locale not listed)."
+        description="The version of each of the article's translations, by locale (a pending "
+        "translation's, where editors read pending changes): pass it as `expectedVersion` to "
+        "`articleTranslationSave` (0 for a locale not listed)."
     )
     async def translation_versions(self, info: Info) -> list[TranslationVersion]:
-        translations = await info.context.loaders.translations_by_article_id.load(self.id)
+        translations = await info.context.loaders.translations(self.id, working=self.working)
         return [
             TranslationVersion(locale=locale, version=row.version)
             for locale, row in sorted(translations.items())
@@ -419,8 +440,12 @@ class Article(LocalizedNode, Localized):
         related = await Article.for_locale(info, list(rows), self.view.requested)
         return [article for article in related if article is not None]
 
-    @strawberry.field(description="Who wrote the article.")
+    @strawberry.field(
+        description="Who wrote the article; read as the pending version, the author it names."
+    )
     async def author(self, info: Info) -> Author:
+        if self.pending is not None:  # the author its pending version names
+            return Author.from_row(await pending_author(info, self.author_id, self.pending))
         row = await info.context.loaders.author_by_id.load(self.author_id)
         assert row is not None, "an article's author is visible wherever the article is"
         return Author.from_row(row)
@@ -489,12 +514,16 @@ class Article(LocalizedNode, Localized):
 
     @strawberry.field(
         description="schema.org structured data of the article (a `MedicalWebPage`), for a "
-        '`<script type="application/ld+json">` block.'
+        '`<script type="application/ld+json">` block. Read as the pending version, it describes '
+        "that version as it would be published: its text, its non-draft items and its author."
     )
     async def json_ld(self, info: Info) -> JSON:
-        article = await info.context.loaders.syndicated_article(
-            self.row, site_url=info.context.settings.site_url, view=self.view
-        )
+        if self.pending is not None:  # the pending text, items and author, as published
+            article = await pending_syndicated_article(info, self.row, self.pending, view=self.view)
+        else:
+            article = await info.context.loaders.syndicated_article(
+                self.row, site_url=info.context.settings.site_url, view=self.view
+            )
         return cast(JSON, article_json_ld(article))
 
     @strawberry.field(

@@ -1,6 +1,7 @@
 """`articleTranslationSave` and `articleTranslationDelete`: translations written over GraphQL
-like any other edit (scopes, field-addressed errors, nothing half-written), seen at once by
-cached readers, the change feed and `contentChanged`."""
+like any other edit (scopes, field-addressed errors, nothing half-written). The article here is
+published, so an edit waits until `articlePublish` (`test_pending_translations`); once published
+it is seen at once by cached readers, the change feed and `contentChanged`."""
 
 from __future__ import annotations
 
@@ -57,20 +58,47 @@ FRENCH = {
 }
 
 
+PUBLISH = """
+mutation Publish($v: Int!) {
+  articlePublish(slug: "back-walk", expectedVersion: $v) { errors { code } }
+}
+"""
+
+
 async def _editor(make_token: TokenFactory) -> str:
-    # Translations have no pending version: those of a published article need both scopes.
+    # An editor who may also publish what they translate.
     return await make_token(Scope.WRITE, Scope.PUBLISH)
 
 
 async def _save(
     graphql: GraphQL, token: str, input: dict[str, Any], locale: str = "fr", slug: str = "back-walk"
 ) -> dict[str, Any]:
+    """Save the translation and publish the article: the payload is the save's."""
     version = await _version(graphql, token, slug, locale)
     variables = {"slug": slug, "locale": locale, "v": version, "input": input}
     body = await graphql(SAVE, variables, token=token)
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["articleTranslationSave"]
+    if not payload["errors"]:
+        await _publish(graphql, token)
     return payload
+
+
+async def _delete(graphql: GraphQL, token: str, locale: str) -> dict[str, Any]:
+    """Delete the translation and publish the article: the payload is the deletion's."""
+    body = await graphql(DELETE, {"slug": "back-walk", "locale": locale}, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["articleTranslationDelete"]
+    await _publish(graphql, token)
+    return payload
+
+
+async def _publish(graphql: GraphQL, token: str) -> None:
+    query = '{ article(slug: "back-walk") { version hasPendingChanges } }'
+    article = (await graphql(query, token=token))["data"]["article"]
+    if article["hasPendingChanges"]:
+        body = await graphql(PUBLISH, {"v": article["version"]}, token=token)
+        assert body["data"]["articlePublish"]["errors"] == [], body
 
 
 async def _version(graphql: GraphQL, token: str, slug: str, locale: str) -> int:
@@ -146,8 +174,7 @@ async def test_the_response_cache_never_serves_the_old_translation(
     assert after["title"] == "Neu: Back Walk"
     # The save replaced the German translation: the benefit titles it no longer has fall back.
     assert after["benefits"][0] == {"slug": "stress-relief", "title": "Stress Relief"}
-    deleted = await graphql(DELETE, {"slug": "back-walk", "locale": "de"}, token=token)
-    assert deleted["data"]["articleTranslationDelete"] == {
+    assert await _delete(graphql, token, "de") == {
         "article": {"locale": "de", "title": "Back Walk Benefits", "availableLocales": ["en"]},
         "errors": [],
     }
@@ -159,9 +186,11 @@ async def test_the_change_feed_sees_saves_and_deletions(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory, reader: str
 ) -> None:
     token = await _editor(make_token)
-    # An editor sees every change; a translation of the (version 1) article still updates it.
+    # A translation of the (version 1) article still updates it.
     viewer = await make_token(Scope.READ_DRAFTS) if reader == "editor" else None
     start = (await graphql(FEED, {"since": None}, token=viewer))["data"]["changes"]["endCursor"]
+    # Editors see the pending save and its publication; the public, the publication.
+    changes = 2 if reader == "editor" else 1
     await _save(graphql, token, FRENCH)
     await _save(graphql, token, FRENCH)  # unchanged: no change recorded
     feed = (await graphql(FEED, {"since": start}, token=viewer))["data"]["changes"]
@@ -170,15 +199,15 @@ async def test_the_change_feed_sees_saves_and_deletions(
             "type": "UPDATED", "slug": "back-walk", "locale": "fr",
             "article": {"title": "Les bienfaits du Back Walk", "locale": "fr"},
         }
-    ]  # fmt: skip
-    await graphql(DELETE, {"slug": "back-walk", "locale": "fr"}, token=token)
+    ] * changes  # fmt: skip
+    await _delete(graphql, token, "fr")
     feed = (await graphql(FEED, {"since": feed["endCursor"]}, token=viewer))["data"]["changes"]
     assert feed["nodes"] == [
         {
             "type": "UPDATED", "slug": "back-walk", "locale": "fr",
             "article": {"title": "Back Walk Benefits", "locale": "fr"},
         }
-    ]  # fmt: skip
+    ] * changes  # fmt: skip
 
 
 # --- refusals ----------------------------------------------------------------------------------
@@ -337,6 +366,11 @@ async def test_content_changed_hears_a_translation_saved(
             headers={"Authorization": f"Bearer {token}"}, timeout=10,
         )  # fmt: skip
         assert response.json()["data"]["articleTranslationSave"]["errors"] == []
+        response = httpx.post(
+            f"{server}/graphql", json={"query": PUBLISH, "variables": {"v": 1}},
+            headers={"Authorization": f"Bearer {token}"}, timeout=10,
+        )  # fmt: skip
+        assert response.json()["data"]["articlePublish"]["errors"] == []
         assert (await subscriber.next())["contentChanged"] == {
             "type": "UPDATED", "slug": "back-walk", "locale": "de",
             "article": {"title": "Rückenlauf", "locale": "de"},

@@ -54,8 +54,8 @@ GERMAN = {
 }
 
 
-async def _read(graphql: GraphQL) -> dict[str, Any]:
-    body = await graphql(READ)
+async def _read(graphql: GraphQL, token: str | None = None) -> dict[str, Any]:
+    body = await graphql(READ, token=token)
     assert "errors" not in body, body
     article: dict[str, Any] = body["data"]["article"]
     article["snippet"] = body["data"]["benefitSnippet"]["fieldLocales"]
@@ -73,9 +73,9 @@ def _stress_relief(article: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_a_translation_save_names_the_version_it_is_based_on(
     seeded: AsyncEngine, graphql: GraphQL, make_token: TokenFactory
 ) -> None:
-    # The article is published: saving its translation changes what the public sees.
-    token = await make_token(Scope.WRITE, Scope.PUBLISH)
-    assert (await _read(graphql))["translationVersion"] == 1
+    # The article is published: the save waits in its pending translation, at version 2.
+    token = await make_token(Scope.WRITE)
+    assert (await _read(graphql, token))["translationVersion"] == 1
     saved = await graphql(SAVE, {"v": 1, "input": GERMAN}, token=token)
     assert saved["data"]["articleTranslationSave"] == {"version": 2, "errors": []}
     stale = await graphql(SAVE, {"v": 1, "input": {"title": "Überschrieben"}}, token=token)
@@ -83,12 +83,15 @@ async def test_a_translation_save_names_the_version_it_is_based_on(
         "version": None,
         "errors": [{"field": "expectedVersion", "code": "CONFLICT", "currentVersion": 2}],
     }
-    assert (await _read(graphql))["translationVersion"] == 2
+    assert (await _read(graphql, token))["translationVersion"] == 2
+    assert (await _read(graphql))["translationVersion"] == 1  # the public's
     async with session_scope(seeded) as session:
         statement = select(TranslationRevision).order_by(col(TranslationRevision.version))
-        revisions = [(r.version, r.action, r.actor) for r in (await session.exec(statement)).all()]
-    assert [(v, a) for v, a, _ in revisions] == [(1, "created"), (2, "updated")]
-    assert revisions[0][2] == "seed"
+        revisions = [
+            (r.version, r.action, r.pending, r.actor) for r in (await session.exec(statement)).all()
+        ]
+    assert [r[:3] for r in revisions] == [(1, "created", False), (2, "updated", True)]
+    assert revisions[0][3] == "seed"
 
 
 async def test_a_translation_made_again_after_a_deletion_continues_its_history(
@@ -97,13 +100,22 @@ async def test_a_translation_made_again_after_a_deletion_continues_its_history(
     token = await make_token(Scope.WRITE, Scope.PUBLISH)
     deleted = await graphql(DELETE, token=token)
     assert deleted["data"]["articleTranslationDelete"]["errors"] == []
+    assert (await graphql(PUBLISH, {"v": 1}, token=token))["data"]["articlePublish"]["errors"] == []
     assert (await _read(graphql))["translationVersion"] == 0
     saved = await graphql(SAVE, {"v": 0, "input": GERMAN}, token=token)
-    assert saved["data"]["articleTranslationSave"] == {"version": 3, "errors": []}
+    assert saved["data"]["articleTranslationSave"] == {"version": 4, "errors": []}
+    assert (await graphql(PUBLISH, {"v": 1}, token=token))["data"]["articlePublish"]["errors"] == []
+    assert (await _read(graphql))["translationVersion"] == 5
     async with session_scope(seeded) as session:
         statement = select(TranslationRevision).order_by(col(TranslationRevision.version))
-        revisions = [(r.version, r.action) for r in (await session.exec(statement)).all()]
-    assert revisions == [(1, "created"), (2, "deleted"), (3, "created")]
+        revisions = [
+            (r.version, r.action, r.pending) for r in (await session.exec(statement)).all()
+        ]
+    # Each deletion and save waited in a pending version, then went live as a new one.
+    assert revisions == [
+        (1, "created", False), (2, "deleted", True), (3, "deleted", False),
+        (4, "created", True), (5, "created", False),
+    ]  # fmt: skip
 
 
 async def test_a_translated_field_is_stale_once_its_source_text_changes(
@@ -145,5 +157,7 @@ async def test_a_translated_field_is_stale_once_its_source_text_changes(
     retitled = {"benefits": [{"slug": "stress-relief", "title": "Weniger Stress"}]}
     body = await graphql(SAVE, {"v": version, "input": retitled}, token=token)
     assert body["data"]["articleTranslationSave"]["errors"] == []
+    assert [f["stale"] for f in _stress_relief(await _read(graphql, token))] == [False, False]
+    assert (await graphql(PUBLISH, {"v": 3}, token=token))["data"]["articlePublish"]["errors"] == []
     assert [f["stale"] for f in _stress_relief(await _read(graphql))] == [False, False]
     assert await translations.lint_stored_translations(seeded) == []

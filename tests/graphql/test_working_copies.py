@@ -303,10 +303,16 @@ async def test_embeds_snippets_and_oembed_keep_the_live_text_while_changes_are_p
     )
     assert oembed.status_code == 200
     assert oembed.json()["title"] == "Stress Relief – Back Walk Benefits"
-    snippet = """{ benefitSnippet(article: "back-walk", benefit: "stress-relief") { html } }"""
-    for token in (None, editor):  # snippets are syndicated: live text, whoever asks
-        html = (await graphql(snippet, token=token))["data"]["benefitSnippet"]["html"]
+    snippet = """query($v: ArticleVersion! = PENDING) {
+      benefitSnippet(article: "back-walk", benefit: "stress-relief", version: $v) { html }
+    }"""
+    # Snippets are syndicated with the live text; only an editor previews the pending one.
+    for token, version in ((None, "PENDING"), (editor, "LIVE")):
+        body = await graphql(snippet, {"v": version}, token=token)
+        html = body["data"]["benefitSnippet"]["html"]
         assert "Stress Relief" in html and "Pending Calm" not in html
+    preview = (await graphql(snippet, token=editor))["data"]["benefitSnippet"]["html"]
+    assert "Pending Calm" in preview
 
 
 async def test_an_edit_after_scheduling_cancels_the_schedule(

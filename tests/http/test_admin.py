@@ -18,6 +18,7 @@ from cms.db import Database
 from cms.documents import ArticleDocument
 from cms.http import create_app
 from cms.models import ArticleStatus
+from cms.pending_translations import pending_translations_by_article_ids, working_translations
 from cms.reads import translation_of
 from cms.seed_files import dump_document
 from cms.settings import Settings
@@ -366,23 +367,35 @@ async def test_a_translation_is_edited_saved_unchanged_and_deleted(
     body = "Zuerst:\n\n- eins\n- zwei"
     changed = await submit(admin, german, german, {"benefits.stress-relief.body": body})
     assert changed.status_code == 303
-    assert (await _overlay(database, "de"))["benefits"]["stress-relief"]["body"] == body
+    # The article is published: the edit waits as a pending translation, which the form shows.
+    assert await _overlay(database, "de") == before
+    assert (await _overlay(database, "de", working=True))["benefits"]["stress-relief"]["body"] == (
+        body
+    )
+    form = (await admin.get(german)).text
+    assert "Zuerst:" in form
     french = f"{ARTICLE}/translations/fr"
     empty = await submit(admin, french, french)
     assert empty.status_code == 400
     assert "translates nothing" in empty.text
     added = await submit(admin, french, french, {"title": "Les bienfaits"})
     assert added.status_code == 303
-    assert await _overlay(database, "fr") == {"title": "Les bienfaits"}
+    assert await _overlay(database, "fr", working=True) == {"title": "Les bienfaits"}
+    assert await _overlay(database, "fr") is None
     deleted = await submit(admin, french, french, button=("action", "delete"))
     assert deleted.status_code == 303
-    assert await _overlay(database, "fr") is None
+    assert await _overlay(database, "fr", working=True) is None
 
 
-async def _overlay(database: Database, locale: str) -> dict[str, Any] | None:
+async def _overlay(
+    database: Database, locale: str, *, working: bool = False
+) -> dict[str, Any] | None:
+    """The live translation into `locale`, or (`working`) the one editors edit."""
     async with database.read_session() as session:
         row = await translation_of(session, article_id=1, locale=locale)
-    return row.document if row is not None else None
+        pending = await pending_translations_by_article_ids(session, [1]) if working else []
+    rows = working_translations({locale: row} if row is not None else {}, pending)
+    return rows[locale].document if locale in rows else None
 
 
 async def test_a_missing_article_or_item_is_a_page_that_says_so(

@@ -26,7 +26,7 @@ from cms.documents import (
 from cms.errors import ContentProblem, InvalidContent, NotFound
 from cms.items import ItemEdit, add_item, change_item, remove_item, reorder_items
 from cms.models import Article, ArticleStatus, ReviewAction
-from cms.translations import delete_article_translation, save_article_translation
+from cms.pending_translations import edit_article_translation, edit_delete_article_translation
 
 __all__ = [
     "ACTIONS",
@@ -205,7 +205,9 @@ async def save_translation(database: Database, principal: Principal, data: dict[
         problems_at = [ContentProblem("", field_path(at), msg) for at, msg in problems]
         raise InvalidContent(problems_at) from None
     async with database.write_session() as session:
-        await save_article_translation(session, document)
+        await edit_article_translation(
+            session, document, expected_version=None, actor=principal.name
+        )
 
 
 async def delete_translation(
@@ -213,7 +215,9 @@ async def delete_translation(
 ) -> None:
     principal.require(Scope.WRITE)
     async with database.write_session() as session:
-        await delete_article_translation(session, slug=slug, locale=locale)
+        await edit_delete_article_translation(
+            session, slug=slug, locale=locale, actor=principal.name
+        )
 
 
 async def review_step(

@@ -20,6 +20,7 @@ from cms.http.admin.forms import FormField, Widget, typed
 from cms.http.admin.queries import the_article
 from cms.http.admin.site import page, redirect, render, site_of
 from cms.locales import canonical_locale
+from cms.pending_translations import pending_translations_by_article_ids, working_translations
 from cms.reads import translations_by_article_ids
 
 __all__ = ["translation_routes"]
@@ -83,9 +84,12 @@ def _nested(values: dict[str, str]) -> dict[str, Any]:
 
 
 async def _locales(database: Database, article_id: int) -> dict[str, dict[str, Any]]:
+    """The translations editors edit: a published article's pending ones over the live ones."""
     async with database.read_session() as session:
-        rows = await translations_by_article_ids(session, [article_id])
-    return {row.locale: row.document for row in rows}
+        live = await translations_by_article_ids(session, [article_id])
+        pending = await pending_translations_by_article_ids(session, [article_id])
+    working = working_translations({row.locale: row for row in live}, pending)
+    return {locale: row.document for locale, row in working.items()}
 
 
 @page
