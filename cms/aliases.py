@@ -32,6 +32,7 @@ __all__ = [
     "canonical_article_slug",
     "canonical_benefit",
     "check_article_slug",
+    "check_new_article_slugs",
     "check_new_item_slugs",
     "publish_benefit_renames",
     "record_article_rename",
@@ -105,6 +106,26 @@ async def check_article_slug(
         return
     owner = (await session.exec(select(Article.slug).where(Article.id == alias.article_id))).first()
     raise SlugIsAlias(field=field, slug=slug, owner=f"article {owner!r}")
+
+
+async def check_new_article_slugs(session: WriteSession, slugs: Sequence[str]) -> None:
+    """`check_article_slug` for new articles, many at once: refuse the first slug (in the order
+    given) that is an article's old slug."""
+    aliases: dict[str, SlugAlias] = {}
+    for start in range(0, len(slugs), _SLUGS_PER_QUERY):
+        statement = select(SlugAlias).where(
+            SlugAlias.kind == AliasKind.ARTICLE,
+            SlugAlias.scope == 0,
+            col(SlugAlias.old_slug).in_(slugs[start : start + _SLUGS_PER_QUERY]),
+        )
+        aliases.update((alias.old_slug, alias) for alias in (await session.exec(statement)).all())
+    for slug in slugs:
+        if slug in aliases:
+            await check_article_slug(session, slug)
+
+
+# SQLite allows 32,766 bound parameters in a statement; PostgreSQL 65,535.
+_SLUGS_PER_QUERY = 5000
 
 
 async def check_new_item_slugs(

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 
 from cms.aliases import (
@@ -27,7 +26,7 @@ from cms.aliases import (
     record_article_rename,
 )
 from cms.authors import author_document, referenced_author
-from cms.content_model import ITEM_KINDS
+from cms.content_model import ITEM_KINDS, ItemDocument, ItemKind
 from cms.db import WriteSession
 from cms.documents import (
     ArticleDocument,
@@ -40,12 +39,13 @@ from cms.documents import (
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
 from cms.gate import check_save
 from cms.item_rows import read_items, write_items
-from cms.models import Article, ArticleStatus, ArticleTag, Author, PendingVersion, utc_now
+from cms.models import Article, ArticleStatus, Author, PendingVersion, utc_now
+from cms.new_articles import apply_article_fields, create_articles, publication_time, write_tags
 from cms.outbox import EventType, record_change, record_event
 from cms.reads import tags_by_article_ids, translations_by_article_ids
-from cms.reviews import reviewable_hash, stored_review
+from cms.reviews import reviews_by_article_ids
 from cms.revisions import get_revision, record_revision, snapshot_of
-from cms.search_index import reindex_article, update_search_index
+from cms.search_index import update_search_index
 from cms.visibility import is_public
 from cms.working_copies import (
     editing_version,
@@ -66,7 +66,9 @@ __all__ = [
     "rename_article",
     "restore_article_revision",
     "save_article_document",
+    "save_article_documents",
     "stored_article",
+    "stored_articles",
     "write_live",
 ]
 
@@ -118,26 +120,58 @@ async def stored_article(
     session: WriteSession, slug: str, *, lock: bool = True
 ) -> StoredArticle | None:
     """The article with `slug` and its author (one statement, the article's row locked until
-    the transaction ends unless `lock` is false), its items (one), its tags (one) and its
-    pending version (one, read after the lock is held)."""
+    the transaction ends unless `lock` is false), its items (one), its tags (one), its review
+    (one) and its pending version (one, read after the lock is held)."""
+    return (await stored_articles(session, [slug], lock=lock)).get(slug)
+
+
+async def stored_articles(
+    session: WriteSession, slugs: Sequence[str], *, lock: bool = True
+) -> dict[str, StoredArticle]:
+    """`stored_article` of many slugs (those stored), in as many statements as for one."""
     statement = select(Article, Author).join(Author, col(Author.id) == col(Article.author_id))
-    statement = statement.where(Article.slug == slug)
+    statement = statement.where(col(Article.slug).in_(list(slugs)))
     if lock:
         # populate_existing: a row this session read earlier must be re-read under the lock.
         statement = statement.with_for_update(of=Article).execution_options(populate_existing=True)
-    found = (await session.exec(statement)).first()
-    if found is None:
-        return None
-    article, author = found
-    assert article.id is not None
-    items = await read_items(session, article.id)
-    tags = [row.tag for row in await tags_by_article_ids(session, [article.id])]
+    found = (await session.exec(statement)).all()
+    if not found:
+        return {}
+    ids = [article.id for article, _ in found if article.id is not None]
+    items = await read_items(session, ids)
+    tags: dict[int, list[str]] = {article_id: [] for article_id in ids}
+    for row in await tags_by_article_ids(session, ids):
+        tags[row.article_id].append(row.tag)
+    reviews = await reviews_by_article_ids(session, ids)
+    pending = await _pending_by_article_ids(session, ids)
+    stored = {}
+    for article, author in found:
+        assert article.id is not None
+        review = reviews.get(article.id)
+        document = _document_of(
+            article,
+            author,
+            items[article.id],
+            tags[article.id],
+            review.document() if review else None,
+        )
+        stored[article.slug] = StoredArticle(article, author, document, pending.get(article.id))
+    return stored
+
+
+def _document_of(
+    article: Article,
+    author: Author,
+    items: dict[ItemKind, list[ItemDocument]],
+    tags: list[str],
+    review: ReviewDocument | None,
+) -> ArticleDocument:
     conclusion = (
         ConclusionDocument(title=article.conclusion_title, body=article.conclusion)
         if article.conclusion_title or article.conclusion
         else None
     )
-    document = ArticleDocument(
+    return ArticleDocument(
         slug=article.slug,
         locale=article.locale,
         title=article.title,
@@ -146,7 +180,7 @@ async def stored_article(
         published_at=article.published_at,
         unpublish_at=article.unpublish_at,
         author=AuthorDocument(slug=author.slug, name=author.name, bio=author.bio),
-        review=await stored_review(session, article.id),
+        review=review,
         tags=tags,
         intro=article.intro,
         meta_title=article.meta_title,
@@ -154,7 +188,15 @@ async def stored_article(
         conclusion=conclusion,
         **{kind.list_name: items[kind] for kind in ITEM_KINDS},
     )
-    return StoredArticle(article, author, document, await pending_of(session, article.id))
+
+
+async def _pending_by_article_ids(
+    session: WriteSession, article_ids: Sequence[int]
+) -> dict[int, PendingVersion]:
+    """`cms.working_copies.pending_of` of many articles: their pending rows, read afresh."""
+    statement = select(PendingVersion).where(col(PendingVersion.article_id).in_(article_ids))
+    statement = statement.execution_options(populate_existing=True)
+    return {row.article_id: row for row in (await session.exec(statement)).all()}
 
 
 # --- the write path ---------------------------------------------------------------------------
@@ -188,6 +230,31 @@ async def save_article_document(
         await _create(session, document, actor=actor, action=action, now=now or utc_now())
         return SaveOutcome.CREATED
     return await write_live(session, stored, document, actor=actor, action=action, now=now)
+
+
+async def save_article_documents(
+    session: WriteSession, documents: Sequence[ArticleDocument], *, actor: str
+) -> list[SaveOutcome]:
+    """`save_article_document` of each document, in order, with the articles not stored yet
+    created together (`cms.new_articles`): what `cms seed` runs."""
+    stored = await stored_articles(session, [document.slug for document in documents])
+    outcomes: list[SaveOutcome] = []
+    new: list[ArticleDocument] = []
+    for document in documents:
+        if document.slug in stored:
+            # Saved in order: the new articles before this one first.
+            await create_articles(session, new, actor=actor, action=None, now=utc_now())
+            outcomes.extend(SaveOutcome.CREATED for _ in new)
+            new = []
+            outcome = await write_live(
+                session, stored[document.slug], document, actor=actor, action=None
+            )
+            outcomes.append(outcome)
+        else:
+            new.append(document)
+    await create_articles(session, new, actor=actor, action=None, now=utc_now())
+    outcomes.extend(SaveOutcome.CREATED for _ in new)
+    return outcomes
 
 
 async def edit_article_document(
@@ -238,22 +305,7 @@ async def _create(
     action: str | None,
     now: datetime,
 ) -> None:
-    document = document.with_published_at(_publication_time(document, None, now))
-    await check_article_slug(session, document.slug)
-    author = await referenced_author(session, document.author)
-    document = document.model_copy(update={"author": author_document(author)})
-    assert author.id is not None
-    article = Article(slug=document.slug, title=document.title, author_id=author.id)
-    _apply_article_fields(article, document, author.id)
-    article.created_at = article.updated_at = now
-    session.add(article)
-    await session.flush()
-    assert article.id is not None
-    for kind in ITEM_KINDS:
-        await write_items(session, kind, article.id, [], document.items(kind))
-    await _write_tags(session, article.id, document.tags, new_article=True)
-    await reindex_article(session, article_id=article.id, document=document, new_article=True)
-    await _record(session, article, document, False, action or "created", actor, now)
+    await create_articles(session, [document], actor=actor, action=action, now=now)
 
 
 async def write_live(
@@ -272,7 +324,7 @@ async def write_live(
     now = now or utc_now()
     article, before = stored.article, stored.document
     assert article.id is not None
-    document = document.with_published_at(_publication_time(document, article.published_at, now))
+    document = document.with_published_at(publication_time(document, article.published_at, now))
     if document.review is None:  # left out: the stored review stays
         document = document.model_copy(update={"review": before.review})
     author = stored.author
@@ -287,7 +339,7 @@ async def write_live(
     was_public = is_public(article, now)
     author_id = author.id
     assert author_id is not None
-    _apply_article_fields(article, document, author_id)
+    apply_article_fields(article, document, author_id)
     article.version = next_version(article, stored.pending)
     article.updated_at = now
     session.add(article)
@@ -296,7 +348,7 @@ async def write_live(
         if before.items(kind) != document.items(kind):
             await write_items(session, kind, article.id, before.items(kind), document.items(kind))
     if document.tags != before.tags:
-        await _write_tags(session, article.id, document.tags, new_article=False)
+        await write_tags(session, [(article.id, document.tags)], new_articles=False)
     await update_search_index(session, article_id=article.id, before=before, after=document)
     if _translations_may_not_fit(before, document):
         await _fit_translations(session, article.id, document)
@@ -360,17 +412,6 @@ async def rename_article(
     )
     await record_article_rename(session, article, slug)
     return article
-
-
-def _publication_time(
-    document: ArticleDocument, stored: datetime | None, now: datetime
-) -> datetime | None:
-    """When the saved article is (or was) published: as the document says, else as stored,
-    else now for an article being published."""
-    published_at = document.published_at or stored
-    if published_at is None and document.status is ArticleStatus.PUBLISHED:
-        return now
-    return published_at
 
 
 def _translations_may_not_fit(before: ArticleDocument, after: ArticleDocument) -> bool:
@@ -476,31 +517,3 @@ async def locked_article(session: WriteSession, slug: str) -> Article | None:
     # populate_existing: a row this session read earlier must be re-read under the lock.
     statement = statement.execution_options(populate_existing=True)
     return (await session.exec(statement)).first()
-
-
-def _apply_article_fields(article: Article, document: ArticleDocument, author_id: int) -> None:
-    article.locale = document.locale
-    article.title = document.title
-    article.headline = document.headline
-    article.status = document.status
-    article.published_at = document.published_at
-    article.unpublish_at = document.unpublish_at
-    article.intro = document.intro
-    article.meta_title = document.meta_title
-    article.meta_description = document.meta_description
-    article.conclusion_title = document.conclusion.title if document.conclusion else ""
-    article.conclusion = document.conclusion.body if document.conclusion else ""
-    article.author_id = author_id
-    article.content_hash = reviewable_hash(document)
-
-
-async def _write_tags(
-    session: WriteSession, article_id: int, tags: Sequence[str], *, new_article: bool
-) -> None:
-    if not new_article:
-        await session.exec(sa.delete(ArticleTag).where(col(ArticleTag.article_id) == article_id))
-    if tags:
-        # Core, not the ORM's bulk insert: this runs once per article in every seed.
-        table: sa.Table = ArticleTag.__table__  # type: ignore[attr-defined]
-        rows = [{"article_id": article_id, "tag": tag, "position": i} for i, tag in enumerate(tags)]
-        await session.exec(sa.insert(table), params=rows)

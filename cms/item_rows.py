@@ -14,14 +14,18 @@ from cms.db import WriteSession
 from cms.models import ITEM_TABLES
 from cms.reads import every_item_by_article_ids
 
-__all__ = ["read_items", "write_items"]
+__all__ = ["insert_items", "read_items", "write_items"]
 
 
-async def read_items(session: WriteSession, article_id: int) -> dict[ItemKind, list[ItemDocument]]:
-    """Every item of the article by kind, drafts included, in reading order (one statement)."""
-    items: dict[ItemKind, list[ItemDocument]] = {kind: [] for kind in ITEM_KINDS}
-    for row in await every_item_by_article_ids(session, [article_id], include_drafts=True):
-        items[row.item_kind].append(_document(row.item_kind, row))
+async def read_items(
+    session: WriteSession, article_ids: Sequence[int]
+) -> dict[int, dict[ItemKind, list[ItemDocument]]]:
+    """Every item of each article by kind, drafts included, in reading order (one statement)."""
+    items: dict[int, dict[ItemKind, list[ItemDocument]]] = {
+        article_id: {kind: [] for kind in ITEM_KINDS} for article_id in article_ids
+    }
+    for row in await every_item_by_article_ids(session, article_ids, include_drafts=True):
+        items[row.article_id][row.item_kind].append(_document(row.item_kind, row))
     return items
 
 
@@ -65,6 +69,21 @@ async def write_items(
     new_rows = [{"article_id": article_id, **after[slug]} for slug in after if slug not in before]
     if new_rows:
         await session.exec(sa.insert(table), params=new_rows)
+
+
+async def insert_items(
+    session: WriteSession,
+    kind: ItemKind,
+    articles: Sequence[tuple[int, Sequence[ItemDocument]]],
+) -> None:
+    """The kind's rows of articles that have none yet, by article id: one statement for all."""
+    rows = [
+        {"article_id": article_id, **_columns(kind, item, i)}
+        for article_id, items in articles
+        for i, item in enumerate(items)
+    ]
+    if rows:
+        await session.exec(sa.insert(ITEM_TABLES[kind].__table__), params=rows)  # type: ignore[attr-defined]
 
 
 async def _write_kept_items(

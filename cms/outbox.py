@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -47,6 +47,7 @@ __all__ = [
     "event_type_for_change",
     "events_after",
     "record_change",
+    "record_changes",
     "record_event",
 ]
 
@@ -208,6 +209,18 @@ def _flag(value: object) -> bool | None:
     return None if value is None else bool(value)
 
 
+@dataclass(frozen=True)
+class _Event:
+    event_type: EventType
+    article: Article
+    occurred_at: datetime
+    locale: str | None = None
+    was_public: bool | None = None
+    pending: bool = False
+    version: int | None = None
+    rename: Rename | None = None
+
+
 async def record_event(
     session: WriteSession,
     *,
@@ -225,58 +238,8 @@ async def record_event(
     it can now), `pending` that only its pending version changed, at `version`; `rename` when a
     slug changed (with `EventType.RENAMED`). Whether the public sees the article after the
     change is read from `article` at `occurred_at`."""
-    key = str(uuid.uuid4())
-    public = is_public(article, occurred_at)
-    version = article.version if version is None else version
-    article_payload: dict[str, object] = {
-        "slug": article.slug,
-        "version": version,
-        "status": article.status.value,
-        "published_at": article.published_at.isoformat() if article.published_at else None,
-        "was_public": public if was_public is None else was_public,
-        "public": public,
-    }
-    if locale is not None:
-        article_payload["locale"] = locale
-    if pending:
-        article_payload["pending"] = True
-    revision = await _bump_content_revision(session)
-    change = ContentChange(
-        revision=revision,
-        event=event_type,
-        slug=article.slug,
-        version=version,
-        status=article.status,
-        occurred_at=occurred_at,
-        locale=locale,
-        was_public=bool(article_payload["was_public"]),
-        public=public,
-        pending=pending,
-        rename=rename,
-    )
-    payload: dict[str, Any] = {
-        "event": event_type.value,
-        "idempotency_key": key,
-        "occurred_at": occurred_at.isoformat(),
-        "article": article_payload,
-    }
-    if rename is not None:
-        payload["rename"] = rename.to_dict()
-    insert = sa.insert(OutboxEvent).values(
-        revision=revision,
-        event_type=event_type.value,
-        article_slug=article.slug,
-        article_version=version,
-        idempotency_key=key,
-        created_at=occurred_at,
-        payload=payload,
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # Queued by the server until this transaction commits; dropped if it rolls back. Sent
-        # by the INSERT itself, so the event costs no statement of its own.
-        insert = insert.returning(sa.func.pg_notify(NOTIFY_CHANNEL, change.to_json().decode()))
-    await session.exec(insert)
-    session.info.setdefault(PENDING_CHANGES_KEY, []).append(change)
+    event = _Event(event_type, article, occurred_at, locale, was_public, pending, version, rename)
+    await _record_events(session, [event])
 
 
 async def record_change(
@@ -284,26 +247,128 @@ async def record_change(
 ) -> None:
     """The event of a change of the article's live version, typed by what it means to the
     public (`event_type_for_change`)."""
-    await record_event(
-        session,
-        event_type=event_type_for_change(was_public, is_public(article, occurred_at)),
-        article=article,
-        occurred_at=occurred_at,
-        was_public=was_public,
+    await record_changes(
+        session, articles=[article], occurred_at=occurred_at, was_public=was_public
     )
 
 
-async def _bump_content_revision(session: WriteSession) -> int:
+async def record_changes(
+    session: WriteSession, *, articles: Sequence[Article], occurred_at: datetime, was_public: bool
+) -> None:
+    """`record_change` for many articles at once (`cms seed`): the same events, in the order
+    given, their revisions taken by one statement and their rows written by another."""
+    await _record_events(
+        session,
+        [
+            _Event(
+                event_type_for_change(was_public, is_public(article, occurred_at)),
+                article,
+                occurred_at,
+                was_public=was_public,
+            )  # fmt: skip
+            for article in articles
+        ],
+    )
+
+
+async def _record_events(session: WriteSession, events: Sequence[_Event]) -> None:
+    if not events:
+        return
+    first = await _bump_content_revision(session, len(events))
+    rows: list[dict[str, Any]] = []
+    changes: list[ContentChange] = []
+    for revision, event in enumerate(events, start=first):
+        row, change = _event_row(revision, event)
+        rows.append(row)
+        changes.append(change)
+    table: sa.Table = OutboxEvent.__table__  # type: ignore[attr-defined]
+    notify = session.get_bind().dialect.name == "postgresql"
+    # On PostgreSQL the changes are queued by the server until this transaction commits, and
+    # dropped if it rolls back. One event is sent by its INSERT itself, costing no statement.
+    if notify and len(rows) == 1:
+        message = changes[0].to_json().decode()
+        await session.exec(
+            sa.insert(table).values(**rows[0]).returning(sa.func.pg_notify(NOTIFY_CHANNEL, message))
+        )
+    else:
+        await session.exec(sa.insert(table), params=rows)
+    if notify and len(rows) > 1:
+        await session.exec(
+            sa.text(  # type: ignore[call-overload]
+                "SELECT pg_notify(:channel, message) FROM unnest(CAST(:messages AS text[])) "
+                "WITH ORDINALITY AS m(message, n) ORDER BY n"
+            ),
+            params={
+                "channel": NOTIFY_CHANNEL,
+                "messages": [change.to_json().decode() for change in changes],
+            },
+        )
+    session.info.setdefault(PENDING_CHANGES_KEY, []).extend(changes)
+
+
+def _event_row(revision: int, event: _Event) -> tuple[dict[str, Any], ContentChange]:
+    """The outbox row of an event taking `revision`, and the change it announces."""
+    article, occurred_at = event.article, event.occurred_at
+    key = str(uuid.uuid4())
+    public = is_public(article, occurred_at)
+    version = article.version if event.version is None else event.version
+    article_payload: dict[str, object] = {
+        "slug": article.slug,
+        "version": version,
+        "status": article.status.value,
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "was_public": public if event.was_public is None else event.was_public,
+        "public": public,
+    }
+    if event.locale is not None:
+        article_payload["locale"] = event.locale
+    if event.pending:
+        article_payload["pending"] = True
+    change = ContentChange(
+        revision=revision,
+        event=event.event_type,
+        slug=article.slug,
+        version=version,
+        status=article.status,
+        occurred_at=occurred_at,
+        locale=event.locale,
+        was_public=bool(article_payload["was_public"]),
+        public=public,
+        pending=event.pending,
+        rename=event.rename,
+    )
+    payload: dict[str, Any] = {
+        "event": event.event_type.value,
+        "idempotency_key": key,
+        "occurred_at": occurred_at.isoformat(),
+        "article": article_payload,
+    }
+    if event.rename is not None:
+        payload["rename"] = event.rename.to_dict()
+    row = {
+        "revision": revision,
+        "event_type": event.event_type.value,
+        "article_slug": article.slug,
+        "article_version": version,
+        "idempotency_key": key,
+        "created_at": occurred_at,
+        "payload": payload,
+    }
+    return row, change
+
+
+async def _bump_content_revision(session: WriteSession, count: int = 1) -> int:
+    """Take `count` consecutive content revisions; returns the first."""
     bumped = await session.exec(
         sa.update(ContentState)
-        .values(revision=ContentState.revision + 1)
+        .values(revision=ContentState.revision + count)
         .returning(col(ContentState.revision))
     )
     revision = bumped.scalar_one_or_none()
     if revision is None:  # a schema made without migrations starts with no row
-        await session.exec(sa.insert(ContentState).values(id=1, revision=1))
+        await session.exec(sa.insert(ContentState).values(id=1, revision=count))
         return 1
-    return int(revision)
+    return int(revision) - count + 1
 
 
 async def events_after(session: ReadSession, *, revision: int, limit: int) -> list[OutboxEvent]:

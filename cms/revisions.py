@@ -4,6 +4,7 @@ and diffs between any two."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,14 @@ from cms.errors import NotFound
 from cms.models import Article, Revision
 from cms.seed_files import dump_document
 
-__all__ = ["diff_revisions", "get_revision", "list_revisions", "record_revision", "snapshot_of"]
+__all__ = [
+    "diff_revisions",
+    "get_revision",
+    "list_revisions",
+    "record_revision",
+    "record_revisions",
+    "snapshot_of",
+]
 
 
 async def record_revision(
@@ -35,16 +43,44 @@ async def record_revision(
     # A plain INSERT: history is written, never read back in the same unit of work.
     await session.exec(
         sa.insert(Revision).values(
-            article_id=article.id,
-            article_slug=article.slug,
-            version=article.version if version is None else version,
-            action=action,
-            actor=actor,
-            created_at=article.updated_at if at is None else at,
-            snapshot=document.model_dump(mode="json"),
-            pending=pending,
+            _revision_row(article, document, action, actor, version=version, at=at, pending=pending)
         )
     )
+
+
+async def record_revisions(
+    session: WriteSession,
+    saves: Sequence[tuple[Article, ArticleDocument]],
+    *,
+    action: str,
+    actor: str,
+) -> None:
+    """`record_revision` of many articles' live versions at once (`cms seed`): one statement."""
+    if saves:
+        rows = [_revision_row(article, document, action, actor) for article, document in saves]
+        await session.exec(sa.insert(Revision), params=rows)
+
+
+def _revision_row(
+    article: Article,
+    document: ArticleDocument,
+    action: str,
+    actor: str,
+    *,
+    version: int | None = None,
+    at: datetime | None = None,
+    pending: bool = False,
+) -> dict[str, Any]:
+    return {
+        "article_id": article.id,
+        "article_slug": article.slug,
+        "version": article.version if version is None else version,
+        "action": action,
+        "actor": actor,
+        "created_at": article.updated_at if at is None else at,
+        "snapshot": document.model_dump(mode="json"),
+        "pending": pending,
+    }
 
 
 async def list_revisions(

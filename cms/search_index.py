@@ -7,7 +7,7 @@ Markdown syntax. The two characters that mark matches in excerpts are removed fr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -30,6 +30,7 @@ __all__ = [
     "MATCH_END",
     "MATCH_START",
     "deferred_indexing",
+    "index_new_articles",
     "reindex_article",
     "reindex_pending",
     "search_rows",
@@ -89,13 +90,25 @@ async def reindex_article(
         await session.exec(
             sa.delete(SearchDocument).where(col(SearchDocument.article_id) == article_id)
         )
-    rows = search_rows(document)
+    await index_new_articles(session, [(article_id, document)])
+
+
+async def index_new_articles(
+    session: WriteSession, articles: Sequence[tuple[int, ArticleDocument]]
+) -> None:
+    """Add the search documents of articles that have none yet, by id: one multi-row INSERT
+    per `_ROWS_PER_INSERT` rows, however many articles."""
+    rows = [
+        {"article_id": article_id, **row}
+        for article_id, document in articles
+        for row in search_rows(document)
+    ]
     # Multi-row VALUES statements, not executemany: on SQLite each statement ends with FTS5
     # writing its pending terms out as a new segment, so a row per statement costs ~3x as much.
     # Plain SQL, cached by row count, so that it is not compiled again for every article.
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[start : start + _ROWS_PER_INSERT]
-        params: dict[str, Any] = {"article_id": article_id}
+        params: dict[str, Any] = {}
         for i, row in enumerate(chunk):
             params.update({f"{name}{i}": value for name, value in row.items()})
             params[f"part{i}"] = row["part"].value
@@ -165,7 +178,7 @@ _ROWS_PER_INSERT = 500
 @lru_cache(maxsize=128)
 def _insert_statement(count: int) -> sa.TextClause:
     values = ", ".join(
-        f"(:article_id, :part{i}, :slug{i}, :title{i}, :body{i}, :is_draft{i})"
+        f"(:article_id{i}, :part{i}, :slug{i}, :title{i}, :body{i}, :is_draft{i})"
         for i in range(count)
     )
     columns = "article_id, part, slug, title, body, is_draft"

@@ -3,8 +3,10 @@ translations, as `<slug>.<locale>.yaml`) back to files."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,9 @@ Progress = Callable[[SeedFile], None]
 # Seed files live in seed/ beside schema/ in a checkout; editors' tools resolve the modeline
 # from there.
 SCHEMA_REF = "../schema/seed.schema.json"
+# Articles saved together (`cms.content.save_article_documents`): few statements each, and
+# progress that moves.
+_ARTICLES_PER_BATCH = 500
 
 
 @dataclass
@@ -70,20 +75,54 @@ async def seed_database(
     lands or none does. Raises `InvalidContent` (nothing written) listing every problem. With
     `prune`, articles that no file holds are deleted, in the same transaction. `inline` is for
     commands: see `cms.db.Database.write_session`."""
-    seed_files = read_seed_files(discover_seed_files(paths))
+    with _no_collections():
+        seed_files = read_seed_files(discover_seed_files(paths))
+    # The parsed files live until the end: the collector need not walk them again and again.
+    gc.freeze()
+    try:
+        return await _seed_files(
+            database, seed_files, prune=prune, progress=progress, inline=inline
+        )
+    finally:
+        gc.unfreeze()
+
+
+@contextmanager
+def _no_collections() -> Iterator[None]:
+    """Parsing makes no reference cycles, only very many objects, each batch of which would
+    make the cyclic collector walk all made before (with the freeze after it: 46.6 s -> 33.8 s
+    of CPU for seeding 10,000 files)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+async def _seed_files(
+    database: Database | AsyncEngine,
+    seed_files: Sequence[SeedFile],
+    *,
+    prune: bool,
+    progress: Progress | None,
+    inline: bool,
+) -> SeedReport:
     articles = [f for f in seed_files if isinstance(f.document, ArticleDocument)]
     translations = [f for f in seed_files if isinstance(f.document, TranslationDocument)]
     report = SeedReport()
     async with as_database(database).write_session(inline=inline) as session:
         await _seed_authors(session, articles, report)
         async with deferred_indexing(session):
-            for seed_file in articles:
-                assert isinstance(seed_file.document, ArticleDocument)
-                report.outcomes[seed_file.path] = await content.save_article_document(
-                    session, seed_file.document, actor="seed"
-                )
-                if progress is not None:
-                    progress(seed_file)
+            for start in range(0, len(articles), _ARTICLES_PER_BATCH):
+                batch = articles[start : start + _ARTICLES_PER_BATCH]
+                documents = [f.document for f in batch if isinstance(f.document, ArticleDocument)]
+                outcomes = await content.save_article_documents(session, documents, actor="seed")
+                for seed_file, outcome in zip(batch, outcomes, strict=True):
+                    report.outcomes[seed_file.path] = outcome
+                    if progress is not None:
+                        progress(seed_file)
         # After every article: a translation may be of an article another file creates.
         for seed_file in translations:
             assert isinstance(seed_file.document, TranslationDocument)

@@ -277,6 +277,49 @@ async def test_a_copied_seed_file_is_refused_never_an_overwrite(
         assert not await reads.has_articles(session)
 
 
+def _copies(seed_dir: Path, prefix: str, count: int) -> Path:
+    """A folder of `count` copies of the back walk article, slugs `<prefix>-<n>`."""
+    folder = seed_dir.parent / prefix
+    folder.mkdir()
+    text = (SEED_DIR / "back-walk.yaml").read_text("utf-8")
+    for n in range(count):
+        slug = f"{prefix}-{n:03d}"
+        (folder / f"{slug}.yaml").write_text(text.replace("slug: back-walk", f"slug: {slug}"))
+    return folder
+
+
+async def test_new_articles_cost_the_same_statements_however_many_and_each_is_saved_whole(
+    engine: AsyncEngine, seed_dir: Path, sql_statements: list[str], graphql: GraphQL
+) -> None:
+    await seed_database(engine, [_copies(seed_dir, "one", 1)])  # and its author
+    sql_statements.clear()
+    await seed_database(engine, [_copies(seed_dir, "two", 2)])
+    for_two = len(sql_statements)
+    sql_statements.clear()
+    report = await seed_database(engine, [_copies(seed_dir, "many", 20)])
+    assert len(sql_statements) == for_two
+    assert set(await _outcomes(report)) == {"created"}
+    slugs = [f"many-{n:03d}" for n in range(20)]
+    async with session_scope(engine) as session:
+        revisions = await session.exec(
+            select(Revision.article_slug, Revision.version, Revision.action)
+            .where(col(Revision.article_slug).in_(slugs))
+            .order_by(col(Revision.article_slug))
+        )
+        assert revisions.all() == [(slug, 1, "created") for slug in slugs]
+        events = await session.exec(
+            select(OutboxEvent.revision, OutboxEvent.article_slug, OutboxEvent.event_type)
+            .where(col(OutboxEvent.article_slug).in_(slugs))
+            .order_by(col(OutboxEvent.revision))
+        )
+        assert events.all() == [(4 + n, slug, "article.published") for n, slug in enumerate(slugs)]
+    search = '{ search(query: "detoxification", first: 100) { edges { node { slug } } } }'
+    found = (await graphql(search))["data"]["search"]["edges"]
+    assert sorted(edge["node"]["slug"] for edge in found) == sorted(
+        ["one-000", "two-000", "two-001", *slugs]
+    )
+
+
 # An article's expiry (`unpublish_at`): validated against its publication, applied by seeding,
 # written by export, so that export -> seed changes nothing.
 
