@@ -51,11 +51,14 @@ class WriteRules:
     review_interval_days: int = 365
 
 
-def write_rules(settings: Settings) -> WriteRules:
+def write_rules(settings: Settings, *, warnings: bool = True) -> WriteRules:
+    """The rules of `settings`; without `warnings` (a caller that drops them, such as
+    `cms seed`) only the rules that can refuse a save run."""
     lint = LintRules(
         absolute_claims=settings.lint_absolute_claims,
         review_max_age_days=settings.review_interval_days,
         site_url=settings.site_url,
+        warnings=warnings,
     )
     return WriteRules(
         lint=lint,

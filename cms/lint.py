@@ -115,6 +115,8 @@ class LintRules:
     max_reading_grade: float = 8.0
     site_url: str = ""
     today: date = field(default_factory=date.today)
+    # False: only rules that can find errors run (for a caller that drops warnings: `cms seed`).
+    warnings: bool = True
 
 
 @dataclass(frozen=True)
@@ -189,17 +191,19 @@ def lint_documents(
     slugs = {f.document.slug for f in files}
     claims = _claims_pattern(rules.absolute_claims)
     findings: list[Finding] = []
+    warnings = rules.warnings
     for linted in files:
         findings.extend(_missing_precautions(linted))
         findings.extend(_thin_benefits(linted))
         findings.extend(_duplicate_benefit_titles(linted))
-        findings.extend(_unsourced_benefits(linted))
-        findings.extend(_review(linted, rules))
-        findings.extend(_meta_lengths(linted))
+        if warnings:
+            findings.extend(_unsourced_benefits(linted))
+            findings.extend(_review(linted, rules))
+            findings.extend(_meta_lengths(linted))
         for location, value, is_prose in _texts(linted.document):
             if claims is not None:
                 findings.extend(_absolute_claims(linted, location, value, claims))
-            if is_prose:
+            if is_prose and warnings:
                 findings.extend(_reading_level(linted, location, value, rules))
             if is_prose and check_links:
                 findings.extend(_broken_links(linted, location, value, slugs, rules.site_url))

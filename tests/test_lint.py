@@ -77,6 +77,14 @@ def test_review_rules_are_warnings_and_the_rest_errors() -> None:
     assert set(severities.values()) == {Severity.ERROR}
 
 
+def test_without_warnings_exactly_the_errors_are_found() -> None:
+    """What `cms seed` runs: it drops warnings, so it skips the rules that only warn."""
+    every = lint_paths([FLAWED], LintRules(today=TODAY))
+    errors_only = lint_paths([FLAWED], LintRules(today=TODAY, warnings=False))
+    assert errors_only == [f for f in every if f.severity is Severity.ERROR]
+    assert len(errors_only) < len(every)
+
+
 def test_clean_files_have_no_findings_and_links_resolve_among_them() -> None:
     # stretching links to walking (absolute and relative), walking links off-site only.
     assert lint_paths([CLEAN], LintRules(today=TODAY)) == []

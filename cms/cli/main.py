@@ -105,7 +105,7 @@ def serve(
         engine = create_engine(settings)
         try:
             applied = await migrate.ensure_schema(engine, auto_migrate=settings.auto_migrate)
-            with gated_writes(write_rules(settings), actor="seed"):
+            with gated_writes(write_rules(settings, warnings=False), actor="seed"):
                 report = await seed_if_empty(engine, settings.seed_dir)
         finally:
             await engine.dispose()
@@ -222,7 +222,7 @@ def seed(
                 console=console, transient=len(files) < 20,
             ) as progress:  # fmt: skip
                 task = progress.add_task("seed", total=len(files))
-                with gated_writes(write_rules(settings), actor="seed"):
+                with gated_writes(write_rules(settings, warnings=False), actor="seed"):
                     report = await seed_database(
                         engine, files, prune=prune, inline=True,
                         progress=lambda _: progress.advance(task),
