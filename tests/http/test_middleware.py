@@ -54,13 +54,15 @@ async def test_a_body_over_the_limit_is_refused_before_any_work(
 async def test_a_request_over_the_time_limit_is_cut_off(
     seeded: AsyncEngine, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cms import reads
+    from cms import reads, tree_reads
 
     async def slow(*_: Any, **__: Any) -> list[Any]:
         await asyncio.sleep(5)
         return []
 
+    # The article's read, as the loaders make it and as PostgreSQL's one-statement read does.
     monkeypatch.setattr(reads, "articles_by_slugs", slow)
+    monkeypatch.setattr(tree_reads, "article_tree", slow)
     quick = settings.model_copy(update={"request_timeout": 0.2, "response_cache": False})
     app = create_app(quick, seeded)
     async with httpx.AsyncClient(
