@@ -10,8 +10,9 @@ nothing: the request then runs the normal way."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from graphql.execution.values import VariableValues
 
@@ -67,18 +68,7 @@ async def _complete(
     awaiting = [values for field, values in zip(selection.fields, started, strict=True)
                 if field.is_async]  # fmt: skip
     if awaiting:
-        calls = [call for values in awaiting for call in values]
-        # Every call runs to its end, even when one fails: none may read after the request's
-        # session is closed.
-        done = (
-            [await calls[0]]
-            if len(calls) == 1
-            else await asyncio.gather(*calls, return_exceptions=True)
-        )
-        failed = next((d for d in done if isinstance(d, BaseException)), None)
-        if failed is not None:
-            raise failed
-        answers = iter(done)
+        answers = iter(await _awaited([call for values in awaiting for call in values]))
         for values in awaiting:
             values[:] = [next(answers) for _ in values]
     results: list[_DATA] = [{} for _ in sources]
@@ -100,6 +90,61 @@ async def _complete(
             for result, value in zip(results, completed, strict=True):
                 result[key] = value
     return results
+
+
+async def _awaited(calls: list[Any]) -> list[Any]:
+    """The values of coroutines, each first run at once up to where it waits (as a task's first
+    step runs it, with no task made: the loaders primed ahead answer without waiting), then
+    those waiting finished together. Every call runs to its end, even when one fails: none may
+    read after the request's session is closed."""
+    done: list[Any] = []
+    waiting: list[tuple[int, Any]] = []
+    failed: BaseException | None = None
+    for index, call in enumerate(calls):
+        try:
+            yielded = call.send(None)
+        except StopIteration as stop:
+            done.append(stop.value)
+            continue
+        except BaseException as error:
+            failed = failed or error
+        else:
+            waiting.append((index, _finish(call, _taken(yielded))))
+        done.append(None)
+    if waiting:
+        rest = await asyncio.gather(*(call for _, call in waiting), return_exceptions=True)
+        for (index, _), value in zip(waiting, rest, strict=True):
+            if isinstance(value, BaseException):
+                failed = failed or value
+            else:
+                done[index] = value
+    if failed is not None:
+        raise failed
+    return done
+
+
+async def _finish(call: Any, yielded: Any) -> Any:
+    """The rest of a coroutine stopped at `yielded` (what it waits for), as a task runs it."""
+    while True:
+        if yielded is None:  # a bare yield (`asyncio.sleep(0)`): one turn of the loop
+            await asyncio.sleep(0)
+        else:
+            try:
+                await yielded
+            except BaseException:
+                pass  # the call reads the outcome itself when resumed
+        try:
+            yielded = _taken(call.send(None))
+        except StopIteration as stop:
+            return stop.value
+
+
+def _taken(yielded: Any) -> Any:
+    """Take a future a coroutine yields as a task takes it: then it may be awaited again (a
+    loader's future is awaited by every call that loads the same key)."""
+    if yielded is not None:
+        yielded._asyncio_future_blocking = False
+    return yielded
 
 
 def _close(fields: tuple[Field, ...], started: list[list[Any]]) -> None:
@@ -124,19 +169,24 @@ def _start(field: Field, sources: list[Any], info: _Info, variables: VariableVal
         kwargs = field.arguments_of(variables)
     keywords = dict(kwargs)
     if resolver.info_parameter is not None:
+        # `info` stands in for Strawberry's: the resolvers read its context and path alone.
         keywords[resolver.info_parameter.name] = info
-    with_self = resolver.self_parameter is not None
+    # Called as `StrawberryField.get_result` calls it, less the layers between.
+    wrapped = resolver.wrapped_func
+    function: Callable[..., Any] = wrapped if callable(wrapped) else resolver
     sources_by_name = [
         p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
     ]
+    with_self = resolver.self_parameter is not None
+    if not sources_by_name:
+        if with_self:
+            return [function(source, **keywords) for source in sources]
+        return [function(**keywords) for _ in sources]
 
     def call(source: Any) -> Any:
         for name in sources_by_name:
             keywords[name] = source
-        # `info` stands in for Strawberry's: the resolvers read its context and path alone.
-        return strawberry_field.get_result(
-            source, cast(Any, info), [source] if with_self else [], dict(keywords)
-        )
+        return function(source, **keywords) if with_self else function(**keywords)
 
     return [call(source) for source in sources]
 
