@@ -20,6 +20,7 @@ from cms.documents import ArticleDocument, ConclusionDocument
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.context import Info
+from cms.graphql.eager import gather_eagerly
 from cms.graphql.items import (
     document_description,
     item_type,
@@ -335,12 +336,12 @@ class Article(LocalizedNode, Localized):
                     pending[i] = document
         working = set(ids)  # read with their pending translations too
         views = iter(
-            await asyncio.gather(
-                *(
+            await gather_eagerly(
+                [
                     loaders.locale_view(row, locale, working=row.id in working)
                     for row in rows
                     if row is not None
-                )
+                ]
             )
         )
         return [

@@ -9,7 +9,6 @@ nothing: the request then runs the normal way."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from graphql.execution.values import VariableValues
 
 from cms.graphql.compiled.plan import Field, Selection
 from cms.graphql.context import Context
+from cms.graphql.eager import gather_eagerly
 
 __all__ = ["Fallback", "run_selection"]
 
@@ -68,7 +68,7 @@ async def _complete(
     awaiting = [values for field, values in zip(selection.fields, started, strict=True)
                 if field.is_async]  # fmt: skip
     if awaiting:
-        answers = iter(await _awaited([call for values in awaiting for call in values]))
+        answers = iter(await gather_eagerly([call for values in awaiting for call in values]))
         for values in awaiting:
             values[:] = [next(answers) for _ in values]
     results: list[_DATA] = [{} for _ in sources]
@@ -84,67 +84,16 @@ async def _complete(
         if field.serialize is not None:
             serialize = field.serialize
             for result, value in zip(results, values, strict=True):
-                result[key] = _leaf(field, value, serialize)
+                # A plain field's value, the most common: one call less.
+                if value is None or field.is_list:
+                    result[key] = _leaf(field, value, serialize)
+                else:
+                    result[key] = _serialized(serialize, value)
         else:
             completed = await _objects(field, values, context, variables)
             for result, value in zip(results, completed, strict=True):
                 result[key] = value
     return results
-
-
-async def _awaited(calls: list[Any]) -> list[Any]:
-    """The values of coroutines, each first run at once up to where it waits (as a task's first
-    step runs it, with no task made: the loaders primed ahead answer without waiting), then
-    those waiting finished together. Every call runs to its end, even when one fails: none may
-    read after the request's session is closed."""
-    done: list[Any] = []
-    waiting: list[tuple[int, Any]] = []
-    failed: BaseException | None = None
-    for index, call in enumerate(calls):
-        try:
-            yielded = call.send(None)
-        except StopIteration as stop:
-            done.append(stop.value)
-            continue
-        except BaseException as error:
-            failed = failed or error
-        else:
-            waiting.append((index, _finish(call, _taken(yielded))))
-        done.append(None)
-    if waiting:
-        rest = await asyncio.gather(*(call for _, call in waiting), return_exceptions=True)
-        for (index, _), value in zip(waiting, rest, strict=True):
-            if isinstance(value, BaseException):
-                failed = failed or value
-            else:
-                done[index] = value
-    if failed is not None:
-        raise failed
-    return done
-
-
-async def _finish(call: Any, yielded: Any) -> Any:
-    """The rest of a coroutine stopped at `yielded` (what it waits for), as a task runs it."""
-    while True:
-        if yielded is None:  # a bare yield (`asyncio.sleep(0)`): one turn of the loop
-            await asyncio.sleep(0)
-        else:
-            try:
-                await yielded
-            except BaseException:
-                pass  # the call reads the outcome itself when resumed
-        try:
-            yielded = _taken(call.send(None))
-        except StopIteration as stop:
-            return stop.value
-
-
-def _taken(yielded: Any) -> Any:
-    """Take a future a coroutine yields as a task takes it: then it may be awaited again (a
-    loader's future is awaited by every call that loads the same key)."""
-    if yielded is not None:
-        yielded._asyncio_future_blocking = False
-    return yielded
 
 
 def _close(fields: tuple[Field, ...], started: list[list[Any]]) -> None:
