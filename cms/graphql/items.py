@@ -148,7 +148,9 @@ def plain_values(kind: ItemKind, row: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, model in _plain_fields(kind):
         value = getattr(row, name)
-        values[name] = value if model is None else structured_values(model, value)
+        if model is not None:
+            value = structured_values(model, value) if value else []
+        values[name] = value
     return values
 
 
