@@ -194,7 +194,8 @@ class PrecautionDocument(ItemDocument):
     draft: StrictBool = Field(default=False, description=DRAFT_DESCRIPTION)
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: there is one of each, and reads group items by kind.
+@dataclass(frozen=True, eq=False)
 class ItemKind:
     """One kind of item: its document and the names it goes by.
 

@@ -71,7 +71,7 @@ def fallback_chain(requested: str | None, base: str) -> tuple[str, ...]:
 
 def same_language(a: str, b: str) -> bool:
     """`de` and `de-AT` are one language; `de` and `en` are not."""
-    return a.split("-")[0] == b.split("-")[0]
+    return a == b or a.split("-")[0] == b.split("-")[0]
 
 
 def source_hash(text: str) -> str:

@@ -181,9 +181,22 @@ _EVERY_ITEM_BY_ARTICLE_ID = {
     for include_drafts in (True, False)
 }
 _KINDS_BY_NAME = {kind.name: kind for kind in ITEM_KINDS}
-# Each kind's own fields with their Python types, worked out once rather than per row.
-_EXTRA_TYPES = {
-    kind.name: tuple((name, value_type(info)) for name, info in kind.extra_fields.items())
+
+
+def _text_reader(python_type: Any) -> Callable[[str], Any]:
+    """How a value of `python_type` is read back from its text in `every_item_of`'s rows."""
+    if get_origin(python_type) is list:  # tags, citations: JSON
+        return orjson.loads
+    if python_type is bool:
+        return lambda text: text.lower() in ("1", "t", "true")
+    return cast(Callable[[str], Any], python_type)
+
+
+# Each kind's own fields with their readers, worked out once rather than per row.
+_EXTRA_READERS = {
+    kind.name: tuple(
+        (name, _text_reader(value_type(info))) for name, info in kind.extra_fields.items()
+    )
     for kind in ITEM_KINDS
 }
 
@@ -196,19 +209,10 @@ def typed_item(row: Any) -> SimpleNamespace:
         "id": row.id, "article_id": row.article_id, "position": row.position, "slug": row.slug,
         "title": row.title, "body": row.body, "is_draft": bool(row.is_draft),
     }  # fmt: skip
-    for field, python_type in _EXTRA_TYPES[name]:
-        values[field] = _from_text(python_type, getattr(row, field))
+    for field, read in _EXTRA_READERS[name]:
+        text = getattr(row, field)
+        values[field] = None if text is None else read(text)
     return SimpleNamespace(item_kind=_KINDS_BY_NAME[name], **values)
-
-
-def _from_text(python_type: Any, text: str | None) -> Any:
-    if text is None:
-        return None
-    if get_origin(python_type) is list:  # tags, citations: JSON
-        return orjson.loads(text)
-    if python_type is bool:
-        return text.lower() in ("1", "t", "true")
-    return python_type(text)
 
 
 async def _rows(session: ReadSession, statement: Any, keys: Sequence[Any]) -> list[Any]:

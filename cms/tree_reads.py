@@ -35,6 +35,8 @@ _ARTICLES = article_table()
 _AUTHORS = cast(sa.Table, sa.inspect(Author).local_table)
 _TRANSLATIONS = cast(sa.Table, sa.inspect(ArticleTranslation).local_table)
 _AUTHOR_PREFIX = "tree_author_"
+# Each author column's name and its label in the statement.
+_AUTHOR_COLUMNS = tuple((column.name, _AUTHOR_PREFIX + column.name) for column in _AUTHORS.c)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _translations_column() -> Any:
 def _with_parts(statement: Any, parts: Parts) -> Any:
     if parts.author:
         statement = statement.join(_AUTHORS, _AUTHORS.c.id == _ARTICLES.c.author_id).add_columns(
-            *(column.label(_AUTHOR_PREFIX + column.name) for column in _AUTHORS.c)
+            *(_AUTHORS.c[name].label(label) for name, label in _AUTHOR_COLUMNS)
         )
     if parts.items:
         statement = statement.add_columns(_items_column(parts.items))
@@ -129,9 +131,7 @@ def _page_statement(parts: Parts, *, tag: bool, after: bool, before: bool, from_
 def _tree(row: Any, parts: Parts) -> ArticleTree:
     author = None
     if parts.author:
-        author = SimpleNamespace(
-            **{column.name: getattr(row, _AUTHOR_PREFIX + column.name) for column in _AUTHORS.c}
-        )
+        author = SimpleNamespace(**{name: getattr(row, label) for name, label in _AUTHOR_COLUMNS})
     items = None
     if parts.items:
         items = [typed_item(SimpleNamespace(**item)) for item in orjson.loads(row.tree_items)]

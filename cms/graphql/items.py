@@ -25,10 +25,10 @@ __all__ = [
     "FormatArgument",
     "document_description",
     "document_field",
-    "graphql_value",
     "item_input",
     "item_translation_input",
     "item_type",
+    "plain_values",
     "prose_field",
     "prose_tree_field",
     "structured_type",
@@ -142,17 +142,26 @@ def structured_values(model: type[BaseModel], values: Any) -> list[Any]:
     return [shape(**model.model_validate(item).model_dump()) for item in values]
 
 
-def graphql_value(info: Any, value: Any) -> Any:
-    """A stored value of an item's field as its GraphQL type holds it (structured values as
-    objects of their derived type)."""
-    model = _structured_model_of(info)
-    return value if model is None else structured_values(model, value)
+def plain_values(kind: ItemKind, row: Any) -> dict[str, Any]:
+    """The values of an item's fields that are not text (`ItemKind.text_fields`) nor common to
+    every item, as its GraphQL type holds them (structured values as objects of their type)."""
+    values: dict[str, Any] = {}
+    for name, model in _plain_fields(kind):
+        value = getattr(row, name)
+        if model is not None:
+            value = structured_values(model, value) if value else []
+        values[name] = value
+    return values
 
 
 @cache
-def _structured_model_of(info: Any) -> type[BaseModel] | None:
-    # Per field of a document (fixed at import; hashed by identity): items are built per read.
-    return _structured(value_type(info))
+def _plain_fields(kind: ItemKind) -> tuple[tuple[str, type[BaseModel] | None], ...]:
+    # Per kind (fixed at import): items are built on every read.
+    return tuple(
+        (name, _structured(value_type(info)))
+        for name, info in kind.extra_fields.items()
+        if name not in kind.text_fields
+    )
 
 
 def item_type(kind: ItemKind) -> Callable[[T], T]:

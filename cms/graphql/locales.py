@@ -61,9 +61,10 @@ def field_locales(locale: str, **sources: str | LocalizedText) -> list[FieldLoca
     locale its value is written in, or the value itself (which knows whether it is stale)."""
     found = []
     for name, source in sources.items():
-        text = source if isinstance(source, LocalizedText) else LocalizedText("", source)
-        fallback = not same_language(text.locale, locale)
-        found.append(
-            FieldLocale(field=name, locale=text.locale, fallback=fallback, stale=text.stale)
-        )
+        if isinstance(source, LocalizedText):
+            written, stale = source.locale, source.stale
+        else:
+            written, stale = source, False
+        fallback = not same_language(written, locale)
+        found.append(FieldLocale(field=name, locale=written, fallback=fallback, stale=stale))
     return found

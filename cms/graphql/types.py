@@ -20,10 +20,11 @@ from cms.documents import ArticleDocument, ConclusionDocument
 from cms.errors import BadUserInput
 from cms.graphql import enums as enums  # registers the enums first
 from cms.graphql.context import Info
+from cms.graphql.eager import gather_eagerly
 from cms.graphql.items import (
     document_description,
-    graphql_value,
     item_type,
+    plain_values,
     prose_field,
     prose_tree_field,
 )
@@ -111,16 +112,13 @@ class _ItemNode(LocalizedNode):
     @classmethod
     def from_row(cls, row: models.ItemRow, view: LocaleView) -> Self:
         kind = cls.item_kind
-        values: dict[str, Any] = {}
+        values = plain_values(kind, row)
         prose: dict[str, str] = {}
         sources: dict[str, LocalizedText] = {}
         for name, role in kind.text_fields.items():
             text = view.item_field(kind.list_name, row.slug, name, getattr(row, name))
             sources[name] = text
             (prose if role is Role.PROSE else values)[name] = text.value
-        for name, info in kind.extra_fields.items():
-            if name not in kind.text_fields:
-                values[name] = graphql_value(info, getattr(row, name))
         common: dict[str, Any] = {
             "id": row.id,
             "slug": row.slug,
@@ -338,12 +336,12 @@ class Article(LocalizedNode, Localized):
                     pending[i] = document
         working = set(ids)  # read with their pending translations too
         views = iter(
-            await asyncio.gather(
-                *(
+            await gather_eagerly(
+                [
                     loaders.locale_view(row, locale, working=row.id in working)
                     for row in rows
                     if row is not None
-                )
+                ]
             )
         )
         return [

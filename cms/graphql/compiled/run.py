@@ -9,14 +9,15 @@ nothing: the request then runs the normal way."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from graphql.execution.values import VariableValues
 
 from cms.graphql.compiled.plan import Field, Selection
 from cms.graphql.context import Context
+from cms.graphql.eager import gather_eagerly
 
 __all__ = ["Fallback", "run_selection"]
 
@@ -67,18 +68,7 @@ async def _complete(
     awaiting = [values for field, values in zip(selection.fields, started, strict=True)
                 if field.is_async]  # fmt: skip
     if awaiting:
-        calls = [call for values in awaiting for call in values]
-        # Every call runs to its end, even when one fails: none may read after the request's
-        # session is closed.
-        done = (
-            [await calls[0]]
-            if len(calls) == 1
-            else await asyncio.gather(*calls, return_exceptions=True)
-        )
-        failed = next((d for d in done if isinstance(d, BaseException)), None)
-        if failed is not None:
-            raise failed
-        answers = iter(done)
+        answers = iter(await gather_eagerly([call for values in awaiting for call in values]))
         for values in awaiting:
             values[:] = [next(answers) for _ in values]
     results: list[_DATA] = [{} for _ in sources]
@@ -94,7 +84,11 @@ async def _complete(
         if field.serialize is not None:
             serialize = field.serialize
             for result, value in zip(results, values, strict=True):
-                result[key] = _leaf(field, value, serialize)
+                # A plain field's value, the most common: one call less.
+                if value is None or field.is_list:
+                    result[key] = _leaf(field, value, serialize)
+                else:
+                    result[key] = _serialized(serialize, value)
         else:
             completed = await _objects(field, values, context, variables)
             for result, value in zip(results, completed, strict=True):
@@ -124,19 +118,24 @@ def _start(field: Field, sources: list[Any], info: _Info, variables: VariableVal
         kwargs = field.arguments_of(variables)
     keywords = dict(kwargs)
     if resolver.info_parameter is not None:
+        # `info` stands in for Strawberry's: the resolvers read its context and path alone.
         keywords[resolver.info_parameter.name] = info
-    with_self = resolver.self_parameter is not None
+    # Called as `StrawberryField.get_result` calls it, less the layers between.
+    wrapped = resolver.wrapped_func
+    function: Callable[..., Any] = wrapped if callable(wrapped) else resolver
     sources_by_name = [
         p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
     ]
+    with_self = resolver.self_parameter is not None
+    if not sources_by_name:
+        if with_self:
+            return [function(source, **keywords) for source in sources]
+        return [function(**keywords) for _ in sources]
 
     def call(source: Any) -> Any:
         for name in sources_by_name:
             keywords[name] = source
-        # `info` stands in for Strawberry's: the resolvers read its context and path alone.
-        return strawberry_field.get_result(
-            source, cast(Any, info), [source] if with_self else [], dict(keywords)
-        )
+        return function(source, **keywords) if with_self else function(**keywords)
 
     return [call(source) for source in sources]
 
