@@ -3,13 +3,14 @@ came from (`Localized`, `FieldLocale`). The fallback itself is `cms.locales`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 import strawberry
 
 from cms.locales import LocalizedText, parse_locale, same_language
 
-__all__ = ["FieldLocale", "LocaleArgument", "Localized", "field_locales", "requested_locale"]
+__all__ = ["FieldLocale", "LocaleArgument", "Localized", "requested_locale"]
 
 LocaleArgument = Annotated[
     str | None,
@@ -51,12 +52,18 @@ class Localized:
     locale: str = strawberry.field(
         description="The locale this was read for: the one requested, else the article's own."
     )
-    field_locales: list[FieldLocale] = strawberry.field(
+    # Each localized text field's source (the locale it is written in, or its text, which knows
+    # whether it is stale): `fieldLocales` is made from them only when a query asks for it.
+    field_sources: strawberry.Private[Mapping[str, str | LocalizedText]]
+
+    @strawberry.field(
         description="The locale of every localized text field of this type, in field order."
     )
+    def field_locales(self) -> list[FieldLocale]:
+        return _field_locales(self.locale, **self.field_sources)
 
 
-def field_locales(locale: str, **sources: str | LocalizedText) -> list[FieldLocale]:
+def _field_locales(locale: str, **sources: str | LocalizedText) -> list[FieldLocale]:
     """One `FieldLocale` per field of an item read for `locale`, from each field's source: the
     locale its value is written in, or the value itself (which knows whether it is stale)."""
     found = []

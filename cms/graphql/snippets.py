@@ -23,7 +23,7 @@ from cms.graphql.items import (
     structured_type,
     structured_values,
 )
-from cms.graphql.locales import LocaleArgument, Localized, field_locales, requested_locale
+from cms.graphql.locales import LocaleArgument, Localized, requested_locale
 from cms.graphql.pending import previewed_syndicated_article
 from cms.graphql.types import ArticleVersion
 from cms.jsonld import snippet_json_ld
@@ -114,9 +114,9 @@ class BenefitSnippet(Localized):
                 review_status=article.review.status,
                 review_line=review_line(article.review, labels_for(article.chain)[1], html=False),
                 locale=locale,
-                field_locales=field_locales(
-                    locale, title=LocalizedText("", article.title_locale, article.title_stale)
-                ),
+                field_sources={
+                    "title": LocalizedText("", article.title_locale, article.title_stale)
+                },
             ),
             precautions=[
                 SnippetPrecaution(
@@ -125,16 +125,14 @@ class BenefitSnippet(Localized):
                     prose={"body": p.body},
                     citations=structured_values(Citation, p.citations),
                     locale=locale,
-                    field_locales=field_locales(locale, **_sources(p)),
+                    field_sources=_sources(p),
                 )
                 for p in snippet.precautions
             ],
             disclaimer=snippet.disclaimer,
             citations=structured_values(Citation, snippet.benefit.citations),
             locale=locale,
-            field_locales=field_locales(
-                locale, **_sources(snippet.benefit), disclaimer=snippet.disclaimer_locale
-            ),
+            field_sources={**_sources(snippet.benefit), "disclaimer": snippet.disclaimer_locale},
         )
 
     @strawberry.field(

@@ -28,7 +28,7 @@ from cms.graphql.items import (
     prose_field,
     prose_tree_field,
 )
-from cms.graphql.locales import Localized, field_locales
+from cms.graphql.locales import Localized
 from cms.graphql.pending import pending_author, pending_syndicated_article
 from cms.jsonld import article_json_ld
 from cms.locales import LocaleView, LocalizedText
@@ -125,7 +125,7 @@ class _ItemNode(LocalizedNode):
             "position": row.position,
             "prose": prose,
             "locale": view.locale,
-            "field_locales": field_locales(view.locale, **sources),
+            "field_sources": sources,
         }
         return cls(**common, **values)
 
@@ -291,7 +291,7 @@ class Article(LocalizedNode, Localized):
             author_id=row.author_id, conclusion_title=row.conclusion_title,
             prose={"intro": intro.value, "conclusion": row.conclusion}, locale=view.locale,
             unpublish_at=row.unpublish_at, pending=pending, working=working,
-            field_locales=field_locales(view.locale, title=title, headline=headline, intro=intro),
+            field_sources={"title": title, "headline": headline, "intro": intro},
         )  # fmt: skip
 
     @classmethod
@@ -596,7 +596,7 @@ class Article(LocalizedNode, Localized):
         body = self.view.conclusion_field("body", self.prose["conclusion"])
         return Conclusion(
             title=title.value, prose={"body": body.value}, locale=self.view.locale,
-            field_locales=field_locales(self.view.locale, title=title, body=body),
+            field_sources={"title": title, "body": body},
         )  # fmt: skip
 
 

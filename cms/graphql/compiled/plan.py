@@ -60,14 +60,15 @@ COMPILED_FIELDS: Mapping[str, frozenset[str]] = {
             "reviewedBy",
             "lastReviewed",
             "hasPendingChanges",
+            "fieldLocales",
         }
     ),  # fmt: skip
     "Author": frozenset({"id", "bio"}),
-    "Section": frozenset({"id", "body"}),
-    "Benefit": frozenset({"id", "body"}),
-    "NutritionTip": frozenset({"id", "body"}),
-    "Precaution": frozenset({"id", "body"}),
-    "Conclusion": frozenset({"body"}),
+    "Section": frozenset({"id", "body", "fieldLocales"}),
+    "Benefit": frozenset({"id", "body", "fieldLocales"}),
+    "NutritionTip": frozenset({"id", "body", "fieldLocales"}),
+    "Precaution": frozenset({"id", "body", "fieldLocales"}),
+    "Conclusion": frozenset({"body", "fieldLocales"}),
     "FieldLocale": frozenset(),
     "Review": frozenset(),
     "Reviewer": frozenset(),
@@ -75,9 +76,9 @@ COMPILED_FIELDS: Mapping[str, frozenset[str]] = {
     "ArticleConnection": frozenset({"nodes", "totalCount"}),
     "ArticleEdge": frozenset(),
     "PageInfo": frozenset(),
-    "BenefitSnippet": frozenset({"body", "html", "jsonLd"}),
-    "SnippetArticle": frozenset(),
-    "SnippetPrecaution": frozenset({"body"}),
+    "BenefitSnippet": frozenset({"body", "html", "jsonLd", "fieldLocales"}),
+    "SnippetArticle": frozenset({"fieldLocales"}),
+    "SnippetPrecaution": frozenset({"body", "fieldLocales"}),
 }
 _DEFINITION = "strawberry-definition"
 
