@@ -1,7 +1,8 @@
 """Where one request's time goes, in-process: `python -m bench.profile [--no-cache] [--query hot]`.
 
 Calls the ASGI app directly (no socket, no uvicorn) with the benchmark's exact request bytes on a
-fresh SQLite file seeded from `seed/`, reports the CPU time per request (process time, so a busy
+fresh SQLite file (or, with `--database-url postgresql://...`, a scratch PostgreSQL database
+dropped afterwards) seeded from `seed/`, reports the CPU time per request (process time, so a busy
 machine skews it less than wall time) and, with `--top N`, the functions that took most of it
 under cProfile. It explains the ratios `bench.run` measures; it does not replace them.
 """
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.databases import scratch_database
 from bench.queries import BENCH_QUERIES, BenchQuery
 from cms.db import create_engine, create_schema, dispose_engine
 from cms.http import create_app
@@ -36,10 +38,15 @@ def _scope(body: bytes) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def _measure(query: BenchQuery, *, cache: bool, requests: int, top: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="cms-profile-") as work:
+async def _measure(
+    query: BenchQuery, *, cache: bool, requests: int, top: int, server_url: str | None
+) -> None:
+    with (
+        tempfile.TemporaryDirectory(prefix="cms-profile-") as work,
+        scratch_database(server_url, Path(work), "cms_profile") as database_url,
+    ):
         settings = Settings(  # type: ignore[call-arg]
-            database_url=f"sqlite:///{Path(work) / 'cms.db'}", response_cache=cache,
+            database_url=database_url, response_cache=cache,
             anonymous_rate_limit=1_000_000_000, webhooks_dispatch=False, _env_file=None,
         )  # fmt: skip
         engine = create_engine(settings)
@@ -91,11 +98,12 @@ def main() -> None:
     parser.add_argument("--no-cache", action="store_true", help="response cache off")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument("--database-url", help="a PostgreSQL server to profile on instead")
     arguments = parser.parse_args()
     query = next(q for q in BENCH_QUERIES if q.name == arguments.query)
     asyncio.run(
         _measure(query, cache=not arguments.no_cache, requests=arguments.requests,
-                 top=arguments.top)
+                 top=arguments.top, server_url=arguments.database_url)
     )  # fmt: skip
 
 

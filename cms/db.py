@@ -410,7 +410,15 @@ class RequestDatabase:
         async with self._lock:
             if self._session is None:
                 self._session = self._database._open_read_session()
-            return await operation(self._session, *args, **kwargs)
+            session = self._session
+            try:
+                return await operation(session, *args, **kwargs)
+            finally:
+                if isinstance(session, AsyncSession) and self.dialect_name == "postgresql":
+                    # PostgreSQL: reads autocommit, so the connection goes back to the pool after
+                    # each (the session keeps what it loaded). Held to the end of the request,
+                    # 16 requests in flight needed 16 connections.
+                    await session.commit()
 
     async def write(
         self,

@@ -64,12 +64,17 @@ class Settings(BaseSettings):
         "refuse to start until `cms db upgrade` has run.",
     )
     db_pool_size: int = Field(
-        default=5,
+        default=10,
         ge=1,
-        description="PostgreSQL: connections kept open in the pool (pinged after 5 s idle).",
+        description="PostgreSQL: connections kept open in the pool (pinged after 5 s idle). A "
+        "request holds one only while a statement (or a write's transaction) runs.",
     )
     db_max_overflow: int = Field(
-        default=10, ge=0, description="PostgreSQL: connections opened beyond the pool under load."
+        default=0,
+        ge=0,
+        description="PostgreSQL: connections opened beyond the pool under load, each closed "
+        "again when it comes back (a new server process per use: costly). At 0 a request waits "
+        "up to `CMS_DB_POOL_TIMEOUT` for a pooled one.",
     )
     db_pool_timeout: float = Field(
         default=5.0, gt=0, description="PostgreSQL: seconds to wait for a free connection."

@@ -77,3 +77,25 @@ async def test_a_pooled_connection_dropped_while_idle_is_replaced_before_a_read_
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     assert await _backend_pid(database) != pid
+
+
+@pytest.mark.postgres_only
+async def test_a_request_holds_a_pooled_connection_only_while_its_reads_run(
+    database: Database,
+) -> None:
+    """Reads autocommit on PostgreSQL, so a request gives its connection back after each one:
+    requests in flight then need no more connections than reads running at once."""
+    pool = database.engine.pool
+    request = db.RequestDatabase(database)
+
+    async def checked_out_during(session: AsyncSession) -> int:
+        await session.exec(sa.text("SELECT 1"))  # type: ignore[call-overload]
+        return int(pool.checkedout())  # type: ignore[attr-defined]
+
+    try:
+        assert await request.run(checked_out_during) == 1
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert await request.run(checked_out_during) == 1
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await request.close()
