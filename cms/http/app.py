@@ -31,7 +31,7 @@ from cms.http.ide import ide_routes
 from cms.http.metrics import Metrics
 from cms.http.middleware import RequestMiddleware, RequestObserver
 from cms.http.oembed import OEmbed
-from cms.http.policy import PolicyMiddleware
+from cms.http.policy import KeylessSnippetReads, PolicyMiddleware, trusted_networks
 from cms.http.preview import preview_routes
 from cms.http.rate_limit import create_limiter
 from cms.logs import flush_access_log
@@ -171,6 +171,12 @@ def create_app(
             responses=graphql.hot_responses,
             current_revision=graphql.content_revision.current,
             observer=observer,
+            snippet_reads=KeylessSnippetReads(
+                usage=usage,
+                limiter=limiter,
+                limit=settings.anonymous_rate_limit,
+                trusted=trusted_networks(settings.trusted_proxies),
+            ),
         )
     mount_admin(app, database, settings)
     app.state.settings = settings

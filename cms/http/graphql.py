@@ -324,7 +324,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return
         if self.hot_responses is not None and revision is not None and policy.shareable:
             self.hot_responses.remember(
-                scope, revision=revision, etag=response.etag, operation=scope.get(OPERATION_KEY)
+                scope,
+                revision=revision,
+                etag=response.etag,
+                operation=scope.get(OPERATION_KEY),
+                served=tuple(policy.served),
+                limited=policy.bucket.counted,
             )
         media_type = _negotiate(request.headers.get("accept", ""))
         await Response(response.body, media_type=media_type, headers=headers)(

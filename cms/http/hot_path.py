@@ -11,7 +11,11 @@ since: the same rule, and the same revision, as the response cache behind it.
 
 What the full path does for such a request happens here too: the request id, the body limit,
 the time limit on reading the body (408 for a slow client), metrics, the access log line,
-ETag/304 and byte-identical headers. Anything else — a token, a partner key, a body too large or
+ETag/304 and byte-identical headers, and for a keyless snippet read the snippet limit and the
+usage count: an entry remembers whether its request counts against the limit and the snippets
+it serves, and each hit is checked and counted (`cms.http.policy.KeylessSnippetReads`). A hit
+over the limit goes the full way, which answers the refusal as it always does, from the bucket
+decided here (so counted once). Anything else — a token, a partner key, a body too large or
 streamed, a request never seen, an older revision — goes on to the app unchanged, its body
 replayed.
 """
@@ -36,6 +40,7 @@ from cms.http.middleware import (
     body_timeout,
     request_id_of,
 )
+from cms.http.policy import KeylessSnippetReads
 from cms.logs import request_id_var
 
 __all__ = ["HOT_KEY", "HotPath", "HotResponse", "HotResponses", "StarletteWithHotPath"]
@@ -55,14 +60,19 @@ class HotResponse:
     body: bytes
     etag: str
     operation: str | None
+    # (article slug, benefit slug) of each snippet it serves, counted for usage at every hit.
+    served: tuple[tuple[str, str], ...] = ()
+    # Whether its request counts against the keyless snippet limit.
+    limited: bool = False
     # Bytes it holds, its key's included: what the table's byte budget counts.
     size: int = 0
 
 
 class _Pending:
-    """What the app said about keeping the response to one request let through."""
+    """What the app said about keeping the response to one request let through: the entry,
+    but for its headers and body."""
 
-    keep: tuple[int, str, str | None] | None = None
+    keep: HotResponse | None = None
 
 
 class HotResponses:
@@ -85,16 +95,27 @@ class HotResponses:
     def get(self, key: tuple[bytes, ...]) -> HotResponse | None:
         return self._entries.get(key)
 
-    def remember(self, scope: Scope, *, revision: int, etag: str, operation: str | None) -> None:
+    def remember(
+        self,
+        scope: Scope,
+        *,
+        revision: int,
+        etag: str,
+        operation: str | None,
+        served: tuple[tuple[str, str], ...] = (),
+        limited: bool = False,
+    ) -> None:
         """Mark the response being sent for this request as one to keep: `HotPath` keeps it as
-        it leaves the app, every header of every layer included, when it is a 200."""
+        it leaves the app, every header of every layer included, when it is a 200. `served` and
+        `limited`: the snippets it serves and whether it counts against the snippet limit."""
         pending = scope.get(HOT_KEY)
         if isinstance(pending, _Pending):
-            pending.keep = (revision, etag, operation)
+            pending.keep = HotResponse(revision, [], b"", etag, operation, served, limited)
 
     def _keep(self, key: tuple[bytes, ...], entry: HotResponse) -> None:
         size = _ENTRY_OVERHEAD + sum(map(len, key)) + len(entry.body)
         size += sum(len(name) + len(value) for name, value in entry.headers)
+        size += sum(len(article) + len(benefit) for article, benefit in entry.served)
         if size > self._entries.maxsize:
             return
         self._entries[key] = replace(entry, size=size)
@@ -112,11 +133,13 @@ class HotPath:
         responses: HotResponses,
         current_revision: Callable[[], Awaitable[int]],
         observer: RequestObserver,
+        snippet_reads: KeylessSnippetReads,
     ) -> None:
         self.app = app
         self._responses = responses
         self._current_revision = current_revision
         self._observer = observer
+        self._snippet_reads = snippet_reads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/graphql":
@@ -158,8 +181,16 @@ class HotPath:
                 receive = replay_body(request, receive)
             await self._pass_on_and_keep(scope, receive, send, key)
             return
+        if entry.limited and not await self._snippet_reads.admit(scope):
+            # Over the snippet limit: refused by the full path, as every other refusal is.
+            if method == "POST":
+                receive = replay_body(request, receive)
+            await self.app(scope, receive, send)
+            return
         self._responses.hits += 1
         await self._answer(scope, send, headers, entry)
+        if entry.served:
+            self._snippet_reads.count(entry.served)
 
     async def _pass_on_and_keep(
         self, scope: Scope, receive: Receive, send: Send, key: tuple[bytes, ...]
@@ -180,11 +211,8 @@ class HotPath:
         await self.app(scope, receive, watch)
         if pending.keep is None or start is None or start["status"] != 200:
             return
-        revision, etag, operation = pending.keep
         headers = [h for h in start.get("headers", ()) if h[0].lower() != b"x-request-id"]
-        self._responses._keep(
-            key, HotResponse(revision, headers, b"".join(chunks), etag, operation)
-        )
+        self._responses._keep(key, replace(pending.keep, headers=headers, body=b"".join(chunks)))
 
     async def _revision_or_none(self) -> int | None:
         # An unreachable database is the app's to report (503), not a crash here.
@@ -255,12 +283,14 @@ class StarletteWithHotPath(Starlette):
         responses: HotResponses,
         current_revision: Callable[[], Awaitable[int]],
         observer: RequestObserver,
+        snippet_reads: KeylessSnippetReads,
     ) -> None:
         self.hot_path = HotPath(
             super().__call__,
             responses=responses,
             current_revision=current_revision,
             observer=observer,
+            snippet_reads=snippet_reads,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

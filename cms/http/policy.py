@@ -17,12 +17,15 @@ pages read it from there.
   request is counted at most once, up front when it plainly reads snippets, else by the first
   snippet resolver that runs.
 - The snippets a request served are counted for its partner, or for no partner.
+- A repeated keyless read is answered by the hot path (`cms.http.hot_path`), which limits and
+  counts it through `KeylessSnippetReads` as this layer would; one it finds over the limit comes
+  here with its bucket decided, and is refused here without being counted twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from urllib.parse import parse_qs
@@ -43,6 +46,7 @@ from cms.tokens import authenticate
 from cms.usage import UsageBuffer
 
 __all__ = [
+    "KeylessSnippetReads",
     "PolicyMiddleware",
     "RateLimitBucket",
     "RequestPolicy",
@@ -54,6 +58,8 @@ __all__ = [
 ]
 
 _STATE_KEY = "policy"
+# A keyless request's bucket, decided (a refusal) by the hot path before it went the full way.
+_DECIDED_KEY = "cms.decided_bucket"
 _KEY_HEADER = "x-partner-key"
 _SNIPPET_FIELD = b"benefitSnippet"
 _PARTNER_ALLOWED_HEADERS = b"content-type, x-partner-key"
@@ -120,14 +126,11 @@ class RequestPolicy:
 
     @property
     def shareable(self) -> bool:
-        """Whether the answer is the same for every anonymous caller, so the hot path may keep
-        it: no token, no partner, nothing rate-limited or counted per request."""
-        return (
-            not self.principal.authenticated
-            and self.partner is None
-            and not self.bucket.counted
-            and not self.served
-        )
+        """Whether the answer is the same for every keyless anonymous caller, so the hot path
+        may keep it: no token, no partner. The hot path limits and counts each snippet read it
+        answers (`KeylessSnippetReads`), from what the entry remembers of `served` and
+        `bucket.counted`."""
+        return not self.principal.authenticated and self.partner is None
 
     @property
     def partner_cors(self) -> bool:
@@ -149,6 +152,47 @@ def count_served(scope: Scope, article_slug: str, benefit_slug: str) -> None:
     policy = policy_of(scope)
     if policy is not None:
         policy.count_served(article_slug, benefit_slug)
+
+
+class KeylessSnippetReads:
+    """Keyless snippet reads: limited per client (`keyless_client`) at `limit` a minute, and
+    counted under no partner. One place for `PolicyMiddleware` and the hot path alike."""
+
+    def __init__(
+        self,
+        *,
+        usage: UsageBuffer,
+        limiter: Limiter,
+        limit: int,
+        trusted: Sequence[Network] = (),
+    ) -> None:
+        self.usage = usage
+        self.limiter = limiter
+        self.limit = limit
+        self.trusted = tuple(trusted)
+
+    def bucket(self, scope: Scope) -> RateLimitBucket:
+        """The request's bucket: the one the hot path decided, when it passed the request on."""
+        decided = scope.get(_DECIDED_KEY)
+        if isinstance(decided, RateLimitBucket):
+            return decided
+        client = keyless_client(scope, self.trusted)
+        return RateLimitBucket(client, self.limit, self.limiter, counts="snippet reads")
+
+    async def admit(self, scope: Scope) -> bool:
+        """Count one read of a kept answer against the limit. False when over it: the request
+        is then to go the full way, which answers the refusal from the bucket decided here."""
+        bucket = self.bucket(scope)
+        try:
+            await bucket.check()
+        except RateLimited:
+            scope[_DECIDED_KEY] = bucket
+            return False
+        return True
+
+    def count(self, served: Iterable[tuple[str, str]]) -> None:
+        """Count the snippets one keyless request served."""
+        self.usage.add(None, served)
 
 
 async def principal_for(
@@ -198,8 +242,12 @@ class PolicyMiddleware:
         self.database = database
         self.usage = usage
         self.limiter = limiter
-        self.anonymous_rate_limit = anonymous_rate_limit
-        self.trusted_proxies = trusted_networks(trusted_proxies)
+        self.keyless = KeylessSnippetReads(
+            usage=usage,
+            limiter=limiter,
+            limit=anonymous_rate_limit,
+            trusted=trusted_networks(trusted_proxies),
+        )
         self.authenticate = authenticate
         self.key_in_query = key_in_query
         self.limit_every_request = limit_every_request
@@ -257,12 +305,7 @@ class PolicyMiddleware:
                 f"partner:{partner.id}", partner.rate_limit, self.limiter, counts="requests"
             )
         else:
-            bucket = RateLimitBucket(
-                keyless_client(scope, self.trusted_proxies),
-                self.anonymous_rate_limit,
-                self.limiter,
-                counts="snippet reads",
-            )
+            bucket = self.keyless.bucket(scope)
         policy = RequestPolicy(principal, partner, origin, bucket)
         scope.setdefault("state", {})[_STATE_KEY] = policy
         return policy

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.access import Scope
+from cms.settings import Settings
 from tests.conftest import TokenFactory
+from tests.http.test_partners import _app, _partner, _post, _usage
 
 pytestmark = pytest.mark.anyio
 
@@ -149,3 +151,62 @@ async def test_a_body_that_differs_by_one_byte_is_another_request(
         headers={"content-type": "text/plain"},
     )  # fmt: skip
     assert not_json.status_code == 415
+
+
+async def test_a_repeated_keyless_snippet_read_is_hot_and_counted_each_time(
+    seeded: AsyncEngine, settings: Settings
+) -> None:
+    async with _app(seeded, settings, anonymous_rate_limit=4) as (app, client):
+        full = await _post(client)
+        hot = [await _post(client) for _ in range(2)]
+        assert await _hot_hits(client) == 2
+        assert [_comparable(response) for response in hot] == [_comparable(full)] * 2
+        revalidated = await client.post(
+            "/graphql", content=full.request.content,
+            headers={"content-type": "application/json", "if-none-match": full.headers["etag"]},
+        )  # fmt: skip
+        assert revalidated.status_code == 304
+        assert await _hot_hits(client) == 3
+        # A 304 serves the snippet as much as a 200 does.
+        assert await _usage(seeded, app) == [(None, "back-walk", "stress-relief", 4)]
+
+
+async def test_a_hot_snippet_read_over_the_limit_is_refused_as_the_full_path_refuses_it(
+    seeded: AsyncEngine, settings: Settings
+) -> None:
+    reader = "https://reader.example"
+    async with _app(seeded, settings, anonymous_rate_limit=2) as (app, client):
+        assert [(await _post(client, origin=reader)).status_code for _ in range(2)] == [200, 200]
+        assert await _hot_hits(client) == 1
+        hot_refusal = await _post(client, origin=reader)
+        # Never seen before, so not hot: the same refusal, from the full path.
+        full_refusal = await client.post(
+            "/graphql", content=hot_refusal.request.content + b" ",
+            headers={"content-type": "application/json", "origin": reader},
+        )  # fmt: skip
+        assert await _hot_hits(client) == 1
+        for refusal in (hot_refusal, full_refusal):
+            assert refusal.status_code == 429
+            assert refusal.headers["access-control-allow-origin"] == "*"
+            (error,) = refusal.json()["errors"]
+            retry_after = int(refusal.headers["retry-after"])
+            assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": retry_after}
+        # Equal but for the seconds left in the window, which may tick between the two.
+        assert _refusal_shape(hot_refusal) == _refusal_shape(full_refusal)
+        assert await _usage(seeded, app) == [(None, "back-walk", "stress-relief", 2)]
+
+
+async def test_keyed_snippet_reads_are_never_hot(seeded: AsyncEngine, settings: Settings) -> None:
+    key = await _partner(seeded)
+    async with _app(seeded, settings) as (app, client):
+        for _ in range(3):
+            assert (await _post(client, key=key)).status_code == 200
+        assert await _hot_hits(client) == 0
+        assert await _usage(seeded, app) == [("acme", "back-walk", "stress-relief", 3)]
+
+
+def _refusal_shape(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    status, headers, body = _comparable(response)
+    retry_after = response.headers["retry-after"]
+    kept = [(k, v) for k, v in headers if k not in ("retry-after", "content-length")]
+    return status, kept, body.replace(retry_after.encode(), b"N")
