@@ -49,7 +49,12 @@ def _trickle(address: tuple[str, int], head: bytes, piece: bytes) -> tuple[bytes
         while time.monotonic() - started < PATIENCE:
             readable, _, _ = select.select([sock], [], [], 0.1)
             if readable:
-                chunk = sock.recv(65536)
+                try:
+                    chunk = sock.recv(65536)
+                except ConnectionResetError:
+                    # Closed by the server while our last pieces were unread: the kernel resets
+                    # rather than closes. What it answered before is in `answer` already.
+                    break
                 if not chunk:
                     break  # closed by the server
                 answer += chunk
