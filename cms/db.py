@@ -22,6 +22,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, TypeVarTuple, cast, overload
 
@@ -36,6 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from cms import models as models  # registers every table on SQLModel.metadata
+from cms.direct_reads import DirectReads
 from cms.settings import Settings
 from cms.slow_queries import log_slow_queries
 
@@ -54,6 +56,7 @@ __all__ = [
     "database_unavailable",
     "dispose_engine",
     "normalise_url",
+    "session_rows",
     "session_scope",
 ]
 
@@ -264,10 +267,21 @@ class Database:
     """The one owner of a database: the async engine and, on SQLite, the inline reader and the
     `data_version` watcher. Made once (`from_settings`), disposed once (`dispose`)."""
 
-    def __init__(self, engine: AsyncEngine, *, slow_query_ms: float = 0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        slow_query_ms: float = 0,
+        pool_size: int = 10,
+        pool_timeout: float = 5.0,
+    ) -> None:
         self.engine = engine
         self.dialect_name = engine.dialect.name
         self._slow_query_ms = slow_query_ms
+        self._pool_size = pool_size
+        self._pool_timeout = pool_timeout
+        self._direct: DirectReads | None = None
+        self._statement_listeners: list[Callable[[str], None]] = []
         self._reader: sa.Engine | None = None
         self._watcher: sqlite3.Connection | None = None
         self._statement_timeout: float | None = None
@@ -276,7 +290,10 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(create_engine(settings), slow_query_ms=settings.slow_query_ms)
+        return cls(
+            create_engine(settings), slow_query_ms=settings.slow_query_ms,
+            pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout,
+        )  # fmt: skip
 
     def limit_statements(self, seconds: float) -> None:
         """Have the database itself stop any statement still running after `seconds`, so that
@@ -287,6 +304,8 @@ class Database:
         if self._statement_timeout is None and self.dialect_name == "postgresql":
             event.listen(self.engine.sync_engine, "checkout", self._set_statement_timeout)
         self._statement_timeout = seconds
+        if self._direct is not None:
+            self._direct.statement_timeout = seconds
 
     def _set_statement_timeout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         milliseconds = max(1, round((self._statement_timeout or 0) * 1000))
@@ -333,6 +352,40 @@ class Database:
             log_slow_queries(self._reader, self._slow_query_ms)
         return self._reader
 
+    @property
+    def direct(self) -> DirectReads | None:
+        """PostgreSQL's reads without the session (`cms.direct_reads`); None on SQLite."""
+        if self.dialect_name != "postgresql":
+            return None
+        if self._direct is None:
+            self._direct = DirectReads(
+                self.engine.url, self.engine.dialect, pool_size=self._pool_size,
+                pool_timeout=self._pool_timeout, slow_query_ms=self._slow_query_ms,
+                ping_after_idle_s=_PING_AFTER_IDLE_S,
+            )  # fmt: skip
+            self._direct.statement_timeout = self._statement_timeout
+            self._direct.listeners = self._statement_listeners
+        return self._direct
+
+    def listen_to_statements(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener` with each data statement sent, by any of the database's connections,
+        until the returned function is called (transaction control included on some)."""
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            listener(statement)
+
+        engines = [self.engine.sync_engine, *filter(None, [self.inline_reader])]
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", record)
+        self._statement_listeners.append(listener)
+
+        def stop() -> None:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", record)
+            self._statement_listeners.remove(listener)
+
+        return stop
+
     def data_version(self) -> int | None:
         """SQLite's `data_version` seen from a connection kept for this alone: it changes whenever
         any other connection (another request, worker or `cms seed`) commits. Reading it costs a
@@ -376,6 +429,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._direct is not None:
+            await self._direct.close()
+            self._direct = None
         if self._reader is not None:
             self._reader.dispose()
             self._reader = None
@@ -420,6 +476,14 @@ class RequestDatabase:
                     # 16 requests in flight needed 16 connections.
                     await session.commit()
 
+    async def rows(self, statement: Any, params: Mapping[str, Any]) -> list[Any]:
+        """The rows of one read statement: on PostgreSQL straight through psycopg
+        (`cms.direct_reads`), holding no session; elsewhere on the request's session."""
+        direct = self._database.direct
+        if direct is not None:
+            return await direct.rows(statement, params)
+        return await self.run(_all_rows, statement, params)
+
     async def write(
         self,
         operation: Callable[Concatenate[WriteSession, P], Awaitable[R]],
@@ -442,6 +506,15 @@ class RequestDatabase:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+async def _all_rows(session: ReadSession, statement: Any, params: Mapping[str, Any]) -> list[Any]:
+    return list((await session.exec(statement, params=params)).all())
+
+
+def session_rows(session: ReadSession) -> Callable[[Any, Mapping[str, Any]], Awaitable[list[Any]]]:
+    """`RequestDatabase.rows` for code that holds a session."""
+    return partial(_all_rows, session)
 
 
 def database_unavailable(error: BaseException) -> bool:

@@ -66,8 +66,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=10,
         ge=1,
-        description="PostgreSQL: connections kept open in the pool (pinged after 5 s idle). A "
-        "request holds one only while a statement (or a write's transaction) runs.",
+        description="PostgreSQL: the most connections in each of a worker's two pools, one for "
+        "public reads (psycopg's own pool) and one for everything else (pinged after 5 s idle). "
+        "A request holds one only while a statement (or a write's transaction) runs.",
     )
     db_max_overflow: int = Field(
         default=0,

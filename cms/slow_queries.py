@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from cms.logs import request_id_var
 
-__all__ = ["log_slow_queries"]
+__all__ = ["log_if_slow", "log_slow_queries"]
 
 logger = logging.getLogger("cms.db.slow")
 _STARTED = "_cms_statement_started"
@@ -37,14 +37,18 @@ def log_slow_queries(engine: sa.Engine, threshold_ms: float) -> None:
         start = getattr(context, _STARTED, None)
         if start is None:
             return
-        elapsed_ms = (time.perf_counter() - start) * 1000
-        if elapsed_ms >= threshold_ms:
-            logger.warning(
-                "slow query: %.1f ms", elapsed_ms,
-                extra={"duration_ms": round(elapsed_ms, 2),
-                       "statement": " ".join(statement.split())[:_STATEMENT_LIMIT],
-                       "request_id": request_id_var.get()},
-            )  # fmt: skip
+        log_if_slow(statement, (time.perf_counter() - start) * 1000, threshold_ms)
 
     event.listen(engine, "before_cursor_execute", started)
     event.listen(engine, "after_cursor_execute", finished)
+
+
+def log_if_slow(statement: str, elapsed_ms: float, threshold_ms: float) -> None:
+    """Log one statement that took `elapsed_ms` if that is `threshold_ms` or more (and it is on)."""
+    if 0 < threshold_ms <= elapsed_ms:
+        logger.warning(
+            "slow query: %.1f ms", elapsed_ms,
+            extra={"duration_ms": round(elapsed_ms, 2),
+                   "statement": " ".join(statement.split())[:_STATEMENT_LIMIT],
+                   "request_id": request_id_var.get()},
+        )  # fmt: skip

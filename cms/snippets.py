@@ -10,29 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import cast
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
-
-from cms import reads, seo
+from cms import reads, seo, tree_reads
 from cms.citations import Citation
-from cms.content_model import BENEFIT, PRECAUTION, ItemKind
-from cms.db import ReadSession
+from cms.content_model import BENEFIT, PRECAUTION
+from cms.db import ReadSession, session_rows
 from cms.locales import LocaleView
 from cms.models import (
-    ITEM_TABLES,
     Article,
-    ArticleReview,
     Author,
     ItemRow,
-    ReviewAction,
-    Reviewer,
     utc_now,
 )
 from cms.reviews import Review, ReviewStatus, reviews_by_article_ids, reviews_of, status_of
-from cms.visibility import article_is_public, item_is_public
 
 __all__ = [
     "DISCLAIMER",
@@ -45,7 +36,7 @@ __all__ = [
     "article_url",
     "read_syndicated_article",
     "read_syndicated_rows",
-    "reads_at_once",
+    "read_syndicated_rows_at_once",
     "syndicated_article",
 ]
 
@@ -242,17 +233,12 @@ class SyndicatedRows:
         )
 
 
-async def reads_at_once(session: ReadSession) -> bool:
-    """Whether `read_syndicated_rows` reads in one statement here (PostgreSQL)."""
-    return session.get_bind().dialect.name == "postgresql"
-
-
 async def read_syndicated_rows(session: ReadSession, *, slug: str) -> SyndicatedRows | None:
     """A published article by slug with what travels with its snippets; None when there is no
     such public article. One statement on PostgreSQL, where each round trip costs more than
     the rows; four elsewhere."""
-    if await reads_at_once(session):
-        return await _read_rows_at_once(session, slug)
+    if session.get_bind().dialect.name == "postgresql":
+        return await read_syndicated_rows_at_once(session_rows(session), slug=slug)
     articles = await reads.articles_by_slugs(session, [slug], include_drafts=False)
     if not articles:
         return None
@@ -278,87 +264,25 @@ async def read_syndicated_article(
     return rows.syndicated(site_url=site_url) if rows else None
 
 
-# PostgreSQL: the article and its author as columns, its public benefits and precautions and
-# its approvals (with their reviewers) as JSON lists built by the database, in one statement.
-
-
-def _table(model: type[Any]) -> sa.Table:
-    return cast(sa.Table, sa.inspect(model).local_table)
-
-
-_ARTICLES = _table(Article)
-_AUTHORS = _table(Author)
-_REVIEWS = _table(ArticleReview)
-_REVIEWERS = _table(Reviewer)
-_AUTHOR_PREFIX = "author__"
-
-
-def _public_items(kind: ItemKind) -> sa.ScalarSelect[Any]:
-    """The article's public items of `kind`, each a JSON object of its row, in reading order."""
-    items = _table(ITEM_TABLES[kind])
-    return (
-        sa.select(
-            sa.func.json_agg(
-                aggregate_order_by(sa.literal_column(items.name), items.c.position), type_=JSON
-            )
-        )
-        .where(items.c.article_id == _ARTICLES.c.id, item_is_public(items))
-        .scalar_subquery()
-    )
-
-
-_APPROVALS = (
-    sa.select(
-        sa.func.json_agg(
-            aggregate_order_by(
-                sa.func.json_build_array(
-                    sa.literal_column(_REVIEWS.name), sa.literal_column(_REVIEWERS.name)
-                ),
-                _REVIEWS.c.id,
-            ),
-            type_=JSON,
-        )
-    )
-    .select_from(_REVIEWS.join(_REVIEWERS, _REVIEWERS.c.id == _REVIEWS.c.reviewer_id))
-    .where(_REVIEWS.c.article_id == _ARTICLES.c.id, _REVIEWS.c.action == ReviewAction.APPROVED)
-    .scalar_subquery()
-)
-
-_SYNDICATED_ROWS: Any = (
-    sa.select(
-        _ARTICLES,
-        *(column.label(_AUTHOR_PREFIX + column.name) for column in _AUTHORS.c),
-        _public_items(BENEFIT).label("benefits"),
-        _public_items(PRECAUTION).label("precautions"),
-        _APPROVALS.label("approvals"),
-    )
-    .join_from(_ARTICLES, _AUTHORS, _AUTHORS.c.id == _ARTICLES.c.author_id)
-    .where(_ARTICLES.c.slug == sa.bindparam("slug"), article_is_public(sa.bindparam("now")))
+# PostgreSQL: the article with its author, its public benefits and precautions and its
+# approvals in one statement (`cms.tree_reads`).
+_AT_ONCE = tree_reads.Parts(
+    author=True, items=frozenset({BENEFIT.name, PRECAUTION.name}), approvals=True
 )
 
 
-async def _read_rows_at_once(session: ReadSession, slug: str) -> SyndicatedRows | None:
-    result = await session.exec(_SYNDICATED_ROWS, params={"slug": slug, "now": utc_now()})
-    row = result.first()
-    if row is None:
+async def read_syndicated_rows_at_once(
+    read: tree_reads.Reader, *, slug: str
+) -> SyndicatedRows | None:
+    """`read_syndicated_rows` in one statement: PostgreSQL only."""
+    tree = await tree_reads.article_tree(read, slug=slug, parts=_AT_ONCE)
+    if tree is None:
         return None
-    fields = row._mapping
-    # A plain row of the author's table, as `cms.reads` returns them: an ORM instance costs more.
-    author = SimpleNamespace(**{c.name: fields[_AUTHOR_PREFIX + c.name] for c in _AUTHORS.c})
-    approvals = [
-        (ArticleReview.model_validate(review), Reviewer.model_validate(reviewer))
-        for review, reviewer in fields["approvals"] or ()
-    ]
+    assert tree.author is not None and tree.items is not None and tree.approvals is not None
     return SyndicatedRows(
-        article=cast(Article, row),
-        author=cast(Author, author),
-        benefits=_item_rows(BENEFIT, fields["benefits"]),
-        precautions=_item_rows(PRECAUTION, fields["precautions"]),
-        review=reviews_of(approvals).get(row.id),
+        article=cast(Article, tree.article),
+        author=cast(Author, tree.author),
+        benefits=[item for item in tree.items if item.item_kind is BENEFIT],
+        precautions=[item for item in tree.items if item.item_kind is PRECAUTION],
+        review=reviews_of(tree.approvals).get(tree.article.id),
     )
-
-
-def _item_rows(kind: ItemKind, objects: list[dict[str, Any]] | None) -> list[ItemRow]:
-    """Rows of the JSON objects `_public_items` made, as `reads.every_item_by_article_ids`
-    returns them (JSON columns are lists already; every other column is text, number or bool)."""
-    return [cast(ItemRow, SimpleNamespace(item_kind=kind, **item)) for item in objects or ()]

@@ -1,14 +1,18 @@
 """Public reads of an article, or of a page of articles, with what hangs off them (author, items,
-translations, the list's count) in one SQL statement: PostgreSQL only (`json_agg`).
+translations, approvals, the list's count) in one SQL statement: PostgreSQL only (`json_agg`).
 
 They read exactly what the reads of `cms.reads` read for the public, under the same visibility
 rules (`cms.visibility`), and return the same rows: an article row, its author's row, its items
 as `cms.reads.typed_item` makes them, its translations as rows with the same attributes.
-Whoever asks primes the per-request loaders with them (`cms.graphql.compiled.prefetch`).
+Whoever asks primes the per-request loaders with them (`cms.graphql.compiled.prefetch`) or
+builds a snippet's rows from them (`cms.snippets`). A request reads them through
+`RequestDatabase.rows` (psycopg directly, `cms.direct_reads`); a session, through
+`cms.db.session_rows`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
@@ -18,8 +22,14 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from cms.db import ReadSession
-from cms.models import ArticleTranslation, Author, utc_now
+from cms.models import (
+    ArticleReview,
+    ArticleTranslation,
+    Author,
+    ReviewAction,
+    Reviewer,
+    utc_now,
+)
 from cms.reads import (
     article_table,
     count_statement,
@@ -29,11 +39,16 @@ from cms.reads import (
     typed_item,
 )
 
-__all__ = ["ArticleTree", "Parts", "article_tree", "page_tree"]
+__all__ = ["ArticleTree", "Parts", "Reader", "article_tree", "page_tree"]
+
+# Runs a statement with its parameters and returns its rows.
+Reader = Callable[[Any, Mapping[str, Any]], Awaitable[list[Any]]]
 
 _ARTICLES = article_table()
 _AUTHORS = cast(sa.Table, sa.inspect(Author).local_table)
 _TRANSLATIONS = cast(sa.Table, sa.inspect(ArticleTranslation).local_table)
+_REVIEWS = cast(sa.Table, sa.inspect(ArticleReview).local_table)
+_REVIEWERS = cast(sa.Table, sa.inspect(Reviewer).local_table)
 _AUTHOR_PREFIX = "tree_author_"
 # Each author column's name and its label in the statement.
 _AUTHOR_COLUMNS = tuple((column.name, _AUTHOR_PREFIX + column.name) for column in _AUTHORS.c)
@@ -49,6 +64,8 @@ class Parts:
     translations: bool = False
     # The list's `totalCount`, pages only.
     count: bool = False
+    # Its approving reviews, each with its reviewer.
+    approvals: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,7 @@ class ArticleTree:
     author: Any | None
     items: list[Any] | None
     translations: list[Any] | None
+    approvals: list[tuple[ArticleReview, Reviewer]] | None = None
 
 
 def _json_text(aggregate: Any) -> Any:
@@ -95,6 +113,21 @@ def _translations_column() -> Any:
     )
 
 
+@cache
+def _approvals_column() -> Any:
+    pair = sa.func.json_build_array(
+        sa.literal_column(_REVIEWS.name), sa.literal_column(_REVIEWERS.name)
+    )
+    ordered: Any = aggregate_order_by(pair, _REVIEWS.c.id)
+    return (
+        sa.select(_json_text(sa.func.json_agg(ordered)))
+        .select_from(_REVIEWS.join(_REVIEWERS, _REVIEWERS.c.id == _REVIEWS.c.reviewer_id))
+        .where(_REVIEWS.c.article_id == _ARTICLES.c.id, _REVIEWS.c.action == ReviewAction.APPROVED)
+        .scalar_subquery()
+        .label("tree_approvals")
+    )
+
+
 def _with_parts(statement: Any, parts: Parts) -> Any:
     if parts.author:
         statement = statement.join(_AUTHORS, _AUTHORS.c.id == _ARTICLES.c.author_id).add_columns(
@@ -104,6 +137,8 @@ def _with_parts(statement: Any, parts: Parts) -> Any:
         statement = statement.add_columns(_items_column(parts.items))
     if parts.translations:
         statement = statement.add_columns(_translations_column())
+    if parts.approvals:
+        statement = statement.add_columns(_approvals_column())
     return statement
 
 
@@ -141,14 +176,19 @@ def _tree(row: Any, parts: Parts) -> ArticleTree:
             SimpleNamespace(article_id=row.id, **translation)
             for translation in orjson.loads(row.tree_translations)
         ]
-    return ArticleTree(row, author, items, translations)
+    approvals = None
+    if parts.approvals:
+        approvals = [
+            (ArticleReview.model_validate(review), Reviewer.model_validate(reviewer))
+            for review, reviewer in orjson.loads(row.tree_approvals)
+        ]
+    return ArticleTree(row, author, items, translations, approvals)
 
 
-async def article_tree(session: ReadSession, *, slug: str, parts: Parts) -> ArticleTree | None:
+async def article_tree(read: Reader, *, slug: str, parts: Parts) -> ArticleTree | None:
     """The public article with `slug` and the `parts` asked for; None when there is none."""
-    params = {"slug": slug, "now": utc_now()}
-    row = (await session.exec(_article_statement(parts), params=params)).first()
-    return _tree(row, parts) if row is not None else None
+    rows = await read(_article_statement(parts), {"slug": slug, "now": utc_now()})
+    return _tree(rows[0], parts) if rows else None
 
 
 @dataclass(frozen=True)
@@ -160,7 +200,7 @@ class PageTree:
 
 
 async def page_tree(
-    session: ReadSession,
+    read: Reader,
     *,
     after_slug: str | None,
     before_slug: str | None,
@@ -175,7 +215,7 @@ async def page_tree(
         from_end=from_end,
     )  # fmt: skip
     params = {"tag": tag, "after": after_slug, "before": before_slug, "limit": limit}
-    rows = list((await session.exec(statement, params={**params, "now": utc_now()})).all())
+    rows = await read(statement, {**params, "now": utc_now()})
     if from_end:
         rows.reverse()
     count = int(rows[0].tree_count) if parts.count and rows else None

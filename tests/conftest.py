@@ -21,7 +21,6 @@ import hypothesis
 import psycopg
 import pytest
 from hypothesis import HealthCheck
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.db import Database, create_schema
@@ -314,23 +313,20 @@ def without_cost(body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def sql_statements(database: Database) -> Iterator[list[str]]:
-    """Every data statement the engine sends while the test runs, in order. Transaction control
-    is left out: SQLite needs an explicit BEGIN that PostgreSQL's driver sends implicitly."""
+    """Every data statement the database sends while the test runs, in order, whichever of its
+    connections sends it. Transaction control is left out: SQLite needs an explicit BEGIN that
+    PostgreSQL's driver sends implicitly."""
     statements: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def record(statement: str) -> None:
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT")):
             statements.append(statement)
 
-    # SQLite's API reads go through the inline reader beside the async engine (see cms.db).
-    engines = [database.engine.sync_engine, *filter(None, [database.inline_reader])]
-    for each in engines:
-        event.listen(each, "before_cursor_execute", record)
+    stop = database.listen_to_statements(record)
     try:
         yield statements
     finally:
-        for each in engines:
-            event.remove(each, "before_cursor_execute", record)
+        stop()
 
 
 TokenFactory = Callable[..., Awaitable[str]]

@@ -1,17 +1,22 @@
 """The database's owner: a write session commits whole or not at all, inline or not; reads on
 SQLite run inline; `data_version` moves when another connection commits; a pooled connection
-the server dropped is replaced before a read uses it."""
+the server dropped is replaced before a read uses it; PostgreSQL's direct reads return what a
+session would, under the same limits."""
 
 from __future__ import annotations
+
+from datetime import UTC
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cms import db
+from cms import db, tree_reads
 from cms.access import Scope
+from cms.content_model import ITEM_KINDS
 from cms.db import Database, InlineSession
+from cms.models import ArticleStatus
 from cms.tokens import create_token, list_tokens
 
 pytestmark = pytest.mark.anyio
@@ -99,3 +104,67 @@ async def test_a_request_holds_a_pooled_connection_only_while_its_reads_run(
         assert pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await request.close()
+
+
+# PostgreSQL's public reads skip the session (`cms.direct_reads`): same rows, same limits.
+
+_EVERY_PART = tree_reads.Parts(
+    author=True, items=frozenset(kind.name for kind in ITEM_KINDS), translations=True,
+    approvals=True,
+)  # fmt: skip
+
+
+@pytest.mark.postgres_only
+async def test_a_direct_read_returns_the_rows_a_session_returns(
+    database: Database, seeded: object
+) -> None:
+    request = db.RequestDatabase(database)
+    try:
+        direct = await tree_reads.article_tree(request.rows, slug="back-walk", parts=_EVERY_PART)
+        async with database.read_session() as session:
+            through_session = await tree_reads.article_tree(
+                db.session_rows(session), slug="back-walk", parts=_EVERY_PART
+            )
+    finally:
+        await request.close()
+    assert direct is not None and through_session is not None
+    assert direct.article._asdict() == through_session.article._asdict()
+    # Typed as the columns are: an enum member, aware UTC datetimes.
+    assert direct.article.status is ArticleStatus.PUBLISHED
+    assert direct.article.published_at.tzinfo is UTC
+    assert direct.author == through_session.author
+    assert direct.items == through_session.items and direct.items
+    assert direct.translations == through_session.translations
+    assert direct.approvals == through_session.approvals
+
+
+@pytest.mark.postgres_only
+async def test_a_direct_read_connection_dropped_while_idle_is_replaced_before_it_is_used(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "_PING_AFTER_IDLE_S", 0.0)
+    request = db.RequestDatabase(database)
+    pid_statement = sa.select(sa.func.pg_backend_pid().label("pid"))
+    try:
+        (first,) = await request.rows(pid_statement, {})
+        url = database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [first.pid])
+        (second,) = await request.rows(pid_statement, {})
+    finally:
+        await request.close()
+    assert second.pid != first.pid
+
+
+@pytest.mark.postgres_only
+async def test_a_direct_read_is_stopped_by_the_statement_time_limit(database: Database) -> None:
+    database.limit_statements(0.05)
+    request = db.RequestDatabase(database)
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
+            await request.rows(sa.select(sa.func.pg_sleep(2)), {})
+        # The connection it ran on is usable again.
+        (row,) = await request.rows(sa.select(sa.literal(1).label("one")), {})
+    finally:
+        await request.close()
+    assert row.one == 1

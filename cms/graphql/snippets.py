@@ -165,7 +165,7 @@ async def _syndicated(
         await limit()
     requested = requested_locale(locale)
     rows: snippets.SyndicatedRows | None = None
-    if await info.context.db.run(snippets.reads_at_once):
+    if info.context.db.dialect_name == "postgresql":
         rows = await _rows_at_once(info, slug)
         row = rows.article if rows else None
     else:
@@ -201,10 +201,14 @@ async def _rows_at_once(info: Info, slug: str) -> snippets.SyndicatedRows | None
     """PostgreSQL: the article and all that travels with it in one statement of its own, since
     each round trip costs more than sharing reads with other fields of the query would save."""
     db = info.context.db
-    rows = await db.run(snippets.read_syndicated_rows, slug=slug)
+    rows = await snippets.read_syndicated_rows_at_once(db.rows, slug=slug)
     if rows is None:
         canonical = await _canonical_slug(info, slug)
-        rows = await db.run(snippets.read_syndicated_rows, slug=canonical) if canonical else None
+        rows = (
+            await snippets.read_syndicated_rows_at_once(db.rows, slug=canonical)
+            if canonical
+            else None
+        )
     return rows
 
 

@@ -87,7 +87,7 @@ async def _article(
         return
     locale = requested_locale(arguments.get("locale"))
     parts = _parts(field, locale=locale, every_kind=every_kind)
-    tree = await context.db.run(tree_reads.article_tree, slug=slug, parts=parts)
+    tree = await tree_reads.article_tree(context.db.rows, slug=slug, parts=parts)
     if tree is not None:
         context.loaders.article_by_slug.prime(slug, tree.article)
         _prime(context.loaders, tree)
@@ -108,8 +108,8 @@ async def _articles(
         for child in field.selection.fields
     )
     key = page_key(request, tag)
-    page = await context.db.run(
-        tree_reads.page_tree, after_slug=key.after_slug, before_slug=key.before_slug,
+    page = await tree_reads.page_tree(
+        context.db.rows, after_slug=key.after_slug, before_slug=key.before_slug,
         limit=key.limit, from_end=key.from_end, tag=tag,
         parts=_parts(field, locale=locale, every_kind=every_kind, count=counted),
     )  # fmt: skip
