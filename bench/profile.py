@@ -10,6 +10,7 @@ under cProfile. It explains the ratios `bench.run` measures; it does not replace
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import cProfile
 import pstats
@@ -88,7 +89,7 @@ async def _measure(
             for _ in range(requests):
                 await one()
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime")).print_stats(top)
         await dispose_engine(engine)
 
 

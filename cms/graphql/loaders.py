@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -304,31 +305,75 @@ def _in_order(ids: Sequence[int], by_id: dict[int | None, RowT]) -> list[RowT | 
 
 
 class Loaders:
+    """A request's loaders, each made on first use: most requests use two or three of them."""
+
     def __init__(
         self, db: RequestDatabase, *, include_drafts: bool, preview_article: str | None = None
     ) -> None:
-        preview = PreviewOf(preview_article) if preview_article is not None else None
-        self.article_by_slug = ArticleBySlugLoader(
-            db, include_drafts=include_drafts, preview=preview
+        self._db = db
+        self._include_drafts = include_drafts
+        self._preview = PreviewOf(preview_article) if preview_article is not None else None
+
+    @cached_property
+    def article_by_slug(self) -> ArticleBySlugLoader:
+        return ArticleBySlugLoader(
+            self._db, include_drafts=self._include_drafts, preview=self._preview
         )
-        self.article_by_id = ArticleByIdLoader(db, include_drafts=include_drafts, preview=preview)
-        self.article_page = ArticlePageLoader(db, include_drafts=include_drafts)
-        self.article_count = ArticleCountLoader(db, include_drafts=include_drafts)
-        self.author_by_id = AuthorByIdLoader(db, include_drafts=include_drafts)
-        self.tags_by_article_id = TagsByArticleIdLoader(db)
-        self.related_articles = RelatedArticlesLoader(db, include_drafts=include_drafts)
-        self.child_by_id: dict[type[ItemRow], ChildByIdLoader[ItemRow]]
-        self.items_by_article_id = ItemsByArticleIdLoader(
-            db, include_drafts=include_drafts, preview=preview
+
+    @cached_property
+    def article_by_id(self) -> ArticleByIdLoader:
+        return ArticleByIdLoader(
+            self._db, include_drafts=self._include_drafts, preview=self._preview
         )
-        self.child_by_id = {
-            model: ChildByIdLoader(db, model, include_drafts=include_drafts)
+
+    @cached_property
+    def article_page(self) -> ArticlePageLoader:
+        return ArticlePageLoader(self._db, include_drafts=self._include_drafts)
+
+    @cached_property
+    def article_count(self) -> ArticleCountLoader:
+        return ArticleCountLoader(self._db, include_drafts=self._include_drafts)
+
+    @cached_property
+    def author_by_id(self) -> AuthorByIdLoader:
+        return AuthorByIdLoader(self._db, include_drafts=self._include_drafts)
+
+    @cached_property
+    def tags_by_article_id(self) -> TagsByArticleIdLoader:
+        return TagsByArticleIdLoader(self._db)
+
+    @cached_property
+    def related_articles(self) -> RelatedArticlesLoader:
+        return RelatedArticlesLoader(self._db, include_drafts=self._include_drafts)
+
+    @cached_property
+    def items_by_article_id(self) -> ItemsByArticleIdLoader:
+        return ItemsByArticleIdLoader(
+            self._db, include_drafts=self._include_drafts, preview=self._preview
+        )
+
+    @cached_property
+    def child_by_id(self) -> dict[type[ItemRow], ChildByIdLoader[ItemRow]]:
+        return {
+            model: ChildByIdLoader(self._db, model, include_drafts=self._include_drafts)
             for model in ITEM_TABLES.values()
         }
-        self.translations_by_article_id = TranslationsByArticleIdLoader(db)
-        self.review_by_article_id = ReviewByArticleIdLoader(db)
-        self.pending_by_article_id = PendingByArticleIdLoader(db)
-        self.pending_translations_by_article_id = PendingTranslationsByArticleIdLoader(db)
+
+    @cached_property
+    def translations_by_article_id(self) -> TranslationsByArticleIdLoader:
+        return TranslationsByArticleIdLoader(self._db)
+
+    @cached_property
+    def review_by_article_id(self) -> ReviewByArticleIdLoader:
+        return ReviewByArticleIdLoader(self._db)
+
+    @cached_property
+    def pending_by_article_id(self) -> PendingByArticleIdLoader:
+        return PendingByArticleIdLoader(self._db)
+
+    @cached_property
+    def pending_translations_by_article_id(self) -> PendingTranslationsByArticleIdLoader:
+        return PendingTranslationsByArticleIdLoader(self._db)
 
     async def translations(self, article_id: int, *, working: bool = False) -> Translations:
         """The article's translations by locale: the live ones, or (`working`, for editors) the
