@@ -10,7 +10,6 @@ under cProfile. It explains the ratios `bench.run` measures; it does not replace
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
 import cProfile
 import pstats
@@ -40,7 +39,13 @@ def _scope(body: bytes) -> dict[str, Any]:
 
 
 async def _measure(
-    query: BenchQuery, *, cache: bool, requests: int, top: int, server_url: str | None
+    query: BenchQuery,
+    *,
+    cache: bool,
+    requests: int,
+    top: int,
+    sort: str,
+    server_url: str | None,
 ) -> None:
     with (
         tempfile.TemporaryDirectory(prefix="cms-profile-") as work,
@@ -89,7 +94,7 @@ async def _measure(
             for _ in range(requests):
                 await one()
             profiler.disable()
-            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime")).print_stats(top)
+            pstats.Stats(profiler).sort_stats(sort).print_stats(top)
         await dispose_engine(engine)
 
 
@@ -99,12 +104,16 @@ def main() -> None:
     parser.add_argument("--no-cache", action="store_true", help="response cache off")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument(
+        "--sort", choices=["tottime", "cumulative"], default="tottime",
+        help="order of --top: own time, or time with callees",
+    )  # fmt: skip
     parser.add_argument("--database-url", help="a PostgreSQL server to profile on instead")
     arguments = parser.parse_args()
     query = next(q for q in BENCH_QUERIES if q.name == arguments.query)
     asyncio.run(
         _measure(query, cache=not arguments.no_cache, requests=arguments.requests,
-                 top=arguments.top, server_url=arguments.database_url)
+                 top=arguments.top, sort=arguments.sort, server_url=arguments.database_url)
     )  # fmt: skip
 
 
