@@ -176,13 +176,21 @@ class _Compiler:
         self, definition: GraphQLField, field: StrawberryField, node: FieldNode
     ) -> tuple[dict[str, Any] | None, Callable[[VariableValues], dict[str, Any]] | None]:
         schema = self.strawberry_schema
+        # The last conversion: a request asks twice (reading ahead, then resolving), with the
+        # same variables. Callers copy what they are given.
+        last: list[Any] = [None, None]
 
         def convert(variables: VariableValues) -> dict[str, Any]:
+            if last[0] is variables:
+                converted: dict[str, Any] = last[1]
+                return converted
             raw = get_argument_values(definition, node, variables)
-            return convert_arguments(
+            converted = convert_arguments(
                 raw, field.arguments, scalar_registry=schema.schema_converter.scalar_registry,
                 config=schema.config,
             )  # fmt: skip
+            last[:] = [variables, converted]
+            return converted
 
         if any(_has_variable(argument.value) for argument in node.arguments or ()):
             return None, convert
