@@ -104,6 +104,14 @@ class DirectReads:
             ) from error  # fmt: skip
         return [_row(compiled, row) for row in fetched]
 
+    def connections(self) -> tuple[int, int]:
+        """Connections of the pool: open (or opening), and in use."""
+        if not self._opened:
+            return 0, 0
+        stats = self._pool.get_stats()
+        size = stats.get("pool_size", 0)
+        return size, size - stats.get("pool_available", 0)
+
     async def close(self) -> None:
         if self._opened:
             await self._pool.close()

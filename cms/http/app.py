@@ -102,7 +102,7 @@ def create_app(
     graphql = GraphQLEndpoint(settings, database, changes, limiter)
     usage = UsageBuffer(database)
     metrics = Metrics()
-    metrics.watch(lambda: _gauges(graphql, database.engine, changes))
+    metrics.watch(lambda: _gauges(graphql, database, changes))
     observer = RequestObserver(metrics)
 
     def policy(**route: bool) -> Middleware:
@@ -189,7 +189,7 @@ def create_app(
 
 
 def _gauges(
-    graphql: GraphQLEndpoint, engine: AsyncEngine, changes: ChangeChannel
+    graphql: GraphQLEndpoint, database: Database, changes: ChangeChannel
 ) -> dict[str, float]:
     gauges: dict[str, float] = {
         "cms_changes_listener_connected": float(changes.live),
@@ -206,9 +206,14 @@ def _gauges(
             gauges["cms_response_cache_hot_hits"] = graphql.hot_responses.hits
     if graphql.compiled_reads is not None:
         gauges["cms_compiled_reads"] = graphql.compiled_reads.answered
-    pool = engine.sync_engine.pool
+    pool = database.engine.sync_engine.pool
     if isinstance(pool, QueuePool):
         gauges["cms_db_pool_size"] = pool.size()
         gauges["cms_db_pool_checked_out"] = pool.checkedout()
         gauges["cms_db_pool_overflow"] = max(pool.overflow(), 0)
+    direct = database.direct
+    if direct is not None:
+        open_now, in_use = direct.connections()
+        gauges["cms_db_direct_pool_connections"] = open_now
+        gauges["cms_db_direct_pool_checked_out"] = in_use
     return gauges

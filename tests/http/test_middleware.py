@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import io
 import json
 import logging
@@ -86,6 +87,9 @@ async def test_metrics_count_requests_operations_and_cache_hits(
     assert 'cms_http_request_duration_seconds_count{route="/graphql"} 3.0' in text
     if seeded.dialect.name == "postgresql":
         assert "cms_db_pool_checked_out 0.0" in text
+        # The public read went through the direct pool, which holds it no longer.
+        assert "cms_db_direct_pool_checked_out 0.0" in text
+        assert re.search(r"^cms_db_direct_pool_connections [1-9]", text, re.M)
 
 
 def test_log_lines_are_json_with_the_request_id() -> None:
