@@ -31,7 +31,13 @@ from strawberry.schema.schema import validate_document
 
 from cms.db import database_unavailable
 from cms.errors import CMSError
-from cms.graphql.compiled.plan import COMPILED_FIELDS, Selection, Unsupported, compile_selection
+from cms.graphql.compiled.plan import (
+    COMPILED_FIELDS,
+    Arguments,
+    Selection,
+    Unsupported,
+    compile_selection,
+)
 from cms.graphql.compiled.prefetch import prefetch
 from cms.graphql.compiled.run import Fallback, run_selection
 from cms.graphql.context import Context
@@ -111,8 +117,9 @@ class CompiledReads:
         normal path then answers (and reports) it."""
         served = len(context.served_snippets)
         try:
-            await prefetch(prepared.plan, context, prepared.variables)
-            data = await run_selection(prepared.plan, context, prepared.variables)
+            arguments = Arguments(prepared.variables)
+            await prefetch(prepared.plan, context, arguments)
+            data = await run_selection(prepared.plan, context, arguments)
         except (Fallback, CMSError):
             del context.served_snippets[served:]
             return None

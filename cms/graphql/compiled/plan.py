@@ -33,7 +33,7 @@ from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-__all__ = ["COMPILED_FIELDS", "Field", "Selection", "Unsupported", "compile_selection"]
+__all__ = ["COMPILED_FIELDS", "Arguments", "Field", "Selection", "Unsupported", "compile_selection"]
 
 # The fields with a resolver of their own that the compiled path runs, by type. Fields without
 # one (Strawberry's default: the attribute of the same name) compile on every type named here.
@@ -116,6 +116,25 @@ class Selection:
     root: bool = False
 
 
+class Arguments:
+    """One request's variables, and each field's arguments converted with them once: reading
+    ahead and resolving both ask. Callers copy what they are given before changing it."""
+
+    def __init__(self, variables: VariableValues) -> None:
+        self.variables = variables
+        # By the field's identity: its plan outlives the request.
+        self._converted: dict[int, dict[str, Any]] = {}
+
+    def of(self, field: Field) -> dict[str, Any]:
+        if field.arguments is not None:
+            return field.arguments
+        converted = self._converted.get(id(field))
+        if converted is None:
+            assert field.arguments_of is not None
+            converted = self._converted[id(field)] = field.arguments_of(self.variables)
+        return converted
+
+
 @dataclass(frozen=True)
 class _Compiler:
     strawberry_schema: Schema
@@ -176,21 +195,13 @@ class _Compiler:
         self, definition: GraphQLField, field: StrawberryField, node: FieldNode
     ) -> tuple[dict[str, Any] | None, Callable[[VariableValues], dict[str, Any]] | None]:
         schema = self.strawberry_schema
-        # The last conversion: a request asks twice (reading ahead, then resolving), with the
-        # same variables. Callers copy what they are given.
-        last: list[Any] = [None, None]
 
         def convert(variables: VariableValues) -> dict[str, Any]:
-            if last[0] is variables:
-                converted: dict[str, Any] = last[1]
-                return converted
             raw = get_argument_values(definition, node, variables)
-            converted = convert_arguments(
+            return convert_arguments(
                 raw, field.arguments, scalar_registry=schema.schema_converter.scalar_registry,
                 config=schema.config,
             )  # fmt: skip
-            last[:] = [variables, converted]
-            return converted
 
         if any(_has_variable(argument.value) for argument in node.arguments or ()):
             return None, convert

@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graphql.execution.values import VariableValues
-
 from cms import tree_reads
 from cms.content_model import ITEM_KINDS
 from cms.errors import CMSError
-from cms.graphql.compiled.plan import Field, Selection
+from cms.graphql.compiled.plan import Arguments, Field, Selection
 from cms.graphql.context import Context
 from cms.graphql.loaders import CountKey, Loaders, page_key
 from cms.graphql.locales import requested_locale
@@ -27,7 +25,7 @@ _AUTHOR = frozenset({"author", "json_ld"})
 _TRANSLATIONS = frozenset({"available_locales", "translation_versions"})
 
 
-async def prefetch(plan: Selection, context: Context, variables: VariableValues) -> None:
+async def prefetch(plan: Selection, context: Context, arguments: Arguments) -> None:
     """Prime `context.loaders` for the plan's root fields; PostgreSQL and public callers only."""
     if (
         context.db.dialect_name != "postgresql"
@@ -40,14 +38,12 @@ async def prefetch(plan: Selection, context: Context, variables: VariableValues)
     for field, name in zip(plan.fields, names, strict=True):
         if name not in _ROOTS:
             continue
-        arguments = field.arguments if field.arguments is not None else None
-        if arguments is None and field.arguments_of is not None:
-            arguments = field.arguments_of(variables)
+        given = arguments.of(field)
         try:
             if name == "article":
-                await _article(field, arguments or {}, context, every_kind)
+                await _article(field, given, context, every_kind)
             else:
-                await _articles(field, arguments or {}, context, every_kind)
+                await _articles(field, given, context, every_kind)
         except CMSError:
             # Refused arguments: the resolver refuses them the same way, with no read ahead.
             continue

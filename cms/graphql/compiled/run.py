@@ -13,9 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql.execution.values import VariableValues
-
-from cms.graphql.compiled.plan import Field, Selection
+from cms.graphql.compiled.plan import Arguments, Field, Selection
 from cms.graphql.context import Context
 from cms.graphql.eager import gather_eagerly
 
@@ -43,14 +41,14 @@ _DATA = dict[str, Any]
 
 
 async def run_selection(
-    selection: Selection, context: Context, variables: VariableValues, root: Any = None
+    selection: Selection, context: Context, arguments: Arguments, root: Any = None
 ) -> _DATA:
-    (data,) = await _complete(selection, [root], context, variables)
+    (data,) = await _complete(selection, [root], context, arguments)
     return data
 
 
 async def _complete(
-    selection: Selection, sources: list[Any], context: Context, variables: VariableValues
+    selection: Selection, sources: list[Any], context: Context, arguments: Arguments
 ) -> list[_DATA]:
     """`selection` of every object in `sources`, each as its response dict. Every resolver of
     the level is called before any is awaited, as graphql-core does, so that the loaders they
@@ -60,7 +58,7 @@ async def _complete(
     try:
         for field in selection.fields:
             started.append(
-                _start(field, sources, info, variables) if field.typename is None else []
+                _start(field, sources, info, arguments) if field.typename is None else []
             )
     except BaseException:
         _close(selection.fields, started)
@@ -90,7 +88,7 @@ async def _complete(
                 else:
                     result[key] = _serialized(serialize, value)
         else:
-            completed = await _objects(field, values, context, variables)
+            completed = await _objects(field, values, context, arguments)
             for result, value in zip(results, completed, strict=True):
                 result[key] = value
     return results
@@ -104,7 +102,7 @@ def _close(fields: tuple[Field, ...], started: list[list[Any]]) -> None:
                 value.close()
 
 
-def _start(field: Field, sources: list[Any], info: _Info, variables: VariableValues) -> list[Any]:
+def _start(field: Field, sources: list[Any], info: _Info, arguments: Arguments) -> list[Any]:
     """The field's value for every source: the values, or (async resolvers) their awaitables."""
     strawberry_field = field.field
     assert strawberry_field is not None
@@ -112,11 +110,7 @@ def _start(field: Field, sources: list[Any], info: _Info, variables: VariableVal
     if resolver is None:
         name = strawberry_field.python_name
         return [getattr(source, name) for source in sources]
-    kwargs = field.arguments
-    if kwargs is None:
-        assert field.arguments_of is not None
-        kwargs = field.arguments_of(variables)
-    keywords = dict(kwargs)
+    keywords = dict(arguments.of(field))
     if resolver.info_parameter is not None:
         # `info` stands in for Strawberry's: the resolvers read its context and path alone.
         keywords[resolver.info_parameter.name] = info
@@ -166,7 +160,7 @@ def _serialized(serialize: Any, value: Any) -> Any:
 
 
 async def _objects(
-    field: Field, values: list[Any], context: Context, variables: VariableValues
+    field: Field, values: list[Any], context: Context, arguments: Arguments
 ) -> list[Any]:
     """The objects of one field of every source, completed together, in place of `values`."""
     selection = field.selection
@@ -184,7 +178,7 @@ async def _objects(
         else:
             flat.append(value)
     present = [item for item in flat if item is not None]
-    completed = iter(await _complete(selection, present, context, variables) if present else [])
+    completed = iter(await _complete(selection, present, context, arguments) if present else [])
     out: list[Any] = []
     for value in values:
         if value is None:
