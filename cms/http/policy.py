@@ -92,7 +92,8 @@ class RateLimitBucket:
             # Snippet fields resolve concurrently: the first counts, the others wait for it.
             self._decision = asyncio.get_running_loop().create_future()
             try:
-                self._decision.set_result(self.refusal(await self.hit()))
+                decision = await self._limiter.hit(self.key, self.limit)
+                self._decision.set_result(self.refusal(decision))
             except BaseException as error:
                 self._decision.set_exception(error)
                 raise
@@ -105,12 +106,8 @@ class RateLimitBucket:
         self.snippets_read = True
         await self.check()
 
-    async def hit(self) -> Decision:
-        """Count the request against the limit, for a caller that then `settle`s the bucket."""
-        return await self._limiter.hit(self.key, self.limit)
-
     def settle(self, refusal: RateLimited | None) -> None:
-        """Decide the bucket by a `hit` counted already: `check` then raises `refusal`, if any,
+        """Decide the bucket by a hit counted already: `check` then raises `refusal`, if any,
         without counting again."""
         self._decision = asyncio.get_running_loop().create_future()
         self._decision.set_result(refusal)
@@ -185,20 +182,22 @@ class KeylessSnippetReads:
         decided = scope.get(_DECIDED_KEY)
         if isinstance(decided, RateLimitBucket):
             return decided
-        client = keyless_client(scope, self.trusted)
-        return RateLimitBucket(client, self.limit, self.limiter, counts="snippet reads")
+        return self._bucket(keyless_client(scope, self.trusted))
 
     async def admit(self, scope: Scope) -> bool:
         """Count one read of a kept answer against the limit. False when over it: the request
         is then to go the full way, which answers the refusal from the bucket decided here."""
-        bucket = self.bucket(scope)
-        refusal = bucket.refusal(await bucket.hit())
-        if refusal is None:
-            # Answered here: nothing reads the bucket again, so it need not be settled.
+        client = keyless_client(scope, self.trusted)
+        decision = await self.limiter.hit(client, self.limit)
+        if decision.allowed:  # answered from the kept copy: no bucket is needed
             return True
-        bucket.settle(refusal)
+        bucket = self._bucket(client)
+        bucket.settle(bucket.refusal(decision))
         scope[_DECIDED_KEY] = bucket
         return False
+
+    def _bucket(self, client: str) -> RateLimitBucket:
+        return RateLimitBucket(client, self.limit, self.limiter, counts="snippet reads")
 
     def count(self, served: Iterable[tuple[str, str]]) -> None:
         """Count the snippets one keyless request served."""
