@@ -1,5 +1,6 @@
 """Public reads of an article, or of a page of articles, with what hangs off them (author, items,
-translations, approvals, the list's count) in one SQL statement: PostgreSQL only (`json_agg`).
+translations, approvals, the list's count) in one SQL statement, their lists built as JSON by the
+database (`_Json`).
 
 They read exactly what the reads of `cms.reads` read for the public, under the same visibility
 rules (`cms.visibility`), and return the same rows: an article row, its author's row, its items
@@ -28,6 +29,7 @@ from cms.models import (
     Author,
     ReviewAction,
     Reviewer,
+    UTCDateTime,
     utc_now,
 )
 from cms.reads import (
@@ -78,20 +80,56 @@ class ArticleTree:
     approvals: list[tuple[ArticleReview, Reviewer]] | None = None
 
 
-def _json_text(aggregate: Any) -> Any:
-    # As text: orjson parses it faster than the driver's json loader.
-    return sa.cast(sa.func.coalesce(aggregate, sa.text("'[]'::json")), sa.Text)
+class _Json:
+    """How a statement builds its JSON lists. PostgreSQL: `json_agg` of whole rows, in order.
+    SQLite (3.38 or later): `json_group_array` of `json_object`s, put in order once read (before
+    3.44 it cannot order inside an aggregate), each value as the rows' readers read it."""
+
+    def __init__(self, dialect: str) -> None:
+        self.postgresql = dialect == "postgresql"
+
+    def list_of(self, element: Any, order: Any) -> Any:
+        if not self.postgresql:
+            return sa.func.json_group_array(element)
+        aggregate = sa.func.json_agg(aggregate_order_by(element, order))
+        # As text: orjson parses it faster than the driver's json loader.
+        return sa.cast(sa.func.coalesce(aggregate, sa.text("'[]'::json")), sa.Text)
+
+    def row_of(self, table: Any) -> Any:
+        """A whole row of `table` (a table or a named subquery) as one JSON object."""
+        if self.postgresql:
+            return sa.literal_column(table.name)
+        return self.object({column.name: _sqlite_value(column) for column in table.c})
+
+    def object(self, values: dict[str, Any]) -> Any:
+        function = sa.func.json_build_object if self.postgresql else sa.func.json_object
+        return function(*(part for name, value in values.items() for part in (name, value)))
+
+    def array(self, *values: Any) -> Any:
+        return (sa.func.json_build_array if self.postgresql else sa.func.json_array)(*values)
+
+
+def _sqlite_value(column: Any) -> Any:
+    """A column as `model_validate` and `cms.reads.typed_item` read it from SQLite's JSON: JSON
+    columns nested, booleans as booleans, timestamps as ISO text in UTC (kept without offset)."""
+    if isinstance(column.type, sa.JSON):
+        return sa.func.json(column)
+    if isinstance(column.type, sa.Boolean):
+        return sa.case((column, sa.func.json("true")), else_=sa.func.json("false"))
+    if isinstance(column.type, UTCDateTime):
+        return sa.type_coerce(column, sa.String).concat("+00:00")
+    return column
 
 
 @cache
-def _items_column(kinds: frozenset[str]) -> Any:
+def _items_column(kinds: frozenset[str], dialect: str) -> Any:
+    json = _Json(dialect)
     items = every_item_of(
         lambda t: t.c.article_id == _ARTICLES.c.id, include_drafts=False, kinds=kinds
     )
     rows = items.subquery("tree_item")
-    ordered: Any = aggregate_order_by(sa.literal_column("tree_item"), rows.c.position)
     return (
-        sa.select(_json_text(sa.func.json_agg(ordered)))
+        sa.select(json.list_of(json.row_of(rows), rows.c.position))
         .select_from(rows)
         .scalar_subquery()
         .label("tree_items")
@@ -99,14 +137,16 @@ def _items_column(kinds: frozenset[str]) -> Any:
 
 
 @cache
-def _translations_column() -> Any:
-    row = sa.func.json_build_object(
-        "locale", _TRANSLATIONS.c.locale, "version", _TRANSLATIONS.c.version,
-        "document", _TRANSLATIONS.c.document, "source_hashes", _TRANSLATIONS.c.source_hashes,
-    )  # fmt: skip
-    ordered: Any = aggregate_order_by(row, _TRANSLATIONS.c.locale)
+def _translations_column(dialect: str) -> Any:
+    json = _Json(dialect)
+    value = sa.func.json if dialect == "sqlite" else (lambda column: column)
+    row = json.object({
+        "locale": _TRANSLATIONS.c.locale, "version": _TRANSLATIONS.c.version,
+        "document": value(_TRANSLATIONS.c.document),
+        "source_hashes": value(_TRANSLATIONS.c.source_hashes),
+    })  # fmt: skip
     return (
-        sa.select(_json_text(sa.func.json_agg(ordered)))
+        sa.select(json.list_of(row, _TRANSLATIONS.c.locale))
         .where(_TRANSLATIONS.c.article_id == _ARTICLES.c.id)
         .scalar_subquery()
         .label("tree_translations")
@@ -114,13 +154,11 @@ def _translations_column() -> Any:
 
 
 @cache
-def _approvals_column() -> Any:
-    pair = sa.func.json_build_array(
-        sa.literal_column(_REVIEWS.name), sa.literal_column(_REVIEWERS.name)
-    )
-    ordered: Any = aggregate_order_by(pair, _REVIEWS.c.id)
+def _approvals_column(dialect: str) -> Any:
+    json = _Json(dialect)
+    pair = json.array(json.row_of(_REVIEWS), json.row_of(_REVIEWERS))
     return (
-        sa.select(_json_text(sa.func.json_agg(ordered)))
+        sa.select(json.list_of(pair, _REVIEWS.c.id))
         .select_from(_REVIEWS.join(_REVIEWERS, _REVIEWERS.c.id == _REVIEWS.c.reviewer_id))
         .where(_REVIEWS.c.article_id == _ARTICLES.c.id, _REVIEWS.c.action == ReviewAction.APPROVED)
         .scalar_subquery()
@@ -128,32 +166,37 @@ def _approvals_column() -> Any:
     )
 
 
-def _with_parts(statement: Any, parts: Parts) -> Any:
+def _with_parts(statement: Any, parts: Parts, dialect: str) -> Any:
     if parts.author:
         statement = statement.join(_AUTHORS, _AUTHORS.c.id == _ARTICLES.c.author_id).add_columns(
             *(_AUTHORS.c[name].label(label) for name, label in _AUTHOR_COLUMNS)
         )
     if parts.items:
-        statement = statement.add_columns(_items_column(parts.items))
+        statement = statement.add_columns(_items_column(parts.items, dialect))
     if parts.translations:
-        statement = statement.add_columns(_translations_column())
+        statement = statement.add_columns(_translations_column(dialect))
     if parts.approvals:
-        statement = statement.add_columns(_approvals_column())
+        statement = statement.add_columns(_approvals_column(dialect))
     return statement
 
 
 @cache
-def _article_statement(parts: Parts) -> Any:
-    return _with_parts(public_articles().where(_ARTICLES.c.slug == sa.bindparam("slug")), parts)
+def _article_statement(parts: Parts, dialect: str) -> Any:
+    return _with_parts(
+        public_articles().where(_ARTICLES.c.slug == sa.bindparam("slug")), parts, dialect
+    )
 
 
 @cache
-def _page_statement(parts: Parts, *, tag: bool, after: bool, before: bool, from_end: bool) -> Any:
+def _page_statement(
+    parts: Parts, dialect: str, *, tag: bool, after: bool, before: bool, from_end: bool
+) -> Any:
     statement = _with_parts(
         page_statement(
             include_drafts=False, tag=tag, after=after, before=before, from_end=from_end
         ),
         parts,
+        dialect,
     )
     if parts.count:
         count = count_statement(
@@ -163,32 +206,43 @@ def _page_statement(parts: Parts, *, tag: bool, after: bool, before: bool, from_
     return statement
 
 
-def _tree(row: Any, parts: Parts) -> ArticleTree:
+def _tree(row: Any, parts: Parts, dialect: str) -> ArticleTree:
+    # SQLite's lists come unordered (see `_Json`): put in order here.
+    ordered = dialect == "postgresql"
     author = None
     if parts.author:
         author = SimpleNamespace(**{name: getattr(row, label) for name, label in _AUTHOR_COLUMNS})
     items = None
     if parts.items:
-        items = [typed_item(SimpleNamespace(**item)) for item in orjson.loads(row.tree_items)]
+        objects = orjson.loads(row.tree_items)
+        if not ordered:
+            objects.sort(key=lambda item: item["position"])
+        items = [typed_item(SimpleNamespace(**item)) for item in objects]
     translations = None
     if parts.translations:
-        translations = [
-            SimpleNamespace(article_id=row.id, **translation)
-            for translation in orjson.loads(row.tree_translations)
-        ]
+        objects = orjson.loads(row.tree_translations)
+        if not ordered:
+            objects.sort(key=lambda translation: translation["locale"])
+        translations = [SimpleNamespace(article_id=row.id, **each) for each in objects]
     approvals = None
     if parts.approvals:
+        pairs = orjson.loads(row.tree_approvals)
+        if not ordered:
+            pairs.sort(key=lambda pair: pair[0]["id"])
         approvals = [
             (ArticleReview.model_validate(review), Reviewer.model_validate(reviewer))
-            for review, reviewer in orjson.loads(row.tree_approvals)
+            for review, reviewer in pairs
         ]
     return ArticleTree(row, author, items, translations, approvals)
 
 
-async def article_tree(read: Reader, *, slug: str, parts: Parts) -> ArticleTree | None:
-    """The public article with `slug` and the `parts` asked for; None when there is none."""
-    rows = await read(_article_statement(parts), {"slug": slug, "now": utc_now()})
-    return _tree(rows[0], parts) if rows else None
+async def article_tree(
+    read: Reader, *, dialect: str, slug: str, parts: Parts
+) -> ArticleTree | None:
+    """The public article with `slug` and the `parts` asked for; None when there is none.
+    `dialect`: the database's (`postgresql`, `sqlite`)."""
+    rows = await read(_article_statement(parts, dialect), {"slug": slug, "now": utc_now()})
+    return _tree(rows[0], parts, dialect) if rows else None
 
 
 @dataclass(frozen=True)
@@ -202,6 +256,7 @@ class PageTree:
 async def page_tree(
     read: Reader,
     *,
+    dialect: str,
     after_slug: str | None,
     before_slug: str | None,
     limit: int,
@@ -211,12 +266,12 @@ async def page_tree(
 ) -> PageTree:
     """`cms.reads.articles_page` for the public, with the `parts` asked for."""
     statement = _page_statement(
-        parts, tag=tag is not None, after=after_slug is not None, before=before_slug is not None,
-        from_end=from_end,
+        parts, dialect, tag=tag is not None, after=after_slug is not None,
+        before=before_slug is not None, from_end=from_end,
     )  # fmt: skip
     params = {"tag": tag, "after": after_slug, "before": before_slug, "limit": limit}
     rows = await read(statement, {**params, "now": utc_now()})
     if from_end:
         rows.reverse()
     count = int(rows[0].tree_count) if parts.count and rows else None
-    return PageTree([_tree(row, parts) for row in rows], count)
+    return PageTree([_tree(row, parts, dialect) for row in rows], count)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,12 +30,23 @@ class UsageBuffer:
         self._database = as_database(database)
         self._counts: Counter[UsageKey] = Counter()
         self._lock = asyncio.Lock()
+        self._day = date.min
+        self._day_ends = 0.0  # time.time() at which `_day` is over
 
     def add(self, partner_id: int | None, snippets: Iterable[tuple[str, str]]) -> None:
         """Count one serving of each (article slug, benefit slug), today (UTC)."""
-        day = datetime.now(UTC).date()
+        day = self._today()
         for article_slug, benefit_slug in snippets:
             self._counts[(partner_id, article_slug, benefit_slug, day)] += 1
+
+    def _today(self) -> date:
+        # Worked out once a day, not at every hit: POSIX days are 86,400 s, so the UTC date
+        # changes only at a multiple of it.
+        now = time.time()
+        if now >= self._day_ends:
+            self._day = datetime.fromtimestamp(now, UTC).date()
+            self._day_ends = (now // 86_400 + 1) * 86_400
+        return self._day
 
     @property
     def pending(self) -> int:

@@ -120,11 +120,14 @@ async def test_a_direct_read_returns_the_rows_a_session_returns(
 ) -> None:
     request = db.RequestDatabase(database)
     try:
-        direct = await tree_reads.article_tree(request.rows, slug="back-walk", parts=_EVERY_PART)
+        direct = await tree_reads.article_tree(
+            request.rows, dialect="postgresql", slug="back-walk", parts=_EVERY_PART
+        )
         async with database.read_session() as session:
             through_session = await tree_reads.article_tree(
-                db.session_rows(session), slug="back-walk", parts=_EVERY_PART
-            )
+                db.session_rows(session), dialect="postgresql", slug="back-walk",
+                parts=_EVERY_PART,
+            )  # fmt: skip
     finally:
         await request.close()
     assert direct is not None and through_session is not None

@@ -28,7 +28,6 @@ from cms.graphql.pending import previewed_syndicated_article
 from cms.graphql.types import ArticleVersion
 from cms.jsonld import snippet_json_ld
 from cms.locales import LocalizedText
-from cms.models import Article
 from cms.reviews import ReviewStatus
 from cms.snippet_html import labels_for, review_line, snippet_html
 
@@ -164,51 +163,28 @@ async def _syndicated(
         # names, GET, hash-only persisted queries alike); refused before anything is read.
         await limit()
     requested = requested_locale(locale)
-    rows: snippets.SyndicatedRows | None = None
-    if info.context.db.dialect_name == "postgresql":
-        rows = await _rows_at_once(info, slug)
-        row = rows.article if rows else None
-    else:
-        row = await _article_row(info, slug)
-    if row is None:
+    rows = await _syndicated_rows(info, slug)
+    if rows is None:
         return None
     if version is ArticleVersion.PENDING and info.context.principal.authenticated:
-        pending = await previewed_syndicated_article(info, row, requested)
+        pending = await previewed_syndicated_article(info, rows.article, requested)
         if pending is not None:
             return pending
-    loaders = info.context.public_loaders
-    view = await loaders.locale_view(row, requested)
-    site_url = info.context.settings.site_url
-    if rows is not None:
-        return rows.syndicated(site_url=site_url, view=view)
-    article: snippets.SyndicatedArticle = await loaders.syndicated_article(
-        row, site_url=site_url, view=view
-    )
-    return article
+    view = await info.context.public_loaders.locale_view(rows.article, requested)
+    return rows.syndicated(site_url=info.context.settings.site_url, view=view)
 
 
-async def _article_row(info: Info, slug: str) -> Article | None:
-    loaders = info.context.public_loaders
-    row = await loaders.article_by_slug.load(slug)
-    if row is None:
+async def _syndicated_rows(info: Info, slug: str) -> snippets.SyndicatedRows | None:
+    """The article and all that travels with it in one statement of its own, since a statement
+    costs more than sharing reads with other fields of the query would save."""
+    db = info.context.db
+    dialect = db.dialect_name
+    rows = await snippets.read_syndicated_rows(db.rows, dialect=dialect, slug=slug)
+    if rows is None:
         # Only a miss pays for aliases: the slug may be one the article had before.
         canonical = await _canonical_slug(info, slug)
-        row = await loaders.article_by_slug.load(canonical) if canonical else None
-    return row
-
-
-async def _rows_at_once(info: Info, slug: str) -> snippets.SyndicatedRows | None:
-    """PostgreSQL: the article and all that travels with it in one statement of its own, since
-    each round trip costs more than sharing reads with other fields of the query would save."""
-    db = info.context.db
-    rows = await snippets.read_syndicated_rows_at_once(db.rows, slug=slug)
-    if rows is None:
-        canonical = await _canonical_slug(info, slug)
-        rows = (
-            await snippets.read_syndicated_rows_at_once(db.rows, slug=canonical)
-            if canonical
-            else None
-        )
+        if canonical:
+            rows = await snippets.read_syndicated_rows(db.rows, dialect=dialect, slug=canonical)
     return rows
 
 

@@ -38,7 +38,7 @@ from cms.db import Database
 from cms.errors import InvalidPartnerKey, OriginNotAllowed, RateLimited, Unauthenticated
 from cms.http.errors import as_cms_error, error_response
 from cms.http.graphql_request import read_body, replay_body
-from cms.http.rate_limit import Limiter
+from cms.http.rate_limit import Decision, Limiter
 from cms.models import utc_now
 from cms.partners import PartnerIdentity, identify_partner, normalise_origin
 from cms.preview_links import preview_principal, verify_preview
@@ -92,7 +92,8 @@ class RateLimitBucket:
             # Snippet fields resolve concurrently: the first counts, the others wait for it.
             self._decision = asyncio.get_running_loop().create_future()
             try:
-                self._decision.set_result(await self._count())
+                decision = await self._limiter.hit(self.key, self.limit)
+                self._decision.set_result(self.refusal(decision))
             except BaseException as error:
                 self._decision.set_exception(error)
                 raise
@@ -105,8 +106,13 @@ class RateLimitBucket:
         self.snippets_read = True
         await self.check()
 
-    async def _count(self) -> RateLimited | None:
-        decision = await self._limiter.hit(self.key, self.limit)
+    def settle(self, refusal: RateLimited | None) -> None:
+        """Decide the bucket by a hit counted already: `check` then raises `refusal`, if any,
+        without counting again."""
+        self._decision = asyncio.get_running_loop().create_future()
+        self._decision.set_result(refusal)
+
+    def refusal(self, decision: Decision) -> RateLimited | None:
         if decision.allowed or decision.retry_after is None:
             return None
         return RateLimited(
@@ -176,19 +182,22 @@ class KeylessSnippetReads:
         decided = scope.get(_DECIDED_KEY)
         if isinstance(decided, RateLimitBucket):
             return decided
-        client = keyless_client(scope, self.trusted)
-        return RateLimitBucket(client, self.limit, self.limiter, counts="snippet reads")
+        return self._bucket(keyless_client(scope, self.trusted))
 
     async def admit(self, scope: Scope) -> bool:
         """Count one read of a kept answer against the limit. False when over it: the request
         is then to go the full way, which answers the refusal from the bucket decided here."""
-        bucket = self.bucket(scope)
-        try:
-            await bucket.check()
-        except RateLimited:
-            scope[_DECIDED_KEY] = bucket
-            return False
-        return True
+        client = keyless_client(scope, self.trusted)
+        decision = await self.limiter.hit(client, self.limit)
+        if decision.allowed:  # answered from the kept copy: no bucket is needed
+            return True
+        bucket = self._bucket(client)
+        bucket.settle(bucket.refusal(decision))
+        scope[_DECIDED_KEY] = bucket
+        return False
+
+    def _bucket(self, client: str) -> RateLimitBucket:
+        return RateLimitBucket(client, self.limit, self.limiter, counts="snippet reads")
 
     def count(self, served: Iterable[tuple[str, str]]) -> None:
         """Count the snippets one keyless request served."""

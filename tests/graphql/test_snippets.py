@@ -200,11 +200,11 @@ async def test_snippets_with_their_article_take_a_fixed_number_of_statements(
     )
     assert len(body["data"]["benefitSnippets"]) == benefit_count
     # content revision (for the response cache), next scheduled publication (read once after
-    # each write), article, author, the items (benefits and precautions in one statement) and
-    # the medical review with its reviewer; PostgreSQL reads the article with its author and
-    # items in one statement, and the snippets read theirs in one statement of their own (a
-    # round trip costs more than the reads it would share)
-    assert len(sql_statements) == (6 if engine.dialect.name == "sqlite" else 5), sql_statements
+    # each write), the snippets' article with all that travels with it in one statement of its
+    # own (a statement costs more than the reads it would share), and the article's: article,
+    # author, the items (benefits and precautions in one statement) and the medical review with
+    # its reviewer; PostgreSQL reads the article with its author and items in one statement
+    assert len(sql_statements) == (7 if engine.dialect.name == "sqlite" else 5), sql_statements
 
 
 # The benchmark's partner read (bench/queries.py): bodies as HTML, attribution, disclaimer.
@@ -220,7 +220,7 @@ query Snippet($article: String!, $benefit: String!) {
 
 
 @pytest.mark.parametrize("compiled", [True, False])
-async def test_an_anonymous_snippet_read_takes_one_statement_on_postgresql(
+async def test_an_anonymous_snippet_read_takes_one_statement(
     database: Database, settings: Settings, sql_statements: list[str], compiled: bool
 ) -> None:
     await _save(database.engine, article_document(benefit_count=3, review=REVIEW))
@@ -237,9 +237,7 @@ async def test_an_anonymous_snippet_read_takes_one_statement_on_postgresql(
             snippet = response.json()["data"]["benefitSnippet"]
             assert snippet["article"]["reviewedBy"] == "Dr. Ada Example, MD"
             assert [p["slug"] for p in snippet["precautions"]] == ["care"]
-            # PostgreSQL: the article, its author, public benefits and precautions and its
-            # approvals with their reviewers, in one statement. SQLite: article, author, every
-            # item, review (inline reads, cheap).
-            expected = 1 if database.dialect_name == "postgresql" else 4
-            assert len(sql_statements) == expected, sql_statements
+            # The article, its author, public benefits and precautions and its approvals with
+            # their reviewers, in one statement.
+            assert len(sql_statements) == 1, sql_statements
         assert app.state.usage.pending == 2  # counted in memory, written later in one batch

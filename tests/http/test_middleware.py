@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 

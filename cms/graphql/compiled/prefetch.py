@@ -83,7 +83,8 @@ async def _article(
         return
     locale = requested_locale(arguments.get("locale"))
     parts = _parts(field, locale=locale, every_kind=every_kind)
-    tree = await tree_reads.article_tree(context.db.rows, slug=slug, parts=parts)
+    db = context.db
+    tree = await tree_reads.article_tree(db.rows, dialect=db.dialect_name, slug=slug, parts=parts)
     if tree is not None:
         context.loaders.article_by_slug.prime(slug, tree.article)
         _prime(context.loaders, tree)
@@ -105,8 +106,8 @@ async def _articles(
     )
     key = page_key(request, tag)
     page = await tree_reads.page_tree(
-        context.db.rows, after_slug=key.after_slug, before_slug=key.before_slug,
-        limit=key.limit, from_end=key.from_end, tag=tag,
+        context.db.rows, dialect=context.db.dialect_name, after_slug=key.after_slug,
+        before_slug=key.before_slug, limit=key.limit, from_end=key.from_end, tag=tag,
         parts=_parts(field, locale=locale, every_kind=every_kind, count=counted),
     )  # fmt: skip
     loaders = context.loaders
