@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from functools import partial
@@ -61,6 +62,8 @@ __all__ = [
 ]
 
 SQLITE_BEGIN_OPTION = "cms_sqlite_begin"
+# Each engine's direct read pool (`Database.direct`), closed with the engine (`dispose_engine`).
+_DIRECT_READS: weakref.WeakKeyDictionary[AsyncEngine, DirectReads] = weakref.WeakKeyDictionary()
 _STATEMENT_TIMEOUT = "cms_statement_timeout_ms"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 
@@ -280,8 +283,6 @@ class Database:
         self._slow_query_ms = slow_query_ms
         self._pool_size = pool_size
         self._pool_timeout = pool_timeout
-        self._direct: DirectReads | None = None
-        self._statement_listeners: list[Callable[[str], None]] = []
         self._reader: sa.Engine | None = None
         self._watcher: sqlite3.Connection | None = None
         self._statement_timeout: float | None = None
@@ -304,8 +305,9 @@ class Database:
         if self._statement_timeout is None and self.dialect_name == "postgresql":
             event.listen(self.engine.sync_engine, "checkout", self._set_statement_timeout)
         self._statement_timeout = seconds
-        if self._direct is not None:
-            self._direct.statement_timeout = seconds
+        direct = _DIRECT_READS.get(self.engine)
+        if direct is not None:
+            direct.statement_timeout = seconds
 
     def _set_statement_timeout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         milliseconds = max(1, round((self._statement_timeout or 0) * 1000))
@@ -354,18 +356,19 @@ class Database:
 
     @property
     def direct(self) -> DirectReads | None:
-        """PostgreSQL's reads without the session (`cms.direct_reads`); None on SQLite."""
+        """PostgreSQL's reads without the session (`cms.direct_reads`); None on SQLite. One
+        pool per engine, however many `Database`s wrap it (`as_database`)."""
         if self.dialect_name != "postgresql":
             return None
-        if self._direct is None:
-            self._direct = DirectReads(
+        direct = _DIRECT_READS.get(self.engine)
+        if direct is None:
+            direct = _DIRECT_READS[self.engine] = DirectReads(
                 self.engine.url, self.engine.dialect, pool_size=self._pool_size,
                 pool_timeout=self._pool_timeout, slow_query_ms=self._slow_query_ms,
                 ping_after_idle_s=_PING_AFTER_IDLE_S,
             )  # fmt: skip
-            self._direct.statement_timeout = self._statement_timeout
-            self._direct.listeners = self._statement_listeners
-        return self._direct
+            direct.statement_timeout = self._statement_timeout
+        return direct
 
     def listen_to_statements(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call `listener` with each data statement sent, by any of the database's connections,
@@ -377,12 +380,13 @@ class Database:
         engines = [self.engine.sync_engine, *filter(None, [self.inline_reader])]
         for engine in engines:
             event.listen(engine, "before_cursor_execute", record)
-        self._statement_listeners.append(listener)
+        listeners = self.direct.listeners if self.direct is not None else []
+        listeners.append(listener)
 
         def stop() -> None:
             for engine in engines:
                 event.remove(engine, "before_cursor_execute", record)
-            self._statement_listeners.remove(listener)
+            listeners.remove(listener)
 
         return stop
 
@@ -428,10 +432,7 @@ class Database:
         return _write_session(self.engine, inline=inline)
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
-        if self._direct is not None:
-            await self._direct.close()
-            self._direct = None
+        await dispose_engine(self.engine)
         if self._reader is not None:
             self._reader.dispose()
             self._reader = None
@@ -567,5 +568,8 @@ def session_scope(engine: AsyncEngine) -> AbstractAsyncContextManager[WriteSessi
 
 
 async def dispose_engine(engine: AsyncEngine) -> None:
-    """For the merge only (the tests still hold an engine): `Database.dispose`."""
+    """The engine's connections closed, its direct read pool's too (`Database.direct`)."""
     await engine.dispose()
+    direct = _DIRECT_READS.pop(engine, None)
+    if direct is not None:
+        await direct.close()

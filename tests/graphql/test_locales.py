@@ -348,10 +348,9 @@ async def test_reading_an_article_in_a_locale_costs_one_statement_more(
     body = await graphql(HOT_QUERY, {"slug": "a-000", "locale": "de-AT"})
     assert body["data"]["article"]["benefits"][0]["title"] == "Öffentlich"
     assert len(body["data"]["article"]["benefits"]) == benefit_count
-    # content revision, next scheduled publication (read once after each write), article,
-    # translations, author, the items of every kind (one statement); on PostgreSQL the
-    # article, its translations, author and items are one statement
-    assert len(sql_statements) == (6 if engine.dialect.name == "sqlite" else 3), sql_statements
+    # content revision, next scheduled publication (read once after each write), then the
+    # article, its translations, author and items in one statement
+    assert len(sql_statements) == 3, sql_statements
 
 
 @pytest.mark.parametrize("article_count", [1, 25])
@@ -364,11 +363,10 @@ async def test_a_page_of_articles_in_a_locale_loads_translations_in_one_statemen
     nodes = body["data"]["articles"]["nodes"]
     assert len(nodes) == article_count
     assert {node["benefits"][0]["title"] for node in nodes} == {"Öffentlich"}
-    # content revision, next scheduled publication (read once after each write), page,
-    # translations, count, author, the items of every kind (one statement), the medical
-    # reviews (one statement, for the JSON-LD's review); on PostgreSQL the page, its
-    # translations, count, authors and items are one statement
-    assert len(sql_statements) == (8 if engine.dialect.name == "sqlite" else 4), sql_statements
+    # content revision, next scheduled publication (read once after each write), the page, its
+    # translations, count, authors and items in one statement, and the medical reviews (one
+    # statement, for the JSON-LD's review)
+    assert len(sql_statements) == 4, sql_statements
 
 
 BENEFIT_DELETE = """

@@ -201,10 +201,9 @@ async def test_snippets_with_their_article_take_a_fixed_number_of_statements(
     assert len(body["data"]["benefitSnippets"]) == benefit_count
     # content revision (for the response cache), next scheduled publication (read once after
     # each write), the snippets' article with all that travels with it in one statement of its
-    # own (a statement costs more than the reads it would share), and the article's: article,
-    # author, the items (benefits and precautions in one statement) and the medical review with
-    # its reviewer; PostgreSQL reads the article with its author and items in one statement
-    assert len(sql_statements) == (7 if engine.dialect.name == "sqlite" else 5), sql_statements
+    # own (a statement costs more than the reads it would share), the article with its author
+    # and items in one statement, and the medical review with its reviewer
+    assert len(sql_statements) == 5, sql_statements
 
 
 # The benchmark's partner read (bench/queries.py): bodies as HTML, attribution, disclaimer.

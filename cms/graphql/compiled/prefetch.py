@@ -1,8 +1,9 @@
-"""Reading ahead on PostgreSQL: each `article` and `articles` root field of a plan is read with
+"""Reading ahead: each `article` and `articles` root field of a plan is read with
 what its selection needs (author, items, translations, the count) in one statement
 (`cms.tree_reads`), and the request's loaders are primed with the rows. The resolvers then run
 as always and find every row they ask for already loaded, so nothing is read twice and no value
-is made another way: what is not read ahead is simply read by its loader, as before."""
+is made another way: what is not read ahead is simply read by its loader, as before. On SQLite
+too: a statement costs ~100 us of SQLAlchemy there, more than the JSON it saves building."""
 
 from __future__ import annotations
 
@@ -26,12 +27,8 @@ _TRANSLATIONS = frozenset({"available_locales", "translation_versions"})
 
 
 async def prefetch(plan: Selection, context: Context, arguments: Arguments) -> None:
-    """Prime `context.loaders` for the plan's root fields; PostgreSQL and public callers only."""
-    if (
-        context.db.dialect_name != "postgresql"
-        or context.include_drafts
-        or context.principal.article is not None
-    ):
+    """Prime `context.loaders` for the plan's root fields; public callers only."""
+    if context.include_drafts or context.principal.article is not None:
         return
     names = [field.field.python_name if field.field is not None else None for field in plan.fields]
     every_kind = any(name not in _ROOTS for name in names)
