@@ -65,6 +65,7 @@ class DirectReads:
         self.statement_timeout: float | None = None
         self.listeners: list[StatementListener] = []
         self._opened = False
+        self._in_use = 0
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             url.set(drivername="postgresql").render_as_string(hide_password=False),
             min_size=1, max_size=pool_size, timeout=pool_timeout, open=False,
@@ -90,13 +91,16 @@ class DirectReads:
             listener(compiled.sql)
         try:
             async with self._pool.connection() as connection:
-                started = time.perf_counter()
-                cursor = await connection.execute(compiled.sql, values, prepare=True)
-                fetched = await cursor.fetchall()
-                log_if_slow(
-                    compiled.sql, (time.perf_counter() - started) * 1000, self._slow_query_ms
-                )
-                self._returned[connection] = time.monotonic()
+                self._in_use += 1
+                try:
+                    started = time.perf_counter()
+                    cursor = await connection.execute(compiled.sql, values, prepare=True)
+                    fetched = await cursor.fetchall()
+                    elapsed_ms = (time.perf_counter() - started) * 1000
+                    log_if_slow(compiled.sql, elapsed_ms, self._slow_query_ms)
+                    self._returned[connection] = time.monotonic()
+                finally:
+                    self._in_use -= 1
         except psycopg.Error as error:
             raise sa.exc.DBAPIError.instance(
                 compiled.sql, values, error, psycopg.Error,
@@ -105,12 +109,10 @@ class DirectReads:
         return [_row(compiled, row) for row in fetched]
 
     def connections(self) -> tuple[int, int]:
-        """Connections of the pool: open (or opening), and in use."""
+        """Connections of the pool: open (or opening), and in use by a read."""
         if not self._opened:
             return 0, 0
-        stats = self._pool.get_stats()
-        size = stats.get("pool_size", 0)
-        return size, size - stats.get("pool_available", 0)
+        return self._pool.get_stats().get("pool_size", 0), self._in_use
 
     async def close(self) -> None:
         if self._opened:
