@@ -26,7 +26,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from cachetools import FIFOCache
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -81,13 +80,13 @@ class HotResponses:
     def __init__(
         self, max_entries: int, max_bytes: int = 64 * 1024 * 1024, *, body_timeout: float = 10.0
     ) -> None:
-        # FIFO, not LRU: a hit then costs no reordering (cachetools' LRUCache.get measured
-        # ~1.6 us a lookup against ~0.2 us for FIFOCache, on a ~22 us hit). Bounded in bytes
-        # (each entry's size is counted once, as it is stored) and in entries.
+        # FIFO, not LRU: a hit then costs no reordering, and it is a plain dict (in the order
+        # entries came) lookup: cachetools' FIFOCache.get is four Python calls. Bounded in bytes
+        # (each entry's size counted once, as it is stored) and in entries.
         self._max_entries = max_entries
-        self._entries: FIFOCache[tuple[bytes, ...], HotResponse] = FIFOCache(
-            max_bytes, getsizeof=lambda entry: entry.size
-        )
+        self._max_bytes = max_bytes
+        self._entries: dict[tuple[bytes, ...], HotResponse] = {}
+        self._bytes = 0
         self.hits = 0
         # Seconds `HotPath` waits for a body, as the request timeout behind it would.
         self.body_timeout = body_timeout
@@ -116,11 +115,18 @@ class HotResponses:
         size = _ENTRY_OVERHEAD + sum(map(len, key)) + len(entry.body)
         size += sum(len(name) + len(value) for name, value in entry.headers)
         size += sum(len(article) + len(benefit) for article, benefit in entry.served)
-        if size > self._entries.maxsize:
+        if size > self._max_bytes:
             return
+        self._drop(key)  # kept again: it goes last
         self._entries[key] = replace(entry, size=size)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem()
+        self._bytes += size
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: tuple[bytes, ...]) -> None:
+        dropped = self._entries.pop(key, None)
+        if dropped is not None:
+            self._bytes -= dropped.size
 
 
 class HotPath:
