@@ -133,10 +133,16 @@ class AccessLogHandler(logging.Handler):
         self._add(self.format(record))
 
     def add_request(
-        self, method: str, path: str, status: int, elapsed: float, operation: object
+        self,
+        method: str,
+        path: str,
+        status: int,
+        elapsed: float,
+        operation: object,
+        request_id: str | None,
     ) -> None:
         """A request's access line, to be formatted when written out."""
-        self._add((time.time(), method, path, status, elapsed, operation, request_id_var.get()))
+        self._add((time.time(), method, path, status, elapsed, operation, request_id))
 
     def _add(self, item: str | _Access) -> None:
         self._pending.append(item)
@@ -257,19 +263,27 @@ def flush_access_log() -> None:
         AccessLogHandler.active.flush()
 
 
-def log_access(*, method: str, path: str, status: int, elapsed: float, operation: object) -> None:
+def log_access(
+    *,
+    method: str,
+    path: str,
+    status: int,
+    elapsed: float,
+    operation: object,
+    request_id: str | None,
+) -> None:
     """One access log line for an answered request, when the access log is on."""
     if not _access_log.isEnabledFor(logging.INFO):
         return
     handler = AccessLogHandler.active
     if handler is not None:
-        handler.add_request(method, path, status, elapsed, operation)
+        handler.add_request(method, path, status, elapsed, operation, request_id)
         return
     duration_ms = round(elapsed * 1000, 2)
     _access_log.info(
         "%s %s %s", method, path, status,
-        extra={"status": status, "duration_ms": duration_ms, "method": method, "path": path,
-               "operation": operation},
+        extra={"request_id": request_id, "status": status, "duration_ms": duration_ms,
+               "method": method, "path": path, "operation": operation},
     )  # fmt: skip
 
 

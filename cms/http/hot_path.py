@@ -34,13 +34,11 @@ from cms.http.conditional import not_modified
 from cms.http.errors import error_response
 from cms.http.graphql_request import read_body_within, replay_body
 from cms.http.middleware import (
-    REQUEST_ID_KEY,
     RequestObserver,
     body_timeout,
     request_id_of,
 )
 from cms.http.policy import KeylessSnippetReads
-from cms.logs import request_id_var
 
 __all__ = ["HOT_KEY", "HotPath", "HotResponse", "HotResponses", "StarletteWithHotPath"]
 
@@ -240,41 +238,36 @@ class HotPath:
         await response(scope, _no_receive, send)
         self._observer.observe(
             method=scope["method"], path="/graphql", status=error.status, elapsed=elapsed,
-            operation=None,
+            operation=None, request_id=request_id,
         )  # fmt: skip
 
     async def _answer(
         self, scope: Scope, send: Send, headers: dict[bytes, bytes], entry: HotResponse
     ) -> None:
+        # Nothing else is logged while a hit is answered: its access line is given its request
+        # id, and no context variable is set for it.
         started = time.perf_counter()
         request_id = request_id_of(headers)
-        scope[REQUEST_ID_KEY] = request_id
-        token = request_id_var.set(request_id)
-        try:
-            request_id_header = (b"x-request-id", request_id.encode())
-            if_none_match = headers.get(b"if-none-match")
-            if if_none_match is not None and not_modified(
-                if_none_match.decode("latin-1"), entry.etag
-            ):
-                status = 304
-                response_headers = [
-                    *(h for h in entry.headers if h[0] not in (b"content-length", b"content-type")),
-                    request_id_header,
-                ]
-                await send({"type": "http.response.start", "status": 304,
-                            "headers": response_headers})  # fmt: skip
-                await send({"type": "http.response.body", "body": b""})
-            else:
-                status = 200
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [*entry.headers, request_id_header]})  # fmt: skip
-                await send({"type": "http.response.body", "body": entry.body})
-            self._observer.observe(
-                method=scope["method"], path="/graphql", status=status,
-                elapsed=time.perf_counter() - started, operation=entry.operation,
-            )  # fmt: skip
-        finally:
-            request_id_var.reset(token)
+        request_id_header = (b"x-request-id", request_id.encode())
+        if_none_match = headers.get(b"if-none-match")
+        if if_none_match is not None and not_modified(if_none_match.decode("latin-1"), entry.etag):
+            status = 304
+            response_headers = [
+                *(h for h in entry.headers if h[0] not in (b"content-length", b"content-type")),
+                request_id_header,
+            ]
+            await send({"type": "http.response.start", "status": 304, "headers": response_headers})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            status = 200
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [*entry.headers, request_id_header]})  # fmt: skip
+            await send({"type": "http.response.body", "body": entry.body})
+        self._observer.observe(
+            method=scope["method"], path="/graphql", status=status,
+            elapsed=time.perf_counter() - started, operation=entry.operation,
+            request_id=request_id,
+        )  # fmt: skip
 
 
 class StarletteWithHotPath(Starlette):

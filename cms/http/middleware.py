@@ -60,7 +60,14 @@ class RequestObserver:
         self._tallies: dict[tuple[str, str, int, str | None], RequestTally] = {}
 
     def observe(
-        self, *, method: str, path: str, status: int, elapsed: float, operation: object
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        elapsed: float,
+        operation: object,
+        request_id: str | None,
     ) -> None:
         named = operation if operation is None or isinstance(operation, str) else repr(operation)
         key = (path, method, status, named)
@@ -70,7 +77,10 @@ class RequestObserver:
             if len(self._tallies) < 1000:
                 self._tallies[key] = tally
         tally.add(elapsed)
-        log_access(method=method, path=path, status=status, elapsed=elapsed, operation=operation)
+        log_access(
+            method=method, path=path, status=status, elapsed=elapsed, operation=operation,
+            request_id=request_id,
+        )  # fmt: skip
 
 
 class RequestMiddleware:
@@ -117,6 +127,7 @@ class RequestMiddleware:
             self.observer.observe(
                 method=scope["method"], path=scope["path"], status=status,
                 elapsed=time.perf_counter() - started, operation=scope.get(OPERATION_KEY),
+                request_id=request_id,
             )  # fmt: skip
             request_id_var.reset(token)
 
