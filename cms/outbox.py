@@ -440,7 +440,12 @@ class ContentRevision:
         self._came_due = 0
 
     async def current(self) -> int:
-        revision = await self._content_revision()
+        version = self._data_version()
+        revision = self._known_content_revision(version)
+        if revision is None:
+            revision = int(await self._scalar(sa.text(self._QUERY)))
+            if version is not None:
+                self._seen = (version, revision)
         if revision != self._due_read_at:
             self._next_due = await self._read_next_due()
             self._due_read_at, self._came_due = revision, 0
@@ -449,16 +454,13 @@ class ContentRevision:
             self._next_due = await self._read_next_due()
         return (revision << 24) + self._came_due
 
-    async def _content_revision(self) -> int:
-        version = self._data_version()
+    def _known_content_revision(self, version: int | None) -> int | None:
+        """The content revision when it is known without a query (nearly always), else None."""
         if version is None:
-            live = self._live() if self._live is not None else None
-            if live is not None:
-                return live
-            return int(await self._scalar(sa.text(self._QUERY)))
-        if self._seen is None or self._seen[0] != version:
-            self._seen = (version, int(await self._scalar(sa.text(self._QUERY))))
-        return self._seen[1]
+            return self._live() if self._live is not None else None
+        if self._seen is not None and self._seen[0] == version:
+            return self._seen[1]
+        return None
 
     def _data_version(self) -> int | None:
         if self._version_this_turn is None:
