@@ -1,6 +1,6 @@
 """Logs: one JSON object a line (or one plain line a record for a person at a terminal), carrying
 the id of the request being served; never colour codes. The access log takes a cheaper way than
-`logging`'s records: one line formatted with orjson into a buffer written out in batches."""
+`logging`'s records: each request's facts go into a buffer, formatted and written out in batches."""
 
 from __future__ import annotations
 
@@ -30,7 +30,11 @@ __all__ = [
 ]
 
 ACCESS_LOGGER = "cms.http.access"
+# Kinds of request (method, path, status, operation) whose JSON line parts are kept.
+_KINDS_KEPT = 1000
 _PIPE_BUF = 4096
+# An access line not yet written: when, method, path, status, seconds, operation, request id.
+_Access = tuple[float, str, str, int, float, object, str | None]
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -98,10 +102,11 @@ class TextFormatter(logging.Formatter):
 
 
 class AccessLogHandler(logging.Handler):
-    """The access log's sink: lines are kept in a buffer written out (and flushed) once per
-    event-loop tick batch, every `flush_interval` seconds or past `buffer_bytes`, and at exit,
-    so that a request costs no write and no flush of its own. While one exists, `log_access`
-    hands it lines formatted directly, without a `LogRecord` each."""
+    """The access log's sink: each request's facts are kept as they are, and written out as
+    lines (and flushed) every `flush_interval` seconds or past `buffer_lines`, and at exit, so
+    that a request costs no formatting, no write and no flush of its own (a line formatted among
+    a request's work cost ~10 us in a busy server, its caches cold; in a batch, ~2 us). While
+    one exists, `log_access` hands it requests directly, without a `LogRecord` each."""
 
     active: AccessLogHandler | None = None
 
@@ -110,42 +115,56 @@ class AccessLogHandler(logging.Handler):
         log_format: str = LogFormat.JSON,
         stream: IO[str] | None = None,
         flush_interval: float = 0.25,
-        buffer_bytes: int = 64 * 1024,
+        buffer_lines: int = 256,
     ) -> None:
         super().__init__()
         self.json = LogFormat(log_format) is LogFormat.JSON
         self.setFormatter(JsonFormatter() if self.json else TextFormatter())
         self.stream = stream or sys.stderr
         self.flush_interval = flush_interval
-        self.buffer_bytes = buffer_bytes
-        self._lines: list[str] = []
-        self._size = 0
+        self.buffer_lines = buffer_lines
+        # Lines of other records, formatted already, and requests, in the order they came.
+        self._pending: list[str | _Access] = []
+        self._json_parts: dict[tuple[str, str, int, str | None], tuple[str, str, str]] = {}
         self._scheduled_on: asyncio.AbstractEventLoop | None = None
         AccessLogHandler.active = self
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.add_line(self.format(record))
+        self._add(self.format(record))
 
-    def add_line(self, line: str) -> None:
-        self._lines.append(line)
-        self._size += len(line)
-        if self._size >= self.buffer_bytes:
+    def add_request(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        elapsed: float,
+        operation: object,
+        request_id: str | None,
+    ) -> None:
+        """A request's access line, to be formatted when written out."""
+        self._add((time.time(), method, path, status, elapsed, operation, request_id))
+
+    def _add(self, item: str | _Access) -> None:
+        self._pending.append(item)
+        if len(self._pending) >= self.buffer_lines:
             self.flush()
             return
+        if self._scheduled_on is not None and self._scheduled_on.is_running():
+            return  # a flush is due on a running loop (asking which loop runs costs a syscall)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self.flush()  # no loop to flush later: write now
             return
-        if self._scheduled_on is not loop:
-            self._scheduled_on = loop
-            loop.call_later(self.flush_interval, self.flush)
+        self._scheduled_on = loop
+        loop.call_later(self.flush_interval, self.flush)
 
     def flush(self) -> None:
         self._scheduled_on = None
-        if not self._lines:
+        if not self._pending:
             return
-        lines, self._lines, self._size = self._lines, [], 0
+        pending, self._pending = self._pending, []
+        lines = [item if isinstance(item, str) else self.access_line(*item) for item in pending]
         try:
             for chunk in _chunks(lines):
                 self.stream.write(chunk)
@@ -160,27 +179,55 @@ class AccessLogHandler(logging.Handler):
         super().close()
 
     def access_line(
-        self, method: str, path: str, status: int, duration_ms: float, operation: object
+        self,
+        when: float,
+        method: str,
+        path: str,
+        status: int,
+        elapsed: float,
+        operation: object,
+        request_id: str | None,
     ) -> str:
-        request_id = request_id_var.get()
+        duration_ms = round(elapsed * 1000, 2)
         if self.json:
-            entry = {
-                "time": _now_iso(),
-                "level": "info",
-                "logger": ACCESS_LOGGER,
-                "message": f"{method} {path} {status}",
-                "request_id": request_id,
-                "status": status,
-                "duration_ms": duration_ms,
-                "method": method,
-                "path": path,
-                "operation": operation,
-            }
-            return orjson.dumps(entry, default=str).decode()
+            head, middle, tail = self._json_parts_of(method, path, status, operation)
+            return (
+                f'{{"time":"{_iso_time(when)}"{head}{orjson.dumps(request_id).decode()}'
+                f"{middle}{duration_ms!r}{tail}"
+            )
         return (
-            f"{datetime.now().strftime('%H:%M:%S')} INFO {ACCESS_LOGGER} {method} {path} {status}"
-            f" {duration_ms}ms operation={operation} request_id={request_id}"
+            f"{datetime.fromtimestamp(when).strftime('%H:%M:%S')} INFO {ACCESS_LOGGER} {method}"
+            f" {path} {status} {duration_ms}ms operation={operation} request_id={request_id}"
         )
+
+    def _json_parts_of(
+        self, method: str, path: str, status: int, operation: object
+    ) -> tuple[str, str, str]:
+        # What a kind of request's lines share is serialised once.
+        if operation is not None and not isinstance(operation, str):
+            return _json_parts(method, path, status, operation)
+        key = (method, path, status, operation)
+        parts = self._json_parts.get(key)
+        if parts is None:
+            parts = _json_parts(method, path, status, operation)
+            if len(self._json_parts) < _KINDS_KEPT:
+                self._json_parts[key] = parts
+        return parts
+
+
+def _json_parts(method: str, path: str, status: int, operation: object) -> tuple[str, str, str]:
+    """A JSON access line but for its time, request id and duration, in the three pieces
+    around them; the keys in `JsonFormatter`'s order, then the request's fields."""
+
+    def dumps(value: object) -> str:
+        return orjson.dumps(value, default=str).decode()
+
+    return (
+        f',"level":"info","logger":{dumps(ACCESS_LOGGER)},'
+        f'"message":{dumps(f"{method} {path} {status}")},"request_id":',
+        f',"status":{status},"duration_ms":',
+        f',"method":{dumps(method)},"path":{dumps(path)},"operation":{dumps(operation)}}}',
+    )
 
 
 def _chunks(lines: list[str]) -> Iterator[str]:
@@ -201,13 +248,13 @@ def _chunks(lines: list[str]) -> Iterator[str]:
 _second: list[Any] = [None, ""]
 
 
-def _now_iso() -> str:
-    """`datetime.now(UTC).isoformat()`, with the date and time formatted once a second."""
-    now = time.time()
-    second = int(now)
+def _iso_time(when: float) -> str:
+    """`datetime.fromtimestamp(when, UTC).isoformat()`, the date and time formatted once a
+    second."""
+    second = int(when)
     if _second[0] != second:
         _second[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")]
-    return f"{_second[1]}.{int((now - second) * 1e6):06d}+00:00"
+    return f"{_second[1]}.{int((when - second) * 1e6):06d}+00:00"
 
 
 def flush_access_log() -> None:
@@ -216,19 +263,27 @@ def flush_access_log() -> None:
         AccessLogHandler.active.flush()
 
 
-def log_access(*, method: str, path: str, status: int, elapsed: float, operation: object) -> None:
+def log_access(
+    *,
+    method: str,
+    path: str,
+    status: int,
+    elapsed: float,
+    operation: object,
+    request_id: str | None,
+) -> None:
     """One access log line for an answered request, when the access log is on."""
     if not _access_log.isEnabledFor(logging.INFO):
         return
-    duration_ms = round(elapsed * 1000, 2)
     handler = AccessLogHandler.active
     if handler is not None:
-        handler.add_line(handler.access_line(method, path, status, duration_ms, operation))
+        handler.add_request(method, path, status, elapsed, operation, request_id)
         return
+    duration_ms = round(elapsed * 1000, 2)
     _access_log.info(
         "%s %s %s", method, path, status,
-        extra={"status": status, "duration_ms": duration_ms, "method": method, "path": path,
-               "operation": operation},
+        extra={"request_id": request_id, "status": status, "duration_ms": duration_ms,
+               "method": method, "path": path, "operation": operation},
     )  # fmt: skip
 
 

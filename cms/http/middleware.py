@@ -15,13 +15,12 @@ import itertools
 import re
 import time
 import uuid
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.errors import CMSError, RequestBodyTimeout, RequestTimeout, RequestTooLarge
 from cms.http.errors import error_response
-from cms.http.metrics import Metrics
+from cms.http.metrics import Metrics, RequestTally
 from cms.logs import log_access, request_id_var
 
 __all__ = [
@@ -38,8 +37,6 @@ OPERATION_KEY = "cms.operation"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _PROCESS_ID = uuid.uuid4().hex[:16]
 _request_numbers = itertools.count(1)
-# Per kind of request: count it, time it, count its GraphQL operation (None: not GraphQL).
-_Recorders = tuple[Callable[[], None], Callable[[float], None], Callable[[], None] | None]
 _ROUTES = ("/graphql", "/admin", "/healthz", "/readyz", "/metrics", "/oembed", "/embed.js",
            "/embed.css", "/embed")  # fmt: skip
 
@@ -60,34 +57,30 @@ class RequestObserver:
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
-        self._recorders: dict[tuple[str, str, int, str | None], _Recorders] = {}
+        self._tallies: dict[tuple[str, str, int, str | None], RequestTally] = {}
 
     def observe(
-        self, *, method: str, path: str, status: int, elapsed: float, operation: object
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        elapsed: float,
+        operation: object,
+        request_id: str | None,
     ) -> None:
-        # The labelled metrics of a kind of request are looked up once: `labels()` costs more
-        # than the increments.
         named = operation if operation is None or isinstance(operation, str) else repr(operation)
         key = (path, method, status, named)
-        recorders = self._recorders.get(key)
-        if recorders is None:
-            recorders = self._recorders_for(method, path, status, operation)
-            if len(self._recorders) < 1000:
-                self._recorders[key] = recorders
-        count, time_it, count_operation = recorders
-        count()
-        time_it(elapsed)
-        if count_operation is not None:
-            count_operation()
-        log_access(method=method, path=path, status=status, elapsed=elapsed, operation=operation)
-
-    def _recorders_for(self, method: str, path: str, status: int, operation: object) -> _Recorders:
-        route = _route_of(path)
-        return (
-            self.metrics.requests.labels(route, method, str(status)).inc,
-            self.metrics.latency.labels(route).observe,
-            self.metrics.operation_counter(operation, status).inc if route == "/graphql" else None,
-        )
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self.metrics.tally(_route_of(path), method, status, operation)
+            if len(self._tallies) < 1000:
+                self._tallies[key] = tally
+        tally.add(elapsed)
+        log_access(
+            method=method, path=path, status=status, elapsed=elapsed, operation=operation,
+            request_id=request_id,
+        )  # fmt: skip
 
 
 class RequestMiddleware:
@@ -134,6 +127,7 @@ class RequestMiddleware:
             self.observer.observe(
                 method=scope["method"], path=scope["path"], status=status,
                 elapsed=time.perf_counter() - started, operation=scope.get(OPERATION_KEY),
+                request_id=request_id,
             )  # fmt: skip
             request_id_var.reset(token)
 

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.access import Scope
+from cms.db import Database
+from cms.http import create_app
 from cms.settings import Settings
 from tests.conftest import TokenFactory
 from tests.http.test_partners import _app, _partner, _post, _usage
@@ -210,3 +212,18 @@ def _refusal_shape(response: httpx.Response) -> tuple[int, list[tuple[str, str]]
     retry_after = response.headers["retry-after"]
     kept = [(k, v) for k, v in headers if k not in ("retry-after", "content-length")]
     return status, kept, body.replace(retry_after.encode(), b"N")
+
+
+async def test_the_oldest_hot_answer_goes_first_when_the_table_is_full(
+    seeded: AsyncEngine, database: Database, settings: Settings
+) -> None:
+    app = create_app(settings.model_copy(update={"response_cache_entries": 2}), database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as client:
+        queries = [READ, "{ articles(first: 1) { totalCount } }", "{ __typename }"]
+        for query in queries:  # the third takes the first's place
+            await client.post("/graphql", json={"query": query})
+        for query in reversed(queries):
+            await client.post("/graphql", json={"query": query})
+        # The second and third answered hot; the first went the full way and is kept again.
+        assert await _hot_hits(client) == 2

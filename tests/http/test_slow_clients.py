@@ -88,6 +88,26 @@ def test_a_small_body_sent_slowly_is_cut_off_on_the_hot_path(server: tuple[str, 
     assert seconds < TIME_LIMIT + 1.5
 
 
+def test_a_small_body_sent_in_pieces_within_the_limit_is_answered(
+    server: tuple[str, int],
+) -> None:
+    body = b'{"query": "{ __typename }"}'
+    head = (
+        b"POST /graphql HTTP/1.1\r\nHost: cms.test\r\nContent-Type: application/json\r\n"
+        b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+    for _ in range(2):  # the second is answered on the hot path
+        with socket.create_connection(server, timeout=PATIENCE) as sock:
+            sock.sendall(head + body[:10])
+            time.sleep(0.2)
+            sock.sendall(body[10:])
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        status, answered = _status_and_body(answer)
+        assert (status, answered["data"]) == (200, {"__typename": "Query"})
+
+
 def test_a_streamed_body_sent_slowly_is_cut_off_with_408(server: tuple[str, int]) -> None:
     head = (
         b"POST /graphql HTTP/1.1\r\nHost: cms.test\r\nContent-Type: application/json\r\n"
