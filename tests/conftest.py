@@ -101,6 +101,8 @@ SLOW_MODULES = {
     "test_subscriptions.py",
     "test_typed_client.py",
     "test_schema_lint.py",
+    "test_serve_options.py",
+    "test_websocket_limits.py",
 }
 
 
