@@ -23,8 +23,9 @@ from sqlmodel import col, select
 from cms.content_model import BENEFIT
 from cms.db import ReadSession, WriteSession
 from cms.errors import SlugIsAlias
+from cms.events import EventType
 from cms.models import AliasKind, Article, Benefit, SlugAlias, utc_now
-from cms.outbox import EventType, Rename, record_event
+from cms.outbox import Rename, record_event
 from cms.visibility import article_is_public
 from cms.working_copies import has_pending, pending_of
 

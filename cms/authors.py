@@ -16,8 +16,9 @@ from sqlmodel import col, select
 from cms.db import ReadSession, WriteSession
 from cms.documents import AuthorDocument
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
+from cms.events import EventType
 from cms.models import Article, ArticleStatus, Author, utc_now
-from cms.outbox import EventType, record_event
+from cms.outbox import record_event
 from cms.revisions import get_revision, record_revision, snapshot_of
 
 __all__ = [

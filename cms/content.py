@@ -37,11 +37,12 @@ from cms.documents import (
     validate_document,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
+from cms.events import EventType
 from cms.gate import check_save
 from cms.item_rows import read_items, write_items
 from cms.models import Article, ArticleStatus, Author, PendingVersion, utc_now
 from cms.new_articles import apply_article_fields, create_articles, publication_time, write_tags
-from cms.outbox import EventType, record_change, record_event
+from cms.outbox import record_change, record_event
 from cms.reads import tags_by_article_ids, translations_by_article_ids
 from cms.reviews import reviews_by_article_ids
 from cms.revisions import get_revision, record_revision, snapshot_of

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from cms.db import Database, ReadSession, WriteSession
+from cms.events import EventType
 from cms.models import (
     Article,
     ArticleReview,
@@ -42,7 +43,6 @@ __all__ = [
     "ChangeKind",
     "ContentChange",
     "ContentRevision",
-    "EventType",
     "Rename",
     "content_revision",
     "event_type_for_change",
@@ -54,15 +54,6 @@ __all__ = [
 
 NOTIFY_CHANNEL = "cms_content"
 PENDING_CHANGES_KEY = "cms.pending_changes"
-
-
-class EventType(enum.StrEnum):
-    PUBLISHED = "article.published"
-    UNPUBLISHED = "article.unpublished"
-    UPDATED = "article.updated"
-    DELETED = "article.deleted"
-    # An article or one of its benefits took a new slug; the old one stays an alias.
-    RENAMED = "article.renamed"
 
 
 def event_type_for_change(was_public: bool, public: bool) -> EventType:

@@ -22,8 +22,9 @@ from cms.content import StoredArticle, stored_article
 from cms.db import ReadSession, WriteSession
 from cms.documents import ArticleDocument, TranslationDocument, fitted_overlay
 from cms.errors import NotFound
+from cms.events import EventType
 from cms.models import Article, ArticleStatus, ArticleTranslation, PendingTranslation, utc_now
-from cms.outbox import EventType, record_event
+from cms.outbox import record_event
 from cms.reads import translation_of, translations_by_article_ids
 from cms.translations import (
     Path,

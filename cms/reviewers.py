@@ -13,8 +13,9 @@ from cms.citations import HttpUrl
 from cms.content_model import Slug, Title
 from cms.db import ReadSession, WriteSession
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
+from cms.events import EventType
 from cms.models import Article, ArticleReview, ReviewAction, Reviewer, utc_now
-from cms.outbox import EventType, record_event
+from cms.outbox import record_event
 from cms.text import storable
 
 __all__ = [

@@ -17,8 +17,9 @@ from cms.content_model import ITEM_KINDS
 from cms.db import ReadSession, WriteSession
 from cms.documents import ArticleDocument, ReviewDocument
 from cms.errors import ContentProblem, InvalidContent, NotFound
+from cms.events import EventType
 from cms.models import Article, ArticleReview, ReviewAction, Reviewer, utc_now
-from cms.outbox import EventType, record_event
+from cms.outbox import record_event
 from cms.reviewers import get_reviewer, reviewer_document, upsert_reviewer
 from cms.revisions import get_revision, snapshot_of
 

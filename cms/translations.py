@@ -25,6 +25,7 @@ from cms.documents import (
     translation_problems,
 )
 from cms.errors import Conflict, ContentProblem, InvalidContent, NotFound
+from cms.events import EventType
 from cms.lint import Finding, Rule
 from cms.locales import source_hash
 from cms.models import (
@@ -34,7 +35,7 @@ from cms.models import (
     TranslationRevision,
     utc_now,
 )
-from cms.outbox import EventType, record_event
+from cms.outbox import record_event
 from cms.reads import (
     articles_by_slugs,
     every_article_slug,

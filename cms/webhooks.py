@@ -20,8 +20,8 @@ from sqlmodel import col, select
 
 from cms.db import ReadSession, WriteSession
 from cms.errors import BadUserInput, NotFound
+from cms.events import EventType
 from cms.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookEndpoint
-from cms.outbox import EventType
 
 __all__ = [
     "Claim",

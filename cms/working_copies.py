@@ -27,9 +27,10 @@ from sqlmodel import col, select
 from cms.content_model import ItemKind
 from cms.db import ReadSession, WriteSession
 from cms.documents import ArticleDocument
+from cms.events import EventType
 from cms.gate import check_pending, check_scheduled
 from cms.models import Article, PendingVersion
-from cms.outbox import EventType, record_event
+from cms.outbox import record_event
 from cms.reviews import reviewable_hash
 from cms.revisions import record_revision
 from cms.search_index import reindex_pending

@@ -60,6 +60,17 @@ def test_seed_with_an_invalid_file_exits_non_zero_and_writes_nothing(tmp_path: P
     assert export.returncode == 0 and not list((tmp_path / "out").glob("*.yaml"))
 
 
+def test_the_command_loads_what_a_command_needs_only_when_it_runs(tmp_path: Path) -> None:
+    # Every `cms` process imports `cms.cli`: `cms --help` or a refusal to start must not wait for
+    # the database layer, the server or the linter.
+    heavy = ("sqlalchemy", "alembic", "uvicorn", "strawberry", "cms.models", "cms.lint")
+    probe = f"import sys, cms.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_schema_prints_the_checked_in_sdl(tmp_path: Path) -> None:
     result = _run("schema", cwd=tmp_path)
     assert result.stdout == (REPO / "schema" / "schema.graphql").read_text("utf-8")

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 
-from cms import migrate
 from cms.cli.shared import console
-from cms.db import check_sqlite_folder, create_engine
 from cms.settings import get_settings
 
 __all__ = ["db_app"]
@@ -19,6 +15,10 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
+    import asyncio
+
+    from cms import migrate
+    from cms.db import check_sqlite_folder, create_engine
 
     async def run() -> list[str]:
         engine = create_engine(get_settings())
@@ -35,6 +35,10 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's schema revision and what is pending."""
+    import asyncio
+
+    from cms import migrate
+    from cms.db import check_sqlite_folder, create_engine
 
     async def run() -> tuple[str | None, list[str]]:
         engine = create_engine(get_settings())

@@ -8,10 +8,7 @@ import sqlite3
 import sys
 from typing import Any
 
-import pydantic
-import sqlalchemy as sa
 import typer
-from sqlalchemy.engine import make_url
 
 from cms.settings import get_settings
 
@@ -42,6 +39,9 @@ class CMSTyper(typer.Typer):
 
 def describe_failure(error: BaseException) -> str:
     """One line that says what went wrong and what to change."""
+    import pydantic
+    import sqlalchemy as sa
+
     if isinstance(error, pydantic.ValidationError):
         return "; ".join(_setting_problem(problem) for problem in error.errors())
     if isinstance(error, sa.exc.ArgumentError):
@@ -64,6 +64,8 @@ def _setting_problem(problem: Any) -> str:
 
 
 def _database_problem(error: BaseException) -> str:
+    import sqlalchemy as sa
+
     cause = error.orig if isinstance(error, sa.exc.DBAPIError) and error.orig else error
     detail = _one_line(cause)
     where = _database_named(error)
@@ -86,6 +88,8 @@ def _database_problem(error: BaseException) -> str:
 
 def _database_named(error: BaseException) -> str:
     """The configured database URL, password hidden; the error's statement is never shown."""
+    from sqlalchemy.engine import make_url
+
     try:
         url = make_url(get_settings().database_url)
     except Exception:  # noqa: BLE001 - the URL itself may be what is wrong

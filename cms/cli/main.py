@@ -1,39 +1,32 @@
 """The `cms` command's top level: serve, seed, validate, lint, export and schema, and the
-command groups (`token`, `partner`, `webhook`, `db`) from their own modules."""
+command groups (`token`, `partner`, `webhook`, `db`) from their own modules.
+
+Each command imports what it needs when it runs, so that a command pays only for its own
+imports (`tests/test_cli.py` checks what `import cms.cli` loads)."""
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import json
 import logging
-import logging.config
 import os
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.engine import make_url
 
-from cms import lint, migrate, translations
 from cms.cli.db import db_app
 from cms.cli.failures import CMSTyper
 from cms.cli.partner import partner_app
 from cms.cli.shared import PathsArgument, cli_table, console, errors, fail_with, seed_paths
 from cms.cli.token import token_app
 from cms.cli.webhook import webhook_app
-from cms.db import check_sqlite_folder, create_engine
-from cms.documents import seed_file_json_schema
 from cms.errors import InvalidContent
-from cms.gate import gated_writes, write_rules
 from cms.logs import LogFormat, uvicorn_log_config
-from cms.seed import export_articles, seed_database, seed_if_empty
-from cms.seed_files import discover_seed_files, read_seed_files
 from cms.settings import Settings, get_settings
-from cms.workers import run_workers
+
+if TYPE_CHECKING:
+    from cms.lint import Finding
 
 __all__ = ["app"]
 
@@ -90,6 +83,9 @@ def serve(
     ] = None,
 ) -> None:
     """Create missing tables, load the seed content into an empty database, and serve the API."""
+    import asyncio
+    import logging.config
+
     settings = get_settings()
     if workers > 1 and settings.admin_secret_key is None:
         raise _refuse(
@@ -100,6 +96,15 @@ def serve(
     log_config = uvicorn_log_config(log_format=log_format or LogFormat(settings.log_format))
     logging.config.dictConfig(log_config)
     _check_site_url(settings, host)
+
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from cms import migrate
+    from cms.db import check_sqlite_folder, create_engine
+    from cms.gate import gated_writes, write_rules
+    from cms.seed import seed_if_empty
+    from cms.workers import run_workers
 
     async def prepare() -> None:
         engine = create_engine(settings)
@@ -207,6 +212,16 @@ def seed(
 ) -> None:
     """Validate seed files, then create, update (or with --prune delete) articles in one
     transaction."""
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cms import migrate
+    from cms.db import check_sqlite_folder, create_engine
+    from cms.gate import gated_writes, write_rules
+    from cms.seed import seed_database
+    from cms.seed_files import discover_seed_files
+
     try:
         files = discover_seed_files(seed_paths(paths))
     except InvalidContent as error:
@@ -250,6 +265,8 @@ def seed(
 @app.command()
 def validate(paths: PathsArgument = None) -> None:
     """Check seed files without touching any database."""
+    from cms.seed_files import discover_seed_files, read_seed_files
+
     try:
         seed_files = read_seed_files(discover_seed_files(seed_paths(paths)))
     except InvalidContent as error:
@@ -263,7 +280,10 @@ class LintFormat(enum.StrEnum):
     PLAIN = "plain"
 
 
-async def _stored_findings(settings: Settings) -> list[lint.Finding]:
+async def _stored_findings(settings: Settings) -> list[Finding]:
+    from cms import translations
+    from cms.db import create_engine
+
     engine = create_engine(settings)
     try:
         return await translations.lint_stored_translations(engine)
@@ -301,6 +321,10 @@ def lint_command(
 ) -> None:
     """Check content files against the editorial rules (and the schema). Exits 1 on any error,
     or with --strict on any warning."""
+    import asyncio
+
+    from cms import lint
+
     settings = get_settings()
     rules = lint.LintRules(
         absolute_claims=claim or settings.lint_absolute_claims,
@@ -340,6 +364,10 @@ def export(
     ),
 ) -> None:
     """Write every article back to seed files, in the canonical layout."""
+    import asyncio
+
+    from cms.db import create_engine
+    from cms.seed import export_articles
 
     async def run() -> list[Path]:
         engine = create_engine(get_settings())
@@ -360,6 +388,10 @@ def schema(
 ) -> None:
     """Print the GraphQL SDL (the public contract), or the JSON Schema of seed files."""
     if seed_format:
+        import json
+
+        from cms.documents import seed_file_json_schema
+
         typer.echo(json.dumps(seed_file_json_schema(), indent=2, ensure_ascii=False))
     else:
         from cms.graphql.schema import schema_sdl

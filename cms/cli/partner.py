@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cms import partners
 from cms.cli.shared import cli_table, console, errors, run_in_session
-from cms.db import WriteSession
-from cms.models import Partner
+
+if TYPE_CHECKING:
+    from cms.db import WriteSession
+    from cms.models import Partner
+    from cms.partners import SnippetUsage
 
 __all__ = ["partner_app"]
 
@@ -26,6 +28,7 @@ def partner_create(
     rate_limit: Annotated[int, typer.Option(min=1, help="Requests per minute.")] = 600,
 ) -> None:
     """Create a partner and print its key. It is shown only this once; only a hash is stored."""
+    from cms import partners
 
     async def create(session: WriteSession) -> str:
         _, key = await partners.create_partner(
@@ -41,6 +44,7 @@ def partner_create(
 @partner_app.command("list")
 def partner_list() -> None:
     """List partners: name, origins, rate limit, snippets served, state. Keys are never shown."""
+    from cms import partners
 
     async def read(session: WriteSession) -> tuple[list[Partner], dict[int, int]]:
         return await partners.list_partners(session), await partners.usage_totals(session)
@@ -60,6 +64,7 @@ def partner_list() -> None:
 @partner_app.command("revoke")
 def partner_revoke(name: Annotated[str, typer.Argument(help="The partner's name.")]) -> None:
     """Revoke a partner's key at once; requests carrying it are refused (401) from now on."""
+    from cms import partners
 
     async def revoke(session: WriteSession) -> None:
         await partners.revoke_partner(session, name=name)
@@ -76,8 +81,9 @@ def partner_usage(
 ) -> None:
     """Snippets served, per partner and snippet, most used first. A running server writes its
     counts every CMS_USAGE_FLUSH_INTERVAL seconds."""
+    from cms import partners
 
-    async def read(session: WriteSession) -> list[partners.SnippetUsage]:
+    async def read(session: WriteSession) -> list[SnippetUsage]:
         return await partners.usage_by_snippet(session, name=name)
 
     table = cli_table("partner", "article", "benefit", "served")

@@ -3,19 +3,19 @@ problems, and running one operation in a database session."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cms import migrate
-from cms.db import Database, WriteSession, check_sqlite_folder
 from cms.errors import CMSError, InvalidContent
 from cms.settings import get_settings
+
+if TYPE_CHECKING:
+    from cms.db import WriteSession
 
 __all__ = [
     "PathsArgument",
@@ -66,6 +66,10 @@ def fail_with(error: InvalidContent, *, wrote_nothing: bool = True) -> typer.Exi
 def run_in_session(operation: Callable[[WriteSession], Awaitable[T]]) -> T:
     """Run `operation` in one transaction on an up-to-date database. A `CMSError` is printed
     and exits with status 1."""
+    import asyncio
+
+    from cms import migrate
+    from cms.db import Database, check_sqlite_folder
 
     async def run() -> T:
         settings = get_settings()

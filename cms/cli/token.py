@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cms import tokens
 from cms.access import Scope
 from cms.cli.shared import cli_table, console, errors, run_in_session
-from cms.db import WriteSession
-from cms.models import utc_now
+
+if TYPE_CHECKING:
+    from cms.db import WriteSession
 
 __all__ = ["token_app"]
 
@@ -27,6 +27,9 @@ def token_create(
     ] = None,
 ) -> None:
     """Create a token and print it. It is shown only this once; only a hash is stored."""
+    from cms import tokens
+    from cms.models import utc_now
+
     expires_at = utc_now() + timedelta(days=expires_in_days) if expires_in_days else None
 
     async def create(session: WriteSession) -> str:
@@ -43,6 +46,9 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     """List tokens: name, scopes, state. Secrets are never shown."""
+    from cms import tokens
+    from cms.models import utc_now
+
     table = cli_table("name", "scopes", "created", "expires", "state")
     now = utc_now()
     for token in run_in_session(tokens.list_tokens):
@@ -59,6 +65,7 @@ def token_list() -> None:
 @token_app.command("revoke")
 def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Revoke a token at once; requests carrying it are refused from now on."""
+    from cms import tokens
 
     async def revoke(session: WriteSession) -> None:
         await tokens.revoke_token(session, name=name)

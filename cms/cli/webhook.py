@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cms import migrate, webhooks
 from cms.cli.shared import cli_table, console, errors, run_in_session
-from cms.db import WriteSession, create_engine
-from cms.dispatcher import dispatch_once, http_client, retry_policy, run_dispatcher
-from cms.outbox import EventType
+from cms.events import EventType
 from cms.settings import get_settings
+
+if TYPE_CHECKING:
+    from cms.db import WriteSession
+    from cms.webhooks import DeliveryRow
 
 __all__ = ["webhook_app"]
 
@@ -29,6 +29,7 @@ def webhook_add(
     ] = None,
 ) -> None:
     """Add an endpoint and print its signing secret. It receives events from now on."""
+    from cms import webhooks
 
     async def add(session: WriteSession) -> tuple[int, str]:
         endpoint = await webhooks.add_endpoint(session, url=url, event_types=event, secret=secret)
@@ -43,6 +44,8 @@ def webhook_add(
 @webhook_app.command("list")
 def webhook_list() -> None:
     """List endpoints: id, URL, events, state. Secrets are not shown."""
+    from cms import webhooks
+
     table = cli_table("id", "url", "events", "created", "state")
     for endpoint in run_in_session(webhooks.list_endpoints):
         table.add_row(
@@ -55,6 +58,7 @@ def webhook_list() -> None:
 @webhook_app.command("remove")
 def webhook_remove(endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")]) -> None:
     """Remove an endpoint and its deliveries; nothing more is sent to it."""
+    from cms import webhooks
 
     async def remove(session: WriteSession) -> None:
         await webhooks.remove_endpoint(session, endpoint_id=endpoint_id)
@@ -68,8 +72,9 @@ def webhook_deliveries(
     limit: Annotated[int, typer.Option(min=1, help="How many, most recent first.")] = 20,
 ) -> None:
     """Show recent deliveries: event, endpoint, status, attempts, last answer, next attempt."""
+    from cms import webhooks
 
-    async def recent(session: WriteSession) -> Sequence[webhooks.DeliveryRow]:
+    async def recent(session: WriteSession) -> Sequence[DeliveryRow]:
         return await webhooks.list_deliveries(session, limit=limit)
 
     table = cli_table("id", "event", "endpoint", "status", "tries", "code", "next attempt", "error")
@@ -92,6 +97,12 @@ def webhook_deliver(
 ) -> None:
     """Send what is due from this process: one pass with --once, else the dispatcher loop until
     interrupted (for a server run with CMS_WEBHOOKS_DISPATCH=false)."""
+    import asyncio
+
+    from cms import migrate
+    from cms.db import create_engine
+    from cms.dispatcher import dispatch_once, http_client, retry_policy, run_dispatcher
+
     settings = get_settings()
 
     async def run() -> str:
