@@ -1,13 +1,14 @@
 """In-process requests: the reference responses, and the SQL statements one request costs.
 
-Run before any load, through httpx's ASGI transport, with a `before_cursor_execute` listener on the
-server's engine. Each query is sent twice and the second is counted, so one-off work on a cold
-process (none today, a cache fill later) does not count as the steady-state cost.
+Run before any load, through httpx's ASGI transport, listening to every statement the server
+sends (ours: `Database.listen_to_statements`, which hears its direct reads too). Each query is
+sent twice and the second is counted, so one-off work on a cold process (none today, a cache
+fill later) does not count as the steady-state cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,13 +32,12 @@ class Probe:
     sql_statements: int
 
 
-async def _probe(
-    app: Starlette, engines: Sequence[Engine], queries: Sequence[BenchQuery]
-) -> dict[str, Probe]:
-    statements: list[str] = []
+# Calls its argument with each statement sent, until the function it returns is called.
+Listen = Callable[[Callable[[str], None]], Callable[[], None]]
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
+
+async def _probe(app: Starlette, listen: Listen, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
+    statements: list[str] = []
 
     probes = {}
     transport = httpx.ASGITransport(app=app)
@@ -45,14 +45,12 @@ async def _probe(
         for query in queries:
             headers = {"content-type": "application/json"}
             await client.post("/graphql", content=query.body, headers=headers)
-            for each in engines:
-                event.listen(each, "before_cursor_execute", record)
+            stop = listen(statements.append)
             try:
                 statements.clear()
                 response = await client.post("/graphql", content=query.body, headers=headers)
             finally:
-                for each in engines:
-                    event.remove(each, "before_cursor_execute", record)
+                stop()
             if response.status_code != 200 or b'"errors"' in response.content:
                 raise RuntimeError(f"{query.name}: {response.status_code} {response.text[:500]}")
             probes[query.name] = Probe(body=response.content, sql_statements=len(statements))
@@ -68,16 +66,23 @@ async def probe_ours(
     database = Database.from_settings(settings)
     try:
         app = create_app(settings, database)
-        # On SQLite the API reads through the inline reader beside the async engine (cms.db).
-        engines = [database.engine.sync_engine, *filter(None, [database.inline_reader])]
-        return await _probe(app, engines, queries)
+        return await _probe(app, database.listen_to_statements, queries)
     finally:
         await database.dispose()
 
 
 async def probe_floor(database_url: str, queries: Sequence[BenchQuery]) -> dict[str, Probe]:
     app = create_floor_app(database_url)
+    engine: Engine = app.state.engine
+
+    def listen(listener: Callable[[str], None]) -> Callable[[], None]:
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            listener(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        return lambda: event.remove(engine, "before_cursor_execute", record)
+
     try:
-        return await _probe(app, [app.state.engine], queries)
+        return await _probe(app, listen, queries)
     finally:
         app.state.engine.dispose()
