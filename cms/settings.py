@@ -284,6 +284,12 @@ class Settings(BaseSettings):
         "Read at startup; every hash is checked against its document.",
     )
 
+    @field_validator("admin_secret_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value: object) -> object:
+        # `CMS_ADMIN_SECRET_KEY=` would otherwise sign nothing and pass for a shared key.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("site_url", "public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str | None) -> str | None:

@@ -96,9 +96,13 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert len(result.stderr.splitlines()) > 1
 
 
-def test_several_workers_without_an_admin_secret_key_refuse_to_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", [None, "", "  "])
+def test_several_workers_without_an_admin_secret_key_refuse_to_start(
+    tmp_path: Path, key: str | None
+) -> None:
     url = f"sqlite:///{tmp_path / 'cms.db'}"
-    line = _one_line_error(_run("serve", "--workers", "2", cwd=tmp_path, CMS_DATABASE_URL=url))
+    env = {"CMS_DATABASE_URL": url, **({} if key is None else {"CMS_ADMIN_SECRET_KEY": key})}
+    line = _one_line_error(_run("serve", "--workers", "2", cwd=tmp_path, **env))
     assert line.startswith("--workers 2 needs CMS_ADMIN_SECRET_KEY")
     assert not (tmp_path / "cms.db").exists()
 
