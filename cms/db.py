@@ -48,6 +48,7 @@ __all__ = [
     "Database",
     "InlineSession",
     "ReadSession",
+    "Reader",
     "RequestDatabase",
     "WriteSession",
     "as_async_session",
@@ -72,6 +73,9 @@ Ts = TypeVarTuple("Ts")
 P = ParamSpec("P")
 R = TypeVar("R")
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+# Runs a read statement with its parameters and returns its rows (`RequestDatabase.rows`,
+# `session_rows`).
+Reader = Callable[[Any, Mapping[str, Any]], Awaitable[list[Any]]]
 
 
 class ReadSession(Protocol):
@@ -513,7 +517,7 @@ async def _all_rows(session: ReadSession, statement: Any, params: Mapping[str, A
     return list((await session.exec(statement, params=params)).all())
 
 
-def session_rows(session: ReadSession) -> Callable[[Any, Mapping[str, Any]], Awaitable[list[Any]]]:
+def session_rows(session: ReadSession) -> Reader:
     """`RequestDatabase.rows` for code that holds a session."""
     return partial(_all_rows, session)
 

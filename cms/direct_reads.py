@@ -45,7 +45,7 @@ class _Compiled:
 
 class DirectReads:
     """A pool of autocommit psycopg connections, opened on first use, and the reads run on it.
-    Made and closed by `cms.db.Database`."""
+    One per engine, made by `cms.db.Database.direct` and closed by `cms.db.dispose_engine`."""
 
     def __init__(
         self,
@@ -82,8 +82,7 @@ class DirectReads:
         for name, value in params.items():
             # As with a session, a parameter the statement does not use is left out.
             if name in binds:
-                process = binds[name]
-                values[name] = value if process is None or value is None else process(value)
+                values[name] = _bound(binds[name], value)
         if not self._opened:
             self._opened = True
             await self._pool.open(wait=False)
@@ -127,10 +126,7 @@ class DirectReads:
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
             for name, bind in compiled.binds.items()
         }
-        defaults = {}
-        for name, value in compiled.params.items():
-            process = binds[name]
-            defaults[name] = value if process is None or value is None else process(value)
+        defaults = {name: _bound(binds[name], value) for name, value in compiled.params.items()}
         names = [column.keyname for column in compiled._result_columns]
         processors = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
@@ -154,6 +150,10 @@ class DirectReads:
         returned = self._returned.get(connection)
         if returned is not None and time.monotonic() - returned >= self._ping_after_idle_s:
             await AsyncConnectionPool.check_connection(connection)
+
+
+def _bound(process: Processor | None, value: Any) -> Any:
+    return value if process is None or value is None else process(value)
 
 
 def _row(compiled: _Compiled, values: tuple[Any, ...]) -> Any:

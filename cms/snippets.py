@@ -15,7 +15,7 @@ from typing import cast
 from cms import seo, tree_reads
 from cms.citations import Citation
 from cms.content_model import BENEFIT, PRECAUTION
-from cms.db import ReadSession, session_rows
+from cms.db import Reader, ReadSession, session_rows
 from cms.locales import LocaleView
 from cms.models import (
     Article,
@@ -232,9 +232,13 @@ class SyndicatedRows:
         )
 
 
-async def read_syndicated_rows(
-    read: tree_reads.Reader, *, dialect: str, slug: str
-) -> SyndicatedRows | None:
+# What travels with a snippet.
+_SYNDICATED = tree_reads.Parts(
+    author=True, items=frozenset({BENEFIT.name, PRECAUTION.name}), approvals=True
+)
+
+
+async def read_syndicated_rows(read: Reader, *, dialect: str, slug: str) -> SyndicatedRows | None:
     """A published article by slug with what travels with its snippets, in one statement
     (`cms.tree_reads`); None when there is no such public article. A statement costs more than
     the rows: a round trip on PostgreSQL, ~100 us of SQLAlchemy on SQLite."""
@@ -249,11 +253,6 @@ async def read_syndicated_rows(
         precautions=[item for item in tree.items if item.item_kind is PRECAUTION],
         review=reviews_of(tree.approvals).get(tree.article.id),
     )
-
-
-_SYNDICATED = tree_reads.Parts(
-    author=True, items=frozenset({BENEFIT.name, PRECAUTION.name}), approvals=True
-)
 
 
 async def read_syndicated_article(

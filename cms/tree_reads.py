@@ -13,7 +13,6 @@ builds a snippet's rows from them (`cms.snippets`). A request reads them through
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
@@ -23,6 +22,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from cms.db import Reader
 from cms.models import (
     ArticleReview,
     ArticleTranslation,
@@ -41,10 +41,7 @@ from cms.reads import (
     typed_item,
 )
 
-__all__ = ["ArticleTree", "Parts", "Reader", "article_tree", "page_tree"]
-
-# Runs a statement with its parameters and returns its rows.
-Reader = Callable[[Any, Mapping[str, Any]], Awaitable[list[Any]]]
+__all__ = ["ArticleTree", "Parts", "article_tree", "page_tree"]
 
 _ARTICLES = article_table()
 _AUTHORS = cast(sa.Table, sa.inspect(Author).local_table)
@@ -99,7 +96,21 @@ class _Json:
         """A whole row of `table` (a table or a named subquery) as one JSON object."""
         if self.postgresql:
             return sa.literal_column(table.name)
-        return self.object({column.name: _sqlite_value(column) for column in table.c})
+        return self.object({column.name: self.value(column) for column in table.c})
+
+    def value(self, column: Any) -> Any:
+        """A column as `model_validate` and `cms.reads.typed_item` read it from the JSON. On
+        SQLite: JSON columns nested, booleans as booleans, timestamps as ISO text in UTC (kept
+        without offset). PostgreSQL's JSON needs nothing."""
+        if self.postgresql:
+            return column
+        if isinstance(column.type, sa.JSON):
+            return sa.func.json(column)
+        if isinstance(column.type, sa.Boolean):
+            return sa.case((column, sa.func.json("true")), else_=sa.func.json("false"))
+        if isinstance(column.type, UTCDateTime):
+            return sa.type_coerce(column, sa.String).concat("+00:00")
+        return column
 
     def object(self, values: dict[str, Any]) -> Any:
         function = sa.func.json_build_object if self.postgresql else sa.func.json_object
@@ -107,18 +118,6 @@ class _Json:
 
     def array(self, *values: Any) -> Any:
         return (sa.func.json_build_array if self.postgresql else sa.func.json_array)(*values)
-
-
-def _sqlite_value(column: Any) -> Any:
-    """A column as `model_validate` and `cms.reads.typed_item` read it from SQLite's JSON: JSON
-    columns nested, booleans as booleans, timestamps as ISO text in UTC (kept without offset)."""
-    if isinstance(column.type, sa.JSON):
-        return sa.func.json(column)
-    if isinstance(column.type, sa.Boolean):
-        return sa.case((column, sa.func.json("true")), else_=sa.func.json("false"))
-    if isinstance(column.type, UTCDateTime):
-        return sa.type_coerce(column, sa.String).concat("+00:00")
-    return column
 
 
 @cache
@@ -139,12 +138,8 @@ def _items_column(kinds: frozenset[str], dialect: str) -> Any:
 @cache
 def _translations_column(dialect: str) -> Any:
     json = _Json(dialect)
-    value = sa.func.json if dialect == "sqlite" else (lambda column: column)
-    row = json.object({
-        "locale": _TRANSLATIONS.c.locale, "version": _TRANSLATIONS.c.version,
-        "document": value(_TRANSLATIONS.c.document),
-        "source_hashes": value(_TRANSLATIONS.c.source_hashes),
-    })  # fmt: skip
+    fields = ("locale", "version", "document", "source_hashes")
+    row = json.object({name: json.value(_TRANSLATIONS.c[name]) for name in fields})
     return (
         sa.select(json.list_of(row, _TRANSLATIONS.c.locale))
         .where(_TRANSLATIONS.c.article_id == _ARTICLES.c.id)

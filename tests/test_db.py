@@ -137,7 +137,7 @@ async def test_a_direct_read_returns_the_rows_a_session_returns(
     assert direct.article.published_at.tzinfo is UTC
     assert direct.author == through_session.author
     assert direct.items == through_session.items and direct.items
-    assert direct.translations == through_session.translations
+    assert direct.translations == through_session.translations and direct.translations
     assert direct.approvals == through_session.approvals
 
 
